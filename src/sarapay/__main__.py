@@ -1,0 +1,3 @@
+from sarapay.cli import main
+
+main()

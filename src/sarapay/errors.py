@@ -1,0 +1,75 @@
+"""sarapay's own errors: one class per exit code of product.md.
+
+Services raise these with a message key (see i18n.py) and its parameters; the CLI prints the
+message in the user's language and exits with the class's code. Nothing here ever holds a secret key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sarapay import i18n
+
+
+class SarapayError(Exception):
+    exit_code = 1
+    kind = "error"
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(key)
+
+    @property
+    def message(self) -> str:
+        return i18n.t(self.key, **self.params)
+
+    def __str__(self) -> str:  # tracebacks and logs show the message, never raw parameters objects
+        try:
+            return self.message
+        except Exception:  # a message key not registered yet must not hide the error
+            return self.key
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": {"kind": self.kind, "code": self.key, "message": self.message, "exit_code": self.exit_code}}
+
+
+class BadInput(SarapayError):
+    """Usage or bad input (exit 2)."""
+
+    exit_code = 2
+    kind = "bad_input"
+
+
+class Cancelled(SarapayError):
+    """The user refused the confirmation or cancelled (exit 3)."""
+
+    exit_code = 3
+    kind = "cancelled"
+
+
+class ConfigError(SarapayError):
+    """Authentication or configuration: no key, wrong mode, keyring unavailable, damaged ledger (exit 4)."""
+
+    exit_code = 4
+    kind = "config"
+
+
+class StripeRefused(SarapayError):
+    """Stripe answered and refused the request (exit 5)."""
+
+    exit_code = 5
+    kind = "stripe_refused"
+
+
+class StripeUnavailable(SarapayError):
+    """Network down or Stripe unavailable after retries (exit 6)."""
+
+    exit_code = 6
+    kind = "stripe_unavailable"
+
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_NEEDS_ACTION = 8
+EXIT_INTERRUPTED = 130
