@@ -1,0 +1,79 @@
+"""Shared fixtures: a hermetic home per test and one sandbox process for the whole run.
+
+The sandbox runs as a separate process (as `sarapay sandbox serve` would), so freezegun in a test
+moves only the client's clock; Stripe's clock moves through the sandbox's own clock endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sarapay.sandbox_control import SandboxControl
+
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+TEST_KEY = "sk_test_sarapayTests0000"
+TEST_CLIENT_ID = "ca_sarapayTests0000"
+
+
+@pytest.fixture(autouse=True)
+def hermetic_home(tmp_path, monkeypatch):
+    """Every test gets its own SARAPAY_HOME and no secret from the developer's environment."""
+    home = tmp_path / "sarapay-home"
+    monkeypatch.setenv("SARAPAY_HOME", str(home))
+    for name in ("STRIPE_API_KEY", "SARAPAY_KEY_FILE", "SARAPAY_LANG", "SARAPAY_API_BASE", "SARAPAY_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    return home
+
+
+@pytest.fixture(scope="session")
+def sandbox_process(tmp_path_factory):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sarapay.sandbox", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=open(tmp_path_factory.mktemp("sandbox") / "stderr.log", "w"),
+        text=True,
+    )
+    line = proc.stdout.readline().strip()
+    if not line.startswith("SANDBOX_URL="):
+        proc.kill()
+        raise RuntimeError(f"the sandbox did not start: {line!r}")
+    url = line.split("=", 1)[1]
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def sandbox(sandbox_process) -> SandboxControl:
+    """The sandbox, emptied for this test."""
+    control = SandboxControl(sandbox_process)
+    control.reset()
+    return control
+
+
+@pytest.fixture
+def stripe_client(sandbox):
+    """A factory of real StripeClients talking to the sandbox over HTTP."""
+    import stripe
+
+    def make(key: str = TEST_KEY, client_id: str = TEST_CLIENT_ID, retries: int = 0, **kwargs):
+        return stripe.StripeClient(
+            key,
+            client_id=client_id,
+            base_addresses={"api": sandbox.url, "connect": sandbox.url, "files": sandbox.url},
+            max_network_retries=retries,
+            http_client=stripe.UrllibClient(),
+            **kwargs,
+        )
+
+    return make
