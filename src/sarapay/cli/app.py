@@ -1,0 +1,120 @@
+"""The Typer application and the error boundary every command goes through.
+
+Command modules import `app` (or a sub-Typer) from here and register themselves; nothing here imports
+stripe, keyring or sqlite_utils, so `sarapay --help` and TAB completion stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from sarapay import __version__, i18n
+from sarapay.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, SarapayError
+
+PANEL_SUPPORT = "Support"
+PANEL_RECONCILE = "Rapprochement"
+PANEL_PAYOUTS = "Versements"
+PANEL_ADMIN = "Administration"
+PANEL_SANDBOX = "Bac à sable"
+
+i18n.register(
+    {
+        "cli.unexpected": {
+            "fr": "Erreur inattendue ({kind}). Relancez avec SARAPAY_DEBUG=1 pour le détail, ou signalez-la à l'équipe sarapay.",
+            "en": "Unexpected error ({kind}). Re-run with SARAPAY_DEBUG=1 for details, or report it to the sarapay team.",
+        },
+        "cli.interrupted": {"fr": "Interrompu.", "en": "Interrupted."},
+        "cli.bad_lang": {
+            "fr": "Langue inconnue « {value} » : utilisez fr ou en.",
+            "en": "Unknown language '{value}': use fr or en.",
+        },
+    }
+)
+
+
+@dataclass
+class GlobalOptions:
+    live: bool = False
+
+
+def wants_json(args: list[str]) -> bool:
+    return "--json" in args or "--nl" in args
+
+
+class SarapayGroup(TyperGroup):
+    """Turns sarapay's errors into one sentence on stderr and the documented exit code."""
+
+    def invoke(self, ctx):  # type: ignore[override]
+        from sarapay import render
+
+        try:
+            return super().invoke(ctx)
+        except SarapayError as exc:
+            if wants_json(sys.argv[1:] + list(ctx.protected_args) + list(ctx.args)):
+                render.error_json(exc.to_json())
+            else:
+                render.message(exc.message, style="red")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            render.message(i18n.t("cli.interrupted"))
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("SARAPAY_DEBUG"):
+                raise
+            if type(exc).__module__.startswith(("click", "typer")):
+                raise
+            # No traceback by default: locals could hold a key, and users need one sentence.
+            render.message(i18n.t("cli.unexpected", kind=type(exc).__name__), style="red")
+            raise typer.Exit(EXIT_UNEXPECTED) from None
+
+
+app = typer.Typer(
+    cls=SarapayGroup,
+    name="sarapay",
+    help="Paiement en ligne des téléconsultations sur Stripe Connect : empreinte bancaire, capture, versements.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sarapay {__version__}")
+        raise typer.Exit(0)
+
+
+def _lang(value: Optional[str]) -> Optional[str]:
+    if value is not None:
+        if value not in i18n.LANGS:
+            raise typer.BadParameter(i18n.t("cli.bad_lang", value=value))
+        i18n.set_lang(value)
+    return value
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    lang: Optional[str] = typer.Option(
+        None, "--lang", help="Langue des messages : fr (défaut) ou en. Aussi SARAPAY_LANG.", callback=_lang, is_eager=True
+    ),
+    live: bool = typer.Option(False, "--live", help="Autorise une clé live (sk_live_…). Sans lui, seul le mode test est accepté."),
+    version: bool = typer.Option(False, "--version", help="Affiche la version.", callback=_version, is_eager=True),
+) -> None:
+    ctx.obj = GlobalOptions(live=live)
+
+
+def global_options(ctx: typer.Context) -> GlobalOptions:
+    root_ctx = ctx.find_root()
+    return root_ctx.obj if isinstance(root_ctx.obj, GlobalOptions) else GlobalOptions()
