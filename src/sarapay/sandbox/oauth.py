@@ -1,0 +1,311 @@
+"""Connect OAuth for Standard accounts on the connect base (stripe.md §4).
+
+Flow: the platform sends the practitioner to GET /oauth/authorize (consent page); approving posts to
+the control endpoint POST /_sandbox/oauth/authorize, which creates or picks the account and issues a
+single-use code bound to the client id; the platform exchanges it at POST /oauth/token with its secret
+key. OAuth errors use their own shape (framework.OAuthError) with the strings Stripe's SDK tests quote.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from . import connect
+from .framework import ROUTER, OAuthError, Request, Store, missing, param_invalid, param_missing
+
+CODE_TTL = 300  # authorization codes are good for 5 minutes
+CLIENT_ID = re.compile(r"ca_[A-Za-z0-9]{8,}")
+
+NO_APPLICATION = "No application matches the supplied client identifier"
+
+
+def _client_owner(store: Store, client_id: str) -> str | None:
+    """The secret key of the platform owning `client_id` (the first one that exchanged a code for it)."""
+    for key, platform in store.platforms.items():
+        if platform.get("client_id") == client_id:
+            return key
+    return None
+
+
+def _check_client(req: Request, client_id: str) -> None:
+    """A platform has one client id, and a client id one platform: anything else is invalid_client."""
+    assert req.platform is not None
+    owner = _client_owner(req.store, client_id)
+    mine = req.platform.client_id or req.store.platforms.get(req.platform.key, {}).get("client_id")
+    if (owner is not None and owner != req.platform.key) or (mine and mine != client_id):
+        raise OAuthError(401, "invalid_client", NO_APPLICATION)
+
+
+def _claim_client(req: Request, client_id: str) -> None:
+    assert req.platform is not None
+    req.platform.client_id = client_id
+    req.store.platforms.setdefault(req.platform.key, {})["client_id"] = client_id
+
+
+def _with_query(url: str, **params: str | None) -> str:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return url + ("&" if "?" in url else "?") + query
+
+
+def _application(client_id: str) -> dict[str, Any]:
+    return {"id": client_id, "object": "application", "name": None}
+
+
+def _revoke(store: Store, platform_account_id: str, account_id: str) -> None:
+    """Cut the platform's access; the account itself lives on (Stripe never deletes it)."""
+    store.connections.get(platform_account_id, {}).pop(account_id, None)
+    grant = store.table("oauth_grants").pop(connect.grant_key(platform_account_id, account_id), None)
+    if grant:
+        store.table("oauth_refresh_tokens").pop(grant["refresh_token"], None)
+
+
+# --------------------------------------------------------------------------- authorize (people)
+
+
+def _authorize_params(p: dict[str, Any]) -> tuple[str, str]:
+    """(client_id, scope) of an authorize request, or a StripeError saying what is wrong."""
+    client_id = p.get("client_id")
+    if not client_id:
+        raise param_missing("client_id")
+    if not CLIENT_ID.fullmatch(client_id):
+        raise param_invalid("client_id", f"Invalid client_id: {client_id}")
+    if p.get("response_type") != "code":
+        raise param_invalid("response_type", "Invalid response_type: must be code")
+    scope = p.get("scope") or "read_only"
+    if scope not in ("read_only", "read_write"):
+        raise param_invalid("scope", "Invalid scope: must be one of read_only or read_write")
+    redirect_uri = p.get("redirect_uri")
+    if redirect_uri and not re.match(r"^https?://[^\s/]+", redirect_uri):
+        raise param_invalid("redirect_uri", "Invalid redirect_uri: must be an http or https URL")
+    return client_id, scope
+
+
+def _stripe_user(p: dict[str, Any]) -> dict[str, Any]:
+    user = p.get("stripe_user")
+    if isinstance(user, dict):
+        return user
+    # A client that did not decode brackets sends "stripe_user[email]" as a flat name.
+    return {k[len("stripe_user[") : -1]: v for k, v in p.items() if k.startswith("stripe_user[") and k.endswith("]")}
+
+
+@ROUTER.route("GET", "/oauth/authorize", auth="none")
+def consent_page(req: Request) -> Any:
+    try:
+        client_id, scope = _authorize_params(req.params)
+    except Exception as exc:  # a person is reading: explain on the page
+        return connect.html_page(400, "Demande d'autorisation invalide", f"<p>{html.escape(str(exc))}</p>")
+    email = _stripe_user(req.params).get("email") or ""
+    rights = "lire et modifier" if scope == "read_write" else "lire"
+    body = f"""
+<p>L'application <code>{html.escape(client_id)}</code> demande à {rights} votre compte Stripe
+(<code>{html.escape(scope)}</code>).</p>
+<p><label>E-mail du compte <input id="email" type="email" value="{html.escape(email)}"></label></p>
+<p><label>Compte existant (facultatif) <input id="account" placeholder="acct_…"></label></p>
+<button id="approve">Autoriser l'accès</button> <button id="deny">Refuser</button>
+<p id="error" style="color:#b00"></p>
+<script>
+async function decide(decision) {{
+  const body = new URLSearchParams(window.location.search);
+  body.set("decision", decision);
+  const email = document.getElementById("email").value;
+  const account = document.getElementById("account").value;
+  if (email) body.set("email", email);
+  if (account) body.set("account", account);
+  const resp = await fetch("/_sandbox/oauth/authorize", {{method: "POST", body: body}});
+  const answer = await resp.json();
+  if (answer.redirect_url) window.location = answer.redirect_url;
+  else document.getElementById("error").textContent = (answer.error || {{}}).message || "Erreur";
+}}
+document.getElementById("approve").onclick = () => decide("approve");
+document.getElementById("deny").onclick = () => decide("deny");
+</script>"""
+    return connect.html_page(200, "Connexion à Stripe (bac à sable)", body)
+
+
+@ROUTER.route("POST", "/_sandbox/oauth/authorize", auth="none")
+def control_authorize(req: Request) -> tuple[int, Any]:
+    """Plays the practitioner on the consent page (docs/sandbox.md)."""
+    p = req.params
+    client_id, scope = _authorize_params(p)
+    decision = p.get("decision")
+    if not decision:
+        raise param_missing("decision")
+    if decision not in ("approve", "deny"):
+        raise param_invalid("decision", "Invalid decision: must be one of approve or deny")
+    state = p.get("state")
+    redirect_uri = p.get("redirect_uri") or f"{req.base_url}/_sandbox/oauth/return"
+    if decision == "deny":
+        url = _with_query(
+            redirect_uri, error="access_denied", error_description="The user denied your request", state=state
+        )
+        return 200, {"redirect_url": url, "error": "access_denied", "state": state}
+
+    store = req.store
+    user = _stripe_user(p)
+    account_id = p.get("account")
+    if account_id:
+        acct = store.accounts.get(account_id)
+        if acct is None:
+            raise missing("account", account_id, "account")
+        owner = _client_owner(store, client_id)
+        owner_acct = store.platforms[owner]["account_id"] if owner else None
+        if scope == "read_write" and acct.get("_controller") not in (None, owner_acct):
+            # Since 2021 read_write OAuth cannot connect an account another platform controls.
+            raise param_invalid(
+                "account", f"The account {account_id} is controlled by another platform and cannot be connected with read_write scope."
+            )
+    else:
+        email = p.get("email") or user.get("email")
+        if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            email = None  # Stripe ignores invalid prefill values silently
+        country = user.get("country") if re.fullmatch(r"[A-Z]{2}", user.get("country") or "") else "FR"
+        business_type = user.get("business_type") if user.get("business_type") in connect.BUSINESS_TYPES else None
+        # The person signs up on Stripe's side: a Standard account that controls itself, ready to charge.
+        acct = connect.new_account(
+            store, kind="standard", controller={"type": "account"}, email=email, country=country,
+            business_type=business_type,
+        )
+        acct["business_profile"]["url"] = user.get("url") or None
+        acct["business_profile"]["name"] = user.get("business_name") or None
+        connect.complete_onboarding(acct, req.now)
+        store.accounts[acct["id"]] = acct
+
+    code = store.new_id("ac_", 32)
+    store.table("oauth_codes")[code] = {
+        "client_id": client_id,
+        "scope": scope,
+        "account": acct["id"],
+        "expires_at": req.now + CODE_TTL,
+        "used": False,
+        "platform": None,
+    }
+    url = _with_query(redirect_uri, code=code, scope=scope, state=state)
+    return 200, {"redirect_url": url, "code": code, "state": state, "stripe_user_id": acct["id"]}
+
+
+@ROUTER.route("GET", "/_sandbox/oauth/return", auth="none")
+def return_page(req: Request) -> Any:
+    """Where the consent page lands without a redirect_uri: shows what to paste into `sarapay link`."""
+    p = req.params
+    if p.get("error"):
+        body = f"<p>Refusé : {html.escape(p.get('error_description') or p['error'])}.</p>"
+    else:
+        body = (
+            f"<p>Code : <code>{html.escape(p.get('code') or '')}</code></p>"
+            f"<p>State : <code>{html.escape(p.get('state') or '')}</code></p>"
+        )
+    return connect.html_page(200, "Retour de Stripe (bac à sable)", body)
+
+
+# --------------------------------------------------------------------------- token and deauthorize (platform)
+
+
+@ROUTER.route("POST", "/oauth/token", account_scoped=False)
+def token(req: Request) -> tuple[int, Any]:
+    grant_type = req.params.get("grant_type")
+    if not grant_type:
+        raise OAuthError(400, "invalid_request", "No grant type specified")
+    if grant_type == "authorization_code":
+        return 200, _exchange_code(req)
+    if grant_type == "refresh_token":
+        return 200, _refresh(req)
+    raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant type: {grant_type}")
+
+
+def _exchange_code(req: Request) -> dict[str, Any]:
+    assert req.platform is not None
+    store, code = req.store, req.params.get("code")
+    if not code:
+        raise OAuthError(400, "invalid_request", "No authorization code provided")
+    rec = store.table("oauth_codes").get(code)
+    if rec is None:
+        raise OAuthError(400, "invalid_grant", f"Authorization code does not exist: {code}")
+    _check_client(req, rec["client_id"])
+    platform_id = req.platform.account_id
+    if rec["used"]:
+        # Stripe treats a replayed code as a leak: whatever it granted is revoked.
+        grant = store.table("oauth_grants").get(connect.grant_key(rec["platform"], rec["account"]))
+        if grant and grant["code"] == code:
+            _revoke(store, rec["platform"], rec["account"])
+            connect.emit(store, rec["account"], "account.application.deauthorized", _application(rec["client_id"]),
+                         request=req)
+        raise OAuthError(
+            400,
+            "invalid_grant",
+            "This authorization code has already been used. All tokens issued with this code have been revoked.",
+        )
+    if req.now >= rec["expires_at"]:
+        raise OAuthError(400, "invalid_grant", "Authorization code expired")
+    rec["used"] = True
+    rec["platform"] = platform_id
+    _claim_client(req, rec["client_id"])
+    account_id = rec["account"]
+    links = store.connections.setdefault(platform_id, {})
+    links.setdefault(account_id, "oauth")  # an account the platform created stays "created"
+    grant = {
+        "scope": rec["scope"],
+        "client_id": rec["client_id"],
+        "code": code,
+        "access_token": "sk_test_" + connect.derive(req.platform.key, account_id, code, "access"),
+        "refresh_token": "rt_" + connect.derive(req.platform.key, account_id, code, "refresh"),
+    }
+    store.table("oauth_grants")[connect.grant_key(platform_id, account_id)] = grant
+    store.table("oauth_refresh_tokens")[grant["refresh_token"]] = {"platform": platform_id, "account": account_id}
+    connect.emit(store, account_id, "account.application.authorized", _application(rec["client_id"]), request=req)
+    return _token_body(grant, account_id)
+
+
+def _token_body(grant: dict[str, Any], account_id: str) -> dict[str, Any]:
+    return {
+        "access_token": grant["access_token"],
+        "livemode": False,
+        "refresh_token": grant["refresh_token"],
+        "scope": grant["scope"],
+        "stripe_publishable_key": "pk_test_" + connect.derive(account_id, "publishable"),
+        "stripe_user_id": account_id,
+        "token_type": "bearer",
+    }
+
+
+def _refresh(req: Request) -> dict[str, Any]:
+    """grant_type=refresh_token: a new access token for a live connection, optionally narrowed to read_only."""
+    assert req.platform is not None
+    rt = req.params.get("refresh_token")
+    if not rt:
+        raise OAuthError(400, "invalid_request", "No refresh token provided")
+    ref = req.store.table("oauth_refresh_tokens").get(rt)
+    if ref is None or ref["platform"] != req.platform.account_id:
+        raise OAuthError(400, "invalid_grant", f"Refresh token does not exist: {rt}")
+    grant = req.store.table("oauth_grants")[connect.grant_key(ref["platform"], ref["account"])]
+    scope = req.params.get("scope") or grant["scope"]
+    if scope not in ("read_only", "read_write") or (scope == "read_write" and grant["scope"] == "read_only"):
+        raise OAuthError(400, "invalid_scope", f"Invalid scope: {scope}")
+    grant["scope"] = scope
+    grant["access_token"] = "sk_test_" + connect.derive(grant["access_token"], "refreshed")
+    return _token_body(grant, ref["account"])
+
+
+@ROUTER.route("POST", "/oauth/deauthorize", account_scoped=False)
+def deauthorize(req: Request) -> tuple[int, Any]:
+    assert req.platform is not None
+    p = req.params
+    client_id, account_id = p.get("client_id"), p.get("stripe_user_id")
+    if not client_id:
+        raise OAuthError(400, "invalid_request", "No client_id provided")
+    if not account_id:
+        raise OAuthError(400, "invalid_request", "No stripe_user_id provided")
+    _check_client(req, client_id)
+    platform_id = req.platform.account_id
+    if account_id not in req.store.connections.get(platform_id, {}):
+        raise OAuthError(
+            401,
+            "invalid_client",
+            f"This application is not connected to stripe account {account_id}, or that account does not exist.",
+        )
+    _claim_client(req, client_id)
+    _revoke(req.store, platform_id, account_id)
+    connect.emit(req.store, account_id, "account.application.deauthorized", _application(client_id), request=req)
+    return 200, {"stripe_user_id": account_id}
