@@ -647,29 +647,17 @@ def _js(value: str) -> str:
     return json.dumps(value).replace("<", "\\u003c")
 
 
-def html_page(status: int, title: str, body: str) -> Any:
+def html_page(status: int, title: str, body: str) -> tuple[int, str, dict[str, str]]:
+    """A page for people; the server sends a str body as text/html."""
     doc = f"""<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:40em;margin:3em auto}}button{{font-size:1.1em;margin-right:1em}}</style>
 </head><body><h1>{html.escape(title)}</h1>{body}</body></html>"""
-    return hosted_response(status, doc, {"Content-Type": "text/html; charset=utf-8"})
+    return status, doc, {}
 
 
-def redirect(url: str) -> Any:
-    return hosted_response(302, "", {"Location": url})
-
-
-def hosted_response(status: int, body: str, headers: dict[str, str]) -> Any:
-    return HostedResponse(status, body, headers)
-
-
-class HostedResponse:
-    """A non-JSON answer (HTML page or redirect) for the server to send as is."""
-
-    def __init__(self, status: int, body: str, headers: dict[str, str]) -> None:
-        self.status = status
-        self.body = body
-        self.headers = headers
+def redirect(url: str) -> tuple[int, str, dict[str, str]]:
+    return 302, "", {"Location": url}
 
 
 def derive(*parts: str, length: int = 24) -> str:
