@@ -1,0 +1,173 @@
+"""The payment states of a consultation, defined once: codes, labels, and how Stripe objects map to them.
+
+The state is decided from the PaymentIntent (and its charge), never from the Checkout Session's
+`payment_status`; the session only speaks when there is no PaymentIntent to ask, or to tell a link
+that ran out from a PaymentIntent that never got a card. Inputs are the plain dicts Stripe returns.
+
+Money after a partial capture: Stripe releases the uncaptured remainder (amount − amount_captured) as
+a refund on the charge, so `amount_refunded` includes it. That release is not money returned to the
+patient: refunds after capture = amount_refunded − (amount − amount_captured).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sarapay import i18n
+from sarapay.errors import BadInput
+from sarapay.inputs import clean, shown
+
+NO_ONLINE_PAYMENT = "no_online_payment"
+INCOMPLETE = "incomplete"
+UNCAPTURED = "uncaptured"
+SUCCEEDED = "succeeded"
+CANCELED = "canceled"
+EXPIRED = "expired"
+REFUNDED = "refunded"
+PARTIALLY_REFUNDED = "partially_refunded"
+
+_LABELS: dict[str, dict[str, str]] = {
+    NO_ONLINE_PAYMENT: {"fr": "Sans paiement en ligne", "en": "No online payment"},
+    INCOMPLETE: {"fr": "Incomplet", "en": "Incomplete"},
+    UNCAPTURED: {"fr": "Non capturé", "en": "Uncaptured"},
+    SUCCEEDED: {"fr": "Réussi", "en": "Succeeded"},
+    CANCELED: {"fr": "Annulé", "en": "Canceled"},
+    EXPIRED: {"fr": "Expiré", "en": "Expired"},
+    REFUNDED: {"fr": "Remboursé", "en": "Refunded"},
+    PARTIALLY_REFUNDED: {"fr": "Remboursé partiellement", "en": "Partially refunded"},
+}
+CODES: tuple[str, ...] = tuple(_LABELS)
+
+# Stripe will not change these by itself (no patient step, no deadline left); only a person can
+# (a refund). Reconcile polls the others.
+FINAL_STATES = frozenset({NO_ONLINE_PAYMENT, SUCCEEDED, CANCELED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED})
+
+# cancellation_reason values Stripe sets when a hold runs out: `automatic` (older API versions), `expired`.
+_EXPIRY_REASONS = frozenset({"automatic", "expired"})
+
+i18n.register({f"status.{code}": texts for code, texts in _LABELS.items()})
+i18n.register(
+    {
+        "status.unknown": {
+            "fr": "État « {value} » inconnu : choisissez parmi {codes}.",
+            "en": "Unknown state “{value}”: choose one of {codes}.",
+        },
+    }
+)
+
+
+def label(code: str, lang: str | None = None) -> str:
+    """The portal's label for a state code (`uncaptured` → « Non capturé »), in `lang` or the current language."""
+    try:
+        texts = _LABELS[code]
+    except KeyError:
+        raise ValueError(f"unknown state code {code!r}") from None
+    return texts[lang or i18n.get_lang()]
+
+
+def _folded(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\s_\-]+", " ", plain).strip()
+
+
+_BY_NAME = {_folded(name): code for code, texts in _LABELS.items() for name in (code, *texts.values())}
+
+
+def parse_state(text: str) -> str:
+    """A state code from a code or a label in either language, case and accents ignored (`non capture`)."""
+    raw = clean(text)
+    code = _BY_NAME.get(_folded(raw))
+    if code is None:
+        raise BadInput("status.unknown", value=shown(raw), codes=", ".join(CODES))
+    return code
+
+
+def _charge_of(payment_intent: dict | None, charge: dict | None) -> dict | None:
+    if charge is not None:
+        return charge
+    latest = (payment_intent or {}).get("latest_charge")
+    return latest if isinstance(latest, dict) else None
+
+
+def capture_deadline(payment_intent: dict | None, charge: dict | None = None) -> int | None:
+    """The hold's `capture_before` (Unix seconds) from the charge, or None when unknown."""
+    ch = _charge_of(payment_intent, charge)
+    card = (((ch or {}).get("payment_method_details") or {}).get("card")) or {}
+    deadline = card.get("capture_before")
+    return int(deadline) if deadline is not None else None
+
+
+def amounts_from(payment_intent: dict | None, charge: dict | None = None) -> dict[str, int]:
+    """`{"authorised", "captured", "refunded"}` in cents; refunded counts money returned after capture only."""
+    pi = payment_intent or {}
+    ch = _charge_of(payment_intent, charge)
+    if ch is not None and (ch.get("paid") or ch.get("status") == "succeeded"):
+        authorised = int(ch.get("amount") or 0)
+        captured = int(ch.get("amount_captured") or 0)
+        released = authorised - captured  # the uncaptured remainder, released, not refunded
+        refunded = int(ch.get("amount_refunded") or 0) - released
+        return {"authorised": authorised, "captured": captured, "refunded": min(max(refunded, 0), captured)}
+    status = pi.get("status")
+    if status == "requires_capture":
+        return {"authorised": int(pi.get("amount_capturable") or 0), "captured": 0, "refunded": 0}
+    if status == "succeeded":
+        return {"authorised": int(pi.get("amount") or 0), "captured": int(pi.get("amount_received") or 0), "refunded": 0}
+    return {"authorised": 0, "captured": 0, "refunded": 0}
+
+
+def derive_state(
+    *,
+    paid_online: bool,
+    session: dict[str, Any] | None,
+    payment_intent: dict[str, Any] | None,
+    charge: dict[str, Any] | None,
+    now: int,
+    closed_on_purpose: bool = False,
+) -> str:
+    """The state code of a consultation from its latest Checkout Session, PaymentIntent and charge.
+
+    `closed_on_purpose`: sarapay expired the session itself (cancel before payment), so an expired
+    session means « Annulé », not « Expiré ». `now` (Unix seconds) spots a hold or link past its
+    deadline that Stripe has not closed yet.
+    """
+    if not paid_online:
+        return NO_ONLINE_PAYMENT
+    session_status = (session or {}).get("status")
+    if payment_intent is not None:
+        pi_status = payment_intent.get("status")
+        ch = _charge_of(payment_intent, charge)
+        if pi_status == "requires_capture" and int(payment_intent.get("amount_capturable") or 0) > 0:
+            deadline = capture_deadline(payment_intent, ch)
+            return EXPIRED if deadline is not None and now >= deadline else UNCAPTURED
+        if pi_status == "succeeded":
+            amounts = amounts_from(payment_intent, ch)
+            if amounts["refunded"] <= 0:
+                return SUCCEEDED
+            return REFUNDED if amounts["refunded"] >= amounts["captured"] else PARTIALLY_REFUNDED
+        if pi_status == "canceled":
+            if payment_intent.get("cancellation_reason") in _EXPIRY_REASONS:
+                return EXPIRED
+            # A session expires only before payment: the PaymentIntent never held money, the link ran out.
+            if session_status == "expired" and not closed_on_purpose:
+                return EXPIRED
+            return CANCELED
+        # requires_payment_method / requires_action / requires_confirmation / processing: no hold yet;
+        # the session says whether the patient can still pay.
+    if session is None:
+        return INCOMPLETE
+    if session_status == "expired":
+        return CANCELED if closed_on_purpose else EXPIRED
+    if session_status == "open":
+        expires_at = session.get("expires_at")
+        return EXPIRED if expires_at is not None and now >= int(expires_at) else INCOMPLETE
+    if session_status == "complete" and payment_intent is None:
+        raise ValueError("a complete Checkout Session needs its PaymentIntent to decide the state")
+    return INCOMPLETE
+
+
+def needs_action(state: str, *, capture_before: int | None, now: int, warn_within: int) -> bool:
+    """True for a hold still to capture whose deadline is within `warn_within` seconds (or past)."""
+    return state == UNCAPTURED and capture_before is not None and capture_before - now <= warn_within
