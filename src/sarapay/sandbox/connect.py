@@ -188,6 +188,7 @@ def new_account(
         "tos_acceptance": {"date": None, "ip": None, "user_agent": None},
         "type": kind,
         "_controller": controller_platform,  # platform account id that controls it (platform controls)
+        "_seq": store.next_seq(),  # orders accounts created in the same second (GET /v1/accounts)
     }
 
 
@@ -404,6 +405,17 @@ def retrieve_own_account(req: Request) -> tuple[int, Any]:
     if req.stripe_account:
         return 200, account_view(_reachable(req, req.stripe_account), platform_id)
     return 200, account_view(ensure_platform_account(req.store, platform_id), platform_id)
+
+
+@ROUTER.route("GET", "/v1/accounts", account_scoped=False)
+def list_accounts(req: Request) -> dict[str, Any]:
+    """The platform's connected accounts, newest first (its own account is not one of them)."""
+    from .listing import paginate  # the server's module, imported when first needed
+
+    platform_id = _platform_id(req)
+    accts = [req.store.accounts[a] for a in connected_accounts(req.store, platform_id) if a in req.store.accounts]
+    accts.sort(key=lambda a: (a.get("created", 0), a.get("_seq", 0)), reverse=True)
+    return paginate(req, [account_view(a, platform_id) for a in accts], "/v1/accounts", "account")
 
 
 @ROUTER.route("GET", "/v1/accounts/{account}", account_scoped=False)
