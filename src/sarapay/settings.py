@@ -1,0 +1,489 @@
+"""Where sarapay keeps its files, its configuration, and how it finds the Stripe secret key.
+
+Paths: `SARAPAY_HOME` (everything in one folder, as the tests and containers want) or else the
+platform's user directories (platformdirs). The configuration is a small JSON file (client id, API base);
+environment variables win over it.
+
+The secret key is looked up in this order: `STRIPE_API_KEY`, a key file (`SARAPAY_KEY_FILE` or the
+default path, refused unless 0600), the OS keyring (service "sarapay"). It travels inside `SecretKey`,
+whose repr and str are masked, so it cannot leak through a message, a log line or a traceback.
+
+keyring and platformdirs are imported inside the functions that need them: `sarapay --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sarapay import i18n
+from sarapay.errors import BadInput, ConfigError
+
+APP_NAME = "sarapay"
+KEYRING_SERVICE = "sarapay"
+KEYRING_USERNAME = "stripe-secret-key"
+
+ENV_HOME = "SARAPAY_HOME"
+ENV_KEY = "STRIPE_API_KEY"
+ENV_KEY_FILE = "SARAPAY_KEY_FILE"
+ENV_API_BASE = "SARAPAY_API_BASE"
+ENV_CLIENT_ID = "SARAPAY_CLIENT_ID"
+ENV_KEYRING_TIMEOUT = "SARAPAY_KEYRING_TIMEOUT"
+
+CONFIG_FILE_NAME = "config.json"
+KEY_FILE_NAME = "stripe-key"
+LEDGER_FILE_NAME = "ledger.db"
+
+# A keyring behind D-Bus can block forever on a headless machine (no session bus, locked collection).
+KEYRING_TIMEOUT_SECONDS = 5.0
+
+# Secret and restricted keys, test or live. Real keys are alphanumeric; the sandbox also allows "_".
+_KEY_RE = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{8,}$")
+_CLIENT_ID_RE = re.compile(r"^ca_[A-Za-z0-9]{8,}$")
+# Anything that looks like a secret key inside free text (an SDK message, an exception), masked or not.
+_KEY_IN_TEXT_RE = re.compile(r"\b(sk|rk)_(test|live)_[A-Za-z0-9_*]+")
+
+SOURCE_ENV = "env"
+SOURCE_FILE = "file"
+SOURCE_KEYRING = "keyring"
+
+i18n.register(
+    {
+        "settings.no_key": {
+            "fr": "Aucune clé secrète Stripe trouvée. Enregistrez-la avec « sarapay config set-key » (trousseau du système), "
+            "ou fournissez-la par la variable STRIPE_API_KEY ou un fichier de clé en mode 0600 ({path}).",
+            "en": "No Stripe secret key found. Store it with 'sarapay config set-key' (OS keyring), "
+            "or provide it through STRIPE_API_KEY or a key file with mode 0600 ({path}).",
+        },
+        "settings.keyring_unavailable": {
+            "fr": "Le trousseau du système est indisponible sur cette machine ({reason}). Sur un serveur ou dans une tâche cron, "
+            "fournissez la clé par la variable STRIPE_API_KEY ou par un fichier de clé en mode 0600 "
+            "(« sarapay config set-key --file », ou SARAPAY_KEY_FILE=chemin).",
+            "en": "The OS keyring is unavailable on this machine ({reason}). On a server or in a cron job, provide the key "
+            "through STRIPE_API_KEY or a key file with mode 0600 ('sarapay config set-key --file', or SARAPAY_KEY_FILE=path).",
+        },
+        "settings.keyring_timeout": {
+            "fr": "Le trousseau du système ne répond pas (plus de {seconds} s). Fournissez la clé par la variable "
+            "STRIPE_API_KEY ou par un fichier de clé en mode 0600 (« sarapay config set-key --file »).",
+            "en": "The OS keyring does not answer (more than {seconds} s). Provide the key through STRIPE_API_KEY "
+            "or a key file with mode 0600 ('sarapay config set-key --file').",
+        },
+        "settings.key_file_mode": {
+            "fr": "Le fichier de clé {path} est lisible par d'autres utilisateurs (mode {mode}) : il est refusé. "
+            "Corrigez avec : chmod 600 {path}",
+            "en": "The key file {path} is readable by other users (mode {mode}): refused. Fix it with: chmod 600 {path}",
+        },
+        "settings.key_file_missing": {
+            "fr": "Le fichier de clé {path} (SARAPAY_KEY_FILE) est introuvable ou illisible.",
+            "en": "The key file {path} (SARAPAY_KEY_FILE) is missing or unreadable.",
+        },
+        "settings.key_file_empty": {
+            "fr": "Le fichier de clé {path} est vide.",
+            "en": "The key file {path} is empty.",
+        },
+        "settings.key_format": {
+            "fr": "La clé Stripe ({source}) n'a pas le format d'une clé secrète (sk_test_…, sk_live_…, rk_test_…, rk_live_…).",
+            "en": "The Stripe key ({source}) is not shaped like a secret key (sk_test_…, sk_live_…, rk_test_…, rk_live_…).",
+        },
+        "settings.key_publishable": {
+            "fr": "C'est une clé publiable (pk_…) : sarapay a besoin de la clé secrète (sk_…) du compte plateforme.",
+            "en": "This is a publishable key (pk_…): sarapay needs the platform's secret key (sk_…).",
+        },
+        "settings.live_key_needs_flag": {
+            "fr": "La clé {masked} ({source}) est une clé live : ajoutez --live pour agir en mode réel. "
+            "Sans --live, sarapay n'accepte qu'une clé de test.",
+            "en": "The key {masked} ({source}) is a live key: add --live to act in live mode. "
+            "Without --live, sarapay only accepts a test key.",
+        },
+        "settings.live_flag_test_key": {
+            "fr": "--live demandé, mais la clé {masked} ({source}) est une clé de test : mode incohérent, rien n'est envoyé.",
+            "en": "--live was given but the key {masked} ({source}) is a test key: mode mismatch, nothing is sent.",
+        },
+        "settings.client_id_format": {
+            "fr": "Identifiant client Connect invalide « {value} » : il commence par ca_ (Tableau de bord Stripe › Connect › Paramètres).",
+            "en": "Invalid Connect client id '{value}': it starts with ca_ (Stripe Dashboard › Connect › Settings).",
+        },
+        "settings.api_base_format": {
+            "fr": "Adresse d'API invalide « {value} » : attendu http(s)://hôte[:port], sans chemin (ex. http://127.0.0.1:12111).",
+            "en": "Invalid API address '{value}': expected http(s)://host[:port], no path (e.g. http://127.0.0.1:12111).",
+        },
+        "settings.api_base_cleartext": {
+            "fr": "Adresse d'API « {value} » refusée : en http, seule une adresse locale (127.0.0.1, localhost) est permise, "
+            "sinon la clé secrète circulerait en clair.",
+            "en": "API address '{value}' refused: plain http is only allowed for a local address (127.0.0.1, localhost), "
+            "otherwise the secret key would travel in clear text.",
+        },
+        "settings.config_damaged": {
+            "fr": "Le fichier de configuration {path} est illisible ({reason}). Corrigez-le ou supprimez-le.",
+            "en": "The configuration file {path} cannot be read ({reason}). Fix it or delete it.",
+        },
+        "settings.source.env": {"fr": "variable STRIPE_API_KEY", "en": "STRIPE_API_KEY variable"},
+        "settings.source.file": {"fr": "fichier {path}", "en": "file {path}"},
+        "settings.source.keyring": {"fr": "trousseau du système", "en": "OS keyring"},
+        "settings.source.input": {"fr": "saisie", "en": "input"},
+    }
+)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _home() -> Path | None:
+    value = os.environ.get(ENV_HOME, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    """The configuration folder: SARAPAY_HOME, else the platform's user config dir."""
+    home = _home()
+    if home is not None:
+        return home
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    """The data folder (ledger): SARAPAY_HOME, else the platform's user data dir."""
+    home = _home()
+    if home is not None:
+        return home
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_path() -> Path:
+    return config_dir() / CONFIG_FILE_NAME
+
+
+def ledger_path() -> Path:
+    return data_dir() / LEDGER_FILE_NAME
+
+
+def default_key_file() -> Path:
+    return config_dir() / KEY_FILE_NAME
+
+
+def key_file_path() -> Path:
+    """The key file sarapay reads: SARAPAY_KEY_FILE if set, else the default one in the config folder."""
+    value = os.environ.get(ENV_KEY_FILE, "").strip()
+    return Path(value).expanduser() if value else default_key_file()
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Creates `path` (and parents) as 0700 when missing; an existing folder is left as it is."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Writes `text` to `path` atomically, the file being 0600 from its first byte."""
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), 0o600)  # the umask may have removed bits, never added: be explicit
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration: the file's values with the environment's overrides applied."""
+
+    client_id: str | None = None
+    api_base: str | None = None
+    client_id_source: str | None = None  # "env", "file" or None
+    api_base_source: str | None = None
+
+
+def read_config_file() -> dict[str, Any]:
+    path = config_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError("settings.config_damaged", path=str(path), reason=exc.strerror or type(exc).__name__) from None
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise ConfigError("settings.config_damaged", path=str(path), reason=str(exc)) from None
+    if not isinstance(data, dict):
+        raise ConfigError("settings.config_damaged", path=str(path), reason="not a JSON object")
+    return data
+
+
+def write_config_file(data: dict[str, Any]) -> Path:
+    path = config_path()
+    clean = {k: v for k, v in data.items() if v is not None}
+    write_private_file(path, json.dumps(clean, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return path
+
+
+def set_config_value(name: str, value: str | None) -> Path:
+    """Sets (or with None removes) one value of the config file; returns the file's path."""
+    data = read_config_file()
+    if value is None:
+        data.pop(name, None)
+    else:
+        data[name] = value
+    return write_config_file(data)
+
+
+def load_config() -> Config:
+    data = read_config_file()
+    client_id, client_id_source = data.get("client_id"), "file" if data.get("client_id") else None
+    api_base, api_base_source = data.get("api_base"), "file" if data.get("api_base") else None
+    env_client_id = os.environ.get(ENV_CLIENT_ID, "").strip()
+    if env_client_id:
+        client_id, client_id_source = env_client_id, "env"
+    env_api_base = os.environ.get(ENV_API_BASE, "").strip()
+    if env_api_base:
+        api_base, api_base_source = env_api_base, "env"
+    if client_id:
+        client_id = check_client_id(client_id)
+    if api_base:
+        api_base = check_api_base(api_base)
+    return Config(client_id=client_id or None, api_base=api_base or None,
+                  client_id_source=client_id_source, api_base_source=api_base_source)
+
+
+def check_client_id(value: str) -> str:
+    from sarapay.inputs import shown
+
+    value = value.strip()
+    if not _CLIENT_ID_RE.match(value):
+        raise BadInput("settings.client_id_format", value=shown(value))
+    return value
+
+
+def is_loopback(host: str | None) -> bool:
+    return (host or "").lower() in {"127.0.0.1", "localhost", "::1"} or (host or "").startswith("127.")
+
+
+def check_api_base(value: str) -> str:
+    """`value` as a base address the SDK accepts (scheme://host[:port], no trailing slash), or BadInput."""
+    from sarapay.inputs import shown
+
+    value = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise BadInput("settings.api_base_format", value=shown(value)) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise BadInput("settings.api_base_format", value=shown(value))
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise BadInput("settings.api_base_cleartext", value=shown(value))
+    return value
+
+
+# --------------------------------------------------------------------------- the secret key
+
+
+def mask_key(key: str) -> str:
+    """`sk_test_…4f2a`: the kind and mode of a key and its last four characters, never more."""
+    key = key or ""
+    match = re.match(r"^((?:sk|rk|pk)_(?:test|live)_)", key)
+    prefix = match.group(1) if match else ""
+    rest = key[len(prefix):]
+    tail = rest[-4:] if len(rest) >= 12 else ""
+    return f"{prefix}…{tail}"
+
+
+def redact(text: str) -> str:
+    """`text` with every secret-key-looking token masked (for SDK messages we pass through)."""
+    return _KEY_IN_TEXT_RE.sub(lambda m: mask_key(m.group(0)), text)
+
+
+class SecretKey:
+    """A Stripe secret key that prints masked. Call `.reveal()` only where the SDK needs it."""
+
+    __slots__ = ("_value", "source", "path")
+
+    def __init__(self, value: str, source: str, path: Path | None = None) -> None:
+        self._value = value
+        self.source = source  # "env", "file", "keyring" or "input"
+        self.path = path
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def masked(self) -> str:
+        return mask_key(self._value)
+
+    @property
+    def mode(self) -> str:
+        """"live" or "test"."""
+        return "live" if "_live_" in self._value[:8] else "test"
+
+    @property
+    def is_live(self) -> bool:
+        return self.mode == "live"
+
+    def describe_source(self) -> str:
+        if self.source == SOURCE_FILE:
+            return i18n.t("settings.source.file", path=str(self.path))
+        return i18n.t(f"settings.source.{self.source}")
+
+    def __repr__(self) -> str:
+        return f"SecretKey({self.masked}, source={self.source})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # never pickled, copied to disk or sent to a subprocess by accident
+        raise TypeError("SecretKey cannot be pickled")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretKey) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def check_key_format(value: str, source: str, *, error: type = ConfigError, path: Path | None = None) -> SecretKey:
+    """Wraps `value` in a SecretKey after checking its shape; `error` is ConfigError for stored keys,
+    BadInput for a key being typed in."""
+    value = (value or "").strip()
+    key = SecretKey(value, source, path)
+    if value.startswith("pk_"):
+        raise error("settings.key_publishable")
+    if not _KEY_RE.match(value):
+        raise error("settings.key_format", source=key.describe_source())
+    return key
+
+
+def check_mode(key: SecretKey, *, live: bool) -> SecretKey:
+    """Test mode by default: a live key needs --live, and --live refuses a test key."""
+    if key.is_live and not live:
+        raise ConfigError("settings.live_key_needs_flag", masked=key.masked, source=key.describe_source())
+    if live and not key.is_live:
+        raise ConfigError("settings.live_flag_test_key", masked=key.masked, source=key.describe_source())
+    return key
+
+
+def _file_mode_is_private(path: Path) -> tuple[bool, int]:
+    if os.name == "nt":  # POSIX modes mean nothing there; the user profile's ACL protects the file
+        return True, 0
+    mode = stat.S_IMODE(path.stat().st_mode)
+    return not (mode & 0o077), mode
+
+
+def read_key_file(path: Path, *, required: bool) -> SecretKey | None:
+    try:
+        exists = path.is_file()
+    except OSError:
+        exists = False
+    if not exists:
+        if required:
+            raise ConfigError("settings.key_file_missing", path=str(path))
+        return None
+    private, mode = _file_mode_is_private(path)
+    if not private:
+        raise ConfigError("settings.key_file_mode", path=str(path), mode=f"{mode:04o}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError("settings.key_file_missing", path=str(path)) from None
+    value = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not value:
+        raise ConfigError("settings.key_file_empty", path=str(path))
+    return check_key_format(value, SOURCE_FILE, path=path)
+
+
+def write_key_file(key: SecretKey, path: Path | None = None) -> Path:
+    path = path or key_file_path()
+    write_private_file(path, key.reveal() + "\n")
+    return path
+
+
+def _keyring_timeout() -> float:
+    try:
+        return float(os.environ.get(ENV_KEYRING_TIMEOUT, "") or KEYRING_TIMEOUT_SECONDS)
+    except ValueError:
+        return KEYRING_TIMEOUT_SECONDS
+
+
+def _keyring_call(action: str, *args: str) -> Any:
+    """Runs a keyring call in a daemon thread so a blocked backend cannot hang a cron job.
+
+    Any failure (no backend, the fail/null backend, a locked or broken one) is a ConfigError naming the
+    alternatives; the backend's own message is kept short and never contains the key.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            import keyring
+            import keyring.backends.fail
+            import keyring.backends.null
+
+            backend = keyring.get_keyring()
+            if isinstance(backend, (keyring.backends.fail.Keyring, keyring.backends.null.Keyring)):
+                outcome["unavailable"] = "no usable backend" if i18n.get_lang() == "en" else "aucun trousseau utilisable"
+                return
+            outcome["value"] = getattr(keyring, action)(KEYRING_SERVICE, KEYRING_USERNAME, *args)
+        except Exception as exc:  # NoKeyringError, KeyringError, dbus/secretstorage errors, ImportError...
+            outcome["unavailable"] = type(exc).__name__
+
+    seconds = _keyring_timeout()
+    worker = threading.Thread(target=run, name="sarapay-keyring", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise ConfigError("settings.keyring_timeout", seconds=f"{seconds:g}")
+    if "unavailable" in outcome:
+        raise ConfigError("settings.keyring_unavailable", reason=outcome["unavailable"])
+    return outcome.get("value")
+
+
+def read_keyring() -> SecretKey | None:
+    value = _keyring_call("get_password")
+    if not value:
+        return None
+    return check_key_format(value, SOURCE_KEYRING)
+
+
+def store_in_keyring(key: SecretKey) -> None:
+    _keyring_call("set_password", key.reveal())
+
+
+def find_key() -> SecretKey | None:
+    """The first key found (env, key file, keyring), format-checked; None when there is none.
+
+    A broken source (bad file mode, unusable keyring) raises rather than being skipped silently."""
+    value = os.environ.get(ENV_KEY, "").strip()
+    if value:
+        return check_key_format(value, SOURCE_ENV)
+    explicit_file = bool(os.environ.get(ENV_KEY_FILE, "").strip())
+    key = read_key_file(key_file_path(), required=explicit_file)
+    if key is not None:
+        return key
+    return read_keyring()
+
+
+def resolve_key(*, live: bool = False) -> SecretKey:
+    """The secret key to use for this run, checked against the requested mode, or ConfigError (exit 4)."""
+    key = find_key()
+    if key is None:
+        raise ConfigError("settings.no_key", path=str(key_file_path()))
+    return check_mode(key, live=live)

@@ -1,0 +1,664 @@
+"""The only module that imports `stripe`: client construction, retries, idempotency, Stripe-Account,
+and the translation of Stripe's errors into sarapay's own (one place).
+
+`stripe` is imported inside the constructor, never at module import, so `sarapay --help` stays fast.
+Every method returns plain JSON dicts (or an iterator of them): services and the ledger never see a
+StripeObject. After each call, `last_request_id` holds Stripe's request id for the audit log and
+`last_replayed` tells whether Stripe replayed an earlier idempotent result.
+
+Retries, in two layers:
+- the SDK retries 409, 5xx and (through our HTTP client below) lost connections and timeouts, up to
+  `max_network_retries` times, reusing the same Idempotency-Key;
+- the SDK never retries 429, so `_call` does, a bounded number of times with backoff, with the same key.
+Every POST carries a key: the caller's deterministic one for money-moving calls (required), otherwise
+one generated once per logical call, so our own 429 retries stay idempotent too.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+from typing import Any, Callable, Iterator
+
+from sarapay import i18n
+from sarapay.errors import ConfigError, SarapayError, StripeRefused, StripeUnavailable
+from sarapay.settings import SecretKey, check_key_format, is_loopback, redact
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RATE_LIMIT_RETRIES = 3
+DEFAULT_RATE_LIMIT_DELAY = 1.0
+RATE_LIMIT_MAX_DELAY = 8.0
+PAGE_SIZE = 100
+
+# What Stripe sees of a consultation: opaque ids only (product.md, Privacy and safety rules).
+PRODUCT_NAME = "Téléconsultation"
+METADATA_CONSULTATION = "consultation_id"
+METADATA_PRACTITIONER = "rpps"
+METADATA_SOURCE = "sarapay"
+
+# Call kinds, for what an unavailability message says about side effects.
+READ, WRITE, MONEY = "read", "write", "money"
+
+_DETAIL_MAX = 240
+
+i18n.register(
+    {
+        "stripe.auth": {
+            "fr": "Stripe refuse la clé {masked} (authentification). Vérifiez la clé avec « sarapay config show », "
+            "ou enregistrez la bonne avec « sarapay config set-key ».",
+            "en": "Stripe rejects the key {masked} (authentication). Check it with 'sarapay config show', "
+            "or store the right one with 'sarapay config set-key'.",
+        },
+        "stripe.no_client_id": {
+            "fr": "Aucun identifiant client Connect (ca_…) configuré : « sarapay config set-client-id CA » "
+            "(Tableau de bord Stripe › Connect › Paramètres).",
+            "en": "No Connect client id (ca_…) configured: 'sarapay config set-client-id CA' "
+            "(Stripe Dashboard › Connect › Settings).",
+        },
+        "stripe.account_invalid": {
+            "fr": "Le compte Stripe du praticien ({account}) n'est plus connecté à la plateforme (accès révoqué ou compte inexistant). "
+            "Vérifiez l'appariement avec « sarapay link RPPS --check ».",
+            "en": "The practitioner's Stripe account ({account}) is no longer connected to the platform (access revoked or no such account). "
+            "Check the pairing with 'sarapay link RPPS --check'.",
+        },
+        "stripe.permission": {
+            "fr": "Stripe n'autorise pas la plateforme à faire cela sur le compte {account} : {detail}",
+            "en": "Stripe does not allow the platform to do this on account {account}: {detail}",
+        },
+        "stripe.payment_intent_unexpected_state": {
+            "fr": "Le paiement n'est pas dans un état qui permet cette opération (déjà capturé, annulé ou expiré) : {detail} "
+            "Mettez-le à jour avec « sarapay status CONSULTATION --refresh ».",
+            "en": "The payment is not in a state that allows this (already captured, canceled or expired): {detail} "
+            "Refresh it with 'sarapay status CONSULTATION --refresh'.",
+        },
+        "stripe.amount_too_large": {
+            "fr": "Montant trop élevé : il dépasse ce qui est autorisé (empreinte bancaire, ou montant encaissé pour un remboursement). "
+            "Rien n'a été débité ; réessayez avec un montant plus petit.",
+            "en": "Amount too large: it exceeds what is authorised (the card hold, or the captured amount for a refund). "
+            "Nothing was charged; retry with a smaller amount.",
+        },
+        "stripe.amount_too_small": {
+            "fr": "Montant trop faible : Stripe exige au moins 0,50 €.",
+            "en": "Amount too small: Stripe requires at least €0.50.",
+        },
+        "stripe.resource_missing": {
+            "fr": "Stripe ne trouve pas cet objet sur ce compte : {detail}",
+            "en": "Stripe cannot find this object on this account: {detail}",
+        },
+        "stripe.authorization_expired": {
+            "fr": "L'autorisation de la carte a expiré : ce paiement ne peut plus être capturé. Émettez un nouveau lien avec « sarapay pay-link CONSULTATION ».",
+            "en": "The card authorisation has expired: this payment can no longer be captured. Issue a new link with 'sarapay pay-link CONSULTATION'.",
+        },
+        "stripe.charge_already_captured": {
+            "fr": "Ce paiement a déjà été capturé.",
+            "en": "This payment has already been captured.",
+        },
+        "stripe.charge_already_refunded": {
+            "fr": "Ce paiement a déjà été entièrement remboursé.",
+            "en": "This payment has already been fully refunded.",
+        },
+        "stripe.balance_insufficient": {
+            "fr": "Le solde du compte Stripe du praticien est insuffisant pour ce remboursement.",
+            "en": "The practitioner's Stripe balance is too low for this refund.",
+        },
+        "stripe.card_declined": {
+            "fr": "Carte refusée ({decline_code}).",
+            "en": "Card declined ({decline_code}).",
+        },
+        "stripe.idempotency_error": {
+            "fr": "Cette opération a déjà été envoyée à Stripe avec d'autres paramètres (même clé d'idempotence) : "
+            "elle n'est pas rejouée. Mettez le paiement à jour avec « sarapay status CONSULTATION --refresh ».",
+            "en": "This operation was already sent to Stripe with different parameters (same idempotency key): "
+            "it is not replayed. Refresh the payment with 'sarapay status CONSULTATION --refresh'.",
+        },
+        "stripe.invalid_grant": {
+            "fr": "Code d'autorisation Connect invalide, expiré ou déjà utilisé : recommencez avec « sarapay link RPPS --email EMAIL ».",
+            "en": "Connect authorisation code invalid, expired or already used: start again with 'sarapay link RPPS --email EMAIL'.",
+        },
+        "stripe.invalid_client": {
+            "fr": "Stripe refuse l'identifiant client Connect, ou ce compte n'est pas connecté à la plateforme : {detail}",
+            "en": "Stripe rejects the Connect client id, or this account is not connected to the platform: {detail}",
+        },
+        "stripe.oauth_error": {
+            "fr": "Stripe Connect a refusé la demande ({code}) : {detail}",
+            "en": "Stripe Connect refused the request ({code}): {detail}",
+        },
+        "stripe.refused": {
+            "fr": "Stripe a refusé la requête ({code}) : {detail}",
+            "en": "Stripe refused the request ({code}): {detail}",
+        },
+        "stripe.rate_limited.read": {
+            "fr": "Stripe limite le nombre de requêtes (429), encore après {attempts} tentatives. Rien n'a été modifié ; réessayez dans un moment.",
+            "en": "Stripe is rate limiting (429), still after {attempts} attempts. Nothing was changed; try again in a moment.",
+        },
+        "stripe.rate_limited.write": {
+            "fr": "Stripe limite le nombre de requêtes (429), encore après {attempts} tentatives. La demande n'a pas été appliquée ; "
+            "réessayez dans un moment (la même clé d'idempotence est réutilisée).",
+            "en": "Stripe is rate limiting (429), still after {attempts} attempts. The request was not applied; "
+            "try again in a moment (the same idempotency key is reused).",
+        },
+        "stripe.rate_limited.money": {
+            "fr": "Stripe limite le nombre de requêtes (429), encore après {attempts} tentatives. Le mouvement d'argent n'est pas confirmé : "
+            "vérifiez avec « sarapay status CONSULTATION --refresh » ; relancer est sans risque (même clé d'idempotence, jamais de double débit).",
+            "en": "Stripe is rate limiting (429), still after {attempts} attempts. The money movement is not confirmed: "
+            "check with 'sarapay status CONSULTATION --refresh'; re-running is safe (same idempotency key, never charged twice).",
+        },
+        "stripe.unavailable.read": {
+            "fr": "Stripe est injoignable ou indisponible après plusieurs tentatives ({detail}). Rien n'a été modifié ; réessayez plus tard.",
+            "en": "Stripe is unreachable or unavailable after several attempts ({detail}). Nothing was changed; try again later.",
+        },
+        "stripe.unavailable.write": {
+            "fr": "Stripe est injoignable ou indisponible après plusieurs tentatives ({detail}). On ne sait pas si la demande a été appliquée ; "
+            "relancer la même commande est sans risque (même clé d'idempotence).",
+            "en": "Stripe is unreachable or unavailable after several attempts ({detail}). Whether the request was applied is unknown; "
+            "re-running the same command is safe (same idempotency key).",
+        },
+        "stripe.unavailable.money": {
+            "fr": "Stripe est injoignable ou indisponible après plusieurs tentatives ({detail}). On ne sait pas si l'argent a bougé : "
+            "vérifiez avec « sarapay status CONSULTATION --refresh » ; relancer est sans risque (même clé d'idempotence, jamais de double débit).",
+            "en": "Stripe is unreachable or unavailable after several attempts ({detail}). Whether money moved is unknown: "
+            "check with 'sarapay status CONSULTATION --refresh'; re-running is safe (same idempotency key, never charged twice).",
+        },
+    }
+)
+
+# Stripe codes with a sentence of their own; the others get "stripe.refused" with Stripe's message.
+_KNOWN_CODES = {
+    "payment_intent_unexpected_state": "stripe.payment_intent_unexpected_state",
+    "amount_too_large": "stripe.amount_too_large",
+    "amount_too_small": "stripe.amount_too_small",
+    "resource_missing": "stripe.resource_missing",
+    "charge_expired_for_capture": "stripe.authorization_expired",
+    "capture_charge_authorization_expired": "stripe.authorization_expired",
+    "charge_already_captured": "stripe.charge_already_captured",
+    "charge_already_refunded": "stripe.charge_already_refunded",
+    "balance_insufficient": "stripe.balance_insufficient",
+    "card_declined": "stripe.card_declined",
+    "invalid_grant": "stripe.invalid_grant",
+    "invalid_client": "stripe.invalid_client",
+    "account_invalid": "stripe.account_invalid",
+}
+
+_REQUEST_PREFIX_RE = re.compile(r"^Request req_[A-Za-z0-9]+: ")
+
+
+def _detail(exc: Any) -> str:
+    """Stripe's own message, short, without the request prefix, secret keys masked."""
+    text = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+    text = _REQUEST_PREFIX_RE.sub("", str(text)).replace("\n", " ").strip().rstrip(".")
+    text = redact(text)
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
+
+
+def _plain(obj: Any) -> Any:
+    """A StripeObject (or list of them) as plain JSON data."""
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict(recursive=True, for_json=True)
+    if isinstance(obj, list):
+        return [_plain(item) for item in obj]
+    return obj
+
+
+def descriptor_suffix(consultation_id: str) -> str:
+    """A neutral statement descriptor suffix: the consultation id, as Stripe allows it (≤22, a letter)."""
+    cleaned = re.sub(r"[^A-Z0-9 .-]", "", consultation_id.upper())[:22].strip()
+    return cleaned if re.search(r"[A-Z]", cleaned) else "TC " + cleaned[:19]
+
+
+def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool) -> Any:
+    """UrllibClient with a timeout, no proxy for a loopback sandbox, and lost connections retried.
+
+    The stock UrllibClient waits forever, and lets a connection closed before the answer escape as a raw
+    http.client exception that the SDK neither retries nor wraps. Retrying such a request is safe: every
+    POST carries an Idempotency-Key, so Stripe replays the first result instead of applying it twice.
+    """
+    import http.client
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    class SarapayUrllibClient(stripe.UrllibClient):
+        def __init__(self) -> None:
+            super().__init__()
+            handlers = [urllib.request.ProxyHandler({})] if bypass_proxy else []
+            opener = urllib.request.build_opener(*handlers)
+            base_open = opener.open
+            opener.open = lambda req, data=None: base_open(req, data, timeout)  # type: ignore[method-assign]
+            self._opener = opener
+
+        def _retryable(self, exc: BaseException) -> Any:
+            return stripe.APIConnectionError(type(exc).__name__, should_retry=True)
+
+        def request(self, method, url, headers, post_data=None):  # type: ignore[override]
+            try:
+                return super().request(method, url, headers, post_data)
+            except stripe.APIConnectionError:
+                raise
+            except (http.client.HTTPException, OSError) as exc:  # reset, closed without answer, timeout
+                raise self._retryable(exc) from None
+
+        def _handle_request_error(self, e):  # type: ignore[override]
+            reason = getattr(e, "reason", None)
+            if isinstance(e, urllib.error.URLError) and isinstance(reason, OSError) and not isinstance(reason, ssl.SSLError):
+                raise self._retryable(reason) from None  # refused, reset, timeout while sending
+            super()._handle_request_error(e)
+
+    return SarapayUrllibClient()
+
+
+class Gateway:
+    """Stripe, as sarapay uses it. One instance per command run; not shared between threads."""
+
+    def __init__(
+        self,
+        key: SecretKey | str,
+        *,
+        client_id: str | None = None,
+        api_base: str | None = None,
+        max_network_retries: int = 2,
+        timeout: float = DEFAULT_TIMEOUT,
+        rate_limit_retries: int = DEFAULT_RATE_LIMIT_RETRIES,
+        rate_limit_delay: float = DEFAULT_RATE_LIMIT_DELAY,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        import stripe
+
+        self._stripe = stripe
+        self.key = key if isinstance(key, SecretKey) else check_key_format(key, "input")
+        self.client_id = client_id
+        self.api_base = api_base.rstrip("/") if api_base else None
+        self.max_network_retries = max_network_retries
+        self.rate_limit_retries = rate_limit_retries
+        self.rate_limit_delay = rate_limit_delay
+        self._sleep = sleep
+        self.last_request_id: str | None = None
+        self.last_replayed = False
+        self.last_idempotency_key: str | None = None
+        self.last_attempts = 0
+
+        from urllib.parse import urlsplit
+
+        bypass_proxy = bool(self.api_base) and is_loopback(urlsplit(self.api_base).hostname)
+        options: dict[str, Any] = {}
+        if self.api_base:
+            options["base_addresses"] = {"api": self.api_base, "connect": self.api_base, "files": self.api_base}
+        self._client = stripe.StripeClient(
+            self.key.reveal(),
+            client_id=client_id,
+            max_network_retries=max_network_retries,
+            http_client=_make_http_client(stripe, timeout, bypass_proxy),
+            **options,
+        )
+
+    @classmethod
+    def from_settings(cls, *, live: bool = False, **kwargs: Any) -> "Gateway":
+        """The gateway for this run: key resolved and mode-checked, client id and API base from the config."""
+        from sarapay import settings
+
+        config = settings.load_config()
+        key = settings.resolve_key(live=live)
+        return cls(key, client_id=config.client_id, api_base=config.api_base, **kwargs)
+
+    @property
+    def mode(self) -> str:
+        return self.key.mode
+
+    def __repr__(self) -> str:
+        return f"Gateway({self.key.masked}, api_base={self.api_base or 'stripe'})"
+
+    # ------------------------------------------------------------------ the one call path
+
+    def _call(
+        self,
+        call: Callable[[dict[str, Any]], Any],
+        *,
+        kind: str = READ,
+        account: str | None = None,
+        idempotency_key: str | None = None,
+        about: str | None = None,
+    ) -> Any:
+        """Runs `call(options)` with Stripe-Account and the Idempotency-Key, retries 429, translates errors.
+
+        `about` names the connected account in messages when it is not the Stripe-Account header."""
+        stripe = self._stripe
+        options: dict[str, Any] = {}
+        if account:
+            options["stripe_account"] = account
+        if kind in (WRITE, MONEY):
+            if kind == MONEY and not idempotency_key:
+                raise ValueError("a money-moving call needs a deterministic idempotency key")
+            options["idempotency_key"] = idempotency_key or f"sarapay-{uuid.uuid4().hex}"
+        self.last_idempotency_key = options.get("idempotency_key")
+        self.last_request_id = None
+        self.last_replayed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            self.last_attempts = attempt
+            try:
+                result = call(options)
+            except stripe.RateLimitError as exc:
+                self.last_request_id = exc.request_id
+                if attempt <= self.rate_limit_retries:
+                    self._sleep(self._rate_limit_wait(attempt, exc))
+                    continue
+                raise self._translate(exc, kind=kind, account=about or account, attempts=attempt) from None
+            except stripe.StripeError as exc:
+                self.last_request_id = exc.request_id
+                raise self._translate(exc, kind=kind, account=about or account, attempts=attempt) from None
+            self._remember(result)
+            return result
+
+    def _rate_limit_wait(self, attempt: int, exc: Any) -> float:
+        retry_after = (getattr(exc, "headers", None) or {}).get("retry-after")
+        try:
+            if retry_after is not None:
+                return min(float(retry_after), RATE_LIMIT_MAX_DELAY)
+        except ValueError:
+            pass
+        delay = min(self.rate_limit_delay * 2 ** (attempt - 1), RATE_LIMIT_MAX_DELAY)
+        return delay * (0.5 + random.random() / 2)
+
+    def _remember(self, result: Any) -> None:
+        response = getattr(result, "last_response", None)
+        if response is not None:
+            self.last_request_id = response.request_id
+            self.last_replayed = (response.headers or {}).get("idempotent-replayed") == "true"
+
+    def _translate(self, exc: Any, *, kind: str, account: str | None, attempts: int) -> SarapayError:
+        """Stripe's exception as sarapay's, keeping `.stripe_code`, `.http_status`, `.request_id`."""
+        stripe = self._stripe
+        from stripe import oauth_error
+
+        error_obj = getattr(exc, "error", None)
+        code = getattr(exc, "code", None) or getattr(error_obj, "code", None)
+        detail = _detail(exc)
+        acct = account or "-"
+        err: SarapayError
+        if isinstance(exc, stripe.AuthenticationError):
+            err = ConfigError("stripe.auth", masked=self.key.masked)
+        elif isinstance(exc, stripe.PermissionError):
+            if code == "account_invalid":
+                err = StripeRefused("stripe.account_invalid", account=acct)
+            else:
+                err = StripeRefused("stripe.permission", account=acct, detail=detail)
+        elif isinstance(exc, stripe.IdempotencyError):
+            code = code or "idempotency_error"
+            err = StripeRefused("stripe.idempotency_error")
+        elif isinstance(exc, oauth_error.OAuthError):
+            key = _KNOWN_CODES.get(code or "")
+            err = StripeRefused(key, detail=detail) if key else StripeRefused("stripe.oauth_error", code=code or "-", detail=detail)
+        elif isinstance(exc, stripe.RateLimitError):
+            code = code or "rate_limit"
+            err = StripeUnavailable(f"stripe.rate_limited.{kind}", attempts=attempts)
+        elif isinstance(exc, (stripe.APIConnectionError, stripe.APIError)):
+            err = StripeUnavailable(f"stripe.unavailable.{kind}", detail=detail)
+        elif isinstance(exc, (stripe.InvalidRequestError, stripe.CardError)):
+            key = _KNOWN_CODES.get(code or "")
+            if key == "stripe.card_declined" or isinstance(exc, stripe.CardError):
+                decline = getattr(error_obj, "decline_code", None) or code or "-"
+                err = StripeRefused("stripe.card_declined", decline_code=decline)
+            elif key:
+                err = StripeRefused(key, detail=detail, account=acct)
+            else:
+                err = StripeRefused("stripe.refused", code=code or "-", detail=detail)
+        else:
+            err = StripeRefused("stripe.refused", code=code or type(exc).__name__, detail=detail)
+        err.stripe_code = code  # type: ignore[attr-defined]
+        err.http_status = getattr(exc, "http_status", None)  # type: ignore[attr-defined]
+        err.request_id = getattr(exc, "request_id", None)  # type: ignore[attr-defined]
+        err.stripe_param = getattr(error_obj, "param", None)  # type: ignore[attr-defined]
+        err.stripe_message = detail  # type: ignore[attr-defined]
+        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ  # type: ignore[attr-defined]
+        return err
+
+    def _pages(self, service: Any, params: dict[str, Any], *, account: str | None) -> Iterator[dict[str, Any]]:
+        """Every object of a list endpoint, newest first, each page going through `_call`."""
+        params = {**params, "limit": params.get("limit") or PAGE_SIZE}
+        while True:
+            page = self._call(lambda o, p=dict(params): service.list(params=p, options=o), account=account)
+            data = page.data
+            for item in data:
+                yield _plain(item)
+            if not page.has_more or not data:
+                return
+            params["starting_after"] = data[-1].id
+
+    @staticmethod
+    def _created(created_gte: int | None) -> dict[str, Any]:
+        return {"created": {"gte": int(created_gte)}} if created_gte is not None else {}
+
+    # ------------------------------------------------------------------ Connect: OAuth, accounts
+
+    def oauth_authorize_url(
+        self, state: str, email: str | None = None, *, scope: str = "read_write", redirect_uri: str | None = None
+    ) -> str:
+        if not self.client_id:
+            raise ConfigError("stripe.no_client_id")
+        params: dict[str, Any] = {"scope": scope, "state": state}
+        if redirect_uri:
+            params["redirect_uri"] = redirect_uri
+        if email:
+            params["stripe_user"] = {"email": email}
+        return self._client.oauth.authorize_url(params=params)
+
+    def oauth_token(self, code: str) -> dict[str, Any]:
+        """Exchanges an authorisation code; the answer's `stripe_user_id` is the connected account.
+
+        The token response's access_token and refresh_token are secrets sarapay never needs: dropped here."""
+        if not self.client_id:
+            raise ConfigError("stripe.no_client_id")
+        result = self._call(
+            lambda o: self._client.oauth.token(params={"grant_type": "authorization_code", "code": code}, options=o),
+            kind=WRITE,
+        )
+        data = _plain(result)
+        for secret in ("access_token", "refresh_token"):
+            data.pop(secret, None)
+        return data
+
+    def oauth_deauthorize(self, account: str) -> dict[str, Any]:
+        if not self.client_id:
+            raise ConfigError("stripe.no_client_id")
+        return _plain(
+            self._call(
+                lambda o: self._client.oauth.deauthorize(params={"stripe_user_id": account}, options=o), kind=WRITE, about=account
+            )
+        )
+
+    def create_account(
+        self, email: str | None, metadata: dict[str, str] | None = None, *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """A Standard-like connected account the platform controls (fees and losses on the account, full dashboard)."""
+        params: dict[str, Any] = {
+            "country": "FR",
+            "controller": {
+                "fees": {"payer": "account"},
+                "losses": {"payments": "stripe"},
+                "requirement_collection": "stripe",
+                "stripe_dashboard": {"type": "full"},
+            },
+            "metadata": metadata or {},
+        }
+        if email:
+            params["email"] = email
+        return _plain(
+            self._call(lambda o: self._client.v1.accounts.create(params=params, options=o), kind=WRITE, idempotency_key=idempotency_key)
+        )
+
+    def retrieve_account(self, account: str) -> dict[str, Any]:
+        # The platform's view of a connected account: no Stripe-Account header, the id in the path.
+        return _plain(self._call(lambda o: self._client.v1.accounts.retrieve(account, options=o), about=account))
+
+    def update_payout_schedule(self, account: str, schedule: dict[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
+        params = {"settings": {"payouts": {"schedule": schedule}}}
+        return _plain(
+            self._call(
+                lambda o: self._client.v1.accounts.update(account, params=params, options=o),
+                kind=WRITE,
+                idempotency_key=idempotency_key,
+                about=account,
+            )
+        )
+
+    def create_account_link(self, account: str, refresh_url: str, return_url: str) -> dict[str, Any]:
+        params = {"account": account, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"}
+        return _plain(
+            self._call(lambda o: self._client.v1.account_links.create(params=params, options=o), kind=WRITE, about=account)
+        )
+
+    # ------------------------------------------------------------------ Checkout and PaymentIntents (direct charges)
+
+    def create_checkout_session(
+        self,
+        account: str,
+        *,
+        amount_cents: int,
+        consultation_id: str,
+        rpps: str,
+        expires_at: int,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        currency: str = "eur",
+        customer_email: str | None = None,
+        locale: str = "fr",
+    ) -> dict[str, Any]:
+        """A hosted payment page for a card hold (manual capture) on the practitioner's account.
+
+        Only opaque ids go to Stripe: the consultation id and the practitioner's RPPS."""
+        metadata = {METADATA_CONSULTATION: consultation_id, METADATA_PRACTITIONER: rpps, METADATA_SOURCE: "1"}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "payment_method_types": ["card"],
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": currency,
+                        "unit_amount": int(amount_cents),
+                        "product_data": {"name": PRODUCT_NAME},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "payment_intent_data": {
+                "capture_method": "manual",
+                "metadata": metadata,
+                "statement_descriptor_suffix": descriptor_suffix(consultation_id),
+            },
+            "metadata": metadata,
+            "client_reference_id": consultation_id,
+            "expires_at": int(expires_at),
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "locale": locale,
+        }
+        if customer_email:
+            params["customer_email"] = customer_email
+        return _plain(
+            self._call(
+                lambda o: self._client.v1.checkout.sessions.create(params=params, options=o),
+                kind=WRITE,
+                account=account,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def retrieve_checkout_session(self, account: str, session_id: str) -> dict[str, Any]:
+        params = {"expand": ["payment_intent"]}
+        return _plain(
+            self._call(lambda o: self._client.v1.checkout.sessions.retrieve(session_id, params=params, options=o), account=account)
+        )
+
+    def expire_checkout_session(self, account: str, session_id: str, *, idempotency_key: str) -> dict[str, Any]:
+        return _plain(
+            self._call(
+                lambda o: self._client.v1.checkout.sessions.expire(session_id, options=o),
+                kind=WRITE,
+                account=account,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def list_checkout_sessions(self, account: str, created_gte: int | None = None) -> Iterator[dict[str, Any]]:
+        return self._pages(self._client.v1.checkout.sessions, self._created(created_gte), account=account)
+
+    def retrieve_payment_intent(self, account: str, payment_intent: str) -> dict[str, Any]:
+        params = {"expand": ["latest_charge.balance_transaction"]}
+        return _plain(
+            self._call(lambda o: self._client.v1.payment_intents.retrieve(payment_intent, params=params, options=o), account=account)
+        )
+
+    def list_payment_intents(self, account: str, created_gte: int | None = None) -> Iterator[dict[str, Any]]:
+        return self._pages(self._client.v1.payment_intents, self._created(created_gte), account=account)
+
+    def capture(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
+        """Captures `amount_cents` (None: the whole hold); Stripe releases the rest of the hold."""
+        params: dict[str, Any] = {"expand": ["latest_charge.balance_transaction"]}
+        if amount_cents is not None:
+            params["amount_to_capture"] = int(amount_cents)
+        return _plain(
+            self._call(
+                lambda o: self._client.v1.payment_intents.capture(payment_intent, params=params, options=o),
+                kind=MONEY,
+                account=account,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def cancel(self, account: str, payment_intent: str, *, idempotency_key: str, reason: str | None = None) -> dict[str, Any]:
+        """Releases the hold. `reason`: duplicate, fraudulent, requested_by_customer or abandoned."""
+        params = {"cancellation_reason": reason} if reason else {}
+        return _plain(
+            self._call(
+                lambda o: self._client.v1.payment_intents.cancel(payment_intent, params=params, options=o),
+                kind=MONEY,
+                account=account,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def refund(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
+        """Refunds `amount_cents` of a captured payment (None: what remains)."""
+        params: dict[str, Any] = {"payment_intent": payment_intent, "metadata": {METADATA_SOURCE: "1"}}
+        if amount_cents is not None:
+            params["amount"] = int(amount_cents)
+        return _plain(
+            self._call(
+                lambda o: self._client.v1.refunds.create(params=params, options=o),
+                kind=MONEY,
+                account=account,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    # ------------------------------------------------------------------ balance, payouts, events
+
+    def balance(self, account: str) -> dict[str, Any]:
+        return _plain(self._call(lambda o: self._client.v1.balance.retrieve(options=o), account=account))
+
+    def list_payouts(self, account: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The `limit` most recent payouts (one page, newest first)."""
+        params = {"limit": max(1, min(int(limit), PAGE_SIZE))}
+        page = self._call(lambda o: self._client.v1.payouts.list(params=params, options=o), account=account)
+        return [_plain(item) for item in page.data]
+
+    def list_balance_transactions(
+        self, account: str, *, created_gte: int | None = None, payout: str | None = None, type: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        params = self._created(created_gte)
+        if payout:
+            params["payout"] = payout
+        if type:
+            params["type"] = type
+        return self._pages(self._client.v1.balance_transactions, params, account=account)
+
+    def list_events(
+        self, account: str, *, created_gte: int | None = None, types: list[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        params = self._created(created_gte)
+        if types:
+            params["types"] = list(types)
+        return self._pages(self._client.v1.events, params, account=account)
