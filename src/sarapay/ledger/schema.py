@@ -1,0 +1,159 @@
+"""The ledger's schema as named, transactional steps (sqlite_utils.Migrations, recorded in `_sqlite_migrations`).
+
+Rules for this file:
+- a step, once released, is never edited: change the schema with a new step appended at the end;
+- every step is plain DDL and runs inside the transaction `open_ledger` holds (BEGIN IMMEDIATE), so two
+  terminals opening a fresh ledger at once cannot both apply it;
+- there is no column for card data and there never will be: Stripe holds the card, we hold Stripe ids.
+
+Imported only when a ledger is opened (it imports sqlite_utils), so `sarapay --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "sarapay"
+
+migrations = Migrations(MIGRATION_SET)
+STEPS: list[str] = []  # the step names this version knows, in order
+
+
+def step(name: str):
+    STEPS.append(name)
+    return migrations(name=name)
+
+
+# The tables every step together creates; open_ledger checks they are all there after migrating.
+TABLES = ("meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log")
+
+
+def _ddl(db: Database, *statements: str) -> None:
+    for statement in statements:
+        db.execute(statement)
+
+
+# Money columns are integer cents; the CHECKs refuse a float (typeof 'real') even if a caller slips one in.
+@step("0001_meta")
+def _meta(db: Database) -> None:
+    _ddl(
+        db,
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        )""",
+        # Says whose file this is, for a human opening it with the sqlite3 shell.
+        "INSERT INTO meta (key, value) VALUES ('application', 'sarapay ledger')",
+    )
+
+
+@step("0002_practitioners")
+def _practitioners(db: Database) -> None:
+    _ddl(
+        db,
+        """CREATE TABLE practitioners (
+            rpps TEXT PRIMARY KEY CHECK (length(rpps) = 11 AND rpps NOT GLOB '*[^0-9]*'),
+            name TEXT,
+            email TEXT,
+            account_id TEXT UNIQUE,
+            link_method TEXT CHECK (link_method IN ('oauth', 'created', 'attached')),
+            linked_at TEXT,
+            default_max_cents INTEGER NOT NULL DEFAULT 2500
+                CHECK (typeof(default_max_cents) = 'integer' AND default_max_cents > 0),
+            livemode INTEGER NOT NULL DEFAULT 0 CHECK (livemode IN (0, 1)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+    )
+
+
+@step("0003_consultations")
+def _consultations(db: Database) -> None:
+    def cents(column: str, *, not_null: bool, signed: bool = False) -> str:
+        floor = "" if signed else f" AND {column} >= 0"
+        if not_null:
+            return f"{column} INTEGER NOT NULL DEFAULT 0 CHECK (typeof({column}) = 'integer'{floor})"
+        return f"{column} INTEGER CHECK ({column} IS NULL OR (typeof({column}) = 'integer'{floor}))"
+
+    _ddl(
+        db,
+        f"""CREATE TABLE consultations (
+            id TEXT PRIMARY KEY CHECK (id GLOB 'TC-?*'),
+            rpps TEXT NOT NULL REFERENCES practitioners (rpps),
+            scheduled_at TEXT NOT NULL,
+            paid_online INTEGER NOT NULL DEFAULT 0 CHECK (paid_online IN (0, 1)),
+            {cents("max_cents", not_null=False)},
+            currency TEXT NOT NULL DEFAULT 'eur',
+            patient_ref TEXT,
+            patient_email TEXT,
+            account_id TEXT,
+            checkout_session_id TEXT,
+            payment_intent_id TEXT,
+            charge_id TEXT,
+            state TEXT NOT NULL CHECK (state <> ''),
+            {cents("authorised_cents", not_null=True)},
+            {cents("captured_cents", not_null=True)},
+            {cents("refunded_cents", not_null=True)},
+            {cents("fee_cents", not_null=False)},
+            {cents("net_cents", not_null=False, signed=True)},
+            capture_before INTEGER,
+            link_expires_at INTEGER,
+            closed_on_purpose INTEGER NOT NULL DEFAULT 0 CHECK (closed_on_purpose IN (0, 1)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            stripe_synced_at TEXT
+        )""",
+        """CREATE TABLE consultation_history (
+            id INTEGER PRIMARY KEY,
+            consultation_id TEXT NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            state TEXT,
+            note TEXT
+        )""",
+        "CREATE INDEX idx_history_consultation ON consultation_history (consultation_id, id)",
+    )
+
+
+@step("0004_oauth_states")
+def _oauth_states(db: Database) -> None:
+    # No foreign key to practitioners: the practitioner row may only be written when the link completes.
+    _ddl(
+        db,
+        """CREATE TABLE oauth_states (
+            state TEXT PRIMARY KEY,
+            rpps TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        )""",
+    )
+
+
+@step("0005_audit_log")
+def _audit_log(db: Database) -> None:
+    _ddl(
+        db,
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            command TEXT NOT NULL,
+            target TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'error', 'dry_run', 'cancelled')),
+            detail TEXT,
+            stripe_request_id TEXT
+        )""",
+    )
+
+
+@step("0006_status_indexes")
+def _status_indexes(db: Database) -> None:
+    _ddl(
+        db,
+        "CREATE INDEX idx_consultations_rpps_state_at ON consultations (rpps, state, scheduled_at)",
+        "CREATE INDEX idx_consultations_state_at ON consultations (state, scheduled_at)",
+        "CREATE INDEX idx_consultations_at ON consultations (scheduled_at)",
+        # Unique: one Stripe object belongs to one consultation; a rebuild that says otherwise is a bug.
+        "CREATE UNIQUE INDEX idx_consultations_payment_intent ON consultations (payment_intent_id)",
+        "CREATE UNIQUE INDEX idx_consultations_checkout_session ON consultations (checkout_session_id)",
+    )

@@ -1,0 +1,789 @@
+"""`open_ledger` and the `Ledger`: every query sarapay makes, behind plain-named methods returning dicts.
+
+The ledger is a local, rebuildable copy of Stripe's state (Stripe is the system of record). Conventions:
+- times are ISO 8601 UTC text `2026-01-05T13:07:00Z` (callers pass aware datetimes or ISO strings with an
+  offset; a naive time is refused, because guessing Paris or UTC is how a payment lands on the wrong day),
+  except `capture_before` and `link_expires_at`, which are Stripe's own unix timestamps, kept as integers;
+- money is integer cents, never float (a float is refused here and by the schema's CHECKs);
+- `paid_online`, `closed_on_purpose` and `livemode` come back as bools;
+- a getter returns None for an unknown id; a mutator raises BadInput for one;
+- every write runs under BEGIN IMMEDIATE: the write lock is taken before anything is read, so a
+  read-check-write (`update_if_state`, `consume_oauth_state`) cannot race another terminal or a cron job.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+import re
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sarapay import i18n
+from sarapay.errors import BadInput, ConfigError
+from sarapay.ledger import files
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+i18n.register(
+    {
+        "ledger.unknown_consultation": {
+            "fr": "Consultation inconnue dans le registre : {consultation_id}.",
+            "en": "Unknown consultation in the ledger: {consultation_id}.",
+        },
+        "ledger.duplicate_consultation": {
+            "fr": "La consultation {consultation_id} existe déjà dans le registre.",
+            "en": "The consultation {consultation_id} already exists in the ledger.",
+        },
+        "ledger.unknown_practitioner": {
+            "fr": "Aucun praticien enregistré avec le RPPS {rpps}.",
+            "en": "No practitioner registered with RPPS {rpps}.",
+        },
+        "ledger.account_taken": {
+            "fr": "Le compte Stripe {account_id} est déjà lié au praticien de RPPS {other_rpps}. "
+            "Déliez-le d'abord (sarapay unlink {other_rpps}).",
+            "en": "The Stripe account {account_id} is already linked to the practitioner with RPPS {other_rpps}. "
+            "Unlink it first (sarapay unlink {other_rpps}).",
+        },
+        "ledger.practitioner_has_consultations": {
+            "fr": "Le praticien de RPPS {rpps} a {count} consultation(s) dans le registre : il ne peut pas en être "
+            "retiré. Déliez son compte Stripe à la place (sarapay unlink {rpps}).",
+            "en": "The practitioner with RPPS {rpps} has {count} consultation(s) in the ledger and cannot be "
+            "removed from it. Unlink their Stripe account instead (sarapay unlink {rpps}).",
+        },
+        "ledger.oauth_state_unknown": {
+            "fr": "Ce paramètre state est inconnu : il ne vient pas d'un lien d'autorisation émis par sarapay "
+            "sur cette machine. Générez un nouveau lien (sarapay link RPPS --email EMAIL).",
+            "en": "This state parameter is unknown: it does not come from an authorisation link issued by "
+            "sarapay on this machine. Generate a new link (sarapay link RPPS --email EMAIL).",
+        },
+        "ledger.oauth_state_used": {
+            "fr": "Ce paramètre state a déjà servi : un lien d'autorisation ne s'utilise qu'une fois. "
+            "Générez un nouveau lien (sarapay link RPPS --email EMAIL).",
+            "en": "This state parameter has already been used: an authorisation link works only once. "
+            "Generate a new link (sarapay link RPPS --email EMAIL).",
+        },
+        "ledger.oauth_state_expired": {
+            "fr": "Ce lien d'autorisation a expiré le {expires_at} (UTC). Générez-en un nouveau "
+            "(sarapay link RPPS --email EMAIL).",
+            "en": "This authorisation link expired on {expires_at} (UTC). Generate a new one "
+            "(sarapay link RPPS --email EMAIL).",
+        },
+        "ledger.oauth_state_mismatch": {
+            "fr": "Ce paramètre state a été émis pour un autre praticien que le RPPS {rpps}. "
+            "Vérifiez le RPPS, ou générez un nouveau lien pour ce praticien.",
+            "en": "This state parameter was issued for a practitioner other than RPPS {rpps}. "
+            "Check the RPPS, or generate a new link for this practitioner.",
+        },
+        "ledger.backup_exists": {
+            "fr": "Le fichier {path} existe déjà et n'est pas vide : la sauvegarde ne l'écrasera pas. "
+            "Choisissez un autre nom.",
+            "en": "The file {path} already exists and is not empty: the backup will not overwrite it. "
+            "Choose another name.",
+        },
+        "ledger.card_number_refused": {
+            "fr": "Ce texte contient ce qui ressemble à un numéro de carte bancaire : sarapay n'enregistre jamais "
+            "de données de carte. Retirez-le et recommencez.",
+            "en": "This text contains what looks like a card number: sarapay never stores card data. "
+            "Remove it and try again.",
+        },
+        "ledger.secret_refused": {
+            "fr": "Ce texte contient ce qui ressemble à une clé secrète Stripe : elle ne sera pas enregistrée. "
+            "Retirez-la, et si elle a circulé, faites-la renouveler dans le tableau de bord Stripe.",
+            "en": "This text contains what looks like a Stripe secret key: it will not be stored. "
+            "Remove it, and if it was shared, roll it in the Stripe dashboard.",
+        },
+    }
+)
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+DEFAULT_OAUTH_STATE_TTL = timedelta(hours=1)  # the OAuth flow may include creating a whole Stripe account
+OAUTH_STATE_PURGE_AFTER = timedelta(days=7)  # old states are deleted; until then "used"/"expired" stay precise
+AUDIT_OUTCOMES = ("ok", "refused", "error", "dry_run", "cancelled")
+LINK_METHODS = ("oauth", "created", "attached")
+# Consultations whose Stripe state can still move without sarapay acting on them: reconcile refreshes these.
+NON_FINAL_STATES = ("incomplete", "uncaptured")
+
+_PRACTITIONER_FIELDS = frozenset(
+    {"name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode"}
+)
+_CONSULTATION_FIELDS = frozenset(
+    {
+        "scheduled_at", "paid_online", "max_cents", "currency", "patient_ref", "patient_email", "account_id",
+        "checkout_session_id", "payment_intent_id", "charge_id", "state", "authorised_cents", "captured_cents",
+        "refunded_cents", "fee_cents", "net_cents", "capture_before", "link_expires_at", "closed_on_purpose",
+        "stripe_synced_at",
+    }
+)
+_CENTS = frozenset(
+    {"default_max_cents", "max_cents", "authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents"}
+)
+_SIGNED_CENTS = frozenset({"net_cents"})  # Stripe's net goes negative when a refund exceeds what was left
+_TIMES = frozenset({"scheduled_at", "stripe_synced_at", "linked_at"})
+_UNIX_TIMES = frozenset({"capture_before", "link_expires_at"})
+_BOOLS = frozenset({"paid_online", "closed_on_purpose", "livemode"})
+_FREE_TEXT = frozenset({"name", "patient_ref"})  # typed by people: checked for card numbers and keys
+_MONEY_SUMS = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
+
+
+# --- values -----------------------------------------------------------------------------------------------
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_utc(value: datetime | str) -> str:
+    """The ledger's time format, from an aware datetime or an ISO 8601 string with an offset (or Z)."""
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+    elif isinstance(value, datetime):
+        moment = value
+    else:
+        raise TypeError(f"expected a datetime or an ISO 8601 string, got {type(value).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive time {value!r}: give an offset (UTC or Europe/Paris converted by the caller)")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_SECRET_KEY = re.compile(r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{4,}")
+_CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def refuse_sensitive(text: str | None) -> None:
+    """Refuse free text holding a card number (13-19 digits passing Luhn) or a Stripe secret key."""
+    if not text:
+        return
+    if _SECRET_KEY.search(text):
+        raise BadInput("ledger.secret_refused")
+    for match in _CARD_LIKE.finditer(text):
+        if _luhn_ok(re.sub(r"\D", "", match.group())):
+            raise BadInput("ledger.card_number_refused")
+
+
+def _prepare(fields: Mapping[str, Any], allowed: frozenset[str], table: str) -> dict[str, Any]:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"{table} has no field {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        if value is None:
+            values[name] = None
+        elif name in _CENTS or name in _UNIX_TIMES:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int (cents or unix time), got {type(value).__name__}")
+            if name in _CENTS and name not in _SIGNED_CENTS and value < 0:
+                raise ValueError(f"{name} cannot be negative: {value}")
+            values[name] = value
+        elif name in _TIMES:
+            values[name] = iso_utc(value)
+        elif name in _BOOLS:
+            values[name] = int(bool(value))
+        else:
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+            if name in _FREE_TEXT:
+                refuse_sensitive(value)
+            values[name] = value
+    if values.get("link_method") not in (None, *LINK_METHODS):
+        raise ValueError(f"link_method must be one of {LINK_METHODS}")
+    if "state" in values and not values["state"]:
+        raise ValueError("state cannot be empty")
+    return values
+
+
+def _as_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
+    record = {column[0]: value for column, value in zip(cursor.description, row)}
+    for name in _BOOLS.intersection(record):
+        if record[name] is not None:
+            record[name] = bool(record[name])
+    return record
+
+
+def _states(state: str | Iterable[str]) -> list[str]:
+    return [state] if isinstance(state, str) else list(state)
+
+
+def _guarded(method):
+    """SQLite's errors about the file become sarapay's ConfigError; anything else (a bug) goes through."""
+
+    @functools.wraps(method)
+    def wrapper(self: Ledger, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            error = files.translate(exc, self.path, self.busy_timeout_ms)
+            if error is exc:
+                raise
+            raise error from exc
+
+    return wrapper
+
+
+# --- opening ----------------------------------------------------------------------------------------------
+
+
+def open_ledger(
+    path: Path | str, *, read_only: bool = False, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+) -> Ledger:
+    """Open (creating it 0600 if needed) and migrate the ledger at `path`.
+
+    `read_only=True` opens an existing ledger without writing anything (no migration, no WAL switch);
+    a file the user cannot write is opened that way automatically, and any write then raises
+    ConfigError("ledger.read_only"). Every problem with the file is a ConfigError (exit 4) naming it.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise files.unreadable(path, "is a directory")
+    chosen_read_only = read_only
+    if read_only:
+        if not path.exists():
+            raise ConfigError("ledger.missing", path=str(path))
+    elif not files.create_private(path):
+        files.tighten(path)
+        read_only = not os.access(path, os.W_OK)
+    files.check_header(path)
+
+    conn: sqlite3.Connection | None = None
+    try:
+        if read_only:
+            conn = sqlite3.connect(
+                path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=busy_timeout_ms / 1000
+            )
+        else:
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy_timeout_ms / 1000)
+        ledger = Ledger(conn, path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+        ledger._prepare_schema(upgrade_refused_key="ledger.needs_upgrade" if chosen_read_only else "ledger.read_only")
+        return ledger
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        error = files.translate(exc, path, busy_timeout_ms)
+        raise (files.damaged(path, str(exc)) if error is exc else error) from exc
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+
+
+# --- the ledger -------------------------------------------------------------------------------------------
+
+
+class Ledger:
+    """One connection to the ledger file. Not shared between threads: open one Ledger per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool, busy_timeout_ms: int) -> None:
+        from sqlite_utils import Database
+
+        self.path = path
+        self.read_only = read_only
+        self.busy_timeout_ms = busy_timeout_ms
+        self._conn = conn
+        # Plugins could change the connection; the ledger wants exactly what it configured.
+        self._db: Database = Database(conn, recursive_triggers=False, execute_plugins=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+
+    def _prepare_schema(self, *, upgrade_refused_key: str) -> None:
+        from sarapay.ledger import schema
+
+        tables = self._table_names()
+        applied = [m.name for m in schema.migrations.applied(self._db)]
+        if tables and not applied:
+            strangers = sorted(tables - set(schema.TABLES) - {"_sqlite_migrations"}) or sorted(tables)
+            raise ConfigError("ledger.foreign", path=str(self.path), tables=", ".join(strangers[:5]))
+        unknown = [name for name in applied if name not in schema.STEPS]
+        if unknown:
+            raise ConfigError("ledger.newer_schema", path=str(self.path), steps=", ".join(unknown[:5]))
+        if self.read_only:
+            if schema.migrations.pending(self._db):
+                raise ConfigError(upgrade_refused_key, path=str(self.path))
+        else:
+            # WAL: readers never wait for the writer, so `status` in one terminal does not block `capture`.
+            self._db.enable_wal()
+            if schema.migrations.pending(self._db):
+                with self.transaction():  # two processes opening a fresh ledger: one migrates, one waits
+                    schema.migrations.apply(self._db)
+        missing = set(schema.TABLES) - self._table_names()
+        if missing:
+            raise files.damaged(self.path, f"missing tables: {', '.join(sorted(missing))}")
+
+    def _table_names(self) -> set[str]:
+        rows = self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+        return {name for (name,) in rows}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Ledger {str(self.path)!r}{' read-only' if self.read_only else ''}>"
+
+    @_guarded
+    def applied_steps(self) -> list[str]:
+        """The schema steps recorded in this file, in the order they were applied."""
+        from sarapay.ledger import schema
+
+        return [m.name for m in schema.migrations.applied(self._db)]
+
+    # --- transactions -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Ledger]:
+        """All writes inside commit together or not at all. The outermost block takes the write lock at once
+        (BEGIN IMMEDIATE); nested blocks are savepoints."""
+        conn = self._conn
+        if conn.in_transaction:
+            name = f"sarapay_{secrets.token_hex(4)}"
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            conn.execute(f"RELEASE {name}")
+            return
+        self._sql_guard(conn.execute, "BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            self._sql_guard(conn.execute, "COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _sql_guard(self, fn, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except sqlite3.Error as exc:
+            error = files.translate(exc, self.path, self.busy_timeout_ms)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        cursor = self._conn.execute(sql, tuple(params))
+        row = cursor.fetchone()
+        return None if row is None else _as_dict(cursor, row)
+
+    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self._conn.execute(sql, tuple(params))
+        return [_as_dict(cursor, row) for row in cursor]
+
+    def _set(self, table: str, key_column: str, key: str, values: Mapping[str, Any]) -> None:
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self._conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE {key_column} = ?", (*values.values(), key)
+        )
+
+    # --- practitioners ------------------------------------------------------------------------------------
+
+    @_guarded
+    def get_practitioner(self, rpps: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM practitioners WHERE rpps = ?", (rpps,))
+
+    @_guarded
+    def find_practitioner_by_account(self, account_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM practitioners WHERE account_id = ?", (account_id,))
+
+    @_guarded
+    def list_practitioners(self) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM practitioners ORDER BY rpps")
+
+    @_guarded
+    def upsert_practitioner(self, rpps: str, **fields: Any) -> dict[str, Any]:
+        """Insert the practitioner, or update only the given fields. A Stripe account belongs to one RPPS."""
+        values = _prepare(fields, _PRACTITIONER_FIELDS, "practitioners")
+        stamp = iso_utc(now_utc())
+        with self.transaction():
+            if values.get("account_id"):
+                holder = self.find_practitioner_by_account(values["account_id"])
+                if holder is not None and holder["rpps"] != rpps:
+                    raise BadInput("ledger.account_taken", account_id=values["account_id"], other_rpps=holder["rpps"])
+            if self.get_practitioner(rpps) is None:
+                row = {"rpps": rpps, **values, "created_at": stamp, "updated_at": stamp}
+                self._conn.execute(
+                    f"INSERT INTO practitioners ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    tuple(row.values()),
+                )
+            elif values:
+                self._set("practitioners", "rpps", rpps, {**values, "updated_at": stamp})
+            return self._require_practitioner(rpps)
+
+    @_guarded
+    def set_default_max(self, rpps: str, cents: int) -> dict[str, Any]:
+        values = _prepare({"default_max_cents": cents}, _PRACTITIONER_FIELDS, "practitioners")
+        if values["default_max_cents"] is None or values["default_max_cents"] <= 0:
+            raise ValueError("default_max_cents must be a positive int")
+        with self.transaction():
+            self._require_practitioner(rpps)
+            self._set("practitioners", "rpps", rpps, {**values, "updated_at": iso_utc(now_utc())})
+            return self._require_practitioner(rpps)
+
+    @_guarded
+    def unlink_account(self, rpps: str) -> dict[str, Any]:
+        """Forget the practitioner's Stripe account locally (the caller deauthorises it on Stripe first).
+        Their consultations keep the account id they were paid on."""
+        with self.transaction():
+            self._require_practitioner(rpps)
+            self._set(
+                "practitioners",
+                "rpps",
+                rpps,
+                {"account_id": None, "link_method": None, "linked_at": None, "updated_at": iso_utc(now_utc())},
+            )
+            return self._require_practitioner(rpps)
+
+    @_guarded
+    def remove_practitioner(self, rpps: str) -> None:
+        """Delete a practitioner who has no consultation (a mistyped RPPS, say)."""
+        with self.transaction():
+            self._require_practitioner(rpps)
+            (count,) = self._conn.execute("SELECT count(*) FROM consultations WHERE rpps = ?", (rpps,)).fetchone()
+            if count:
+                raise BadInput("ledger.practitioner_has_consultations", rpps=rpps, count=count)
+            self._conn.execute("DELETE FROM practitioners WHERE rpps = ?", (rpps,))
+
+    def _require_practitioner(self, rpps: str) -> dict[str, Any]:
+        row = self.get_practitioner(rpps)
+        if row is None:
+            raise BadInput("ledger.unknown_practitioner", rpps=rpps)
+        return row
+
+    # --- consultations ------------------------------------------------------------------------------------
+
+    @_guarded
+    def insert_consultation(
+        self, consultation_id: str, *, rpps: str, scheduled_at: datetime | str, state: str,
+        note: str | None = None, **fields: Any,
+    ) -> dict[str, Any]:
+        """Add a consultation and the first line of its history."""
+        values = _prepare({"scheduled_at": scheduled_at, "state": state, **fields}, _CONSULTATION_FIELDS, "consultations")
+        refuse_sensitive(note)
+        stamp = iso_utc(now_utc())
+        with self.transaction():
+            self._require_practitioner(rpps)
+            if self.get_consultation(consultation_id) is not None:
+                raise BadInput("ledger.duplicate_consultation", consultation_id=consultation_id)
+            row = {"id": consultation_id, "rpps": rpps, **values, "created_at": stamp, "updated_at": stamp}
+            self._conn.execute(
+                f"INSERT INTO consultations ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+            self._history(consultation_id, stamp, values["state"], note)
+            return self._require_consultation(consultation_id)
+
+    @_guarded
+    def get_consultation(self, consultation_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM consultations WHERE id = ?", (consultation_id,))
+
+    @_guarded
+    def find_by_payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM consultations WHERE payment_intent_id = ?", (payment_intent_id,))
+
+    @_guarded
+    def find_by_checkout_session(self, checkout_session_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM consultations WHERE checkout_session_id = ?", (checkout_session_id,))
+
+    @_guarded
+    def update_consultation(self, consultation_id: str, *, note: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Set the given fields at once. A change of state (or a note) adds a line to the history."""
+        values = _prepare(fields, _CONSULTATION_FIELDS, "consultations")
+        refuse_sensitive(note)
+        with self.transaction():
+            before = self._require_consultation(consultation_id)
+            self._apply_update(before, values, note)
+            return self._require_consultation(consultation_id)
+
+    @_guarded
+    def update_if_state(
+        self, consultation_id: str, expected_states: str | Iterable[str], *, note: str | None = None, **fields: Any
+    ) -> bool:
+        """Compare-and-set: apply `fields` only if the consultation is still in one of `expected_states`.
+
+        Returns False, changing nothing, when another process got there first. This is the guard that lets
+        exactly one of two terminals go on to capture, cancel or refund.
+        """
+        expected = _states(expected_states)
+        values = _prepare(fields, _CONSULTATION_FIELDS, "consultations")
+        refuse_sensitive(note)
+        with self.transaction():  # BEGIN IMMEDIATE: nobody writes between our read and our write
+            before = self._require_consultation(consultation_id)
+            if before["state"] not in expected:
+                return False
+            self._apply_update(before, values, note)
+            return True
+
+    def _apply_update(self, before: Mapping[str, Any], values: dict[str, Any], note: str | None) -> None:
+        stamp = iso_utc(now_utc())
+        self._set("consultations", "id", before["id"], {**values, "updated_at": stamp})
+        changed_state = values.get("state") if values.get("state") not in (None, before["state"]) else None
+        if changed_state or note:
+            self._history(before["id"], stamp, changed_state, note)
+
+    def _require_consultation(self, consultation_id: str) -> dict[str, Any]:
+        row = self.get_consultation(consultation_id)
+        if row is None:
+            raise BadInput("ledger.unknown_consultation", consultation_id=consultation_id)
+        return row
+
+    @staticmethod
+    def _where(
+        rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None, until: datetime | str | None
+    ) -> tuple[str, list[Any]]:
+        """Filters shared by listing, streaming and totals: since <= scheduled_at < until."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if rpps is not None:
+            clauses.append("rpps = ?")
+            params.append(rpps)
+        if state is not None:
+            states = _states(state)
+            clauses.append(f"state IN ({', '.join('?' * len(states))})" if states else "0")
+            params.extend(states)
+        if since is not None:
+            clauses.append("scheduled_at >= ?")
+            params.append(iso_utc(since))
+        if until is not None:
+            clauses.append("scheduled_at < ?")
+            params.append(iso_utc(until))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    @_guarded
+    def list_consultations(
+        self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
+        since: datetime | str | None = None, until: datetime | str | None = None,
+        limit: int | None = None, offset: int = 0, newest_first: bool = False,
+    ) -> list[dict[str, Any]]:
+        """One page of consultations, ordered by scheduled_at then id."""
+        where, params = self._where(rpps, state, since, until)
+        direction = "DESC" if newest_first else "ASC"
+        return self._all(
+            f"SELECT * FROM consultations{where} ORDER BY scheduled_at {direction}, id {direction} LIMIT ? OFFSET ?",
+            [*params, -1 if limit is None else limit, offset],
+        )
+
+    def iter_consultations(
+        self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
+        since: datetime | str | None = None, until: datetime | str | None = None, newest_first: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """Stream every matching consultation from a cursor, one row at a time (for --nl/--csv exports and
+        sync over a large ledger). The query runs at the first next(); close the generator (or exhaust it)
+        to release the cursor."""
+        where, params = self._where(rpps, state, since, until)
+        direction = "DESC" if newest_first else "ASC"
+        try:
+            cursor = self._conn.execute(
+                f"SELECT * FROM consultations{where} ORDER BY scheduled_at {direction}, id {direction}", params
+            )
+            try:
+                for row in cursor:
+                    yield _as_dict(cursor, row)
+            finally:
+                cursor.close()
+        except sqlite3.Error as exc:
+            error = files.translate(exc, self.path, self.busy_timeout_ms)
+            if error is exc:
+                raise
+            raise error from exc
+
+    @_guarded
+    def count_consultations(
+        self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
+        since: datetime | str | None = None, until: datetime | str | None = None,
+    ) -> int:
+        where, params = self._where(rpps, state, since, until)
+        (count,) = self._conn.execute(f"SELECT count(*) FROM consultations{where}", params).fetchone()
+        return count
+
+    @_guarded
+    def totals(
+        self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
+        since: datetime | str | None = None, until: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """Counts and sums of the matching consultations, overall and per state.
+
+        {"count": n, "authorised_cents": ..., "captured_cents": ..., "refunded_cents": ..., "fee_cents": ...,
+         "net_cents": ..., "by_state": {state: {same keys}}}; unknown fees (NULL) count as 0.
+        """
+        where, params = self._where(rpps, state, since, until)
+        sums = ", ".join(f"coalesce(sum({column}), 0) AS {column}" for column in _MONEY_SUMS)
+        rows = self._all(f"SELECT state, count(*) AS count, {sums} FROM consultations{where} GROUP BY state", params)
+        keys = ("count", *_MONEY_SUMS)
+        result: dict[str, Any] = {key: sum(row[key] for row in rows) for key in keys}
+        result["by_state"] = {row["state"]: {key: row[key] for key in keys} for row in sorted(rows, key=lambda r: r["state"])}
+        return result
+
+    @_guarded
+    def non_final(self, rpps: str | None = None) -> list[dict[str, Any]]:
+        """Consultations reconcile must refresh from Stripe (see NON_FINAL_STATES), oldest first."""
+        return self.list_consultations(rpps=rpps, state=NON_FINAL_STATES)
+
+    # --- history ------------------------------------------------------------------------------------------
+
+    def _history(self, consultation_id: str, at: str, state: str | None, note: str | None) -> None:
+        self._conn.execute(
+            "INSERT INTO consultation_history (consultation_id, at, state, note) VALUES (?, ?, ?, ?)",
+            (consultation_id, at, state, note),
+        )
+
+    @_guarded
+    def add_history(
+        self, consultation_id: str, *, state: str | None = None, note: str | None = None, at: datetime | str | None = None
+    ) -> None:
+        """Add a line to the timeline without changing the consultation (a new payment link, a reminder...)."""
+        refuse_sensitive(note)
+        with self.transaction():
+            self._require_consultation(consultation_id)
+            self._history(consultation_id, iso_utc(at or now_utc()), state, note)
+
+    @_guarded
+    def history(self, consultation_id: str) -> list[dict[str, Any]]:
+        """The timeline shown by `status CONSULTATION`, oldest first: [{"at", "state", "note"}]."""
+        return self._all(
+            "SELECT at, state, note FROM consultation_history WHERE consultation_id = ? ORDER BY id",
+            (consultation_id,),
+        )
+
+    # --- OAuth states -------------------------------------------------------------------------------------
+
+    @_guarded
+    def create_oauth_state(self, rpps: str, *, ttl: timedelta = DEFAULT_OAUTH_STATE_TTL) -> str:
+        """A fresh, unguessable CSRF `state` for the Connect OAuth link of `rpps`."""
+        state = secrets.token_urlsafe(24)
+        now = now_utc()
+        with self.transaction():
+            self._conn.execute("DELETE FROM oauth_states WHERE expires_at < ?", (iso_utc(now - OAUTH_STATE_PURGE_AFTER),))
+            self._conn.execute(
+                "INSERT INTO oauth_states (state, rpps, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (state, rpps, iso_utc(now), iso_utc(now + ttl)),
+            )
+        return state
+
+    @_guarded
+    def consume_oauth_state(self, state: str, *, rpps: str | None = None) -> str:
+        """Spend a `state` once and return the RPPS it was issued for. Raises BadInput when it is unknown,
+        already used, expired, or (given `rpps`) issued for someone else; only success marks it used."""
+        with self.transaction():
+            row = self._one("SELECT * FROM oauth_states WHERE state = ?", (state,))
+            if row is None:
+                raise BadInput("ledger.oauth_state_unknown")
+            if row["used_at"] is not None:
+                raise BadInput("ledger.oauth_state_used")
+            now = iso_utc(now_utc())
+            if now >= row["expires_at"]:
+                raise BadInput("ledger.oauth_state_expired", expires_at=row["expires_at"])
+            if rpps is not None and rpps != row["rpps"]:
+                raise BadInput("ledger.oauth_state_mismatch", rpps=rpps)
+            self._conn.execute("UPDATE oauth_states SET used_at = ? WHERE state = ?", (now, state))
+            return row["rpps"]
+
+    # --- audit log ----------------------------------------------------------------------------------------
+
+    @_guarded
+    def append_audit(
+        self, command: str, *, outcome: str, target: str | None = None, detail: str | None = None,
+        stripe_request_id: str | None = None, actor: str | None = None,
+    ) -> int:
+        """Record who did what to what, and how it ended. Returns the entry's id.
+
+        Append it outside any transaction that may roll back (an 'error' outcome must survive the error).
+        """
+        if outcome not in AUDIT_OUTCOMES:
+            raise ValueError(f"outcome must be one of {AUDIT_OUTCOMES}, got {outcome!r}")
+        refuse_sensitive(detail)
+        refuse_sensitive(target)
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO audit_log (at, actor, command, target, outcome, detail, stripe_request_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (iso_utc(now_utc()), actor or os_user(), command, target, outcome, detail, stripe_request_id),
+            )
+            return int(cursor.lastrowid or 0)
+
+    @_guarded
+    def list_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> list[dict[str, Any]]:
+        """The last `limit` entries, newest first."""
+        clauses, params = [], []
+        if command is not None:
+            clauses.append("command = ?")
+            params.append(command)
+        if target is not None:
+            clauses.append("target = ?")
+            params.append(target)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        return self._all(f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit])
+
+    # --- meta and backup ----------------------------------------------------------------------------------
+
+    @_guarded
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else row["value"]
+
+    @_guarded
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    @_guarded
+    def vacuum_into(self, target: Path | str) -> Path:
+        """A consistent, compacted copy of the ledger at `target`, created 0600 like the ledger itself."""
+        target = Path(target).expanduser()
+        if self._conn.in_transaction:
+            raise RuntimeError("vacuum_into cannot run inside a transaction")
+        if target.exists() and (target.is_dir() or target.stat().st_size > 0):
+            raise BadInput("ledger.backup_exists", path=str(target))
+        files.create_private(target)  # VACUUM INTO accepts an existing empty file and keeps its mode
+        try:
+            self._conn.execute("VACUUM INTO ?", (str(target),))
+        except sqlite3.Error as exc:
+            # A failed backup must not leave a half-written file that looks like a backup.
+            target.unlink(missing_ok=True)
+            error = files.translate(exc, target, self.busy_timeout_ms)
+            if error is exc:
+                raise
+            raise error from exc
+        return target
+
+
+def os_user() -> str:
+    """Who runs the command, for the audit log; cron jobs in containers may have no name."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "inconnu"
