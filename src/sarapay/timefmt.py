@@ -65,7 +65,7 @@ i18n.register(
 
 _DURATION = re.compile(
     r"(?:(?P<d>[0-9]{1,4})\s*[dj])?\s*(?:(?P<h>[0-9]{1,5})\s*h)?\s*(?:(?P<m>[0-9]{1,6})\s*m(?:in)?)?\s*(?:(?P<s>[0-9]{1,8})\s*s)?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,  # ASCII: under IGNORECASE alone, "ſ" (long s) would match "s"
 )
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
