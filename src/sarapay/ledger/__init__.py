@@ -17,7 +17,6 @@ from sarapay.ledger.store import (
     DEFAULT_OAUTH_STATE_TTL,
     NON_FINAL_STATES,
     Ledger,
-    iso_utc,
     open_ledger,
 )
 
@@ -27,6 +26,5 @@ __all__ = [
     "DEFAULT_OAUTH_STATE_TTL",
     "NON_FINAL_STATES",
     "Ledger",
-    "iso_utc",
     "open_ledger",
 ]

@@ -95,6 +95,9 @@ def create_private(path: Path) -> bool:
     """Create an empty ledger file readable by its owner only. Returns False if it already existed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:  # a parent is a file, or we may not create the folder
+        raise unreadable(path, exc.strerror or type(exc).__name__) from exc
+    try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
     except FileExistsError:
         return False

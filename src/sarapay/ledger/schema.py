@@ -58,6 +58,7 @@ def _practitioners(db: Database) -> None:
             account_id TEXT UNIQUE,
             link_method TEXT CHECK (link_method IN ('oauth', 'created', 'attached')),
             linked_at TEXT,
+            -- 2500 is money.DEFAULT_MAX when this step was written; the ledger always writes the value itself.
             default_max_cents INTEGER NOT NULL DEFAULT 2500
                 CHECK (typeof(default_max_cents) = 'integer' AND default_max_cents > 0),
             livemode INTEGER NOT NULL DEFAULT 0 CHECK (livemode IN (0, 1)),

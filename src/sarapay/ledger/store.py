@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sarapay import i18n
+from sarapay import i18n, money, rpps as rpps_rules, statuses, timefmt
 from sarapay.errors import BadInput, ConfigError
 from sarapay.ledger import files
 
@@ -109,7 +109,7 @@ OAUTH_STATE_PURGE_AFTER = timedelta(days=7)  # old states are deleted; until the
 AUDIT_OUTCOMES = ("ok", "refused", "error", "dry_run", "cancelled")
 LINK_METHODS = ("oauth", "created", "attached")
 # Consultations whose Stripe state can still move without sarapay acting on them: reconcile refreshes these.
-NON_FINAL_STATES = ("incomplete", "uncaptured")
+NON_FINAL_STATES = tuple(code for code in statuses.CODES if code not in statuses.FINAL_STATES)
 
 _PRACTITIONER_FIELDS = frozenset(
     {"name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode"}
@@ -140,31 +140,16 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def iso_utc(value: datetime | str) -> str:
-    """The ledger's time format, from an aware datetime or an ISO 8601 string with an offset (or Z)."""
+def iso_utc(value: datetime | str | int) -> str:
+    """The ledger's time format (timefmt.iso_utc's), from an aware datetime, a unix time, or an ISO 8601
+    string with an offset or Z. A naive time is refused (ValueError)."""
     if isinstance(value, str):
-        moment = datetime.fromisoformat(value)
-    elif isinstance(value, datetime):
-        moment = value
-    else:
-        raise TypeError(f"expected a datetime or an ISO 8601 string, got {type(value).__name__}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"naive time {value!r}: give an offset (UTC or Europe/Paris converted by the caller)")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = datetime.fromisoformat(value)
+    return timefmt.iso_utc(value)
 
 
-_SECRET_KEY = re.compile(r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{4,}")
+_SECRET_KEY = re.compile(r"\b(?:[sr]k_(?:live|test)_|whsec_)[0-9A-Za-z]{4,}")
 _CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
 
 
 def refuse_sensitive(text: str | None) -> None:
@@ -174,7 +159,8 @@ def refuse_sensitive(text: str | None) -> None:
     if _SECRET_KEY.search(text):
         raise BadInput("ledger.secret_refused")
     for match in _CARD_LIKE.finditer(text):
-        if _luhn_ok(re.sub(r"\D", "", match.group())):
+        digits = re.sub(r"\D", "", match.group())
+        if rpps_rules.luhn_key(digits[:-1]) == digits[-1]:  # the same Luhn as RPPS keys and card numbers
             raise BadInput("ledger.card_number_refused")
 
 
@@ -204,8 +190,8 @@ def _prepare(fields: Mapping[str, Any], allowed: frozenset[str], table: str) -> 
             values[name] = value
     if values.get("link_method") not in (None, *LINK_METHODS):
         raise ValueError(f"link_method must be one of {LINK_METHODS}")
-    if "state" in values and not values["state"]:
-        raise ValueError("state cannot be empty")
+    if "state" in values and values["state"] not in statuses.CODES:
+        raise ValueError(f"unknown state {values['state']!r}: one of {statuses.CODES}")
     return values
 
 
@@ -425,6 +411,8 @@ class Ledger:
     def upsert_practitioner(self, rpps: str, **fields: Any) -> dict[str, Any]:
         """Insert the practitioner, or update only the given fields. A Stripe account belongs to one RPPS."""
         values = _prepare(fields, _PRACTITIONER_FIELDS, "practitioners")
+        if values.get("default_max_cents", 0) is None:
+            del values["default_max_cents"]  # "no preference": keep the current one, or the default below
         stamp = iso_utc(now_utc())
         with self.transaction():
             if values.get("account_id"):
@@ -432,6 +420,7 @@ class Ledger:
                 if holder is not None and holder["rpps"] != rpps:
                     raise BadInput("ledger.account_taken", account_id=values["account_id"], other_rpps=holder["rpps"])
             if self.get_practitioner(rpps) is None:
+                values.setdefault("default_max_cents", money.DEFAULT_MAX)  # the rule lives in money.py
                 row = {"rpps": rpps, **values, "created_at": stamp, "updated_at": stamp}
                 self._conn.execute(
                     f"INSERT INTO practitioners ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
