@@ -1,0 +1,101 @@
+"""What a command run works with: the ledger, the Stripe gateway, and the audit log.
+
+Both are opened lazily, so a command that only reads the ledger never imports `stripe`, and one that
+only talks to Stripe never creates a ledger file.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+from sarapay.errors import Cancelled, SarapayError
+
+if TYPE_CHECKING:
+    from sarapay.ledger import Ledger
+    from sarapay.stripe_gateway import Gateway
+
+
+class Context:
+    def __init__(self, *, live: bool = False, ledger: Ledger | None = None, gateway: Gateway | None = None) -> None:
+        self.live = live
+        self._ledger = ledger
+        self._gateway = gateway
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            from sarapay import settings
+            from sarapay.ledger import open_ledger
+
+            self._ledger = open_ledger(settings.ledger_path())
+        return self._ledger
+
+    @property
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            from sarapay.stripe_gateway import Gateway
+
+            self._gateway = Gateway.from_settings(live=self.live)
+        return self._gateway
+
+    @property
+    def has_gateway(self) -> bool:
+        return self._gateway is not None
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ audit
+
+    def last_request_id(self) -> str | None:
+        return self._gateway.last_request_id if self._gateway is not None else None
+
+    @contextmanager
+    def audited(self, command: str, target: str | None = None) -> Iterator[AuditEntry]:
+        """Exactly one audit row per mutating command, whatever its outcome.
+
+        The body may set `entry.outcome` ("dry_run"...) and `entry.detail`; an exception records
+        "cancelled", "refused" or "error" and propagates.
+        """
+        entry = AuditEntry()
+        try:
+            yield entry
+        except Cancelled as exc:
+            self._append(command, target, "cancelled", entry.detail or exc.key)
+            raise
+        except SarapayError as exc:
+            outcome = "refused" if exc.exit_code in (2, 4, 5) else "error"
+            self._append(command, target, outcome, _join(entry.detail, exc.key, getattr(exc, "stripe_code", None)))
+            raise
+        except BaseException as exc:
+            self._append(command, target, "error", _join(entry.detail, type(exc).__name__))
+            raise
+        else:
+            self._append(command, target, entry.outcome, entry.detail)
+
+    def _append(self, command: str, target: str | None, outcome: str, detail: str | None) -> None:
+        try:
+            ledger = self.ledger
+        except SarapayError:
+            return  # no usable ledger: the command's own error already says why
+        ledger.append_audit(command, outcome=outcome, target=target, detail=detail, stripe_request_id=self.last_request_id())
+
+
+class AuditEntry:
+    def __init__(self) -> None:
+        self.outcome = "ok"
+        self.detail: str | None = None
+
+
+def _join(*parts: Any) -> str | None:
+    text = " ".join(str(p) for p in parts if p)
+    return text or None
