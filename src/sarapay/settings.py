@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from sarapay import i18n
 from sarapay.errors import BadInput, ConfigError
+from sarapay.ids import mask_key  # the one masking rule; re-exported for the gateway and the CLI
 
 APP_NAME = "sarapay"
 KEYRING_SERVICE = "sarapay"
@@ -297,16 +298,6 @@ def check_api_base(value: str) -> str:
 
 
 # --------------------------------------------------------------------------- the secret key
-
-
-def mask_key(key: str) -> str:
-    """`sk_test_…4f2a`: the kind and mode of a key and its last four characters, never more."""
-    key = key or ""
-    match = re.match(r"^((?:sk|rk|pk)_(?:test|live)_)", key)
-    prefix = match.group(1) if match else ""
-    rest = key[len(prefix):]
-    tail = rest[-4:] if len(rest) >= 12 else ""
-    return f"{prefix}…{tail}"
 
 
 def redact(text: str) -> str:

@@ -1,0 +1,306 @@
+"""`sarapay config`: the Stripe secret key, the Connect client id, the API address, and where files live.
+
+The key is never an argument (it would land in the shell history and in `ps`): it is typed hidden on a
+terminal or read from stdin with `--stdin`, and only its masked form is ever printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from sarapay import i18n, render
+from sarapay.cli.app import PANEL_ADMIN, app, global_options
+from sarapay.errors import BadInput, SarapayError
+
+i18n.register(
+    {
+        "config.prompt_key": {"fr": "Clé secrète Stripe (sk_test_… ; la saisie est masquée)", "en": "Stripe secret key (sk_test_…; input is hidden)"},
+        "config.no_tty": {
+            "fr": "Pas de terminal pour saisir la clé : passez-la sur l'entrée standard avec --stdin "
+            "(par exemple : sarapay config set-key --stdin < fichier).",
+            "en": "No terminal to type the key: pass it on standard input with --stdin (for example: sarapay config set-key --stdin < file).",
+        },
+        "config.key_as_argument": {
+            "fr": "La clé ne se passe jamais en argument : elle resterait dans l'historique du shell et visible dans la liste des processus. "
+            "Utilisez la saisie masquée ou --stdin, et si c'était une vraie clé, pensez à la renouveler (roll) dans le tableau de bord Stripe.",
+            "en": "The key is never passed as an argument: it would stay in the shell history and be visible in the process list. "
+            "Use the hidden prompt or --stdin, and if it was a real key, consider rolling it in the Stripe Dashboard.",
+        },
+        "config.empty_key": {"fr": "Aucune clé saisie.", "en": "No key entered."},
+        "config.live_needs_flag": {
+            "fr": "La clé {masked} est une clé live : ajoutez --live (sarapay --live config set-key) pour l'enregistrer.",
+            "en": "The key {masked} is a live key: add --live (sarapay --live config set-key) to store it.",
+        },
+        "config.key_stored_keyring": {
+            "fr": "Clé {masked} (mode {mode}) enregistrée dans le trousseau du système.",
+            "en": "Key {masked} ({mode} mode) stored in the OS keyring.",
+        },
+        "config.key_stored_file": {
+            "fr": "Clé {masked} (mode {mode}) enregistrée dans {path} (mode 0600).",
+            "en": "Key {masked} ({mode} mode) stored in {path} (mode 0600).",
+        },
+        "config.key_shadowed": {
+            "fr": "Attention : {source} est prioritaire et reste utilisée tant qu'elle est présente.",
+            "en": "Warning: {source} takes precedence and stays in use while it is present.",
+        },
+        "config.client_id_set": {"fr": "Identifiant client Connect : {value} (dans {path}).", "en": "Connect client id: {value} (in {path})."},
+        "config.api_base_set": {"fr": "Adresse de l'API Stripe : {value} (dans {path}).", "en": "Stripe API address: {value} (in {path})."},
+        "config.api_base_reset": {
+            "fr": "Adresse de l'API remise à celle de Stripe (api.stripe.com).",
+            "en": "API address reset to Stripe's (api.stripe.com).",
+        },
+        "config.api_base_needs_value": {
+            "fr": "Donnez une adresse (ex. http://127.0.0.1:12111) ou --reset.",
+            "en": "Give an address (e.g. http://127.0.0.1:12111) or --reset.",
+        },
+        "config.env_overrides": {
+            "fr": "Attention : la variable {name} est définie et prime sur ce réglage.",
+            "en": "Warning: the {name} variable is set and overrides this setting.",
+        },
+        "config.unknown_path": {
+            "fr": "Chemin inconnu « {value} » : config, key-file, ledger ou home.",
+            "en": "Unknown path '{value}': config, key-file, ledger or home.",
+        },
+        "config.label.mode": {"fr": "Mode", "en": "Mode"},
+        "config.label.key": {"fr": "Clé secrète", "en": "Secret key"},
+        "config.label.key_source": {"fr": "Provenance de la clé", "en": "Key source"},
+        "config.label.key_problem": {"fr": "Problème de clé", "en": "Key problem"},
+        "config.label.client_id": {"fr": "Identifiant client Connect", "en": "Connect client id"},
+        "config.label.api_base": {"fr": "Adresse de l'API", "en": "API address"},
+        "config.label.config_file": {"fr": "Fichier de configuration", "en": "Configuration file"},
+        "config.label.key_file": {"fr": "Fichier de clé", "en": "Key file"},
+        "config.label.ledger": {"fr": "Registre local", "en": "Local ledger"},
+        "config.label.lang": {"fr": "Langue", "en": "Language"},
+        "config.value.none": {"fr": "(aucune)", "en": "(none)"},
+        "config.value.stripe": {"fr": "Stripe (api.stripe.com)", "en": "Stripe (api.stripe.com)"},
+        "config.value.from_env": {"fr": "{value} (variable {name})", "en": "{value} ({name} variable)"},
+        "config.value.mode_test": {"fr": "test", "en": "test"},
+        "config.value.mode_live": {"fr": "LIVE (réel)", "en": "LIVE"},
+    }
+)
+
+config_app = typer.Typer(
+    name="config",
+    help="Réglages : clé secrète Stripe, identifiant client Connect, adresse de l'API, emplacement des fichiers.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(config_app, name="config", rich_help_panel=PANEL_ADMIN)
+
+
+def _read_key(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+    elif sys.stdin.isatty():
+        line = typer.prompt(i18n.t("config.prompt_key"), hide_input=True, err=True)
+    else:
+        raise BadInput("config.no_tty")
+    value = (line or "").strip()
+    if not value:
+        raise BadInput("config.empty_key")
+    return value
+
+
+@config_app.command(
+    "set-key",
+    # Extra arguments are accepted by the parser only to refuse a key typed on the command line.
+    context_settings={"allow_extra_args": True},
+    epilog="Exemples : [bold]sarapay config set-key[/] (saisie masquée, trousseau du système) · "
+    "[bold]sarapay config set-key --file --stdin < cle.txt[/] (serveur, cron : fichier 0600).",
+)
+def set_key(
+    ctx: typer.Context,
+    stdin: bool = typer.Option(False, "--stdin", help="Lit la clé sur une ligne de l'entrée standard (sans terminal)."),
+    to_file: bool = typer.Option(
+        False, "--file", help="Enregistre la clé dans un fichier 0600 (SARAPAY_KEY_FILE ou le fichier par défaut) plutôt que dans le trousseau."
+    ),
+) -> None:
+    """Enregistre la clé secrète Stripe de la plateforme (jamais en argument : saisie masquée ou --stdin)."""
+    from sarapay import settings
+
+    if ctx.args:  # refused without echoing it back, as click's usage error would
+        raise BadInput("config.key_as_argument")
+    live = global_options(ctx).live
+    key = settings.check_key_format(_read_key(stdin), "input", error=BadInput)
+    if key.is_live and not live:
+        raise BadInput("config.live_needs_flag", masked=key.masked)
+    settings.check_mode(key, live=live)
+    if to_file:
+        path = settings.write_key_file(key)
+        render.message(i18n.t("config.key_stored_file", masked=key.masked, mode=key.mode, path=str(path)))
+    else:
+        settings.store_in_keyring(key)
+        render.message(i18n.t("config.key_stored_keyring", masked=key.masked, mode=key.mode))
+    # Say so when a source higher in the lookup order will still win.
+    import os
+
+    if os.environ.get(settings.ENV_KEY, "").strip():
+        render.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.env")))
+    elif not to_file and settings.key_file_path().is_file():
+        render.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.file", path=str(settings.key_file_path()))))
+
+
+@config_app.command(
+    "set-client-id",
+    epilog="Exemple : [bold]sarapay config set-client-id ca_32D88BD1qLklliziD7gYQvctJIhWBSQ7[/]",
+)
+def set_client_id(
+    client_id: str = typer.Argument(..., metavar="CA", help="Identifiant client Connect de la plateforme (ca_…)."),
+) -> None:
+    """Enregistre l'identifiant client Connect (ca_…) utilisé pour lier les praticiens par OAuth."""
+    import os
+
+    from sarapay import settings
+
+    value = settings.check_client_id(client_id)
+    path = settings.set_config_value("client_id", value)
+    render.message(i18n.t("config.client_id_set", value=value, path=str(path)))
+    if os.environ.get(settings.ENV_CLIENT_ID, "").strip():
+        render.warn(i18n.t("config.env_overrides", name=settings.ENV_CLIENT_ID))
+
+
+@config_app.command(
+    "set-api-base",
+    epilog="Exemples : [bold]sarapay config set-api-base http://127.0.0.1:12111[/] (bac à sable local) · "
+    "[bold]sarapay config set-api-base --reset[/] (retour à Stripe).",
+)
+def set_api_base(
+    url: Optional[str] = typer.Argument(None, metavar="URL", help="Adresse de base, ex. http://127.0.0.1:12111 (sans /v1)."),
+    reset: bool = typer.Option(False, "--reset", help="Revient à l'API de Stripe."),
+) -> None:
+    """Fait parler sarapay à un autre serveur que Stripe, typiquement le bac à sable local."""
+    import os
+
+    from sarapay import settings
+
+    if reset:
+        settings.set_config_value("api_base", None)
+        render.message(i18n.t("config.api_base_reset"))
+    elif url:
+        value = settings.check_api_base(url)
+        path = settings.set_config_value("api_base", value)
+        render.message(i18n.t("config.api_base_set", value=value, path=str(path)))
+    else:
+        raise BadInput("config.api_base_needs_value")
+    if os.environ.get(settings.ENV_API_BASE, "").strip():
+        render.warn(i18n.t("config.env_overrides", name=settings.ENV_API_BASE))
+
+
+def _describe(ctx: typer.Context) -> dict:
+    """The effective configuration, as data. Never raises for a key problem: it reports it."""
+    from sarapay import settings
+
+    live = global_options(ctx).live
+    info: dict = {
+        "mode": "live" if live else "test",
+        "key": None,
+        "key_mode": None,
+        "key_source": None,
+        "key_file_path": str(settings.key_file_path()),
+        "key_problem": None,
+        "client_id": None,
+        "client_id_source": None,
+        "api_base": None,
+        "api_base_source": None,
+        "config_path": str(settings.config_path()),
+        "ledger_path": str(settings.ledger_path()),
+        "lang": i18n.get_lang(),
+    }
+    try:
+        key = settings.find_key()
+        if key is None:
+            raise SarapayError("settings.no_key", path=str(settings.key_file_path()))
+        info.update(key=key.masked, key_mode=key.mode, key_source=key.source)
+        settings.check_mode(key, live=live)
+    except SarapayError as exc:
+        info["key_problem"] = {"code": exc.key, "message": exc.message}
+    try:
+        config = settings.load_config()
+        info.update(
+            client_id=config.client_id,
+            client_id_source=config.client_id_source,
+            api_base=config.api_base,
+            api_base_source=config.api_base_source,
+        )
+    except SarapayError as exc:
+        info["config_problem"] = {"code": exc.key, "message": exc.message}
+    return info
+
+
+@config_app.command("show", epilog="Exemples : [bold]sarapay config show[/] · [bold]sarapay --live config show --json[/]")
+def show(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON (clés stables, clé secrète masquée)."),
+) -> None:
+    """Affiche le mode, la clé masquée et sa provenance, l'identifiant client, l'adresse de l'API et les chemins."""
+    info = _describe(ctx)
+    if as_json:
+        render.emit_json(info)
+        return
+    from rich.table import Table
+
+    from sarapay import settings
+
+    none = i18n.t("config.value.none")
+
+    def sourced(value, source, env_name):
+        if not value:
+            return none
+        return i18n.t("config.value.from_env", value=value, name=env_name) if source == "env" else value
+
+    source_text = none
+    if info["key_source"] == "file":
+        source_text = i18n.t("settings.source.file", path=info["key_file_path"])
+    elif info["key_source"]:
+        source_text = i18n.t(f"settings.source.{info['key_source']}")
+    rows = [
+        ("config.label.mode", i18n.t(f"config.value.mode_{info['mode']}")),
+        ("config.label.key", info["key"] or none),
+        ("config.label.key_source", source_text),
+    ]
+    if info["key_problem"]:
+        rows.append(("config.label.key_problem", info["key_problem"]["message"]))
+    rows += [
+        ("config.label.client_id", sourced(info["client_id"], info["client_id_source"], settings.ENV_CLIENT_ID)),
+        (
+            "config.label.api_base",
+            sourced(info["api_base"], info["api_base_source"], settings.ENV_API_BASE) if info["api_base"] else i18n.t("config.value.stripe"),
+        ),
+        ("config.label.config_file", info["config_path"]),
+        ("config.label.key_file", info["key_file_path"]),
+        ("config.label.ledger", info["ledger_path"]),
+        ("config.label.lang", info["lang"]),
+    ]
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for label, value in rows:
+        table.add_row(i18n.t(label), str(value))
+    render.out().print(table)
+    if info.get("config_problem"):
+        render.warn(info["config_problem"]["message"])
+
+
+@config_app.command(
+    "path",
+    epilog="Exemples : [bold]sarapay config path[/] · [bold]sarapay config path ledger[/] · "
+    "[bold]cp \"$(sarapay config path ledger)\" sauvegarde.db[/]",
+)
+def path(
+    which: str = typer.Argument("config", metavar="[config|key-file|ledger|home]", help="Le chemin voulu (défaut : config)."),
+) -> None:
+    """Affiche le chemin d'un fichier de sarapay (configuration, fichier de clé, registre local, dossier)."""
+    from sarapay import settings
+
+    paths = {
+        "config": settings.config_path,
+        "key-file": settings.key_file_path,
+        "ledger": settings.ledger_path,
+        "home": settings.config_dir,
+    }
+    if which not in paths:
+        raise BadInput("config.unknown_path", value=which)
+    render.data_line(str(paths[which]()))
