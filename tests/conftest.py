@@ -77,3 +77,27 @@ def stripe_client(sandbox):
         )
 
     return make
+
+
+@pytest.fixture
+def cli_env(sandbox, monkeypatch):
+    """The environment a cron job would have, pointed at the sandbox: key, Connect client id, API base."""
+    monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
+    monkeypatch.setenv("SARAPAY_CLIENT_ID", TEST_CLIENT_ID)
+    monkeypatch.setenv("SARAPAY_API_BASE", sandbox.url)
+    return sandbox
+
+
+@pytest.fixture
+def run(cli_env):
+    """Runs `sarapay ARGS...` in process through typer's CliRunner; stdout and stderr stay apart."""
+    from typer.testing import CliRunner
+
+    from sarapay.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return invoke

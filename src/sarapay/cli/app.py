@@ -96,10 +96,9 @@ def _version(value: bool) -> None:
 
 
 def _lang(value: Optional[str]) -> Optional[str]:
-    if value is not None:
-        if value not in i18n.LANGS:
-            raise typer.BadParameter(i18n.t("cli.bad_lang", value=value))
-        i18n.set_lang(value)
+    if value is not None and value not in i18n.LANGS:
+        raise typer.BadParameter(i18n.t("cli.bad_lang", value=value))
+    i18n.set_lang(value)  # None falls back to SARAPAY_LANG: no language leaks from a previous run
     return value
 
 
