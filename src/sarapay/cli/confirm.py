@@ -1,0 +1,79 @@
+"""The safety step before money moves: a banner saying exactly what will happen, then a confirmation.
+
+Shared by capture, cancel, refund and unlink. On a TTY the user answers; `--yes` skips the question;
+without a TTY and without `--yes` nothing moves (a cron job must say `--yes` explicitly).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sarapay import i18n, render
+from sarapay.errors import Cancelled
+
+i18n.register(
+    {
+        "confirm.question": {"fr": "Confirmer ?", "en": "Confirm?"},
+        "confirm.refused": {
+            "fr": "Abandon : rien n'a été envoyé à Stripe.",
+            "en": "Aborted: nothing was sent to Stripe.",
+        },
+        "confirm.needs_yes": {
+            "fr": "Pas de terminal pour confirmer : ajoutez --yes pour exécuter sans question, ou --dry-run pour voir la requête.",
+            "en": "No terminal to confirm on: add --yes to run without a question, or --dry-run to see the request.",
+        },
+        "confirm.mode": {"fr": "Mode", "en": "Mode"},
+        "confirm.mode_test": {"fr": "TEST (aucun argent réel)", "en": "TEST (no real money)"},
+        "confirm.mode_live": {"fr": "LIVE — argent réel", "en": "LIVE — real money"},
+        "confirm.dry_run": {
+            "fr": "Simulation (--dry-run) : voici la requête, rien n'est envoyé.",
+            "en": "Dry run (--dry-run): here is the request, nothing is sent.",
+        },
+    }
+)
+
+
+def is_interactive() -> bool:
+    """Whether a person can answer a question (tests replace this to play that person)."""
+    return sys.stdin.isatty()
+
+
+def show_banner(title: str, rows: list[tuple[str, str]], *, live: bool) -> None:
+    """A framed summary on stderr: the action, then label/value rows (mode first)."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    mode = i18n.t("confirm.mode_live") if live else i18n.t("confirm.mode_test")
+    grid.add_row(i18n.t("confirm.mode"), mode)
+    for label, value in rows:
+        grid.add_row(label, value)
+    render.err().print(Panel(grid, title=title, border_style="red" if live else "cyan", expand=False))
+
+
+def confirm_or_abort(*, yes: bool) -> None:
+    if yes:
+        return
+    if not is_interactive():
+        raise Cancelled("confirm.needs_yes")
+    if not typer.confirm(i18n.t("confirm.question"), default=False, err=True):
+        raise Cancelled("confirm.refused")
+
+
+def show_dry_run(method: str, path: str, params: dict, *, account: str | None, idempotency_key: str | None) -> None:
+    """The request that would be sent, key-free: method, path, Stripe-Account, Idempotency-Key, form."""
+    render.message(i18n.t("confirm.dry_run"))
+    lines = [f"{method} {path}"]
+    if account:
+        lines.append(f"Stripe-Account: {account}")
+    if idempotency_key:
+        lines.append(f"Idempotency-Key: {idempotency_key}")
+    lines.append("Authorization: Bearer sk_…(masquée)")
+    for name, value in params.items():
+        lines.append(f"  {name}={value}")
+    for line in lines:
+        render.data_line(line)
