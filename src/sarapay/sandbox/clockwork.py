@@ -1,0 +1,128 @@
+"""Time-driven transitions, run lazily before every request against the sandbox clock.
+
+Due transitions run in time order, each with the clock set to the moment it fell due, so objects
+and events carry the right timestamps whether the clock was advanced or real time passed:
+session expiry, hold expiry (capture_before), funds becoming available, automatic payouts at 00:00
+UTC following the account's schedule, and payouts moving pending → in_transit → paid.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from . import auth, balances, checkout, payments
+from .events import changed
+from .framework import Store
+
+DAY = 86400
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@contextmanager
+def at(store: Store, moment: int) -> Iterator[None]:
+    saved = store.clock.offset
+    store.clock.offset = moment - int(time.time())
+    try:
+        yield
+    finally:
+        store.clock.offset = saved
+
+
+def _is_payout_day(day_start: int, sched: dict[str, Any]) -> bool:
+    interval = sched.get("interval", "daily")
+    tm = time.gmtime(day_start)
+    if interval == "daily":
+        return True
+    if interval == "weekly":
+        return WEEKDAYS[tm.tm_wday] == (sched.get("weekly_anchor") or "monday")
+    if interval == "monthly":
+        anchor = int(sched.get("monthly_anchor") or 1)
+        last = calendar.monthrange(tm.tm_year, tm.tm_mon)[1]
+        return tm.tm_mday == min(anchor, last)  # 31 means the month's last day
+    return False  # manual
+
+
+def _next_run(store: Store, acct: str, now: int) -> int | None:
+    sched = auth.schedule(store, acct)
+    if sched.get("interval") == "manual":
+        return None
+    runs = store.table("payout_runs")
+    if acct not in runs:
+        runs[acct] = (store.accounts.get(acct) or {}).get("created") or now
+    day = (runs[acct] // DAY + 1) * DAY
+    for _ in range(400):
+        if day > now:
+            return None
+        if _is_payout_day(day, sched):
+            return day
+        day += DAY
+    return None
+
+
+def _due(store: Store, now: int) -> list[tuple[int, int, str, Any]]:
+    due: list[tuple[int, int, str, Any]] = []
+    for acct, objects in store.objects.items():
+        has_money = False
+        for obj in objects.values():
+            kind = obj.get("object")
+            if kind == "checkout.session" and obj["status"] == "open" and obj["expires_at"] <= now:
+                due.append((obj["expires_at"], obj["_seq"], "session", obj))
+            elif kind == "payment_intent" and obj["status"] == "requires_capture":
+                charge = objects.get(obj.get("latest_charge") or "")
+                deadline = ((charge or {}).get("payment_method_details") or {}).get("card", {}).get("capture_before")
+                if deadline and deadline <= now:
+                    due.append((deadline, obj["_seq"], "hold", obj))
+            elif kind == "balance_transaction":
+                has_money = True
+                if obj["status"] == "pending" and obj["available_on"] <= now:
+                    due.append((obj["available_on"], obj["_seq"], "txn", obj))
+            elif kind == "payout" and obj["status"] == "pending" and obj["created"] + DAY <= now:
+                due.append((obj["created"] + DAY, obj["_seq"], "in_transit", obj))
+            elif kind == "payout" and obj["status"] == "in_transit" and obj["arrival_date"] <= now:
+                due.append((obj["arrival_date"], obj["_seq"], "paid", obj))
+        if has_money:
+            run = _next_run(store, acct, now)
+            if run is not None:
+                due.append((run, 0, "payout_run", acct))
+    due.sort(key=lambda d: (d[0], d[1]))
+    return due
+
+
+def _apply(store: Store, kind: str, target: Any, moment: int) -> None:
+    if kind == "session":
+        checkout.expire_session(store, target)
+    elif kind == "hold":
+        payments.cancel(store, target, "automatic", None, when=moment)
+    elif kind == "txn":
+        changed(target, status="available")
+    elif kind == "in_transit":
+        balances.advance_payout(store, target, "in_transit")
+    elif kind == "paid":
+        balances.advance_payout(store, target, "paid")
+    elif kind == "payout_run":
+        store.table("payout_runs")[target] = moment
+        balances.automatic_payout(store, target)
+
+
+# Transitions after which new ones may fall due: collect again before going on.
+_RECOLLECT = {"payout_run", "in_transit"}
+
+
+def run(store: Store) -> int:
+    """Apply every transition due up to now. Returns how many were applied."""
+    applied = 0
+    with store.lock:
+        now = store.now()
+        while True:
+            due = _due(store, now)
+            if not due:
+                return applied
+            for moment, _, kind, target in due:
+                with at(store, moment):
+                    _apply(store, kind, target, moment)
+                applied += 1
+                if kind in _RECOLLECT:
+                    break
