@@ -190,12 +190,14 @@ def test_a_foreign_sqlite_file_is_refused_and_left_untouched(ledger_path):
         conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
         conn.execute("INSERT INTO users (name) VALUES ('alice')")
     conn.close()
+    os.chmod(ledger_path, 0o644)
     before = ledger_path.read_bytes()
     with pytest.raises(ConfigError) as excinfo:
         open_ledger(ledger_path)
     assert_config_error(excinfo, "ledger.foreign", ledger_path)
     assert "users" in excinfo.value.message
     assert ledger_path.read_bytes() == before
+    assert mode(ledger_path) == 0o644  # not ours: not even its mode is changed
 
 
 def test_another_apps_migration_set_is_foreign_too(ledger_path):

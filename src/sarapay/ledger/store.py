@@ -239,12 +239,14 @@ def open_ledger(
     if path.is_dir():
         raise files.unreadable(path, "is a directory")
     chosen_read_only = read_only
+    existing = False
     if read_only:
         if not path.exists():
             raise ConfigError("ledger.missing", path=str(path))
-    elif not files.create_private(path):
-        files.tighten(path)
-        read_only = not os.access(path, os.W_OK)
+        existing = True
+    else:
+        existing = not files.create_private(path)
+        read_only = existing and not os.access(path, os.W_OK)
     files.check_header(path)
 
     conn: sqlite3.Connection | None = None
@@ -257,6 +259,8 @@ def open_ledger(
             conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy_timeout_ms / 1000)
         ledger = Ledger(conn, path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
         ledger._prepare_schema(upgrade_refused_key="ledger.needs_upgrade" if chosen_read_only else "ledger.read_only")
+        if existing and not chosen_read_only:
+            files.tighten(path)  # only once the file is known to be ours: a foreign file is left as it was
         return ledger
     except sqlite3.Error as exc:
         if conn is not None:
