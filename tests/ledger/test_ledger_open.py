@@ -333,3 +333,16 @@ def test_a_writer_waits_then_gives_a_clear_error_when_the_ledger_stays_busy(ledg
                 second.set_default_max(RPPS, 2000)
             assert_config_error(excinfo, "ledger.busy", ledger_path)
         assert second.set_default_max(RPPS, 2000)["default_max_cents"] == 2000
+
+
+def test_a_ledger_the_user_may_not_write_is_opened_read_only(ledger_path, monkeypatch):
+    """The same path as the permission test above, runnable as root: os.access says 'not writable'."""
+    with open_ledger(ledger_path) as ledger:
+        ledger.upsert_practitioner(RPPS)
+    monkeypatch.setattr(os, "access", lambda path, how: how != os.W_OK)
+    with open_ledger(ledger_path) as ledger:
+        assert ledger.read_only
+        assert ledger.get_practitioner(RPPS)["rpps"] == RPPS
+        with pytest.raises(ConfigError) as excinfo:
+            ledger.create_oauth_state(RPPS)
+        assert_config_error(excinfo, "ledger.read_only", ledger_path)
