@@ -286,8 +286,11 @@ def test_dropped_response_without_retries_is_unavailable_money_unknown(sandbox, 
 def test_timeout_is_unavailable(sandbox, make_gateway, acct):
     gw = make_gateway(timeout=0.3, max_network_retries=0)
     sandbox.fault("latency", 1, latency_ms=1500, method="GET", path="/v1/balance")
-    with pytest.raises(StripeUnavailable):
+    started = time.monotonic()
+    with pytest.raises(StripeUnavailable) as info:
         gw.balance(acct)
+    assert time.monotonic() - started < 1.4
+    assert "TimeoutError" in info.value.message
 
 
 def test_money_calls_require_a_key(gw):
@@ -402,3 +405,29 @@ def test_from_settings(sandbox, monkeypatch):
     assert TEST_KEY not in repr(gw)
     with pytest.raises(ConfigError):
         Gateway.from_settings(live=True)
+
+
+def test_sdk_debug_logs_never_show_response_bodies(sandbox, make_gateway, capfd, caplog, monkeypatch):
+    import logging
+
+    import stripe
+
+    monkeypatch.setattr(stripe, "log", "debug")
+    caplog.set_level(logging.DEBUG)
+    gw = make_gateway()
+    acct = link(sandbox, gw)
+    captured = capfd.readouterr()
+    everything = captured.out + captured.err + caplog.text
+    assert "access_token" not in everything and "refresh_token" not in everything
+    assert TEST_KEY not in everything
+    assert acct
+
+
+def test_loopback_sandbox_bypasses_proxies(sandbox, make_gateway, monkeypatch):
+    # A proxy that does not exist: reaching the sandbox through it would fail.
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    gw = make_gateway(max_network_retries=0)
+    assert gw.create_account("proxy@example.org")["id"].startswith("acct_")

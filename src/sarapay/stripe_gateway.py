@@ -248,6 +248,22 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool) -> Any:
     return SarapayUrllibClient()
 
 
+def _cap_sdk_logging(stripe: Any) -> None:
+    """Keeps the SDK's logs at "info" (method, URL, status) at most.
+
+    At "debug" (STRIPE_LOG=debug, or a root logger at DEBUG) the SDK writes every response body to
+    stderr or the log, and an OAuth token response carries the connected account's access token.
+    """
+    import logging
+    import os
+
+    wanted = stripe.log or os.environ.get("STRIPE_LOG")
+    stripe.log = "info" if wanted in ("debug", "info") else None
+    logger = logging.getLogger("stripe")
+    if logger.getEffectiveLevel() < logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
 class Gateway:
     """Stripe, as sarapay uses it. One instance per command run; not shared between threads."""
 
@@ -265,6 +281,7 @@ class Gateway:
     ) -> None:
         import stripe
 
+        _cap_sdk_logging(stripe)
         self._stripe = stripe
         self.key = key if isinstance(key, SecretKey) else check_key_format(key, "input")
         self.client_id = client_id
