@@ -1,8 +1,8 @@
 """Idempotency keys (stripe.md §8, pitfall 7).
 
-The first result for (platform key, Idempotency-Key) is stored, errors and 500s included, and replayed
+The first result for (platform key, account, Idempotency-Key) is stored, errors and 500s included, and replayed
 with `Idempotent-Replayed: true`. Not stored: parameter-validation failures and 409 conflicts (they
-can be retried). The same key with other parameters, another path or another account is an
+can be retried). The same key with other parameters or another path is an
 idempotency_error. A key whose first request is still running gives 409 `idempotency_key_in_use`.
 Stored results live in the persisted store; keys in flight are per process only.
 """
@@ -26,8 +26,8 @@ def _slot(platform_key: str, key: str) -> str:
     return platform_key + "\x00" + key
 
 
-def fingerprint(method: str, path: str, account: str | None, params: dict[str, Any]) -> dict[str, Any]:
-    return {"method": method, "path": path, "account": account, "params": params}
+def fingerprint(method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"method": method, "path": path, "params": params}
 
 
 def begin(store: Store, platform_key: str, key: str, fp: dict[str, Any]) -> tuple[int, Any] | None:

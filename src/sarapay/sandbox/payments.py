@@ -278,7 +278,7 @@ def capture(store: Store, req: Request | None, pi: dict[str, Any], amount: int |
         raise StripeError(400, "The payment could not be captured because the requested capture amount is greater "
                           "than the authorized amount. If you are trying to collect a tip or over-capture, your "
                           "account might not be configured for those features. Contact us via "
-                          "https://support.stripe.com/contact", code="amount_too_large", param="amount_to_capture",
+                          "https://support.stripe.com/contact/", code="amount_too_large", param="amount_to_capture",
                           extra={"payment_intent": pi})
     check_amount(amount, pi["currency"], "amount_to_capture")
     fee = pi.get("application_fee_amount") if app_fee is None else app_fee

@@ -124,8 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fault and fault["kind"] == "latency":
                 delay += fault["latency_ms"]
             if method == "POST" and idem_key and req.platform is not None:
-                fp = idempotency.fingerprint(method, path, req.stripe_account, params)
-                replay = idempotency.begin(store, req.platform.key, idem_key, fp)
+                fp = idempotency.fingerprint(method, path, params)
+                scope = f"{req.platform.key}|{req.account}"  # keys are per account, like Stripe's
+                replay = idempotency.begin(store, scope, idem_key, fp)
                 if replay is not None:
                     status, body = replay
                     replayed = True
@@ -137,13 +138,13 @@ class _Handler(BaseHTTPRequestHandler):
                         status, body, extra = self._run(route, req)
                         out_headers.update(extra)
                     finally:
-                        idempotency.finish(store, req.platform.key, idem_key, fp, status, body)
+                        idempotency.finish(store, scope, idem_key, fp, status, body)
             else:
                 time.sleep(delay / 1000)
                 status, body, extra = self._run(route, req)
                 out_headers.update(extra)
         except StripeError as e:
-            status, body = e.status, e.body(request_id)
+            status, body = e.status, public(e.body(request_id))
             out_headers.update(e.headers)
         except OAuthError as e:
             status, body = e.status, e.body(request_id)
@@ -172,7 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
                         expand.apply(req, body)
                 return status, body, extra
         except StripeError as e:
-            return e.status, e.body(req.request_id), dict(e.headers)
+            # public(): the error may embed a live object (error.payment_intent); freeze a clean copy.
+            return e.status, public(e.body(req.request_id)), dict(e.headers)
         except OAuthError as e:
             return e.status, e.body(req.request_id), {}
         except Exception:  # a bug in the sandbox: answer like Stripe's own 500
