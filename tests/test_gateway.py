@@ -17,7 +17,9 @@ from sarapay.ids import idempotency_key
 from sarapay.settings import SecretKey
 from sarapay.stripe_gateway import Gateway
 
-from conftest import TEST_CLIENT_ID, TEST_KEY
+# Any well-formed test key is a platform of its own on the sandbox, any ca_ id a client id.
+TEST_KEY = "sk_test_gatewayTests0000"
+TEST_CLIENT_ID = "ca_gatewayTests0000"
 
 CONSULTATION = "TC-8F3K2Q"
 RPPS = "10000000008"
