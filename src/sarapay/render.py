@@ -39,11 +39,12 @@ def err():
 
 
 def message(text: str, style: str | None = None) -> None:
-    err().print(text, style=style, markup=False)
+    # soft_wrap: a message is one logical line; the terminal wraps it, rich must not cut it in pieces.
+    err().print(text, style=style, markup=False, soft_wrap=True)
 
 
 def warn(text: str) -> None:
-    err().print(text, style="yellow", markup=False)
+    err().print(text, style="yellow", markup=False, soft_wrap=True)
 
 
 def data_line(text: str) -> None:

@@ -56,7 +56,7 @@ class SarapayGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except SarapayError as exc:
-            if wants_json(sys.argv[1:] + list(ctx.protected_args) + list(ctx.args)):
+            if wants_json(sys.argv[1:] + list(getattr(ctx, "_protected_args", [])) + list(ctx.args)):
                 render.error_json(exc.to_json())
             else:
                 render.message(exc.message, style="red")

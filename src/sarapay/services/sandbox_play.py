@@ -1,0 +1,83 @@
+"""Playing the patient and moving Stripe's clock — on the embedded sandbox only.
+
+These talk to the sandbox's control endpoints (docs/sandbox.md), never to Stripe: the configured API
+base must be a loopback sandbox, or they refuse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sarapay import i18n
+from sarapay.errors import BadInput, ConfigError, StripeUnavailable
+from sarapay.services.context import Context
+
+i18n.register(
+    {
+        "sandbox.not_configured": {
+            "fr": "Cette commande ne joue que sur le bac à sable : pointez sarapay vers lui "
+            "(sarapay config set-api-base http://127.0.0.1:12111 ou SARAPAY_API_BASE).",
+            "en": "This command only plays on the sandbox: point sarapay at it "
+            "(sarapay config set-api-base http://127.0.0.1:12111 or SARAPAY_API_BASE).",
+        },
+        "sandbox.unreachable": {
+            "fr": "Le bac à sable ne répond pas à {url} : lancez-le avec « sarapay sandbox serve ».",
+            "en": "The sandbox does not answer at {url}: start it with 'sarapay sandbox serve'.",
+        },
+        "sandbox.not_paid_online": {
+            "fr": "La consultation {consultation_id} n'a pas de page de paiement : elle a été planifiée sans paiement en ligne.",
+            "en": "Consultation {consultation_id} has no payment page: it was planned without online payment.",
+        },
+        "sandbox.refused": {
+            "fr": "Le bac à sable refuse : {detail}",
+            "en": "The sandbox refuses: {detail}",
+        },
+    }
+)
+
+
+def control(ctx: Context):
+    """The control client of the configured sandbox, or ConfigError when sarapay points at Stripe."""
+    from sarapay import settings
+    from sarapay.sandbox_control import SandboxControl
+
+    base = settings.load_config().api_base
+    if not base or not settings.is_loopback(urlsplit(base).hostname):
+        raise ConfigError("sandbox.not_configured")
+    return SandboxControl(base)
+
+
+def _reach(call, url: str):
+    from sarapay.sandbox_control import SandboxControlError
+
+    try:
+        return call()
+    except SandboxControlError as exc:
+        detail = exc.body.get("error", {}).get("message") if isinstance(exc.body, dict) else str(exc.body)
+        raise BadInput("sandbox.refused", detail=detail) from None
+    except OSError:
+        raise StripeUnavailable("sandbox.unreachable", url=url) from None
+
+
+def pay(ctx: Context, consultation_id: str, card: str) -> dict[str, Any]:
+    """The patient fills the Checkout page of a consultation with a test card; the ledger follows."""
+    from sarapay import ids
+    from sarapay.services.refresh import refresh_consultation
+
+    consultation_id = ids.normalize_consultation_id(consultation_id)
+    sandbox = control(ctx)
+    consultation = ctx.ledger.get_consultation(consultation_id)
+    if consultation is None:
+        raise BadInput("ledger.unknown_consultation", consultation_id=consultation_id)
+    if not consultation["paid_online"] or not consultation["checkout_session_id"]:
+        raise BadInput("sandbox.not_paid_online", consultation_id=consultation_id)
+    answer = _reach(lambda: sandbox.pay(consultation["checkout_session_id"], card), sandbox.url)
+    consultation = refresh_consultation(ctx, consultation)
+    return {"outcome": answer["outcome"], "decline_code": answer.get("decline_code"), "consultation": consultation}
+
+
+def advance(ctx: Context, seconds: int) -> int:
+    """Moves the sandbox clock forward; returns Stripe's new time (unix)."""
+    sandbox = control(ctx)
+    return _reach(lambda: sandbox.advance(seconds), sandbox.url)
