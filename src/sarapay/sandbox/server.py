@@ -26,7 +26,9 @@ from . import balances, checkout, control, events, payments  # noqa: F401,E402
 
 try:  # Connect (accounts, links, OAuth) is written separately and may not exist yet.
     from . import connect  # noqa: F401
-except ImportError:
+except ModuleNotFoundError as e:
+    if e.name != __package__ + ".connect":  # a broken import inside connect.py must not pass silently
+        raise
     connect = None
 
 LOG_LIMIT = 5000
@@ -89,7 +91,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path
         request_id = new_request_id()
-        is_control = path.startswith("/_sandbox/")
+        matched = ROUTER.match(method, path)
+        # Control endpoints and hosted pages (auth "none") are not API calls: no faults, no request log.
+        is_control = path.startswith("/_sandbox/") or (matched is not None and matched[0].auth == "none")
         headers = {k.lower(): v for k, v in self.headers.items()}
         idem_key = headers.get("idempotency-key")
         out_headers: dict[str, str] = {}
@@ -108,7 +112,6 @@ class _Handler(BaseHTTPRequestHandler):
                     err = faults.error_for(fault)
                     if err:
                         raise err
-            matched = ROUTER.match(method, path)
             if matched is None:
                 raise unrecognized(method, path)
             route, path_params = matched
