@@ -1,0 +1,103 @@
+"""Conformance: events of the manual-capture flow and the events list (stripe.md §2 "Events", §10)."""
+
+from __future__ import annotations
+
+from .helpers import DAY, acct, authorise, capture, client, create_session, event_types  # noqa: F401
+
+AUTH_EVENTS = {
+    "payment_intent.created",
+    "charge.succeeded",
+    "payment_intent.amount_capturable_updated",
+    "checkout.session.completed",
+}
+
+
+def test_authorisation_emits_the_four_checkout_events(sandbox, client, acct):
+    authorise(sandbox, client, acct)
+    assert AUTH_EVENTS <= set(event_types(client, acct))
+
+
+def test_capture_emits_charge_captured_and_payment_intent_succeeded(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    before = set(event_types(client, acct))
+    assert "charge.captured" not in before and "payment_intent.succeeded" not in before
+    capture(client, acct, auth.pi_id)
+    after = event_types(client, acct)
+    assert after.count("charge.captured") == 1
+    assert after.count("payment_intent.succeeded") == 1
+
+
+def test_cancel_emits_payment_intent_canceled(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    client.v1.payment_intents.cancel(auth.pi_id, options={"stripe_account": acct})
+    assert "payment_intent.canceled" in event_types(client, acct)
+
+
+def test_expire_emits_checkout_session_expired(sandbox, client, acct):
+    session = create_session(client, acct)
+    client.v1.checkout.sessions.expire(session.id, options={"stripe_account": acct})
+    assert "checkout.session.expired" in event_types(client, acct)
+
+
+def test_events_are_listed_newest_first(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    capture(client, acct, auth.pi_id)
+    events = client.v1.events.list(params={"limit": 100}, options={"stripe_account": acct}).data
+    created = [e.created for e in events]
+    assert created == sorted(created, reverse=True)
+    types = [e.type for e in events]
+    assert types.index("payment_intent.succeeded") < types.index("payment_intent.created")
+
+
+def test_event_shape_carries_the_object_snapshot(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    capture(client, acct, auth.pi_id)
+    events = client.v1.events.list(
+        params={"type": "payment_intent.succeeded"}, options={"stripe_account": acct}
+    ).data
+    assert len(events) == 1
+    event = events[0]
+    assert event.object == "event"
+    assert event.id.startswith("evt_")
+    assert event.livemode is False
+    assert isinstance(event.created, int)
+    obj = event.data.object
+    assert obj.object == "payment_intent"
+    assert obj.id == auth.pi_id
+    assert obj.status == "succeeded"
+    assert obj.amount_received == 2500
+
+
+def test_events_type_filter_returns_only_that_type(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    capture(client, acct, auth.pi_id)
+    assert event_types(client, acct, type="charge.captured") == ["charge.captured"]
+
+
+def test_events_type_wildcard_matches_the_prefix(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    capture(client, acct, auth.pi_id)
+    types = event_types(client, acct, type="payment_intent.*")
+    assert types and all(t.startswith("payment_intent.") for t in types)
+    assert {"payment_intent.created", "payment_intent.succeeded"} <= set(types)
+
+
+def test_events_types_array_filter(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    capture(client, acct, auth.pi_id)
+    types = event_types(client, acct, types=["charge.captured", "checkout.session.completed"])
+    assert sorted(types) == ["charge.captured", "checkout.session.completed"]
+
+
+def test_connected_account_events_are_not_listed_for_the_platform(sandbox, client, acct):
+    authorise(sandbox, client, acct)
+    platform_types = event_types(client, None)
+    assert not (AUTH_EVENTS & set(platform_types))
+
+
+def test_hold_expiry_emits_charge_expired_and_payment_intent_canceled(sandbox, client, acct):
+    authorise(sandbox, client, acct)
+    sandbox.advance(7 * DAY + 60)
+    types = event_types(client, acct)
+    assert "charge.expired" in types
+    assert "payment_intent.canceled" in types
