@@ -25,13 +25,19 @@ def virtual(kind: str, field: str):
     return register
 
 
-def apply(req: Request, body: Any) -> Any:
-    """Expand every requested path in a public response body (modified in place and returned)."""
+def check(req: Request) -> None:
+    """Refuse too-deep paths before the handler runs, so a refused request changes nothing."""
     for i, path in enumerate(req.expand):
         parts = [p for p in str(path).split(".") if p]
-        depth = len(parts) - (1 if body.get("object") == "list" and parts[:1] == ["data"] else 0)
-        if depth > MAX_DEPTH:
+        if len(parts) - (1 if parts[:1] == ["data"] else 0) > MAX_DEPTH:
             raise StripeError(400, "You cannot expand more than 4 levels of a property.", param=f"expand[{i}]")
+
+
+def apply(req: Request, body: Any) -> Any:
+    """Expand every requested path in a public response body (modified in place and returned)."""
+    check(req)
+    for i, path in enumerate(req.expand):
+        parts = [p for p in str(path).split(".") if p]
         if body.get("object") == "list" and parts[:1] != ["data"]:
             raise StripeError(400, f"This property cannot be expanded ({path}). "
                               f"You may want to try expanding 'data.{path}' instead.", param=f"expand[{i}]")

@@ -169,6 +169,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with store.lock:
                 clockwork.run(store)
+                if req.expand:
+                    expand.check(req)
                 status, body, extra = _normalize(route.handler(req))
                 if isinstance(body, (dict, list)):
                     body = public(body)
