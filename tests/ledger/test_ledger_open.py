@@ -258,18 +258,6 @@ def test_a_path_under_a_regular_file_is_unreadable(tmp_path):
     assert_config_error(excinfo, "ledger.unreadable", path)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
-def test_a_file_without_read_permission_is_unreadable(ledger_path):
-    open_ledger(ledger_path).close()
-    os.chmod(ledger_path, 0o000)
-    try:
-        with pytest.raises(ConfigError) as excinfo:
-            open_ledger(ledger_path)
-        assert_config_error(excinfo, "ledger.unreadable", ledger_path)
-    finally:
-        os.chmod(ledger_path, 0o600)
-
-
 # --- read-only -----------------------------------------------------------------------------------------------
 
 
@@ -286,21 +274,6 @@ def test_read_only_ledger_reads_but_refuses_writes(ledger_path):
         assert_config_error(excinfo, "ledger.read_only", ledger_path)
     with open_ledger(ledger_path) as ledger:
         assert ledger.get_practitioner(RPPS)["default_max_cents"] == 2500
-
-
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes any file")
-def test_a_file_without_write_permission_opens_read_only(ledger_path):
-    with open_ledger(ledger_path) as ledger:
-        ledger.upsert_practitioner(RPPS)
-    os.chmod(ledger_path, 0o400)
-    try:
-        with open_ledger(ledger_path) as ledger:
-            assert ledger.read_only
-            with pytest.raises(ConfigError) as excinfo:
-                ledger.set_default_max(RPPS, 3000)
-            assert_config_error(excinfo, "ledger.read_only", ledger_path)
-    finally:
-        os.chmod(ledger_path, 0o600)
 
 
 def test_read_only_on_a_missing_file_says_so(ledger_path):
