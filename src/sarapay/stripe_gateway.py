@@ -535,7 +535,7 @@ class Gateway:
         amount_cents: int,
         consultation_id: str,
         rpps: str,
-        expires_at: int,
+        expires_at: int | None,
         success_url: str,
         cancel_url: str,
         idempotency_key: str,
@@ -567,11 +567,14 @@ class Gateway:
             },
             "metadata": metadata,
             "client_reference_id": consultation_id,
-            "expires_at": int(expires_at),
             "success_url": success_url,
             "cancel_url": cancel_url,
             "locale": locale,
         }
+        if expires_at is not None:
+            # None: Stripe's default, 24 h by Stripe's own clock (no skew with ours, and a retry sends
+            # exactly the same parameters under the same idempotency key).
+            params["expires_at"] = int(expires_at)
         if customer_email:
             params["customer_email"] = customer_email
         return _plain(
