@@ -1,92 +1,86 @@
-"""Connect in the sandbox (connect.py, oauth.py), called through the router until the server lands."""
+"""Connect in the sandbox (connect.py, oauth.py) through the real stripe SDK over HTTP.
+
+Fixtures `sandbox` (control client, reset per test) and `stripe_client` (a StripeClient factory)
+come from tests/conftest.py; the sandbox runs as its own process.
+"""
 
 from __future__ import annotations
 
+import http.client
 import urllib.parse
 
 import pytest
+import stripe
+from stripe import oauth_error
 
-from sarapay.sandbox import connect  # noqa: F401  (registers the routes)
-from sarapay.sandbox.framework import ROUTER, OAuthError, Platform, Request, Store, StripeError
+from sarapay.sandbox_control import SandboxControlError
 
-KEY = "sk_test_connectTests01"
-OTHER = "sk_test_otherPlatform01"
-CLIENT = "ca_connectTests01"
-BASE = "http://127.0.0.1:9"
-
-
-class Sandbox:
-    def __init__(self) -> None:
-        self.store = Store()
-
-    def platform(self, key: str) -> Platform:
-        rec = self.store.platforms.setdefault(
-            key, {"key": key, "account_id": self.store.new_id("acct_", 16), "client_id": None}
-        )
-        return Platform(rec["key"], rec["account_id"], rec["client_id"])
-
-    def call(self, method: str, path: str, params=None, key: str | None = KEY, account: str | None = None):
-        route, path_params = ROUTER.match(method, path.split("?")[0])
-        req = Request(method, path, params or {}, {}, self.store, "req_test", path_params,
-                      platform=self.platform(key) if key else None, stripe_account=account, base_url=BASE)
-        try:
-            out = route.handler(req)
-        except StripeError as e:
-            return e.status, e.body("req_test")
-        except OAuthError as e:
-            return e.status, e.body("req_test")
-        if not isinstance(out, tuple):
-            out = (200, out)
-        self.headers = out[2] if len(out) == 3 else {}
-        return out[0], out[1]
+OTHER_KEY = "sk_test_connectOther0001"
+OTHER_CLIENT = "ca_connectOther0001"
+MINE = "sk_test_****0000"  # tests/conftest.py's TEST_KEY, masked
 
 
 @pytest.fixture
-def sb():
-    return Sandbox()
+def client(stripe_client):
+    return stripe_client()
 
 
-def consent(sb, **extra):
-    params = {"client_id": CLIENT, "response_type": "code", "scope": "read_write", "state": "s", "decision": "approve"}
-    params.update(extra)
-    return sb.call("POST", "/_sandbox/oauth/authorize", params, key=None)
+def get(base_url: str, path: str) -> tuple[int, dict[str, str], str]:
+    """A GET that does not follow redirects (the hosted pages redirect to example URLs)."""
+    parts = urllib.parse.urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read().decode()
+    finally:
+        conn.close()
 
 
-def oauth_account(sb, key=KEY, **extra):
-    status, c = consent(sb, **extra)
-    assert status == 200, c
-    status, tok = sb.call("POST", "/oauth/token", {"grant_type": "authorization_code", "code": c["code"]}, key=key)
-    assert status == 200, tok
-    return tok["stripe_user_id"]
+def consent(sandbox, client, decision: str = "approve", **params):
+    params = {"scope": "read_write", "state": "csrf-1", **params}
+    return sandbox.oauth_authorize(client.oauth.authorize_url(params=params), decision)
 
 
-def created_account(sb, **params):
-    status, acct = sb.call("POST", "/v1/accounts", {"type": "standard", "email": "a@b.fr", **params})
-    assert status == 200, acct
-    return acct
+def oauth_connect(sandbox, client, **params) -> str:
+    code = consent(sandbox, client, **params)["code"]
+    return client.oauth.token(params={"grant_type": "authorization_code", "code": code}).stripe_user_id
 
 
-# --- accounts
+def create(client, **params):
+    return client.v1.accounts.create(params={"type": "standard", "email": "cree@example.org", **params})
 
 
-def test_created_account_starts_unable_to_charge_and_is_connected(sb):
-    acct = created_account(sb)
-    assert acct["charges_enabled"] is acct["payouts_enabled"] is acct["details_submitted"] is False
-    assert "external_account" in acct["requirements"]["currently_due"]
-    assert acct["capabilities"] == {"card_payments": "inactive", "transfers": "inactive"}
-    assert acct["controller"]["type"] == "application" and acct["controller"]["is_controller"] is True
-    assert acct["settings"]["payouts"]["schedule"] == {"delay_days": 7, "interval": "daily"}
-    assert (acct["country"], acct["default_currency"], acct["type"]) == ("FR", "eur", "standard")
-    assert "_controller" not in acct
-    assert sb.store.connections[sb.platform(KEY).account_id][acct["id"]] == "created"
+def link_params(acct: str, **extra):
+    return {"account": acct, "refresh_url": "https://example.org/refresh", "return_url": "https://example.org/return",
+            "type": "account_onboarding", **extra}
 
 
-def test_controller_params_give_the_matching_type(sb):
-    _, acct = sb.call("POST", "/v1/accounts", {"controller": {"stripe_dashboard": {"type": "express"},
-                                                              "fees": {"payer": "application"},
-                                                              "losses": {"payments": "application"}}})
-    assert acct["type"] == "express"
-    assert acct["controller"]["stripe_dashboard"] == {"type": "express"}
+# --------------------------------------------------------------------------- accounts
+
+
+def test_created_account_waits_for_onboarding(sandbox, client):
+    acct = create(client, metadata={"rpps": "10000000007"})
+    assert (acct.charges_enabled, acct.payouts_enabled, acct.details_submitted) == (False, False, False)
+    assert "external_account" in acct.requirements.currently_due
+    assert acct.requirements.disabled_reason == "requirements.past_due"
+    assert acct.capabilities.card_payments == "inactive"
+    assert (acct.controller.type, acct.controller.is_controller) == ("application", True)
+    assert acct.settings.payouts.schedule.interval == "daily"
+    assert acct.settings.payouts.schedule.delay_days == 7
+    assert (acct.type, acct.country, acct.default_currency) == ("standard", "FR", "eur")
+    assert acct.metadata.to_dict() == {"rpps": "10000000007"}
+    again = client.v1.accounts.retrieve(acct.id)
+    assert again.email == "cree@example.org" and again.charges_enabled is False
+
+
+def test_controller_properties_name_the_legacy_type(sandbox, client):
+    acct = client.v1.accounts.create(params={"controller": {
+        "fees": {"payer": "application"}, "losses": {"payments": "application"},
+        "stripe_dashboard": {"type": "express"}}})
+    assert acct.type == "express"
+    assert acct.controller.stripe_dashboard.type == "express"
+    assert acct.controller.requirement_collection == "stripe"
 
 
 @pytest.mark.parametrize(
@@ -94,48 +88,71 @@ def test_controller_params_give_the_matching_type(sb):
     [
         ({"type": "premium"}, "type", "Invalid type: must be one of custom, express, or standard"),
         ({"type": "standard", "controller": {"fees": {"payer": "account"}}}, "controller", None),
-        ({"email": "nope"}, "email", "Invalid email address: nope"),
-        ({"colour": "red"}, "colour", "Received unknown parameter: colour"),
+        ({"email": "pas-un-email"}, "email", "Invalid email address: pas-un-email"),
+        ({"controller": {"stripe_dashboard": {"type": "gold"}}}, "controller[stripe_dashboard][type]", None),
+        ({"colour": "bleu"}, "colour", "Received unknown parameter: colour"),
     ],
 )
-def test_account_creation_errors(sb, params, param, message):
-    status, body = sb.call("POST", "/v1/accounts", params)
-    assert status == 400
-    assert body["error"]["param"] == param
+def test_account_creation_is_validated(sandbox, client, params, param, message):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.accounts.create(params=params)
+    assert info.value.http_status == 400
+    assert info.value.param == param
     if message:
-        assert body["error"]["message"] == message
+        assert info.value.user_message == message
 
 
-def test_unknown_or_foreign_account_is_403_account_invalid(sb):
-    foreign = created_account(sb)["id"]
-    for acct_id in ("acct_1Unknown000000", foreign):
-        status, body = sb.call("GET", f"/v1/accounts/{acct_id}", key=OTHER)
-        assert status == 403
-        assert body["error"]["code"] == "account_invalid"
-        assert body["error"]["message"] == (
-            f"The provided key 'sk_test_****rm01' does not have access to account '{acct_id}' "
+def test_unknown_and_foreign_accounts_are_403_account_invalid(sandbox, client, stripe_client):
+    foreign = create(stripe_client(key=OTHER_KEY, client_id=OTHER_CLIENT)).id
+    for acct in ("acct_1Unknown00000000", foreign):
+        with pytest.raises(stripe.PermissionError) as info:
+            client.v1.accounts.retrieve(acct)
+        assert info.value.http_status == 403
+        assert info.value.error.code == "account_invalid"
+        assert info.value.error.message == (
+            f"The provided key '{MINE}' does not have access to account '{acct}' "
             "(or that account does not exist). Application access may have been revoked."
         )
 
 
-def test_get_account_is_the_platform_or_the_stripe_account_one(sb):
-    own = sb.platform(KEY).account_id
-    _, me = sb.call("GET", "/v1/account")
-    assert me["id"] == own and me["charges_enabled"] is True
-    acct = oauth_account(sb)
-    _, them = sb.call("GET", "/v1/account", account=acct)
-    assert them["id"] == acct
+def test_current_account_is_the_platform_or_the_stripe_account_one(sandbox, client):
+    own = client.v1.accounts.retrieve_current()
+    assert own.id.startswith("acct_") and own.charges_enabled is True
+    acct = oauth_connect(sandbox, client)
+    assert client.v1.accounts.retrieve_current(options={"stripe_account": acct}).id == acct
+    assert acct != own.id
 
 
-def test_payout_schedule_on_created_account_and_event(sb):
-    acct = created_account(sb)["id"]
-    sched = {"settings": {"payouts": {"schedule": {"interval": "monthly", "monthly_anchor": "15"}}}}
-    status, body = sb.call("POST", f"/v1/accounts/{acct}", sched)
-    assert status == 200, body
-    assert body["settings"]["payouts"]["schedule"] == {"delay_days": 7, "interval": "monthly", "monthly_anchor": 15}
-    events = sb.store.all(acct, "event")
-    assert [e["type"] for e in events] == ["account.updated"]
-    assert events[0]["data"]["previous_attributes"] == {"settings": {"payouts": {"schedule": {"interval": "daily"}}}}
+def test_list_shows_connected_accounts_newest_first(sandbox, client):
+    first = create(client).id
+    second = oauth_connect(sandbox, client)
+    listed = client.v1.accounts.list(params={"limit": 1})
+    assert [a.id for a in listed.data] == [second] and listed.has_more is True
+    assert [a.id for a in listed.auto_paging_iter()] == [second, first]
+
+
+# --------------------------------------------------------------------------- payout schedule
+
+
+def test_payout_schedule_changes_on_a_created_account_and_emits_account_updated(sandbox, client):
+    acct = create(client).id
+    updated = client.v1.accounts.update(
+        acct, params={"settings": {"payouts": {"schedule": {"interval": "monthly", "monthly_anchor": 15}}}})
+    schedule = updated.settings.payouts.schedule
+    assert (schedule.interval, schedule.monthly_anchor, schedule.delay_days) == ("monthly", 15, 7)
+    event = client.v1.events.list(options={"stripe_account": acct}).data[0]
+    assert event.type == "account.updated"
+    assert event.data.object.settings.payouts.schedule.interval == "monthly"
+    assert event.data.previous_attributes.settings.payouts.schedule.interval == "daily"
+
+
+def test_weekly_schedule_keeps_its_anchor(sandbox, client):
+    acct = create(client).id
+    updated = client.v1.accounts.update(
+        acct, params={"settings": {"payouts": {"schedule": {"interval": "weekly", "weekly_anchor": "friday"}}}})
+    assert updated.settings.payouts.schedule.weekly_anchor == "friday"
+    back = client.v1.accounts.update(acct, params={"settings": {"payouts": {"schedule": {"interval": "daily"}}}})
+    assert "weekly_anchor" not in back.settings.payouts.schedule
 
 
 @pytest.mark.parametrize(
@@ -144,178 +161,228 @@ def test_payout_schedule_on_created_account_and_event(sb):
         ({"interval": "hourly"}, "interval", "Invalid interval: must be one of daily, manual, monthly, or weekly"),
         ({"interval": "daily", "weekly_anchor": "friday"}, "weekly_anchor", None),
         ({"interval": "weekly", "weekly_anchor": "someday"}, "weekly_anchor", None),
-        ({"interval": "weekly", "monthly_anchor": "3"}, "monthly_anchor", None),
-        ({"interval": "monthly", "monthly_anchor": "32"}, "monthly_anchor", None),
-        ({"delay_days": "10"}, "delay_days", None),  # a Standard-like account: Stripe owns the losses
+        ({"interval": "weekly", "monthly_anchor": 3}, "monthly_anchor", None),
+        ({"interval": "monthly", "monthly_anchor": 32}, "monthly_anchor", None),
+        ({"interval": "monthly", "monthly_anchor": 0}, "monthly_anchor", None),
+        ({"delay_days": 10}, "delay_days", None),  # Standard-like: Stripe, not the platform, owns the losses
     ],
 )
-def test_payout_schedule_validation(sb, schedule, param, message):
-    acct = created_account(sb)["id"]
-    status, body = sb.call("POST", f"/v1/accounts/{acct}", {"settings": {"payouts": {"schedule": schedule}}})
-    assert status == 400
-    assert body["error"]["param"] == f"settings[payouts][schedule][{param}]"
+def test_payout_schedule_is_validated(sandbox, client, schedule, param, message):
+    acct = create(client).id
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.accounts.update(acct, params={"settings": {"payouts": {"schedule": schedule}}})
+    assert info.value.http_status == 400
+    assert info.value.param == f"settings[payouts][schedule][{param}]"
     if message:
-        assert body["error"]["message"] == message
+        assert info.value.user_message == message
+    assert client.v1.accounts.retrieve(acct).settings.payouts.schedule.interval == "daily"
 
 
-def test_oauth_standard_account_refuses_payout_schedule_but_takes_metadata(sb):
-    acct = oauth_account(sb)
-    status, body = sb.call("POST", f"/v1/accounts/{acct}", {"settings": {"payouts": {"schedule": {"interval": "weekly"}}}})
-    assert status == 403
-    assert body["error"]["message"].startswith(
-        f"This application does not have the required permissions for this endpoint on account '{acct}'."
+def test_oauth_standard_account_keeps_its_payout_schedule_but_takes_metadata(sandbox, client):
+    acct = oauth_connect(sandbox, client)
+    with pytest.raises(stripe.PermissionError) as info:
+        client.v1.accounts.update(acct, params={"settings": {"payouts": {"schedule": {"interval": "weekly"}}}})
+    assert info.value.http_status == 403
+    assert info.value.user_message == (
+        f"This application does not have the required permissions for this endpoint on account '{acct}'. "
+        "The required permissions are not available for use by Standard Connect applications."
     )
-    status, body = sb.call("POST", f"/v1/accounts/{acct}", {"metadata": {"rpps": "10000000007"}})
-    assert status == 200 and body["metadata"] == {"rpps": "10000000007"}
-    assert body["controller"] == {"type": "account", "is_controller": None}
+    updated = client.v1.accounts.update(acct, params={"metadata": {"rpps": "10000000007"}})
+    assert updated.metadata.to_dict() == {"rpps": "10000000007"}
+    assert updated.controller.type == "account" and not updated.controller.is_controller
 
 
-def test_read_only_oauth_account_refuses_writes(sb):
-    acct = oauth_account(sb, scope="read_only")
-    status, body = sb.call("POST", f"/v1/accounts/{acct}", {"metadata": {"k": "v"}})
-    assert status == 403
-    assert "'read_write' scope" in body["error"]["message"]
+def test_read_only_connection_cannot_write(sandbox, client):
+    acct = oauth_connect(sandbox, client, scope="read_only")
+    assert client.v1.accounts.retrieve(acct).id == acct
+    with pytest.raises(stripe.PermissionError) as info:
+        client.v1.accounts.update(acct, params={"metadata": {"k": "v"}})
+    assert "'read_write' scope" in info.value.user_message
 
 
-# --- account links and onboarding
+# --------------------------------------------------------------------------- account links and onboarding
 
 
-def link(sb, acct, **extra):
-    params = {"account": acct, "refresh_url": "https://e.fr/refresh", "return_url": "https://e.fr/return",
-              "type": "account_onboarding", **extra}
-    return sb.call("POST", "/v1/account_links", params)
+def test_account_link_page_is_single_use(sandbox, client):
+    acct = create(client).id
+    link = client.v1.account_links.create(params=link_params(acct))
+    assert link.object == "account_link" and link.expires_at == link.created + 300
+    path = link.url[len(sandbox.url):]
+    assert link.url.startswith(sandbox.url) and path.startswith(f"/setup/{acct}/")
+    status, headers, page = get(sandbox.url, path)
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert f"/_sandbox/accounts/{acct}/onboarding" in page and "https://example.org/return" in page
+    status, headers, _ = get(sandbox.url, path)
+    assert (status, headers["location"]) == (302, "https://example.org/refresh")
 
 
-def test_account_link_is_single_use_and_expires(sb):
-    acct = created_account(sb)["id"]
-    status, body = link(sb, acct)
-    assert status == 200
-    assert body["object"] == "account_link" and body["expires_at"] == body["created"] + 300
-    path = body["url"][len(BASE):]
-    assert path.startswith(f"/setup/{acct}/")
-    status, page = sb.call("GET", path, key=None)
-    assert status == 200 and "/_sandbox/accounts/" in page
-    assert sb.call("GET", path, key=None)[0] == 302
-    assert sb.headers["Location"] == "https://e.fr/refresh"
-    _, fresh = link(sb, acct)
-    sb.store.clock.advance(301)
-    assert sb.call("GET", fresh["url"][len(BASE):], key=None)[0] == 302
+def test_expired_account_link_redirects_to_refresh_url(sandbox, client):
+    acct = create(client).id
+    link = client.v1.account_links.create(params=link_params(acct))
+    sandbox.advance(301)
+    status, headers, _ = get(sandbox.url, link.url[len(sandbox.url):])
+    assert (status, headers["location"]) == (302, "https://example.org/refresh")
 
 
-def test_account_link_errors(sb):
-    acct = created_account(sb)["id"]
-    status, body = link(sb, acct, type="account_update")
-    assert (status, body["error"]["param"]) == (400, "type")
-    status, body = link(sb, "acct_1Unknown000000")
-    assert (status, body["error"]["code"]) == (404, "resource_missing")
-    assert body["error"]["message"] == "No such account: 'acct_1Unknown000000'"
-    status, body = link(sb, oauth_account(sb))
-    assert (status, body["error"]["param"]) == (400, "account")
-    status, body = sb.call("POST", "/v1/account_links", {"account": acct, "type": "account_onboarding",
-                                                         "return_url": "https://e.fr/r"})
-    assert (status, body["error"]["code"]) == (400, "parameter_missing")
+def test_account_link_refusals(sandbox, client):
+    acct = create(client).id
+    with pytest.raises(stripe.InvalidRequestError) as info:  # Standard accounts update on their dashboard
+        client.v1.account_links.create(params=link_params(acct, type="account_update"))
+    assert info.value.param == "type"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.account_links.create(params=link_params("acct_1Unknown00000000"))
+    assert (info.value.http_status, info.value.code) == (404, "resource_missing")
+    assert info.value.user_message == "No such account: 'acct_1Unknown00000000'"
+    with pytest.raises(stripe.InvalidRequestError) as info:  # OAuth accounts onboard on Stripe, not via us
+        client.v1.account_links.create(params=link_params(oauth_connect(sandbox, client)))
+    assert info.value.param == "account"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.account_links.create(params={"account": acct, "type": "account_onboarding",
+                                               "return_url": "https://example.org/return"})
+    assert (info.value.code, info.value.param) == ("parameter_missing", "refresh_url")
 
 
-def test_onboarding_control_completes_or_leaves_due(sb):
-    acct = created_account(sb)["id"]
-    _, body = sb.call("POST", f"/_sandbox/accounts/{acct}/onboarding", {"outcome": "incomplete"}, key=None)
-    assert body["charges_enabled"] is False and body["requirements"]["currently_due"]
-    _, body = sb.call("POST", f"/_sandbox/accounts/{acct}/onboarding", {"outcome": "complete"}, key=None)
-    assert body["charges_enabled"] is body["payouts_enabled"] is body["details_submitted"] is True
-    assert body["requirements"]["currently_due"] == [] and body["capabilities"]["card_payments"] == "active"
-    status, _ = sb.call("POST", "/_sandbox/accounts/acct_nope/onboarding", {}, key=None)
-    assert status == 404
+def test_custom_account_accepts_account_update_links(sandbox, client):
+    acct = create(client, type="custom").id
+    link = client.v1.account_links.create(params=link_params(acct, type="account_update"))
+    assert acct in link.url
 
 
-# --- OAuth
+def test_onboarding_control_completes_or_leaves_requirements_due(sandbox, client):
+    acct = create(client).id
+    left = sandbox.complete_onboarding(acct, "incomplete")
+    assert left["charges_enabled"] is False and left["requirements"]["currently_due"]
+    done = sandbox.complete_onboarding(acct, "complete")
+    assert done["id"] == acct and done["requirements"]["currently_due"] == []
+    again = client.v1.accounts.retrieve(acct)
+    assert (again.charges_enabled, again.payouts_enabled, again.details_submitted) == (True, True, True)
+    assert again.capabilities.card_payments == "active"
+    assert client.v1.events.list(options={"stripe_account": acct}).data[0].type == "account.updated"
+    with pytest.raises(SandboxControlError) as info:
+        sandbox.complete_onboarding("acct_1Unknown00000000")
+    assert info.value.status == 404
 
 
-def test_consent_creates_a_ready_standard_account_and_a_code(sb):
-    status, c = consent(sb, stripe_user={"email": "doc@e.fr"})
-    assert status == 200
-    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(c["redirect_url"]).query))
-    assert q == {"code": c["code"], "scope": "read_write", "state": "s"}
-    assert c["redirect_url"].startswith(BASE + "/_sandbox/oauth/return?")
-    acct = sb.store.accounts[c["stripe_user_id"]]
-    assert acct["email"] == "doc@e.fr" and acct["charges_enabled"] is True and acct["type"] == "standard"
+# --------------------------------------------------------------------------- OAuth
 
 
-def test_consent_denied_and_bad_requests(sb):
-    _, c = consent(sb, decision="deny", redirect_uri="https://e.fr/cb?x=1")
-    assert c["redirect_url"] == (
-        "https://e.fr/cb?x=1&error=access_denied&error_description=The+user+denied+your+request&state=s"
+def test_consent_page_and_default_return_page(sandbox, client):
+    url = client.oauth.authorize_url(params={"scope": "read_write", "state": "s", "stripe_user": {"email": "x@y.fr"}})
+    status, headers, page = get(sandbox.url, url[len(sandbox.url):])
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert "/_sandbox/oauth/authorize" in page and 'value="x@y.fr"' in page
+    answer = sandbox.oauth_authorize(url)
+    assert answer["redirect_url"].startswith(sandbox.url + "/_sandbox/oauth/return?code=ac_")
+    status, _, page = get(sandbox.url, answer["redirect_url"][len(sandbox.url):])
+    assert status == 200 and answer["code"] in page
+
+
+def test_consent_creates_a_ready_standard_account_with_the_prefilled_email(sandbox, client):
+    url = client.oauth.authorize_url(params={"scope": "read_write", "state": "s", "stripe_user": {"email": "x@y.fr"}})
+    acct = client.oauth.token(params={"grant_type": "authorization_code",
+                                      "code": sandbox.oauth_authorize(url)["code"]}).stripe_user_id
+    account = client.v1.accounts.retrieve(acct)
+    assert (account.email, account.type, account.charges_enabled, account.payouts_enabled) == ("x@y.fr", "standard", True, True)
+
+
+def test_denied_consent_keeps_redirect_uri_query(sandbox, client):
+    answer = consent(sandbox, client, "deny", redirect_uri="https://example.org/cb?x=1")
+    assert answer["redirect_url"] == (
+        "https://example.org/cb?x=1&error=access_denied&error_description=The+user+denied+your+request&state=csrf-1"
     )
-    assert consent(sb, client_id="")[0] == 400
-    assert consent(sb, response_type="token")[0] == 400
 
 
-def test_token_exchange_records_connection_and_owns_client_id(sb):
-    acct = oauth_account(sb)
-    plat = sb.platform(KEY)
-    assert sb.store.connections[plat.account_id][acct] == "oauth"
-    assert sb.store.platforms[KEY]["client_id"] == CLIENT
-    _, c = consent(sb)
-    status, body = sb.call("POST", "/oauth/token", {"grant_type": "authorization_code", "code": c["code"]}, key=OTHER)
-    assert (status, body["error"]) == (401, "invalid_client")
+@pytest.mark.parametrize("query", ["response_type=code", "client_id=ca_connectTests01&response_type=token"])
+def test_malformed_authorize_request_is_400(sandbox, query):
+    with pytest.raises(SandboxControlError) as info:
+        sandbox.oauth_authorize(f"{sandbox.url}/oauth/authorize?{query}")
+    assert info.value.status == 400
 
 
-def test_token_shape_never_leaks_the_platform_key(sb):
-    _, c = consent(sb)
-    _, tok = sb.call("POST", "/oauth/token", {"grant_type": "authorization_code", "code": c["code"]})
-    assert tok["access_token"].startswith("sk_test_") and tok["access_token"] != KEY
-    assert tok["refresh_token"].startswith("rt_") and tok["stripe_publishable_key"].startswith("pk_test_")
-    assert (tok["token_type"], tok["livemode"], tok["scope"]) == ("bearer", False, "read_write")
+def test_token_answer_never_reveals_the_platform_key(sandbox, client):
+    token = client.oauth.token(params={"grant_type": "authorization_code", "code": consent(sandbox, client)["code"]})
+    assert token.access_token.startswith("sk_test_") and token.access_token != "sk_test_sarapayTests0000"
+    assert (token.token_type, token.livemode, token.scope) == ("bearer", False, "read_write")
+    assert token.refresh_token.startswith("rt_") and token.stripe_publishable_key.startswith("pk_test_")
 
 
-def test_reused_code_revokes_the_connection(sb):
-    _, c = consent(sb)
-    sb.call("POST", "/oauth/token", {"grant_type": "authorization_code", "code": c["code"]})
-    status, body = sb.call("POST", "/oauth/token", {"grant_type": "authorization_code", "code": c["code"]})
-    assert status == 400 and body == {
-        "error": "invalid_grant",
-        "error_description": "This authorization code has already been used. All tokens issued with this code have been revoked.",
-    }
-    assert c["stripe_user_id"] not in sb.store.connections[sb.platform(KEY).account_id]
+def test_read_only_is_the_default_scope(sandbox, client):
+    url = client.oauth.authorize_url(params={"state": "s"})
+    token = client.oauth.token(params={"grant_type": "authorization_code", "code": sandbox.oauth_authorize(url)["code"]})
+    assert token.scope == "read_only"
+
+
+def test_reused_code_revokes_what_it_granted(sandbox, client):
+    code = consent(sandbox, client)["code"]
+    acct = client.oauth.token(params={"grant_type": "authorization_code", "code": code}).stripe_user_id
+    with pytest.raises(oauth_error.InvalidGrantError) as info:
+        client.oauth.token(params={"grant_type": "authorization_code", "code": code})
+    assert info.value.user_message == (
+        "This authorization code has already been used. All tokens issued with this code have been revoked."
+    )
+    with pytest.raises(stripe.PermissionError):
+        client.v1.accounts.retrieve(acct)
 
 
 @pytest.mark.parametrize(
-    "params, status, error, description",
+    "params, error_class, status, description",
     [
-        ({"code": "ac_x"}, 400, "invalid_request", "No grant type specified"),
-        ({"grant_type": "password"}, 400, "unsupported_grant_type", None),
-        ({"grant_type": "authorization_code", "code": "ac_x"}, 400, "invalid_grant", "Authorization code does not exist: ac_x"),
+        ({"code": "ac_x"}, oauth_error.InvalidRequestError, 400, "No grant type specified"),
+        ({"grant_type": "password"}, oauth_error.UnsupportedGrantTypeError, 400, None),
+        ({"grant_type": "authorization_code", "code": "ac_x"}, oauth_error.InvalidGrantError, 400,
+         "Authorization code does not exist: ac_x"),
     ],
 )
-def test_token_errors(sb, params, status, error, description):
-    got, body = sb.call("POST", "/oauth/token", params)
-    assert (got, body["error"]) == (status, error)
+def test_token_errors(sandbox, client, params, error_class, status, description):
+    with pytest.raises(error_class) as info:
+        client.oauth.token(params=params)
+    assert info.value.http_status == status
     if description:
-        assert body["error_description"] == description
+        assert info.value.user_message == description
 
 
-def test_expired_code(sb):
-    _, c = consent(sb)
-    sb.store.clock.advance(301)
-    _, body = sb.call("POST", "/oauth/token", {"grant_type": "authorization_code", "code": c["code"]})
-    assert body == {"error": "invalid_grant", "error_description": "Authorization code expired"}
+def test_expired_code(sandbox, client):
+    code = consent(sandbox, client)["code"]
+    sandbox.advance(301)
+    with pytest.raises(oauth_error.InvalidGrantError) as info:
+        client.oauth.token(params={"grant_type": "authorization_code", "code": code})
+    assert info.value.user_message == "Authorization code expired"
 
 
-def test_deauthorize_keeps_the_account_and_emits_the_event(sb):
-    acct = oauth_account(sb)
-    status, body = sb.call("POST", "/oauth/deauthorize", {"client_id": CLIENT, "stripe_user_id": acct})
-    assert (status, body) == (200, {"stripe_user_id": acct})
-    assert acct in sb.store.accounts
-    assert acct not in sb.store.connections[sb.platform(KEY).account_id]
-    assert sb.store.all(acct, "event")[0]["type"] == "account.application.deauthorized"
-    status, body = sb.call("POST", "/oauth/deauthorize", {"client_id": CLIENT, "stripe_user_id": acct})
-    assert status == 401 and body["error_description"] == (
+def test_first_platform_to_exchange_owns_the_client_id(sandbox, client, stripe_client):
+    oauth_connect(sandbox, client)
+    other = stripe_client(key=OTHER_KEY)  # same client id as `client`
+    with pytest.raises(oauth_error.InvalidClientError) as info:
+        other.oauth.token(params={"grant_type": "authorization_code", "code": consent(sandbox, other)["code"]})
+    assert info.value.http_status == 401
+    assert oauth_connect(sandbox, client).startswith("acct_")  # the owner still can
+
+
+def test_deauthorize_cuts_access_but_keeps_the_account(sandbox, client):
+    acct = oauth_connect(sandbox, client)
+    assert client.oauth.deauthorize(params={"stripe_user_id": acct}).stripe_user_id == acct
+    with pytest.raises(stripe.PermissionError) as info:
+        client.v1.accounts.retrieve_current(options={"stripe_account": acct})
+    assert info.value.error.code == "account_invalid"
+    with pytest.raises(oauth_error.InvalidClientError) as info:
+        client.oauth.deauthorize(params={"stripe_user_id": acct})
+    assert info.value.http_status == 401
+    assert info.value.user_message == (
         f"This application is not connected to stripe account {acct}, or that account does not exist."
     )
+    # The practitioner can connect the same account again; its history records both sides.
+    assert oauth_connect(sandbox, client) != acct
+    code = sandbox.oauth_authorize(client.oauth.authorize_url(params={"scope": "read_write"}), account=acct)["code"]
+    assert client.oauth.token(params={"grant_type": "authorization_code", "code": code}).stripe_user_id == acct
+    types = [e.type for e in client.v1.events.list(options={"stripe_account": acct}).data]
+    assert types[:3] == ["account.application.authorized", "account.application.deauthorized",
+                         "account.application.authorized"]
 
 
-def test_refresh_token_grant(sb):
-    _, c = consent(sb)
-    _, tok = sb.call("POST", "/oauth/token", {"grant_type": "authorization_code", "code": c["code"]})
-    status, again = sb.call("POST", "/oauth/token", {"grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
-                                                     "scope": "read_only"})
-    assert status == 200 and again["scope"] == "read_only" and again["access_token"] != tok["access_token"]
+def test_refresh_token_can_narrow_the_scope(sandbox, client):
+    token = client.oauth.token(params={"grant_type": "authorization_code", "code": consent(sandbox, client)["code"]})
+    again = client.oauth.token(params={"grant_type": "refresh_token", "refresh_token": token.refresh_token,
+                                       "scope": "read_only"})
+    assert again.scope == "read_only" and again.access_token != token.access_token
+    with pytest.raises(stripe.PermissionError):
+        client.v1.accounts.update(token.stripe_user_id, params={"metadata": {"k": "v"}})
