@@ -239,3 +239,24 @@ def test_payment_status_becomes_paid_after_capture(sandbox, client, acct):
     client.v1.payment_intents.capture(auth.pi_id, options={"stripe_account": acct})
     session = client.v1.checkout.sessions.retrieve(auth.session_id, options={"stripe_account": acct})
     assert session.payment_status == "paid"
+
+
+def test_quantity_multiplies_the_total(sandbox, client, acct):
+    params = session_params(1200)
+    params["line_items"][0]["quantity"] = 2
+    session = client.v1.checkout.sessions.create(params=params, options={"stripe_account": acct})
+    assert session.amount_total == 2400
+
+
+def test_application_fee_with_stripe_account_is_set_on_the_payment_intent(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500, payment_intent_data={"application_fee_amount": 120})
+    assert retrieve_pi(client, acct, auth.pi_id).application_fee_amount == 120
+
+
+def test_missing_line_items_message_is_stripes(sandbox, client, acct):
+    params = session_params()
+    del params["line_items"]
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.checkout.sessions.create(params=params, options={"stripe_account": acct})
+    assert info.value.error.message == "Missing required param: line_items."
+    assert info.value.param == "line_items"

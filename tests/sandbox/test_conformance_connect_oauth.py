@@ -292,3 +292,58 @@ def test_oauth_account_payout_schedule_is_readable_and_daily_by_default(sandbox,
     assert account.id == acct
     assert account.settings.payouts.schedule.interval == "daily"
     assert account.charges_enabled is True
+
+
+def test_refresh_token_grant_returns_a_token_for_the_same_account(sandbox, client):
+    consent = oauth_code(sandbox, client)
+    token = client.oauth.token(params={"grant_type": "authorization_code", "code": consent["code"]})
+    refreshed = client.oauth.token(params={"grant_type": "refresh_token", "refresh_token": token.refresh_token})
+    assert refreshed.stripe_user_id == token.stripe_user_id
+    assert refreshed.access_token.startswith("sk_test_")
+
+
+def test_default_oauth_scope_is_read_only(sandbox, client):
+    url = client.oauth.authorize_url(params={"state": "s"})
+    consent = sandbox.oauth_authorize(url)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(consent["redirect_url"]).query))
+    assert query["scope"] == "read_only"
+
+
+def test_oauth_errors_carry_a_request_id(sandbox, client):
+    with pytest.raises(oauth_error.OAuthError) as info:
+        client.oauth.token(params={"grant_type": "authorization_code", "code": "ac_nope"})
+    assert info.value.request_id and info.value.request_id.startswith("req_")
+
+
+def test_account_update_link_is_refused_for_a_full_dashboard_account(sandbox, client):
+    account = _create_account(client)
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.account_links.create(
+            params={
+                "account": account.id,
+                "refresh_url": "https://example.org/refresh",
+                "return_url": "https://example.org/return",
+                "type": "account_update",
+            }
+        )
+    assert info.value.http_status == 400
+
+
+def test_account_link_without_return_url_is_parameter_missing(sandbox, client):
+    account = _create_account(client)
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.account_links.create(
+            params={"account": account.id, "refresh_url": "https://example.org/r", "type": "account_onboarding"}
+        )
+    assert info.value.code == "parameter_missing"
+
+
+def test_created_account_payout_delay_is_seven_days_by_default(sandbox, client):
+    account = _create_account(client)
+    assert account.settings.payouts.schedule.delay_days == 7
+
+
+def test_connected_accounts_are_listed_for_the_platform(sandbox, client, acct):
+    created = _create_account(client)
+    ids = [a.id for a in client.v1.accounts.list().data]
+    assert set(ids) >= {acct, created.id}

@@ -332,3 +332,24 @@ def test_expand_checkout_session_payment_intent(sandbox, client, acct):
     )
     assert session.payment_intent.object == "payment_intent"
     assert session.payment_intent.id == auth.pi_id
+
+
+def test_expansion_deeper_than_four_levels_is_refused(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        retrieve_pi(client, acct, auth.pi_id, "latest_charge.balance_transaction.source.payment_intent.latest_charge")
+    assert info.value.http_status == 400
+
+
+def test_malformed_test_key_is_refused(sandbox, stripe_client):
+    with pytest.raises(stripe.AuthenticationError):
+        stripe_client(key="sk_test_abc").v1.balance.retrieve()
+
+
+def test_boolean_form_values_are_decoded(sandbox, client):
+    # stripe.md §11: booleans go on the wire as true/false.
+    account = client.v1.accounts.create(params={"country": "FR", "email": "b@example.org"})
+    client.v1.accounts.update(account.id, params={"settings": {"payouts": {"debit_negative_balances": False}}})
+    assert client.v1.accounts.retrieve(account.id).settings.payouts.debit_negative_balances is False
+    client.v1.accounts.update(account.id, params={"settings": {"payouts": {"debit_negative_balances": True}}})
+    assert client.v1.accounts.retrieve(account.id).settings.payouts.debit_negative_balances is True

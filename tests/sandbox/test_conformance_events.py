@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+import stripe
+
 from .helpers import DAY, acct, authorise, capture, client, create_session, event_types  # noqa: F401
 
 AUTH_EVENTS = {
@@ -101,3 +104,28 @@ def test_hold_expiry_emits_charge_expired_and_payment_intent_canceled(sandbox, c
     types = event_types(client, acct)
     assert "charge.expired" in types
     assert "payment_intent.canceled" in types
+
+
+def test_api_triggered_event_carries_the_request_and_its_idempotency_key(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    capture(client, acct, auth.pi_id, key="cap-evt")
+    event = client.v1.events.list(params={"type": "charge.captured"}, options={"stripe_account": acct}).data[0]
+    assert event.request.id.startswith("req_")
+    assert event.request.idempotency_key == "cap-evt"
+
+
+def test_events_created_gte_filter(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    now = sandbox.advance(3600)
+    capture(client, acct, auth.pi_id)
+    types = event_types(client, acct, created={"gte": now})
+    assert "charge.captured" in types
+    assert "payment_intent.created" not in types
+
+
+def test_type_and_types_together_are_refused(sandbox, client, acct):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.events.list(
+            params={"type": "charge.captured", "types": ["charge.succeeded"]}, options={"stripe_account": acct}
+        )
+    assert info.value.http_status == 400

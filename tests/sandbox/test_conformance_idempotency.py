@@ -159,3 +159,46 @@ def test_conflicting_request_is_not_stored_and_can_be_retried(sandbox, client, a
     slow.join(timeout=10)
     again = capture(client, acct, auth.pi_id, key="retry-me")
     assert again.status == "succeeded"
+
+
+def test_sdk_retries_a_409_and_gets_the_replayed_result(sandbox, stripe_client, acct):
+    # stripe.md §8: the SDK retries 409 when retries are on, with the same key; once the first request is done
+    # the retry is answered with the stored result.
+    client = stripe_client(retries=3)
+    auth = authorise(sandbox, client, acct, 2500)
+    sandbox.fault("latency", 1, latency_ms=1200, method="POST", path=f"/v1/payment_intents/{auth.pi_id}/capture")
+    results: dict[str, object] = {}
+    slow = threading.Thread(target=lambda: results.update(slow=capture(client, acct, auth.pi_id, key="k409")))
+    slow.start()
+    time.sleep(0.3)
+    fast = capture(client, acct, auth.pi_id, key="k409")
+    slow.join(timeout=15)
+    assert fast.status == "succeeded"
+    assert results["slow"].to_dict() == fast.to_dict()
+    statuses = [r["status"] for r in sandbox.requests() if r["path"].endswith("/capture")]
+    assert 409 in statuses
+
+
+def test_a_255_character_key_is_accepted_and_replayed(sandbox, client, acct):
+    key = "k" * 255
+    first = create_session(client, acct, idempotency_key=key)
+    again = create_session(client, acct, idempotency_key=key)
+    assert again.id == first.id
+
+
+def test_keys_on_get_have_no_effect(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    path = f"/v1/payment_intents/{auth.pi_id}"
+    headers = {"Idempotency-Key": "get-key"}
+    before = raw(sandbox.url, "GET", path, key=KEY, account=acct, headers=headers)
+    capture(client, acct, auth.pi_id)
+    after = raw(sandbox.url, "GET", path, key=KEY, account=acct, headers=headers)
+    assert before.body["status"] == "requires_capture"
+    assert after.body["status"] == "succeeded"
+
+
+def test_replay_is_logged_as_replayed(sandbox, client, acct):
+    create_session(client, acct, idempotency_key="logged")
+    create_session(client, acct, idempotency_key="logged")
+    entries = [r for r in sandbox.requests() if r["idempotency_key"] == "logged"]
+    assert [e["replayed"] for e in entries] == [False, True]

@@ -214,3 +214,60 @@ def test_payment_intents_list_on_the_account_holds_the_authorised_intent(sandbox
     page = client.v1.payment_intents.list(options={"stripe_account": acct})
     assert page.object == "list"
     assert [pi.id for pi in page.data] == [auth.pi_id]
+
+
+def test_declined_attempt_leaves_the_intent_requiring_a_payment_method_with_last_payment_error(sandbox, client, acct):
+    from .helpers import DECLINED_CARD, create_session
+
+    session = create_session(client, acct)
+    declined = sandbox.pay(session.id, DECLINED_CARD)
+    pi = retrieve_pi(client, acct, declined["payment_intent"]["id"])
+    assert pi.status == "requires_payment_method"
+    assert pi.last_payment_error is not None
+    assert pi.last_payment_error.decline_code == "generic_decline"
+    assert pi.amount_capturable == 0
+
+
+def test_expired_hold_sets_canceled_at(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    sandbox.advance(7 * DAY + 60)
+    pi = retrieve_pi(client, acct, auth.pi_id)
+    assert isinstance(pi.canceled_at, int) and pi.canceled_at > 0
+
+
+def test_capture_with_application_fee_sets_it_on_the_intent(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500)
+    pi = capture(client, acct, auth.pi_id, 2000, application_fee_amount=150)
+    assert pi.application_fee_amount == 150
+
+
+def test_search_returns_a_search_result_envelope(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500, payment_intent_data={"metadata": {"rdv": "77"}})
+    authorise(sandbox, client, acct, 3000)
+    result = client.v1.payment_intents.search(
+        params={"query": "metadata['rdv']:'77'"}, options={"stripe_account": acct}
+    )
+    assert result.object == "search_result"
+    assert result.url == "/v1/payment_intents/search"
+    assert [pi.id for pi in result.data] == [auth.pi_id]
+    assert result.has_more is False
+
+
+def test_search_by_status_and_amount(sandbox, client, acct):
+    a = authorise(sandbox, client, acct, 2500)
+    b = authorise(sandbox, client, acct, 3000)
+    capture(client, acct, b.pi_id)
+    by_status = client.v1.payment_intents.search(
+        params={"query": "status:'requires_capture'"}, options={"stripe_account": acct}
+    )
+    assert [pi.id for pi in by_status.data] == [a.pi_id]
+    by_amount = client.v1.payment_intents.search(params={"query": "amount>2600"}, options={"stripe_account": acct})
+    assert [pi.id for pi in by_amount.data] == [b.pi_id]
+
+
+def test_charge_is_retrievable_directly(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    charge_id = retrieve_pi(client, acct, auth.pi_id).latest_charge
+    charge = client.v1.charges.retrieve(charge_id, options={"stripe_account": acct})
+    assert charge.id == charge_id
+    assert charge.payment_intent == auth.pi_id

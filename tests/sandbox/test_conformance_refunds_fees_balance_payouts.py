@@ -199,3 +199,74 @@ def test_balance_transactions_list_holds_the_charge(sandbox, client, acct):
     listed = client.v1.balance_transactions.list(options={"stripe_account": acct})
     assert listed.object == "list"
     assert bt.id in [t.id for t in listed.data]
+
+
+def _charging_created_account(sandbox, client, interval="manual"):
+    account = client.v1.accounts.create(
+        params={
+            "country": "FR",
+            "email": "cree@example.org",
+            "controller": {
+                "fees": {"payer": "account"},
+                "losses": {"payments": "stripe"},
+                "requirement_collection": "stripe",
+                "stripe_dashboard": {"type": "full"},
+            },
+        }
+    )
+    sandbox.complete_onboarding(account.id, "complete")
+    client.v1.accounts.update(account.id, params={"settings": {"payouts": {"schedule": {"interval": interval}}}})
+    return account.id
+
+
+def test_manual_payout_schedule_keeps_the_balance_available(sandbox, client):
+    acct_id = _charging_created_account(sandbox, client, "manual")
+    auth = authorise(sandbox, client, acct_id, 2500)
+    capture(client, acct_id, auth.pi_id)
+    sandbox.advance(10 * DAY)
+    assert client.v1.payouts.list(options={"stripe_account": acct_id}).data == []
+    balance = _balance(client, acct_id)
+    assert _amount(balance.available) == 2437
+    assert _amount(balance.pending) == 0
+
+
+def test_platform_balance_receives_the_application_fee(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500)
+    capture(client, acct, auth.pi_id, application_fee_amount=100)
+    platform = client.v1.balance.retrieve()
+    assert _amount(platform.pending) + _amount(platform.available) == 100
+    txns = client.v1.balance_transactions.list(params={"type": "application_fee"}).data
+    assert [(t.amount, t.fee) for t in txns] == [(100, 0)]
+
+
+def test_payouts_status_filter(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500)
+    capture(client, acct, auth.pi_id)
+    sandbox.advance(9 * DAY)
+    payout = client.v1.payouts.list(options={"stripe_account": acct}).data[0]
+    sandbox.advance(payout.arrival_date - sandbox.now() + 1)
+    paid = client.v1.payouts.list(params={"status": "paid"}, options={"stripe_account": acct}).data
+    pending = client.v1.payouts.list(params={"status": "pending"}, options={"stripe_account": acct}).data
+    assert [p.id for p in paid] == [payout.id]
+    assert pending == []
+
+
+def test_automatic_payout_cannot_be_canceled(sandbox, client, acct):
+    import pytest
+    import stripe
+
+    auth = authorise(sandbox, client, acct, 2500)
+    capture(client, acct, auth.pi_id)
+    sandbox.advance(9 * DAY)
+    payout = client.v1.payouts.list(options={"stripe_account": acct}).data[0]
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.payouts.cancel(payout.id, options={"stripe_account": acct})
+    assert info.value.http_status == 400
+
+
+def test_balance_transactions_type_filter(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500)
+    capture(client, acct, auth.pi_id)
+    sandbox.advance(9 * DAY)
+    charges = client.v1.balance_transactions.list(params={"type": "charge"}, options={"stripe_account": acct}).data
+    assert [t.amount for t in charges] == [2500]
