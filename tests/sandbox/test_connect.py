@@ -165,6 +165,7 @@ def test_weekly_schedule_keeps_its_anchor(sandbox, client):
         ({"interval": "monthly", "monthly_anchor": 32}, "monthly_anchor", None),
         ({"interval": "monthly", "monthly_anchor": 0}, "monthly_anchor", None),
         ({"delay_days": 10}, "delay_days", None),  # Standard-like: Stripe, not the platform, owns the losses
+        ({"hour": 3}, "hour", "Received unknown parameter: settings[payouts][schedule][hour]"),
     ],
 )
 def test_payout_schedule_is_validated(sandbox, client, schedule, param, message):

@@ -251,6 +251,17 @@ def _controlled_by(acct: dict[str, Any], platform_account_id: str) -> bool:
 
 # --------------------------------------------------------------------------- parameter checks
 
+STANDARD_DENIED = "The required permissions are not available for use by Standard Connect applications."
+
+
+def known(params: dict[str, Any], allowed: set[str], prefix: str) -> None:
+    """unknown_params for a nested hash: Stripe names the full path, e.g. settings[payouts][foo]."""
+    for name in params:
+        if name not in allowed:
+            full = f"{prefix}[{name}]"
+            raise StripeError(400, f"Received unknown parameter: {full}", code="parameter_unknown", param=full)
+
+
 
 def _enum(value: Any, allowed: tuple[str, ...], param: str, name: str | None = None) -> str:
     if value not in allowed:
@@ -283,9 +294,11 @@ def apply_metadata(current: dict[str, str], raw: Any) -> dict[str, str]:
         if not isinstance(v, str):
             raise param_invalid(f"metadata[{k}]", "Invalid string: metadata values must be strings")
         if len(k) > 40:
-            raise param_invalid(f"metadata[{k}]", f"Metadata keys can have up to 40 characters, but you passed in a key with {len(k)} characters.")
+            raise param_invalid(f"metadata[{k}]", "Metadata keys can have up to 40 characters, "
+                                f"but you passed in a key with {len(k)} characters.")
         if len(v) > 500:
-            raise param_invalid(f"metadata[{k}]", f"Metadata values can have up to 500 characters, but you passed in a value that is {len(v)} characters.")
+            raise param_invalid(f"metadata[{k}]", "Metadata values can have up to 500 characters, "
+                                f"but you passed in a value that is {len(v)} characters.")
         if v == "":
             merged.pop(k, None)
         else:
@@ -306,7 +319,7 @@ def _controller_from_params(params: dict[str, Any]) -> tuple[str, dict[str, str]
         return kind, dict(TYPE_CONTROLLERS[kind])
     if not isinstance(raw, dict):
         raise param_invalid("controller", "Invalid object")
-    unknown_params(raw, {"fees", "losses", "requirement_collection", "stripe_dashboard", "application"})
+    known(raw, {"fees", "losses", "requirement_collection", "stripe_dashboard", "application"}, "controller")
     props = dict(TYPE_CONTROLLERS["standard"])
     fees = raw.get("fees") or {}
     if "payer" in fees:
@@ -371,7 +384,8 @@ def create_account(req: Request) -> tuple[int, Any]:
     kind, props = _controller_from_params(p)
     country = p.get("country") or "FR"
     if not re.fullmatch(r"[A-Z]{2}", country):
-        raise param_invalid("country", f"Country '{country}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US', 'EG', or 'GB'.")
+        raise param_invalid("country", f"Country '{country}' is unknown. Try using a 2-character alphanumeric "
+                            "country code instead, such as 'US', 'EG', or 'GB'.")
     currency = p.get("default_currency") or "eur"
     if currency != "eur":  # the sandbox models French accounts only
         raise param_invalid("default_currency", f"Invalid currency: {currency}. The sandbox supports eur only.")
@@ -391,7 +405,7 @@ def create_account(req: Request) -> tuple[int, Any]:
     )
     profile = p.get("business_profile")
     if isinstance(profile, dict):
-        unknown_params(profile, set(acct["business_profile"]))
+        known(profile, set(acct["business_profile"]), "business_profile")
         acct["business_profile"].update({k: v or None for k, v in profile.items()})
     req.store.accounts[acct["id"]] = acct
     req.store.connections.setdefault(platform_id, {})[acct["id"]] = "created"
@@ -441,12 +455,12 @@ def update_account(req: Request) -> tuple[int, Any]:
     if settings is not None:
         if not isinstance(settings, dict):
             raise param_invalid("settings", "Invalid object")
-        unknown_params(settings, {"payouts"})
+        known(settings, {"payouts"}, "settings")
         payouts = settings.get("payouts") or {}
-        unknown_params(payouts, {"schedule", "statement_descriptor", "debit_negative_balances"})
+        known(payouts, {"schedule", "statement_descriptor", "debit_negative_balances"}, "settings[payouts]")
         if not controls and payouts:
             # Standard accounts linked through OAuth keep their payout settings to themselves (stripe.md §5).
-            raise _permission(acct["id"], "The required permissions are not available for use by Standard Connect applications.")
+            raise _permission(acct["id"], STANDARD_DENIED)
         if "schedule" in payouts:
             updated["settings"]["payouts"]["schedule"] = _schedule(acct, payouts["schedule"])
         if "statement_descriptor" in payouts:
@@ -455,15 +469,15 @@ def update_account(req: Request) -> tuple[int, Any]:
             updated["settings"]["payouts"]["debit_negative_balances"] = bool_param(payouts, "debit_negative_balances")
     if "email" in p:
         if not controls:
-            raise _permission(acct["id"], "The required permissions are not available for use by Standard Connect applications.")
+            raise _permission(acct["id"], STANDARD_DENIED)
         updated["email"] = _email(p)
     profile = p.get("business_profile")
     if profile is not None:
         if not controls:
-            raise _permission(acct["id"], "The required permissions are not available for use by Standard Connect applications.")
+            raise _permission(acct["id"], STANDARD_DENIED)
         if not isinstance(profile, dict):
             raise param_invalid("business_profile", "Invalid object")
-        unknown_params(profile, set(acct["business_profile"]))
+        known(profile, set(acct["business_profile"]), "business_profile")
         updated["business_profile"].update({k: v or None for k, v in profile.items()})
     updated["metadata"] = apply_metadata(acct["metadata"], p.get("metadata"))
 
@@ -488,7 +502,7 @@ def _schedule(acct: dict[str, Any], raw: Any) -> dict[str, Any]:
     base = "settings[payouts][schedule]"
     if not isinstance(raw, dict):
         raise param_invalid(base, "Invalid object")
-    unknown_params(raw, {"interval", "weekly_anchor", "monthly_anchor", "delay_days"})
+    known(raw, {"interval", "weekly_anchor", "monthly_anchor", "delay_days"}, base)
     old = acct["settings"]["payouts"]["schedule"]
     interval = raw.get("interval") or old["interval"]
     _enum(interval, INTERVALS, f"{base}[interval]", "interval")
@@ -555,7 +569,7 @@ def create_account_link(req: Request) -> tuple[int, Any]:
     if options is not None:
         if not isinstance(options, dict):
             raise param_invalid("collection_options", "Invalid object")
-        unknown_params(options, {"fields", "future_requirements"})
+        known(options, {"fields", "future_requirements"}, "collection_options")
         if "fields" in options:
             _enum(options["fields"], ("currently_due", "eventually_due"), "collection_options[fields]", "fields")
         if "future_requirements" in options:
