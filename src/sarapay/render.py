@@ -11,6 +11,8 @@ import os
 import sys
 from typing import Any, Iterable
 
+from sarapay import i18n
+
 _consoles: dict[str, Any] = {}
 
 
@@ -63,3 +65,349 @@ def emit_ndjson(rows: Iterable[dict[str, Any]]) -> None:
 
 def error_json(payload: dict[str, Any]) -> None:
     sys.stderr.write(json.dumps(payload, ensure_ascii=False) + "\n")
+
+
+# --- machine output: streamed rows ------------------------------------------------------------------------
+
+
+def emit_json_array(rows: Iterable[dict[str, Any]]) -> int:
+    """A JSON array written one element at a time (valid JSON, never the whole list in memory)."""
+    count = 0
+    write = sys.stdout.write
+    for row in rows:
+        write(("[\n  " if count == 0 else ",\n  ") + json.dumps(row, ensure_ascii=False, separators=(", ", ": ")))
+        count += 1
+    write("[]\n" if count == 0 else "\n]\n")
+    return count
+
+
+def emit_csv(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
+    """CSV for programs: comma, a header line, booleans as true/false, None as an empty cell."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(list(fields))
+    count = 0
+    for row in rows:
+        writer.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in row.values()])
+        count += 1
+    return count
+
+
+# --- human views: tables ------------------------------------------------------------------------------------
+# Labels live here, next to the tables that show them; codes and amounts come from the domain modules.
+
+i18n.register(
+    {
+        "view.col.consultation": {"fr": "Consultation", "en": "Consultation"},
+        "view.col.when": {"fr": "Date (Paris)", "en": "Date (Paris)"},
+        "view.col.rpps": {"fr": "RPPS", "en": "RPPS"},
+        "view.col.state": {"fr": "État", "en": "State"},
+        "view.col.max": {"fr": "Maximum", "en": "Maximum"},
+        "view.col.authorised": {"fr": "Autorisé", "en": "Authorised"},
+        "view.col.captured": {"fr": "Capturé", "en": "Captured"},
+        "view.col.refunded": {"fr": "Remboursé", "en": "Refunded"},
+        "view.col.fee": {"fr": "Frais", "en": "Fee"},
+        "view.col.net": {"fr": "Net", "en": "Net"},
+        "view.col.deadline": {"fr": "Capturer avant", "en": "Capture before"},
+        "view.col.count": {"fr": "Nombre", "en": "Count"},
+        "view.totals_title": {"fr": "Totaux par état", "en": "Totals per state"},
+        "view.total": {"fr": "Total", "en": "Total"},
+        "view.none": {"fr": "—", "en": "—"},
+        "view.yes": {"fr": "oui", "en": "yes"},
+        "view.no": {"fr": "non", "en": "no"},
+        "view.field.id": {"fr": "Consultation", "en": "Consultation"},
+        "view.field.rpps": {"fr": "Praticien (RPPS)", "en": "Practitioner (RPPS)"},
+        "view.field.account_id": {"fr": "Compte Stripe", "en": "Stripe account"},
+        "view.field.scheduled_at": {"fr": "Date (Paris)", "en": "Date (Paris)"},
+        "view.field.state": {"fr": "État", "en": "State"},
+        "view.field.paid_online": {"fr": "Paiement en ligne", "en": "Online payment"},
+        "view.field.max_cents": {"fr": "Montant maximum", "en": "Maximum amount"},
+        "view.field.authorised_cents": {"fr": "Autorisé (empreinte)", "en": "Authorised (hold)"},
+        "view.field.captured_cents": {"fr": "Capturé", "en": "Captured"},
+        "view.field.refunded_cents": {"fr": "Remboursé", "en": "Refunded"},
+        "view.field.fee_cents": {"fr": "Frais Stripe", "en": "Stripe fee"},
+        "view.field.net_cents": {"fr": "Net pour le praticien", "en": "Net to the practitioner"},
+        "view.field.capture_before": {"fr": "Capturer avant", "en": "Capture before"},
+        "view.field.link_expires_at": {"fr": "Lien de paiement valable jusqu'au", "en": "Payment link valid until"},
+        "view.field.patient_ref": {"fr": "Référence patient", "en": "Patient reference"},
+        "view.field.patient_email": {"fr": "E-mail du patient", "en": "Patient email"},
+        "view.field.checkout_session_id": {"fr": "Session Checkout", "en": "Checkout Session"},
+        "view.field.payment_intent_id": {"fr": "PaymentIntent", "en": "PaymentIntent"},
+        "view.field.charge_id": {"fr": "Paiement (charge)", "en": "Charge"},
+        "view.field.created_at": {"fr": "Créée le", "en": "Created"},
+        "view.field.updated_at": {"fr": "Mise à jour le", "en": "Updated"},
+        "view.field.stripe_synced_at": {"fr": "Synchronisée avec Stripe le", "en": "Synced with Stripe"},
+        "view.history_title": {"fr": "Historique", "en": "History"},
+        "view.col.note": {"fr": "Note", "en": "Note"},
+        "view.col.at": {"fr": "Quand (Paris)", "en": "When (Paris)"},
+        "view.col.actor": {"fr": "Qui", "en": "Who"},
+        "view.col.command": {"fr": "Commande", "en": "Command"},
+        "view.col.target": {"fr": "Cible", "en": "Target"},
+        "view.col.outcome": {"fr": "Résultat", "en": "Outcome"},
+        "view.col.detail": {"fr": "Détail", "en": "Detail"},
+        "view.col.request_id": {"fr": "Requête Stripe", "en": "Stripe request"},
+        "view.outcome.ok": {"fr": "OK", "en": "OK"},
+        "view.outcome.refused": {"fr": "Refusé", "en": "Refused"},
+        "view.outcome.error": {"fr": "Erreur", "en": "Error"},
+        "view.outcome.dry_run": {"fr": "Simulation", "en": "Dry run"},
+        "view.outcome.cancelled": {"fr": "Abandonné", "en": "Cancelled"},
+        "view.col.amount": {"fr": "Montant", "en": "Amount"},
+        "view.col.payout_status": {"fr": "État", "en": "Status"},
+        "view.col.arrival": {"fr": "Arrivée (Paris)", "en": "Arrival (Paris)"},
+        "view.col.payout_id": {"fr": "Versement", "en": "Payout"},
+        "view.payout.paid": {"fr": "Payé", "en": "Paid"},
+        "view.payout.pending": {"fr": "En attente", "en": "Pending"},
+        "view.payout.in_transit": {"fr": "En transit", "en": "In transit"},
+        "view.payout.canceled": {"fr": "Annulé", "en": "Canceled"},
+        "view.payout.failed": {"fr": "Échec", "en": "Failed"},
+        "view.balance.available": {"fr": "Solde disponible", "en": "Available balance"},
+        "view.balance.pending": {"fr": "Solde en attente", "en": "Pending balance"},
+        "view.balance.account": {"fr": "Compte Stripe", "en": "Stripe account"},
+        "view.balance.schedule": {"fr": "Calendrier des versements", "en": "Payout schedule"},
+        "view.payouts_title": {"fr": "Versements récents", "en": "Recent payouts"},
+        "view.no_payouts": {"fr": "Aucun versement pour l'instant.", "en": "No payout yet."},
+        "view.schedule.daily": {"fr": "Quotidien", "en": "Daily"},
+        "view.schedule.weekly": {"fr": "Hebdomadaire, le {day}", "en": "Weekly, on {day}"},
+        "view.schedule.monthly": {"fr": "Mensuel, le {day} du mois", "en": "Monthly, on day {day}"},
+        "view.schedule.manual": {"fr": "Manuel (à la demande)", "en": "Manual (on request)"},
+        "view.schedule.delay": {"fr": "{text} ; fonds disponibles après {days} jours", "en": "{text}; funds available after {days} days"},
+        "view.schedule.read_only": {
+            "fr": "{text} (modifiable seulement par le praticien, dans son tableau de bord Stripe)",
+            "en": "{text} (only the practitioner can change it, in their Stripe dashboard)",
+        },
+        "view.weekday.monday": {"fr": "lundi", "en": "Monday"},
+        "view.weekday.tuesday": {"fr": "mardi", "en": "Tuesday"},
+        "view.weekday.wednesday": {"fr": "mercredi", "en": "Wednesday"},
+        "view.weekday.thursday": {"fr": "jeudi", "en": "Thursday"},
+        "view.weekday.friday": {"fr": "vendredi", "en": "Friday"},
+        "view.weekday.saturday": {"fr": "samedi", "en": "Saturday"},
+        "view.weekday.sunday": {"fr": "dimanche", "en": "Sunday"},
+        "view.fees.amount": {"fr": "Montant capturé", "en": "Captured amount"},
+        "view.fees.fee": {"fr": "Frais Stripe estimés ({rule})", "en": "Estimated Stripe fee ({rule})"},
+        "view.fees.net": {"fr": "Net pour le praticien", "en": "Net to the practitioner"},
+    }
+)
+
+
+def _print_data(renderable: Any) -> None:
+    """A table on stdout; piped or captured output is never wrapped at 80 columns."""
+    console = out()
+    console.print(renderable, width=None if console.is_terminal else max(console.width, 240))
+
+
+def _when(value: Any) -> str:
+    from sarapay import timefmt
+
+    if value is None or value == "":
+        return i18n.t("view.none")
+    if isinstance(value, str):
+        from datetime import datetime
+
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return timefmt.format_when(value)
+
+
+def _money(cents: int | None, currency: str = "eur") -> str:
+    from sarapay import money
+
+    return i18n.t("view.none") if cents is None else money.format_amount(cents, currency=currency)
+
+
+def _table(*columns: str, title: str | None = None, right: Iterable[str] = ()):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", pad_edge=False, show_edge=False)
+    right = set(right)
+    for key in columns:
+        table.add_column(i18n.t(key), justify="right" if key in right else "left", no_wrap=True)
+    return table
+
+
+_MONEY_COLUMNS = ("view.col.max", "view.col.authorised", "view.col.captured", "view.col.refunded", "view.col.fee", "view.col.net")
+
+
+def status_table(records: Iterable[dict[str, Any]]) -> int:
+    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows."""
+    from sarapay import statuses
+
+    table = _table(
+        "view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline",
+        right=_MONEY_COLUMNS,
+    )
+    count = 0
+    for row in records:
+        currency = row.get("currency") or "eur"
+        deadline = row.get("capture_before") if row["state"] == statuses.UNCAPTURED else None
+        table.add_row(
+            row["id"],
+            _when(row["scheduled_at"]),
+            row["rpps"],
+            statuses.label(row["state"]),
+            _money(row.get("max_cents"), currency),
+            _money(row.get("authorised_cents"), currency),
+            _money(row.get("captured_cents"), currency),
+            _money(row.get("refunded_cents"), currency),
+            _money(row.get("fee_cents"), currency),
+            _money(row.get("net_cents"), currency),
+            _when(deadline),
+        )
+        count += 1
+    _print_data(table)
+    return count
+
+
+def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
+    """Counts and sums per state (Ledger.totals), then the overall line."""
+    from sarapay import statuses
+
+    sums = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
+    money_cols = ("view.col.authorised", "view.col.captured", "view.col.refunded", "view.col.fee", "view.col.net")
+    table = _table("view.col.state", "view.col.count", *money_cols, title=i18n.t("view.totals_title"), right=("view.col.count", *money_cols))
+    ordered = [code for code in statuses.CODES if code in totals["by_state"]]
+    for code in ordered:
+        line = totals["by_state"][code]
+        table.add_row(statuses.label(code), str(line["count"]), *(_money(line[key], currency) for key in sums))
+    table.add_section()
+    table.add_row(i18n.t("view.total"), str(totals["count"]), *(_money(totals[key], currency) for key in sums), style="bold")
+    _print_data(table)
+
+
+_DETAIL_FIELDS = (
+    "id", "rpps", "account_id", "scheduled_at", "state", "paid_online", "max_cents", "authorised_cents", "captured_cents",
+    "refunded_cents", "fee_cents", "net_cents", "capture_before", "link_expires_at", "patient_ref", "patient_email",
+    "checkout_session_id", "payment_intent_id", "charge_id", "created_at", "updated_at", "stripe_synced_at",
+)
+
+
+def consultation_detail(record: dict[str, Any], history: Iterable[dict[str, Any]], *, show_email: bool = False) -> None:
+    """One consultation, every field (email masked unless asked), then its timeline."""
+    from rich.table import Table
+
+    from sarapay import ids, statuses
+
+    currency = record.get("currency") or "eur"
+    fields = Table(show_header=False, box=None, pad_edge=False)
+    fields.add_column(style="bold", no_wrap=True)
+    fields.add_column(no_wrap=True)
+    none = i18n.t("view.none")
+    for key in _DETAIL_FIELDS:
+        value = record.get(key)
+        if key.endswith("_cents"):
+            text = _money(value, currency)
+        elif key in ("scheduled_at", "created_at", "updated_at", "stripe_synced_at", "capture_before", "link_expires_at"):
+            text = _when(value)
+        elif key == "state":
+            text = statuses.label(value)
+        elif key == "paid_online":
+            text = i18n.t("view.yes" if value else "view.no")
+        elif key == "patient_email":
+            text = (value if show_email else ids.mask_email(value)) or none
+        else:
+            text = value if value not in (None, "") else none
+        fields.add_row(i18n.t(f"view.field.{key}"), str(text))
+    _print_data(fields)
+    timeline = _table("view.col.when", "view.col.state", "view.col.note", title=i18n.t("view.history_title"))
+    for line in history:
+        timeline.add_row(_when(line["at"]), statuses.label(line["state"]) if line.get("state") else "", line.get("note") or "")
+    _print_data(timeline)
+
+
+def audit_table(entries: Iterable[dict[str, Any]]) -> int:
+    table = _table(
+        "view.col.at", "view.col.actor", "view.col.command", "view.col.target", "view.col.outcome", "view.col.detail",
+        "view.col.request_id",
+    )
+    none = i18n.t("view.none")
+    count = 0
+    for entry in entries:
+        table.add_row(
+            _when(entry["at"]),
+            entry["actor"],
+            entry["command"],
+            entry.get("target") or none,
+            i18n.t(f"view.outcome.{entry['outcome']}"),
+            entry.get("detail") or "",
+            entry.get("stripe_request_id") or none,
+        )
+        count += 1
+    _print_data(table)
+    return count
+
+
+def schedule_text(schedule: dict[str, Any] | None, *, editable: bool = True) -> str:
+    """`Hebdomadaire, le lundi ; fonds disponibles après 7 jours` from settings.payouts.schedule."""
+    if not schedule:
+        return i18n.t("view.none")
+    interval = schedule.get("interval")
+    if interval == "weekly":
+        anchor = schedule.get("weekly_anchor") or "monday"
+        text = i18n.t("view.schedule.weekly", day=i18n.t(f"view.weekday.{anchor}"))
+    elif interval == "monthly":
+        text = i18n.t("view.schedule.monthly", day=schedule.get("monthly_anchor") or 1)
+    elif interval in ("daily", "manual"):
+        text = i18n.t(f"view.schedule.{interval}")
+    else:
+        text = str(interval)
+    if interval != "manual" and schedule.get("delay_days") is not None:
+        text = i18n.t("view.schedule.delay", text=text, days=schedule["delay_days"])
+    return text if editable else i18n.t("view.schedule.read_only", text=text)
+
+
+def _balance_text(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return _money(0)
+    return " + ".join(_money(entry["amount_cents"], entry["currency"]) for entry in entries)
+
+
+def payouts_view(overview: dict[str, Any]) -> None:
+    """A practitioner's balance, payout schedule and recent payouts (services.payouts.overview)."""
+    from rich.table import Table
+
+    from sarapay import timefmt
+
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(no_wrap=True)
+    head.add_row(i18n.t("view.field.rpps"), overview["rpps"])
+    head.add_row(i18n.t("view.balance.account"), overview["account_id"])
+    head.add_row(i18n.t("view.balance.available"), _balance_text(overview["balance"]["available"]))
+    head.add_row(i18n.t("view.balance.pending"), _balance_text(overview["balance"]["pending"]))
+    head.add_row(i18n.t("view.balance.schedule"), schedule_text(overview["schedule"], editable=overview["schedule_editable"]))
+    _print_data(head)
+    if not overview["payouts"]:
+        message(i18n.t("view.no_payouts"))
+        return
+    table = _table(
+        "view.col.payout_id", "view.col.amount", "view.col.payout_status", "view.col.arrival",
+        title=i18n.t("view.payouts_title"), right=("view.col.amount",),
+    )
+    from datetime import datetime
+
+    for payout in overview["payouts"]:
+        arrival = payout.get("arrival_date")
+        table.add_row(
+            payout["id"],
+            _money(payout["amount_cents"], payout["currency"]),
+            i18n.t(f"view.payout.{payout['status']}") if f"view.payout.{payout['status']}" in i18n.catalog() else payout["status"],
+            timefmt.format_day(datetime.fromisoformat(arrival.replace("Z", "+00:00"))) if arrival else i18n.t("view.none"),
+        )
+    _print_data(table)
+
+
+def fees_view(estimate: dict[str, Any]) -> None:
+    """Amount, estimated fee (with its rule) and net, French money format."""
+    from rich.table import Table
+
+    from sarapay import money
+
+    rate = estimate["rate_percent"]
+    fixed = _money(estimate["fixed_cents"], estimate["currency"])
+    rule = f"{rate.replace('.', ',')}\u00a0% + {fixed}" if i18n.get_lang() == "fr" else f"{rate}% + {fixed}"
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_row(i18n.t("view.fees.amount"), money.format_amount(estimate["amount_cents"], currency=estimate["currency"]))
+    table.add_row(i18n.t("view.fees.fee", rule=rule), money.format_amount(estimate["fee_cents"], currency=estimate["currency"]))
+    table.add_row(i18n.t("view.fees.net"), money.format_amount(estimate["net_cents"], currency=estimate["currency"]), style="bold")
+    _print_data(table)
