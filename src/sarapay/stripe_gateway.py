@@ -37,6 +37,8 @@ PRODUCT_NAME = "Téléconsultation"
 METADATA_CONSULTATION = "consultation_id"
 METADATA_PRACTITIONER = "rpps"
 METADATA_SOURCE = "sarapay"
+# The planned time, as ISO 8601 UTC (an opaque time, nothing medical): lets `sync --rebuild` restore it.
+METADATA_SCHEDULED = "scheduled_at"
 
 # Call kinds, for what an unavailability message says about side effects.
 READ, WRITE, MONEY = "read", "write", "money"
@@ -287,6 +289,7 @@ class Gateway:
         self.client_id = client_id
         self.api_base = api_base.rstrip("/") if api_base else None
         self.max_network_retries = max_network_retries
+        self.timeout = timeout
         self.rate_limit_retries = rate_limit_retries
         self.rate_limit_delay = rate_limit_delay
         self._sleep = sleep
@@ -321,6 +324,19 @@ class Gateway:
     @property
     def mode(self) -> str:
         return self.key.mode
+
+    def clone(self) -> "Gateway":
+        """A new Gateway with the same key and settings, for another thread (a Gateway is not shared)."""
+        return type(self)(
+            self.key,
+            client_id=self.client_id,
+            api_base=self.api_base,
+            max_network_retries=self.max_network_retries,
+            timeout=self.timeout,
+            rate_limit_retries=self.rate_limit_retries,
+            rate_limit_delay=self.rate_limit_delay,
+            sleep=self._sleep,
+        )
 
     def __repr__(self) -> str:
         return f"Gateway({self.key.masked}, api_base={self.api_base or 'stripe'})"
@@ -542,11 +558,15 @@ class Gateway:
         currency: str = "eur",
         customer_email: str | None = None,
         locale: str = "fr",
+        scheduled_at: str | None = None,
     ) -> dict[str, Any]:
         """A hosted payment page for a card hold (manual capture) on the practitioner's account.
 
-        Only opaque ids go to Stripe: the consultation id and the practitioner's RPPS."""
+        Only opaque ids go to Stripe: the consultation id and the practitioner's RPPS, and (given) the
+        planned time as ISO 8601 UTC, so a ledger rebuilt from Stripe alone knows when it was planned."""
         metadata = {METADATA_CONSULTATION: consultation_id, METADATA_PRACTITIONER: rpps, METADATA_SOURCE: "1"}
+        if scheduled_at:
+            metadata[METADATA_SCHEDULED] = scheduled_at
         params: dict[str, Any] = {
             "mode": "payment",
             "payment_method_types": ["card"],
@@ -602,8 +622,11 @@ class Gateway:
             )
         )
 
-    def list_checkout_sessions(self, account: str, created_gte: int | None = None) -> Iterator[dict[str, Any]]:
-        return self._pages(self._client.v1.checkout.sessions, self._created(created_gte), account=account)
+    def list_checkout_sessions(
+        self, account: str, created_gte: int | None = None, *, expand: list[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        params = {**self._created(created_gte), **({"expand": list(expand)} if expand else {})}
+        return self._pages(self._client.v1.checkout.sessions, params, account=account)
 
     def retrieve_payment_intent(self, account: str, payment_intent: str) -> dict[str, Any]:
         params = {"expand": ["latest_charge.balance_transaction"]}
@@ -611,8 +634,13 @@ class Gateway:
             self._call(lambda o: self._client.v1.payment_intents.retrieve(payment_intent, params=params, options=o), account=account)
         )
 
-    def list_payment_intents(self, account: str, created_gte: int | None = None) -> Iterator[dict[str, Any]]:
-        return self._pages(self._client.v1.payment_intents, self._created(created_gte), account=account)
+    def list_payment_intents(
+        self, account: str, created_gte: int | None = None, *, expand: list[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """`expand=["data.latest_charge.balance_transaction"]` brings each hold's deadline and each
+        capture's fee in the same pages: no retrieve per payment."""
+        params = {**self._created(created_gte), **({"expand": list(expand)} if expand else {})}
+        return self._pages(self._client.v1.payment_intents, params, account=account)
 
     def capture(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
         """Captures `amount_cents` (None: the whole hold); Stripe releases the rest of the hold."""
