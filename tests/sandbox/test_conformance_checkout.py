@@ -260,3 +260,40 @@ def test_missing_line_items_message_is_stripes(sandbox, client, acct):
         client.v1.checkout.sessions.create(params=params, options={"stripe_account": acct})
     assert info.value.error.message == "Missing required param: line_items."
     assert info.value.param == "line_items"
+
+
+def test_session_payment_method_types_is_card(sandbox, client, acct):
+    assert list(create_session(client, acct).payment_method_types) == ["card"]
+
+
+def test_metadata_with_more_than_50_keys_is_refused(sandbox, client, acct):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        create_session(client, acct, metadata={f"k{i}": "v" for i in range(51)})
+    assert info.value.http_status == 400
+
+
+def test_metadata_key_longer_than_40_characters_is_refused(sandbox, client, acct):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        create_session(client, acct, metadata={"k" * 41: "v"})
+    assert info.value.http_status == 400
+
+
+def test_metadata_value_longer_than_500_characters_is_refused(sandbox, client, acct):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        create_session(client, acct, metadata={"k": "v" * 501})
+    assert info.value.http_status == 400
+
+
+def test_metadata_at_the_limits_is_kept(sandbox, client, acct):
+    metadata = {f"{i:02d}" + "k" * 38: "v" * 500 for i in range(50)}
+    session = create_session(client, acct, metadata=metadata)
+    assert session.metadata.to_dict() == metadata
+
+
+def test_session_url_serves_the_hosted_payment_page(sandbox, client, acct):
+    from .helpers import raw
+
+    session = create_session(client, acct)
+    assert session.url.startswith(sandbox.url)
+    page = raw(sandbox.url, "GET", session.url[len(sandbox.url):])
+    assert page.status == 200

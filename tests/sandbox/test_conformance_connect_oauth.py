@@ -347,3 +347,30 @@ def test_connected_accounts_are_listed_for_the_platform(sandbox, client, acct):
     created = _create_account(client)
     ids = [a.id for a in client.v1.accounts.list().data]
     assert set(ids) >= {acct, created.id}
+
+
+def test_unsupported_grant_type_is_its_oauth_error(sandbox, client):
+    with pytest.raises(oauth_error.UnsupportedGrantTypeError) as info:
+        client.oauth.token(params={"grant_type": "password", "code": "ac_x"})
+    assert info.value.code == "unsupported_grant_type"
+
+
+def test_reconnecting_a_deauthorized_account_restores_access(sandbox, client, acct):
+    client.oauth.deauthorize(params={"stripe_user_id": acct})
+    consent = oauth_code(sandbox, client, account=acct)
+    client.oauth.token(params={"grant_type": "authorization_code", "code": consent["code"]})
+    assert client.v1.checkout.sessions.list(options={"stripe_account": acct}).object == "list"
+
+
+def test_account_link_url_serves_the_onboarding_page(sandbox, client):
+    account = _create_account(client)
+    link = client.v1.account_links.create(
+        params={
+            "account": account.id,
+            "refresh_url": "https://example.org/refresh",
+            "return_url": "https://example.org/return",
+            "type": "account_onboarding",
+        }
+    )
+    page = raw(sandbox.url, "GET", link.url[len(sandbox.url):])
+    assert page.status == 200

@@ -353,3 +353,47 @@ def test_boolean_form_values_are_decoded(sandbox, client):
     assert client.v1.accounts.retrieve(account.id).settings.payouts.debit_negative_balances is False
     client.v1.accounts.update(account.id, params={"settings": {"payouts": {"debit_negative_balances": True}}})
     assert client.v1.accounts.retrieve(account.id).settings.payouts.debit_negative_balances is True
+
+
+def test_state_error_carries_stripes_doc_url(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    capture(client, acct, auth.pi_id)
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        capture(client, acct, auth.pi_id)
+    assert info.value.error.doc_url == "https://stripe.com/docs/error-codes/payment-intent-unexpected-state"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/checkout/sessions?limit=abc", "/v1/payment_intents?limit=1.5"],
+)
+def test_non_integer_limit_is_parameter_invalid_integer(sandbox, acct, path):
+    resp = raw(sandbox.url, "GET", path, key=KEY, account=acct)
+    assert resp.status == 400
+    assert resp.body["error"]["code"] == "parameter_invalid_integer"
+    assert resp.body["error"]["param"] == "limit"
+
+
+def test_non_integer_amount_to_capture_is_parameter_invalid_integer(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct)
+    resp = raw(
+        sandbox.url, "POST", f"/v1/payment_intents/{auth.pi_id}/capture", key=KEY, account=acct,
+        data={"amount_to_capture": "12.5"},
+    )
+    assert resp.status == 400
+    assert resp.body["error"]["code"] == "parameter_invalid_integer"
+    assert retrieve_pi(client, acct, auth.pi_id).status == "requires_capture"
+
+
+def test_unknown_post_route_names_the_method(sandbox):
+    resp = raw(sandbox.url, "POST", "/v1/widgets", key=KEY, data={"a": "1"})
+    assert resp.status == 404
+    assert resp.body["error"]["message"].startswith("Unrecognized request URL (POST: /v1/widgets)")
+
+
+def test_unknown_checkout_session_is_404_with_its_id(sandbox, client, acct):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.checkout.sessions.retrieve("cs_test_nope", options={"stripe_account": acct})
+    assert info.value.http_status == 404
+    assert info.value.code == "resource_missing"
+    assert info.value.error.message == "No such checkout.session: 'cs_test_nope'"

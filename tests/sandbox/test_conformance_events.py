@@ -129,3 +129,4 @@ def test_type_and_types_together_are_refused(sandbox, client, acct):
             params={"type": "charge.captured", "types": ["charge.succeeded"]}, options={"stripe_account": acct}
         )
     assert info.value.http_status == 400
+

@@ -212,3 +212,50 @@ def test_onboarding_of_unknown_account_is_a_json_error(sandbox):
         sandbox.complete_onboarding("acct_1Unknown000000")
     assert info.value.status in (400, 404)
     assert isinstance(info.value.body, dict)
+
+
+def test_platform_requests_are_logged_without_an_account(sandbox, client):
+    sandbox.clear_requests()
+    client.v1.balance.retrieve()
+    assert sandbox.requests()[-1]["account"] is None
+
+
+def test_state_file_keeps_objects_across_a_restart(tmp_path):
+    import subprocess
+    import sys
+
+    from sarapay.sandbox_control import SandboxControl
+
+    state = tmp_path / "state.json"
+
+    def start():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sarapay.sandbox", "serve", "--port", "0", "--state", str(state)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        line = proc.stdout.readline().strip()
+        assert line.startswith("SANDBOX_URL="), line
+        return proc, line.split("=", 1)[1]
+
+    def client_for(url):
+        return stripe.StripeClient(
+            "sk_test_stateFile0001", client_id="ca_stateFile0001",
+            base_addresses={"api": url, "connect": url}, http_client=stripe.UrllibClient(),
+        )
+
+    proc, url = start()
+    try:
+        c = client_for(url)
+        acct_id = connect_account(SandboxControl(url), c)
+        session = create_session(c, acct_id)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+    proc, url = start()
+    try:
+        again = client_for(url).v1.checkout.sessions.retrieve(session.id, options={"stripe_account": acct_id})
+        assert again.id == session.id
+        assert again.status == "open"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)

@@ -270,3 +270,22 @@ def test_balance_transactions_type_filter(sandbox, client, acct):
     sandbox.advance(9 * DAY)
     charges = client.v1.balance_transactions.list(params={"type": "charge"}, options={"stripe_account": acct}).data
     assert [t.amount for t in charges] == [2500]
+
+
+def test_balance_entries_carry_card_source_types(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500)
+    capture(client, acct, auth.pi_id)
+    pending = [e for e in _balance(client, acct).pending if e.currency == "eur"][0]
+    assert pending.source_types.card == 2437
+
+
+def test_automatic_payout_fields(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500)
+    capture(client, acct, auth.pi_id)
+    sandbox.advance(9 * DAY)
+    payout = client.v1.payouts.list(options={"stripe_account": acct}).data[0]
+    assert payout.method == "standard"
+    assert payout.type == "bank_account"
+    assert payout.source_type == "card"
+    assert isinstance(payout.destination, str) and payout.destination.startswith("ba_")
+    assert payout.failure_code is None
