@@ -271,3 +271,30 @@ def test_charge_is_retrievable_directly(sandbox, client, acct):
     charge = client.v1.charges.retrieve(charge_id, options={"stripe_account": acct})
     assert charge.id == charge_id
     assert charge.payment_intent == auth.pi_id
+
+
+def test_payment_intent_of_an_open_session_cannot_be_canceled(sandbox, client, acct):
+    # stripe.md §1: "You can't cancel the PaymentIntent for a Checkout Session. Expire the Checkout Session instead."
+    from .helpers import DECLINED_CARD, create_session
+
+    session = create_session(client, acct)
+    pi_id = sandbox.pay(session.id, DECLINED_CARD)["payment_intent"]["id"]
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.payment_intents.cancel(pi_id, options={"stripe_account": acct})
+    assert info.value.http_status == 400
+    assert retrieve_pi(client, acct, pi_id).status == "requires_payment_method"
+
+
+def test_final_capture_false_is_refused_without_multicapture(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500)
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        capture(client, acct, auth.pi_id, 1000, final_capture=False)
+    assert info.value.http_status == 400
+    assert retrieve_pi(client, acct, auth.pi_id).status == "requires_capture"
+
+
+def test_capture_accepts_metadata_and_statement_descriptor_suffix(sandbox, client, acct):
+    auth = authorise(sandbox, client, acct, 2500, payment_intent_data={"metadata": {"rdv": "1"}})
+    pi = capture(client, acct, auth.pi_id, metadata={"acte": "fait"}, statement_descriptor_suffix="RDV1")
+    assert pi.status == "succeeded"
+    assert pi.metadata.to_dict() == {"rdv": "1", "acte": "fait"}
