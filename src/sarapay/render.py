@@ -193,7 +193,14 @@ i18n.register(
 def _print_data(renderable: Any) -> None:
     """A table on stdout; piped or captured output is never wrapped at 80 columns."""
     console = out()
-    console.print(renderable, width=None if console.is_terminal else max(console.width, 240))
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    # Console.print(width=...) is capped at the console's own width (80 when piped): widen the console itself.
+    from rich.console import Console
+
+    wide = Console(file=console.file, no_color=console.no_color, highlight=False, soft_wrap=False, width=max(console.width, 240))
+    wide.print(renderable)
 
 
 def _when(value: Any) -> str:
