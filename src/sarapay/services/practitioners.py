@@ -1,26 +1,69 @@
 """Practitioners: linking their Stripe account (Connect OAuth, created account, attached account),
 checking the pairing, unlinking, and their default maximum.
 
-Public API (other services import these; `ctx` is a services.context.Context, `rpps` may be typed input:
-it is normalised here, 12-digit IDNPS accepted):
+Public API (other services import these; `ctx` is a services.context.Context; `rpps` and the other
+arguments may be raw typed input: they are validated here, the RPPS normalised, IDNPS accepted):
 
     require_practitioner(ctx, rpps) -> dict      # the ledger row; BadInput "practitioner.unknown" otherwise
     require_linked(ctx, rpps) -> dict            # the ledger row with an account_id; BadInput otherwise
                                                  #   ("practitioner.unknown" / "practitioner.not_linked")
+    start_oauth(ctx, rpps, email, name=None) -> dict           # {"rpps", "email", "url", "state", "expires_at"}
+    parse_oauth_return(url) -> dict                            # {"code", "state", "error", "error_description"}
+    complete_oauth(ctx, rpps, *, state, code=None, error=None) -> dict            # practitioner row
+    create_account(ctx, rpps, email, name=None) -> dict        # {"practitioner", "onboarding": {...} | None, ...}
+    attach_account(ctx, rpps, account_id, *, email=None, name=None) -> dict       # practitioner row
+    check(ctx, rpps) -> dict                                   # pairing health, see `check`
+    unlink(ctx, rpps, *, force=False, dry_run=False, present=None) -> dict        # the plan, with "done"
+    set_default_max(ctx, rpps, amount) -> dict                 # {"practitioner", "previous_cents", ...}
+    list_practitioners(ctx) -> list[dict]; practitioner_view(row) -> dict (machine view)
 
-Both raise before any Stripe call, and write nothing.
+Input errors (RPPS, email, amount, ids) are raised before the ledger is opened: nothing is written, not
+even an audit row. Every other outcome of a mutating call leaves exactly one audit row (ctx.audited).
+
+Choices made here:
+- A created account carries only opaque metadata {"rpps": RPPS, "sarapay": "1"} (the RPPS is a public
+  professional identifier, nothing medical); its creation key is idempotency_key("account-create", RPPS),
+  so a retry (or a second terminal) within Stripe's 24 h replays the same account instead of creating two.
+- Unlinking an OAuth account deauthorises the platform (the account lives on). The platform cannot
+  deauthorise an account it created itself (it controls it): unlink only forgets it locally and says the
+  account remains on Stripe, reachable from the platform's dashboard (Connect › Comptes).
+- `check`: healthy (charges, payouts, details submitted, nothing due, not disabled) or not, exit 0 either
+  way; an account the platform controls that still owes information gets a fresh onboarding link; an
+  account whose access was revoked is StripeRefused (exit 5) with how to relink.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import parse_qsl, urlsplit
 
-from sarapay import i18n
-from sarapay.errors import BadInput
+from sarapay import i18n, statuses
+from sarapay.emails import normalize_email
+from sarapay.errors import BadInput, Cancelled, ConfigError, SarapayError, StripeRefused
+from sarapay.ids import idempotency_key, validate_account_id
+from sarapay.inputs import clean, shown
+from sarapay.money import MIN_CHARGE, format_amount, parse_amount
 from sarapay.rpps import normalize_rpps
 
 if TYPE_CHECKING:
     from sarapay.services.context import Context
+
+LINK_OAUTH, LINK_CREATED, LINK_ATTACHED = "oauth", "created", "attached"
+# A typo guard (2500 typed for 25,00), well above any teleconsultation fee.
+MAX_CEILING = 50_000
+# CSP L.1111-3 / R.4127-53: from 70 € a written prior information to the patient is required (domain.md).
+WRITTEN_INFORMATION_FROM = 7_000
+# Where Stripe sends the practitioner after hosted onboarding (return) or when the link was already used or
+# expired (refresh). sarapay has no web server: both land on the Stripe dashboard, and support issues a
+# fresh link with `sarapay link RPPS --check`.
+ONBOARDING_RETURN_URL = "https://dashboard.stripe.com/"
+ONBOARDING_REFRESH_URL = "https://dashboard.stripe.com/"
+NAME_MAX = 120
+
+_CODE = re.compile(r"ac_[A-Za-z0-9]{4,255}")
+_STATE = re.compile(r"[A-Za-z0-9_-]{8,255}")
 
 i18n.register(
     {
@@ -34,8 +77,75 @@ i18n.register(
             "en": "The practitioner {rpps} is not linked to Stripe: link their account with 'sarapay link {rpps} --email EMAIL' "
             "(or --new, or --account acct_…).",
         },
+        "practitioner.already_linked": {
+            "fr": "Le praticien {rpps} est déjà lié au compte Stripe {account_id} : vérifiez-le avec « sarapay link {rpps} --check », "
+            "ou déliez-le d'abord avec « sarapay unlink {rpps} ».",
+            "en": "The practitioner {rpps} is already linked to the Stripe account {account_id}: check it with 'sarapay link {rpps} --check', "
+            "or unlink it first with 'sarapay unlink {rpps}'.",
+        },
+        "practitioner.bad_name": {
+            "fr": "Le nom « {value} » n'est pas utilisable : une ligne de texte de {max} caractères au plus, par exemple « Dr Martin ».",
+            "en": "The name “{value}” cannot be used: one line of text, {max} characters at most, for example “Dr Martin”.",
+        },
+        "link.bad_code": {
+            "fr": "« {value} » n'est pas un code d'autorisation Stripe : il commence par ac_ et se trouve dans l'adresse de retour (code=ac_…).",
+            "en": "“{value}” is not a Stripe authorisation code: it starts with ac_ and is found in the return address (code=ac_…).",
+        },
+        "link.bad_state": {
+            "fr": "« {value} » n'est pas un paramètre state émis par sarapay : recopiez-le depuis l'adresse de retour (state=…).",
+            "en": "“{value}” is not a state parameter issued by sarapay: copy it from the return address (state=…).",
+        },
+        "link.bad_return_url": {
+            "fr": "L'adresse de retour « {value} » ne contient ni code ni erreur avec un state : recopiez l'adresse complète affichée après l'autorisation.",
+            "en": "The return address “{value}” has neither a code nor an error with a state: copy the whole address shown after the authorisation.",
+        },
+        "link.consent_denied": {
+            "fr": "Le praticien {rpps} a refusé l'accès sur la page Stripe : rien n'est lié. S'il change d'avis, "
+            "envoyez-lui un nouveau lien (sarapay link {rpps} --email EMAIL).",
+            "en": "The practitioner {rpps} denied access on the Stripe page: nothing is linked. If they change their mind, "
+            "send them a new link (sarapay link {rpps} --email EMAIL).",
+        },
+        "link.invalid_grant": {
+            "fr": "Stripe refuse ce code d'autorisation (déjà utilisé, inconnu ou expiré) : recommencez avec « sarapay link {rpps} --email EMAIL ».",
+            "en": "Stripe refuses this authorisation code (already used, unknown or expired): start again with 'sarapay link {rpps} --email EMAIL'.",
+        },
+        "link.account_not_connected": {
+            "fr": "Le compte {account_id} n'est pas connecté à la plateforme (ou n'existe pas) : le praticien doit d'abord l'autoriser, "
+            "avec le lien de « sarapay link {rpps} --email EMAIL ».",
+            "en": "The account {account_id} is not connected to the platform (or does not exist): the practitioner must authorise it first, "
+            "with the link from 'sarapay link {rpps} --email EMAIL'.",
+        },
+        "link.account_create_conflict": {
+            "fr": "Un compte Stripe a déjà été demandé pour le RPPS {rpps} ces dernières 24 h avec d'autres informations (e-mail) : "
+            "relancez avec la même adresse, ou rattachez ce compte avec « sarapay link {rpps} --account acct_… » (Stripe › Connect › Comptes).",
+            "en": "A Stripe account was already requested for RPPS {rpps} in the last 24 hours with other details (email): "
+            "re-run with the same address, or attach that account with 'sarapay link {rpps} --account acct_…' (Stripe › Connect › Accounts).",
+        },
+        "link.access_revoked": {
+            "fr": "L'accès de la plateforme au compte {account_id} du praticien {rpps} a été révoqué (ou le compte n'existe plus) : "
+            "déliez-le avec « sarapay unlink {rpps} », puis reliez-le avec « sarapay link {rpps} --email EMAIL ».",
+            "en": "The platform's access to the account {account_id} of practitioner {rpps} was revoked (or the account no longer exists): "
+            "unlink it with 'sarapay unlink {rpps}', then link it again with 'sarapay link {rpps} --email EMAIL'.",
+        },
+        "unlink.holds_pending": {
+            "fr": "Le praticien {rpps} a {count} empreinte(s) bancaire(s) non capturée(s) : capturez-les ou annulez-les d'abord "
+            "(sarapay status --practitioner {rpps} --state uncaptured), ou forcez avec --force (elles ne pourront plus être ni capturées ni libérées par la plateforme).",
+            "en": "The practitioner {rpps} has {count} uncaptured card hold(s): capture or cancel them first "
+            "(sarapay status --practitioner {rpps} --state uncaptured), or force with --force (the platform will no longer be able to capture or release them).",
+        },
+        "prefs.below_min": {
+            "fr": "Le maximum {value} est trop bas : Stripe n'accepte pas de paiement sous {min}. Indiquez au moins 0,50.",
+            "en": "The maximum {value} is too low: Stripe accepts no payment below {min}. Give at least 0.50.",
+        },
+        "prefs.above_ceiling": {
+            "fr": "Le maximum {value} dépasse le plafond de sarapay ({ceiling}) pour une téléconsultation : vérifiez le montant (faute de frappe ?).",
+            "en": "The maximum {value} is above sarapay's ceiling ({ceiling}) for a teleconsultation: check the amount (a typo?).",
+        },
     }
 )
+
+
+# --------------------------------------------------------------------------- lookups shared with other services
 
 
 def require_practitioner(ctx: Context, rpps: str) -> dict[str, Any]:
@@ -55,3 +165,381 @@ def require_linked(ctx: Context, rpps: str) -> dict[str, Any]:
     if not row.get("account_id"):
         raise BadInput("practitioner.not_linked", rpps=row["rpps"])
     return row
+
+
+def list_practitioners(ctx: Context) -> list[dict[str, Any]]:
+    return ctx.ledger.list_practitioners()
+
+
+def practitioner_view(row: dict[str, Any]) -> dict[str, Any]:
+    """The machine view of a practitioner (stable keys, cents, ISO UTC)."""
+    return {
+        "rpps": row["rpps"],
+        "name": row.get("name"),
+        "email": row.get("email"),
+        "account_id": row.get("account_id"),
+        "link_method": row.get("link_method"),
+        "linked_at": row.get("linked_at"),
+        "default_max_cents": row["default_max_cents"],
+        "currency": "eur",
+        "livemode": bool(row.get("livemode")),
+    }
+
+
+# --------------------------------------------------------------------------- input checks (before any write)
+
+
+def _name(text: str | None) -> str | None:
+    if text is None:
+        return None
+    value = clean(text)
+    if not value or len(value) > NAME_MAX or not value.isprintable():
+        raise BadInput("practitioner.bad_name", value=shown(value), max=NAME_MAX)
+    return value
+
+
+def _code(text: str) -> str:
+    value = clean(text)
+    if not _CODE.fullmatch(value):
+        raise BadInput("link.bad_code", value=shown(value))
+    return value
+
+
+def _state(text: str) -> str:
+    value = clean(text)
+    if not _STATE.fullmatch(value):
+        raise BadInput("link.bad_state", value=shown(value))
+    return value
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _refuse_if_linked(row: dict[str, Any] | None, *, unless_account: str | None = None) -> None:
+    if row and row.get("account_id") and row["account_id"] != unless_account:
+        raise BadInput("practitioner.already_linked", rpps=row["rpps"], account_id=row["account_id"])
+
+
+def _client_id(ctx: Context) -> str:
+    gateway = ctx.gateway
+    if not gateway.client_id:
+        raise ConfigError("stripe.no_client_id")
+    return gateway.client_id
+
+
+def _rethrow(error: SarapayError, new: SarapayError) -> SarapayError:
+    """`new` keeping what the audit log and --json need from the gateway's error."""
+    for name in ("stripe_code", "http_status", "request_id", "stripe_message"):
+        setattr(new, name, getattr(error, name, None))
+    return new
+
+
+def _livemode(ctx: Context) -> bool:
+    return ctx.gateway.key.is_live
+
+
+# --------------------------------------------------------------------------- Connect OAuth
+
+
+def start_oauth(ctx: Context, rpps: str, email: str, name: str | None = None) -> dict[str, Any]:
+    """Registers the practitioner (no account yet) and returns the Connect OAuth authorisation URL.
+
+    The URL carries a single-use, expiring `state` stored in the ledger (CSRF protection), scope
+    read_write, and the email as a prefill. Needs a Connect client id (ConfigError otherwise)."""
+    from sarapay.ledger import DEFAULT_OAUTH_STATE_TTL
+
+    number, address, label = normalize_rpps(rpps), normalize_email(email), _name(name)
+    with ctx.audited("link.oauth-start", number):
+        _refuse_if_linked(ctx.ledger.get_practitioner(number))
+        _client_id(ctx)  # before anything is written: no state for a link that cannot be built
+        ctx.ledger.upsert_practitioner(number, email=address, **({"name": label} if label else {}))
+        issued = _now()
+        state = ctx.ledger.create_oauth_state(number, ttl=DEFAULT_OAUTH_STATE_TTL)
+        url = ctx.gateway.oauth_authorize_url(state, address, scope="read_write")
+    return {
+        "rpps": number,
+        "email": address,
+        "url": url,
+        "state": state,
+        "expires_at": int((issued + DEFAULT_OAUTH_STATE_TTL).timestamp()),
+    }
+
+
+def parse_oauth_return(url: str) -> dict[str, str | None]:
+    """code, state, error and error_description from the address Stripe sent the practitioner back to."""
+    raw = clean(url)
+    query = dict(parse_qsl(urlsplit(raw).query))
+    result = {key: query.get(key) or None for key in ("code", "state", "error", "error_description")}
+    if not result["state"] or not (result["code"] or result["error"]):
+        raise BadInput("link.bad_return_url", value=shown(raw))
+    return result
+
+
+def complete_oauth(
+    ctx: Context, rpps: str, *, state: str, code: str | None = None, error: str | None = None
+) -> dict[str, Any]:
+    """Spends the `state` (single use, not expired, issued for this RPPS: BadInput otherwise, and Stripe is
+    not called), exchanges the code, and stores the connected account (link_method oauth).
+
+    `error` (from the return address: the practitioner denied access) spends the state and raises Cancelled."""
+    number, spent = normalize_rpps(rpps), _state(state)
+    authorisation = None if error else _code(code or "")
+    with ctx.audited("link.oauth", number) as entry:
+        _refuse_if_linked(ctx.ledger.get_practitioner(number))
+        if authorisation:
+            _client_id(ctx)  # a missing configuration must not burn the state
+        ctx.ledger.consume_oauth_state(spent, rpps=number)
+        if error:
+            entry.detail = f"denied {clean(error)[:40]}"
+            raise Cancelled("link.consent_denied", rpps=number)
+        try:
+            token = ctx.gateway.oauth_token(authorisation)
+        except StripeRefused as exc:
+            if getattr(exc, "stripe_code", None) == "invalid_grant":
+                raise _rethrow(exc, StripeRefused("link.invalid_grant", rpps=number)) from None
+            raise
+        account = token["stripe_user_id"]
+        entry.detail = account
+        return ctx.ledger.upsert_practitioner(
+            number, account_id=account, link_method=LINK_OAUTH, linked_at=_now(), livemode=bool(token.get("livemode"))
+        )
+
+
+# --------------------------------------------------------------------------- created and attached accounts
+
+
+def _onboarding_link(ctx: Context, account_id: str) -> dict[str, Any]:
+    link = ctx.gateway.create_account_link(account_id, ONBOARDING_REFRESH_URL, ONBOARDING_RETURN_URL)
+    return {"url": link["url"], "expires_at": link.get("expires_at")}
+
+
+def create_account(ctx: Context, rpps: str, email: str, name: str | None = None) -> dict[str, Any]:
+    """Creates a connected account the platform controls, stores it (link_method created) and issues its
+    onboarding link. Returns {"practitioner", "account_id", "onboarding": {"url", "expires_at"} | None,
+    "onboarding_error": message | None} (the account is stored even if the link could not be issued:
+    `check` issues another)."""
+    from sarapay.stripe_gateway import METADATA_PRACTITIONER, METADATA_SOURCE
+
+    number, address, label = normalize_rpps(rpps), normalize_email(email), _name(name)
+    with ctx.audited("link.new", number) as entry:
+        _refuse_if_linked(ctx.ledger.get_practitioner(number))
+        gateway = ctx.gateway
+        ctx.ledger.upsert_practitioner(number, email=address, **({"name": label} if label else {}))
+        try:
+            account = gateway.create_account(
+                address,
+                {METADATA_PRACTITIONER: number, METADATA_SOURCE: "1"},
+                idempotency_key=idempotency_key("account-create", number),
+            )
+        except StripeRefused as exc:
+            if getattr(exc, "stripe_code", None) == "idempotency_error":
+                raise _rethrow(exc, StripeRefused("link.account_create_conflict", rpps=number)) from None
+            raise
+        entry.detail = account["id"]
+        row = ctx.ledger.upsert_practitioner(
+            number, account_id=account["id"], link_method=LINK_CREATED, linked_at=_now(), livemode=_livemode(ctx)
+        )
+        onboarding, problem = None, None
+        try:
+            onboarding = _onboarding_link(ctx, account["id"])
+        except SarapayError as exc:  # the account exists and is stored: --check will issue the link
+            problem = exc.message
+            entry.detail = f"{account['id']} no-onboarding-link {exc.key}"
+    return {"practitioner": row, "account_id": account["id"], "onboarding": onboarding, "onboarding_error": problem}
+
+
+def attach_account(
+    ctx: Context, rpps: str, account_id: str, *, email: str | None = None, name: str | None = None
+) -> dict[str, Any]:
+    """Attaches an account already connected to the platform, after Stripe confirms the platform reaches it
+    (403 account_invalid: StripeRefused "link.account_not_connected"). Re-attaching the same account is fine."""
+    number, account = normalize_rpps(rpps), validate_account_id(account_id)
+    address = normalize_email(email) if email is not None else None
+    label = _name(name)
+    with ctx.audited("link.attach", number) as entry:
+        _refuse_if_linked(ctx.ledger.get_practitioner(number), unless_account=account)
+        try:
+            info = ctx.gateway.retrieve_account(account)
+        except StripeRefused as exc:
+            if getattr(exc, "stripe_code", None) == "account_invalid":
+                raise _rethrow(exc, StripeRefused("link.account_not_connected", account_id=account, rpps=number)) from None
+            raise
+        entry.detail = account
+        fields: dict[str, Any] = {"account_id": account, "link_method": LINK_ATTACHED, "linked_at": _now(), "livemode": _livemode(ctx)}
+        if address or info.get("email"):
+            fields["email"] = address or info["email"]
+        if label:
+            fields["name"] = label
+        return ctx.ledger.upsert_practitioner(number, **fields)
+
+
+# --------------------------------------------------------------------------- pairing health
+
+
+def _controlled(account: dict[str, Any], row: dict[str, Any]) -> bool:
+    """Whether the platform controls the account (it created it): only then can it issue onboarding links."""
+    controller = account.get("controller") or {}
+    return controller.get("is_controller") is True or row.get("link_method") == LINK_CREATED
+
+
+def check(ctx: Context, rpps: str) -> dict[str, Any]:
+    """The pairing's health from Stripe:
+
+    {"rpps", "account_id", "link_method", "controlled", "charges_enabled", "payouts_enabled",
+     "details_submitted", "currently_due": [...], "past_due": [...], "disabled_reason", "healthy",
+     "onboarding": {"url", "expires_at"} | None}
+
+    A fresh onboarding link is issued when the platform controls the account and it still owes information.
+    Revoked access (403) is StripeRefused "link.access_revoked"."""
+    number = normalize_rpps(rpps)
+    with ctx.audited("link.check", number) as entry:
+        row = require_linked(ctx, number)
+        account_id = row["account_id"]
+        try:
+            account = ctx.gateway.retrieve_account(account_id)
+        except StripeRefused as exc:
+            if getattr(exc, "stripe_code", None) == "account_invalid":
+                raise _rethrow(exc, StripeRefused("link.access_revoked", account_id=account_id, rpps=number)) from None
+            raise
+        requirements = account.get("requirements") or {}
+        health: dict[str, Any] = {
+            "rpps": number,
+            "account_id": account_id,
+            "link_method": row.get("link_method"),
+            "controlled": _controlled(account, row),
+            "charges_enabled": bool(account.get("charges_enabled")),
+            "payouts_enabled": bool(account.get("payouts_enabled")),
+            "details_submitted": bool(account.get("details_submitted")),
+            "currently_due": list(requirements.get("currently_due") or []),
+            "past_due": list(requirements.get("past_due") or []),
+            "disabled_reason": requirements.get("disabled_reason"),
+            "onboarding": None,
+        }
+        owes = not health["details_submitted"] or bool(health["currently_due"] or health["past_due"])
+        health["healthy"] = (
+            health["charges_enabled"] and health["payouts_enabled"] and not owes and not health["disabled_reason"]
+        )
+        entry.detail = "healthy" if health["healthy"] else "needs-attention"
+        if owes and health["controlled"]:
+            health["onboarding"] = _onboarding_link(ctx, account_id)
+            entry.detail += " onboarding-link"
+    return health
+
+
+# --------------------------------------------------------------------------- unlink
+
+
+def _unlink_plan(ctx: Context, row: dict[str, Any], force: bool) -> dict[str, Any]:
+    number, account_id = row["rpps"], row["account_id"]
+    holds = ctx.ledger.count_consultations(rpps=number, state=statuses.UNCAPTURED)
+    if holds and not force:
+        raise BadInput("unlink.holds_pending", rpps=number, count=holds)
+    plan: dict[str, Any] = {
+        "rpps": number,
+        "name": row.get("name"),
+        "account_id": account_id,
+        "link_method": row.get("link_method"),
+        "uncaptured": holds,
+        "open_links": ctx.ledger.count_consultations(rpps=number, state=statuses.INCOMPLETE),
+        "action": "deauthorize",
+        "reason": None,
+        "request": None,
+        "done": False,
+    }
+    controlled = row.get("link_method") == LINK_CREATED
+    if row.get("link_method") == LINK_ATTACHED:
+        try:
+            controlled = _controlled(ctx.gateway.retrieve_account(account_id), row)
+        except StripeRefused as exc:
+            if getattr(exc, "stripe_code", None) != "account_invalid":
+                raise
+            plan.update(action="forget", reason="already_revoked")
+            return plan
+    if controlled:
+        plan.update(action="forget", reason="created_by_platform")
+    else:
+        plan["request"] = {
+            "method": "POST",
+            "path": "/oauth/deauthorize",
+            "params": {"client_id": _client_id(ctx), "stripe_user_id": account_id},
+        }
+    return plan
+
+
+def _already_revoked(ctx: Context, account_id: str) -> bool:
+    try:
+        ctx.gateway.retrieve_account(account_id)
+    except StripeRefused as exc:
+        return getattr(exc, "stripe_code", None) == "account_invalid"
+    return False
+
+
+def unlink(
+    ctx: Context,
+    rpps: str,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    present: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Removes the platform's access to the practitioner's account, then forgets it in the ledger.
+
+    `present(plan)` is called before anything changes: the CLI shows the banner and asks for confirmation
+    there (raising Cancelled to stop), or shows the dry-run request. The plan's "action" is "deauthorize"
+    (OAuth) or "forget" (an account the platform created, or access already revoked: nothing to send).
+    Refused with BadInput while card holds are uncaptured, unless `force`."""
+    number = normalize_rpps(rpps)
+    with ctx.audited("unlink", number) as entry:
+        row = require_linked(ctx, number)
+        plan = _unlink_plan(ctx, row, force)
+        entry.detail = f"{plan['account_id']} {plan['action']}" + (f" force holds={plan['uncaptured']}" if plan["uncaptured"] else "")
+        if present is not None:
+            present(plan)
+        if dry_run:
+            entry.outcome = "dry_run"
+            return plan
+        if plan["action"] == "deauthorize":
+            try:
+                ctx.gateway.oauth_deauthorize(plan["account_id"])
+            except StripeRefused as exc:
+                # invalid_client: "not connected to this account" (revoked on the practitioner's side) or a
+                # wrong client id; only the first means the goal is already reached.
+                if getattr(exc, "stripe_code", None) != "invalid_client" or not _already_revoked(ctx, plan["account_id"]):
+                    raise
+                plan["reason"] = "already_revoked"
+                entry.detail += " already-revoked"
+        ctx.ledger.unlink_account(number)
+        plan["done"] = True
+    return plan
+
+
+# --------------------------------------------------------------------------- preferences
+
+
+def parse_default_max(amount: str) -> int:
+    """Cents of a default maximum: a money amount between MIN_CHARGE and MAX_CEILING; BadInput otherwise."""
+    cents = parse_amount(amount)
+    if cents < MIN_CHARGE:
+        raise BadInput("prefs.below_min", value=format_amount(cents), min=format_amount(MIN_CHARGE))
+    if cents > MAX_CEILING:
+        raise BadInput("prefs.above_ceiling", value=format_amount(cents), ceiling=format_amount(MAX_CEILING))
+    return cents
+
+
+def set_default_max(ctx: Context, rpps: str, amount: str) -> dict[str, Any]:
+    """Sets the practitioner's default maximum per teleconsultation.
+
+    Returns {"practitioner", "previous_cents", "default_max_cents", "written_information_required"}: the last
+    is True from WRITTEN_INFORMATION_FROM (70 €), where the patient must get a written prior information."""
+    number, cents = normalize_rpps(rpps), parse_default_max(amount)
+    with ctx.audited("prefs.set-max", number) as entry:
+        previous = require_practitioner(ctx, number)["default_max_cents"]
+        row = ctx.ledger.set_default_max(number, cents)
+        entry.detail = f"{previous}->{cents}"
+    return {
+        "practitioner": row,
+        "previous_cents": previous,
+        "default_max_cents": cents,
+        "written_information_required": cents >= WRITTEN_INFORMATION_FROM,
+    }
