@@ -1,0 +1,240 @@
+"""`status`: the payments table, one consultation in detail, and bringing them up to date from Stripe.
+
+Reads go through the ledger only (no `stripe` import); `refresh_*` asks Stripe through
+services.refresh. Machine rows have stable keys (MACHINE_FIELDS), integer cents and ISO 8601 UTC times.
+The patient's email stays out of machine output unless the caller asks for it (`show_email`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from sarapay import i18n, ids, statuses, timefmt
+from sarapay.errors import BadInput, StripeRefused
+from sarapay.rpps import normalize_rpps
+
+if TYPE_CHECKING:
+    from sarapay.services.context import Context
+
+i18n.register(
+    {
+        "status.unknown_consultation": {
+            "fr": "La consultation {consultation_id} n'existe pas dans le registre local : vérifiez l'identifiant "
+            "(sarapay status liste les consultations).",
+            "en": "The consultation {consultation_id} is not in the local ledger: check the id "
+            "(sarapay status lists the consultations).",
+        },
+        "status.empty_range": {
+            "fr": "La période est vide : --since ({since}) doit précéder --until ({until}).",
+            "en": "The period is empty: --since ({since}) must come before --until ({until}).",
+        },
+        "status.detail_with_filters": {
+            "fr": "Une consultation nommée ne se filtre pas : retirez --practitioner, --state, --since, --until et --limit, "
+            "ou retirez l'identifiant pour lister.",
+            "en": "A named consultation takes no filter: drop --practitioner, --state, --since, --until and --limit, "
+            "or drop the id to list.",
+        },
+    }
+)
+
+# The keys of a consultation in machine output, in this order (a contract for scripts).
+MACHINE_FIELDS: tuple[str, ...] = (
+    "id", "rpps", "scheduled_at", "state", "paid_online", "currency", "max_cents", "authorised_cents",
+    "captured_cents", "refunded_cents", "fee_cents", "net_cents", "capture_before", "checkout_session_id",
+    "payment_intent_id", "patient_ref", "updated_at",
+)
+EMAIL_FIELD = "patient_email"  # added after patient_ref only with show_email
+
+
+def machine_fields(show_email: bool = False) -> tuple[str, ...]:
+    if not show_email:
+        return MACHINE_FIELDS
+    at = MACHINE_FIELDS.index("patient_ref") + 1
+    return (*MACHINE_FIELDS[:at], EMAIL_FIELD, *MACHINE_FIELDS[at:])
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What `status` lists: bounds are half-open (since ≤ scheduled_at < until)."""
+
+    rpps: str | None = None
+    states: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.rpps or self.states or self.since or self.until)
+
+    def ledger_kwargs(self, *, with_state: bool = True) -> dict[str, Any]:
+        return {
+            "rpps": self.rpps,
+            "state": list(self.states) if (self.states and with_state) else None,
+            "since": self.since,
+            "until": self.until,
+        }
+
+
+def parse_filters(
+    *, practitioner: str | None = None, states: Iterable[str] = (), since: str | None = None, until: str | None = None
+) -> Filters:
+    """Filters from typed input: RPPS (or IDNPS), state codes or labels, days or moments; BadInput otherwise."""
+    codes: list[str] = []
+    for text in states:
+        code = statuses.parse_state(text)
+        if code not in codes:
+            codes.append(code)
+    start = timefmt.parse_since(since) if since else None
+    end = timefmt.parse_until(until) if until else None
+    if start is not None and end is not None and start.timestamp() >= end.timestamp():
+        raise BadInput("status.empty_range", since=since.strip(), until=until.strip())
+    return Filters(
+        rpps=normalize_rpps(practitioner) if practitioner else None, states=tuple(codes), since=start, until=end
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):  # the ledger's own ISO 8601 UTC text, re-written in the one format
+        return timefmt.iso_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return timefmt.iso_utc(value)
+
+
+def machine_row(record: dict[str, Any], *, show_email: bool = False) -> dict[str, Any]:
+    """A ledger consultation as machine output: MACHINE_FIELDS (plus patient_email if asked), cents, ISO UTC."""
+    row: dict[str, Any] = {}
+    for key in machine_fields(show_email):
+        value = record.get(key)
+        if key in ("scheduled_at", "updated_at", "capture_before"):
+            value = _iso(value)
+        elif key == "paid_online":
+            value = bool(value)
+        elif key == "currency":
+            value = (value or "eur").lower()
+        row[key] = value
+    return row
+
+
+def iter_records(ctx: Context, filters: Filters, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Matching consultations, newest first, streamed from the ledger (at most `limit`)."""
+    stream = ctx.ledger.iter_consultations(newest_first=True, **filters.ledger_kwargs())
+    try:
+        for index, record in enumerate(stream):
+            if limit is not None and index >= limit:
+                break
+            yield record
+    finally:
+        stream.close()  # releases the cursor when the caller stops early
+
+
+def iter_machine_rows(
+    ctx: Context, filters: Filters, *, limit: int | None = None, show_email: bool = False
+) -> Iterator[dict[str, Any]]:
+    for record in iter_records(ctx, filters, limit=limit):
+        yield machine_row(record, show_email=show_email)
+
+
+def count(ctx: Context, filters: Filters) -> int:
+    return ctx.ledger.count_consultations(**filters.ledger_kwargs())
+
+
+def totals(ctx: Context, filters: Filters) -> dict[str, Any]:
+    """Ledger.totals for the same filters: {"count", "*_cents", "by_state": {...}}."""
+    return ctx.ledger.totals(**filters.ledger_kwargs())
+
+
+def get_consultation(ctx: Context, consultation: str) -> dict[str, Any]:
+    """The ledger row of a typed id (`tc-8f3k2q` works); BadInput (exit 2) when malformed or unknown."""
+    consultation_id = ids.normalize_consultation_id(consultation)
+    record = ctx.ledger.get_consultation(consultation_id)
+    if record is None:
+        raise BadInput("status.unknown_consultation", consultation_id=consultation_id)
+    return record
+
+
+def history(ctx: Context, consultation_id: str) -> list[dict[str, Any]]:
+    return ctx.ledger.history(consultation_id)
+
+
+def detail_document(record: dict[str, Any], timeline: list[dict[str, Any]], *, show_email: bool = False) -> dict[str, Any]:
+    """The machine form of one consultation: its row, the Stripe ids and the history (ISO UTC)."""
+    document = machine_row(record, show_email=show_email)
+    document.update(
+        account_id=record.get("account_id"),
+        charge_id=record.get("charge_id"),
+        link_expires_at=_iso(record.get("link_expires_at")),
+        created_at=_iso(record.get("created_at")),
+        stripe_synced_at=_iso(record.get("stripe_synced_at")),
+        history=[{"at": _iso(line["at"]), "state": line.get("state"), "note": line.get("note")} for line in timeline],
+    )
+    return document
+
+
+# --- refresh from Stripe ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshReport:
+    refreshed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, StripeRefused]] = field(default_factory=list)
+
+
+def _refresh(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+    from sarapay.services.refresh import refresh_consultation
+
+    updated = refresh_consultation(ctx, record)
+    return updated if isinstance(updated, dict) else ctx.ledger.get_consultation(record["id"]) or record
+
+
+def refresh_one(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+    """Brings one consultation up to date from Stripe (final ones too: a refund may have happened)."""
+    with ctx.audited("status.refresh", record["id"]):
+        return _refresh(ctx, record)
+
+
+def refresh_listed(ctx: Context, filters: Filters) -> RefreshReport:
+    """Refreshes the non-final consultations within the practitioner and date filters.
+
+    The state filter is applied after the refresh (a hold may just have become « Réussi »). A refusal
+    by Stripe on one consultation (an account no longer connected...) is reported and the others go
+    on; Stripe being unreachable stops everything (exit 6). One audit row for the whole run.
+    """
+    from sarapay.ledger import NON_FINAL_STATES
+
+    report = RefreshReport()
+    scope = filters.ledger_kwargs(with_state=False)
+    # Listed first, then refreshed: writes must not run under an open read cursor.
+    pending = ctx.ledger.list_consultations(**{**scope, "state": list(NON_FINAL_STATES)})
+    with ctx.audited("status.refresh", filters.rpps or "*") as entry:
+        for record in pending:
+            try:
+                _refresh(ctx, record)
+            except StripeRefused as exc:
+                report.failed.append((record["id"], exc))
+            else:
+                report.refreshed.append(record["id"])
+        entry.detail = f"refreshed={len(report.refreshed)} failed={len(report.failed)}"
+    return report
+
+
+# --- the audit log ----------------------------------------------------------------------------------------
+
+# Keys of an audit entry in machine output, in this order.
+AUDIT_FIELDS: tuple[str, ...] = ("id", "at", "actor", "command", "target", "outcome", "detail", "stripe_request_id")
+
+
+def audit_entries(ctx: Context, limit: int, *, command: str | None = None, target: str | None = None) -> list[dict[str, Any]]:
+    """The last `limit` audit entries, newest first. A consultation id target is normalised (`tc-8f3k2q`)."""
+    if target:
+        try:
+            target = ids.normalize_consultation_id(target)
+        except BadInput:
+            target = target.strip()  # an RPPS, an account id: matched as typed
+    return ctx.ledger.list_audit(limit, command=command or None, target=target or None)
+
+
+def audit_row(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: (_iso(entry.get(key)) if key == "at" else entry.get(key)) for key in AUDIT_FIELDS}
