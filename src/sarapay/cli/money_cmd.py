@@ -1,0 +1,286 @@
+"""`sarapay capture`, `sarapay cancel`, `sarapay refund`: the commands that move money.
+
+Each shows a banner (action, amount, practitioner, connected account, mode), then asks on a TTY;
+`--yes` skips the question, `--dry-run` shows the request and sends nothing. One audit row per run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import typer
+
+from sarapay import i18n
+from sarapay.cli.app import PANEL_SUPPORT, app, global_options
+
+i18n.register(
+    {
+        "money.title.capture": {
+            "fr": "Capture de {amount} sur l'empreinte de {hold}",
+            "en": "Capture of {amount} out of the {hold} hold",
+        },
+        "money.title.cancel": {"fr": "Libération de l'empreinte de {amount}", "en": "Release of the {amount} hold"},
+        "money.title.close_link": {"fr": "Fermeture du lien de paiement", "en": "Closing the payment link"},
+        "money.title.refund": {"fr": "Remboursement de {amount}", "en": "Refund of {amount}"},
+        "money.row.consultation": {"fr": "Consultation", "en": "Consultation"},
+        "money.row.amount": {"fr": "Montant", "en": "Amount"},
+        "money.row.hold": {"fr": "Empreinte", "en": "Hold"},
+        "money.row.released": {"fr": "Libéré", "en": "Released"},
+        "money.row.captured": {"fr": "Capturé", "en": "Captured"},
+        "money.row.refunded": {"fr": "Remboursé", "en": "Refunded"},
+        "money.row.fee": {"fr": "Frais Stripe", "en": "Stripe fee"},
+        "money.row.net": {"fr": "Net", "en": "Net"},
+        "money.row.state": {"fr": "État", "en": "State"},
+        "money.row.practitioner": {"fr": "Praticien", "en": "Practitioner"},
+        "money.row.account": {"fr": "Compte connecté", "en": "Connected account"},
+        "money.row.link": {"fr": "Lien de paiement", "en": "Payment link"},
+        "money.done.capture": {"fr": "Capture effectuée.", "en": "Capture done."},
+        "money.done.cancel": {"fr": "Empreinte libérée : rien n'a été débité.", "en": "Hold released: nothing was charged."},
+        "money.done.close_link": {
+            "fr": "Lien de paiement fermé : le patient ne peut plus payer.",
+            "en": "Payment link closed: the patient can no longer pay.",
+        },
+        "money.done.refund": {"fr": "Remboursement effectué.", "en": "Refund done."},
+        "money.replayed": {
+            "fr": "Stripe a rejoué la réponse d'une demande identique déjà faite (même clé d'idempotence) : "
+            "l'argent n'a pas bougé une seconde fois.",
+            "en": "Stripe replayed the answer to an identical request already made (same idempotency key): "
+            "money did not move a second time.",
+        },
+        "money.refresh_failed": {
+            "fr": "L'opération est faite, mais le registre local n'a pas pu être mis à jour : "
+            "lancez « sarapay status {consultation_id} --refresh ».",
+            "en": "The operation is done, but the local ledger could not be updated: run 'sarapay status {consultation_id} --refresh'.",
+        },
+    }
+)
+
+
+def _target(text: str) -> Optional[str]:
+    from sarapay.errors import BadInput
+    from sarapay.ids import normalize_consultation_id
+
+    try:
+        return normalize_consultation_id(text)
+    except BadInput:
+        return None
+
+
+def _form(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The params as Stripe's form encoding names them: expand[0]=…, metadata[sarapay]=1."""
+    flat: dict[str, Any] = {}
+    for name, value in params.items():
+        key = f"{prefix}[{name}]" if prefix else name
+        if isinstance(value, dict):
+            flat.update(_form(value, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                flat[f"{key}[{index}]"] = item
+        else:
+            flat[key] = value
+    return flat
+
+
+def _banner(plan, *, live: bool) -> None:
+    from sarapay.cli.confirm import show_banner
+    from sarapay.money import format_amount
+
+    row = plan.consultation
+    amount = format_amount(plan.amount_cents)
+    title = i18n.t(f"money.title.{plan.action}", amount=amount, hold=format_amount(row["authorised_cents"]))
+    practitioner = plan.practitioner or {}
+    who = f"{practitioner['name']} (RPPS {row['rpps']})" if practitioner.get("name") else f"RPPS {row['rpps']}"
+    rows = [(i18n.t("money.row.consultation"), row["id"])]
+    if plan.action != "close_link":
+        rows.append((i18n.t("money.row.amount"), amount))
+    if plan.action == "capture":
+        rows.append((i18n.t("money.row.hold"), format_amount(row["authorised_cents"])))
+    if plan.action == "refund":
+        rows.append((i18n.t("money.row.captured"), format_amount(row["captured_cents"])))
+        rows.append((i18n.t("money.row.refunded"), format_amount(row["refunded_cents"])))
+    if plan.action == "close_link":
+        rows.append((i18n.t("money.row.link"), row["checkout_session_id"]))
+    rows.append((i18n.t("money.row.practitioner"), who))
+    rows.append((i18n.t("money.row.account"), plan.account_id))
+    show_banner(title, rows, live=live)
+
+
+def _machine(result: dict[str, Any]) -> dict[str, Any]:
+    row = result["consultation"]
+    return {
+        "consultation_id": row["id"],
+        "action": result["action"],
+        "state": row["state"],
+        "amount_cents": result["amount_cents"],
+        "authorised_cents": row["authorised_cents"],
+        "captured_cents": row["captured_cents"],
+        "refunded_cents": row["refunded_cents"],
+        "fee_cents": row.get("fee_cents"),
+        "net_cents": row.get("net_cents"),
+        "currency": row.get("currency") or "eur",
+        "payment_intent_id": row.get("payment_intent_id"),
+        "request_id": result["request_id"],
+        "replayed": result["replayed"],
+    }
+
+
+def _human(result: dict[str, Any]) -> None:
+    from sarapay import render
+    from sarapay.money import format_amount
+    from sarapay.statuses import label
+
+    row = result["consultation"]
+    lines = [
+        (i18n.t("money.row.consultation"), row["id"]),
+        (i18n.t("money.row.state"), label(row["state"])),
+    ]
+    action = result["action"]
+    if action == "cancel":
+        lines.append((i18n.t("money.row.released"), format_amount(result["amount_cents"])))
+    if row["captured_cents"]:
+        lines.append((i18n.t("money.row.captured"), format_amount(row["captured_cents"])))
+    if row["refunded_cents"]:
+        lines.append((i18n.t("money.row.refunded"), format_amount(row["refunded_cents"])))
+    if row.get("fee_cents") is not None and row["captured_cents"]:
+        lines.append((i18n.t("money.row.fee"), format_amount(row["fee_cents"])))
+    if row.get("net_cents") is not None and row["captured_cents"]:
+        lines.append((i18n.t("money.row.net"), format_amount(row["net_cents"])))
+    width = max(len(name) for name, _ in lines)
+    for name, value in lines:
+        render.data_line(f"{name.ljust(width)}  {value}")
+
+
+def _run(
+    ctx: typer.Context,
+    command: str,
+    consultation: str,
+    prepare: Callable[[Any], Any],
+    *,
+    yes: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    from sarapay import render
+    from sarapay.cli.confirm import confirm_or_abort, show_dry_run
+    from sarapay.services import payments
+    from sarapay.services.context import Context
+
+    live = global_options(ctx).live
+    with Context(live=live) as context:
+        with context.audited(command, _target(consultation)) as entry:
+            plan = prepare(context)
+            entry.detail = f"{plan.action} {plan.amount_cents} {plan.idempotency_key}"
+            _banner(plan, live=live)
+            if dry_run:
+                entry.outcome = "dry_run"
+                if as_json:
+                    render.emit_json(
+                        {
+                            "dry_run": True,
+                            "consultation_id": plan.consultation_id,
+                            "action": plan.action,
+                            "amount_cents": plan.amount_cents,
+                            "request": {
+                                "method": plan.method,
+                                "path": plan.path,
+                                "account": plan.account_id,
+                                "idempotency_key": plan.idempotency_key,
+                                "params": _form(plan.params),
+                            },
+                        }
+                    )
+                else:
+                    show_dry_run(
+                        plan.method, plan.path, _form(plan.params), account=plan.account_id,
+                        idempotency_key=plan.idempotency_key,
+                    )
+                return
+            confirm_or_abort(yes=yes)
+            result = payments.execute(context, plan)
+    if as_json:
+        render.emit_json(_machine(result))
+    else:
+        _human(result)
+    render.message(i18n.t(f"money.done.{result['action']}"))
+    if result["replayed"]:
+        render.warn(i18n.t("money.replayed"))
+    if result["refresh_failed"]:
+        render.warn(i18n.t("money.refresh_failed", consultation_id=result["consultation"]["id"]))
+
+
+_YES = typer.Option(False, "--yes", "-y", help="Ne pose pas de question (tâches cron) : exécute directement.")
+_DRY_RUN = typer.Option(False, "--dry-run", help="Montre la requête qui serait envoyée à Stripe, sans rien envoyer.")
+_JSON = typer.Option(False, "--json", help="Sortie JSON (centimes, clés stables).")
+_CONSULTATION = typer.Argument(..., help="Identifiant de la consultation (TC-…).")
+
+
+@app.command(
+    "capture",
+    rich_help_panel=PANEL_SUPPORT,
+    epilog="Exemples : sarapay capture TC-8F3K2Q 20 (capture 20 € et libère le reste) · sarapay capture TC-8F3K2Q "
+    "(toute l'empreinte) · sarapay capture TC-8F3K2Q 0 (libère toute l'empreinte)",
+)
+def capture(
+    ctx: typer.Context,
+    consultation: str = _CONSULTATION,
+    amount: Optional[str] = typer.Argument(
+        None, help="Montant à débiter : de 0,50 € jusqu'à l'empreinte (défaut : toute l'empreinte ; 0 la libère)."
+    ),
+    yes: bool = _YES,
+    dry_run: bool = _DRY_RUN,
+    as_json: bool = _JSON,
+) -> None:
+    """Débite le patient après l'acte : capture tout ou partie de l'empreinte bancaire.
+
+    Le reste de l'empreinte est libéré par Stripe ; une empreinte ne se capture qu'une fois. Affiche ensuite
+    le montant capturé, les frais Stripe et le net pour le praticien.
+    """
+    from sarapay.services import payments
+
+    _run(ctx, "capture", consultation, lambda c: payments.prepare_capture(c, consultation, amount),
+         yes=yes, dry_run=dry_run, as_json=as_json)
+
+
+@app.command(
+    "cancel",
+    rich_help_panel=PANEL_SUPPORT,
+    epilog="Exemple : sarapay cancel TC-8F3K2Q --yes",
+)
+def cancel(
+    ctx: typer.Context,
+    consultation: str = _CONSULTATION,
+    yes: bool = _YES,
+    dry_run: bool = _DRY_RUN,
+    as_json: bool = _JSON,
+) -> None:
+    """Annule le paiement d'une consultation : libère l'empreinte, ou ferme le lien de paiement encore ouvert.
+
+    Rien n'est débité au patient. Refusé une fois le paiement capturé (voir « sarapay refund »).
+    """
+    from sarapay.services import payments
+
+    _run(ctx, "cancel", consultation, lambda c: payments.prepare_cancel(c, consultation),
+         yes=yes, dry_run=dry_run, as_json=as_json)
+
+
+@app.command(
+    "refund",
+    rich_help_panel=PANEL_SUPPORT,
+    epilog="Exemples : sarapay refund TC-8F3K2Q (tout ce qui reste) · sarapay refund TC-8F3K2Q 5,50",
+)
+def refund(
+    ctx: typer.Context,
+    consultation: str = _CONSULTATION,
+    amount: Optional[str] = typer.Argument(None, help="Montant à rembourser (défaut : tout ce qui reste remboursable)."),
+    yes: bool = _YES,
+    dry_run: bool = _DRY_RUN,
+    as_json: bool = _JSON,
+) -> None:
+    """Rembourse au patient tout ou partie d'un paiement capturé.
+
+    Les frais Stripe de la capture restent dus par le praticien.
+    """
+    from sarapay.services import payments
+
+    _run(ctx, "refund", consultation, lambda c: payments.prepare_refund(c, consultation, amount),
+         yes=yes, dry_run=dry_run, as_json=as_json)

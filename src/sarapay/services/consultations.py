@@ -1,0 +1,297 @@
+"""Planning a teleconsultation, and the patient's payment link.
+
+    plan(ctx, rpps, at, *, paid=False, max_text=None, patient_ref=None, email=None) -> dict
+    pay_link(ctx, consultation_id) -> dict
+    require_consultation(ctx, consultation_id) -> dict     # typed id → ledger row, BadInput otherwise
+
+Both return {"consultation": <ledger row>, "url": str | None, "warnings": [message keys]}.
+
+Crash safety of a paid plan: the consultation row is written first (state incomplete, no session id),
+then the Checkout Session is created with a deterministic idempotency key, then its id is stored. A crash
+in between is healed by `pay-link` (or a second `pay-link`): the same key gets Stripe to replay the same
+session instead of creating a second one. Keys: the first link of a consultation is
+`sarapay:checkout:TC-…:first`; the link that replaces session cs_X is `sarapay:checkout:TC-…:cs_X`,
+so a retry replays and a genuinely new link differs. The link's lifetime is Stripe's default (24 h by
+Stripe's own clock, the maximum): sarapay sends no `expires_at`, so the parameters of a retry are
+exactly those of the first attempt.
+
+Only opaque ids reach Stripe (consultation id, RPPS); the patient reference stays in the ledger and the
+email only prefills Checkout.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sarapay import i18n, ids, money, statuses, timefmt
+from sarapay.errors import BadInput, SarapayError
+from sarapay.inputs import clean, shown
+from sarapay.services import refresh
+
+if TYPE_CHECKING:
+    from sarapay.services.context import Context
+
+# Where Checkout sends the patient back. Stripe requires URLs; the portal's pages are not sarapay's.
+SUCCESS_URL = "https://teleconsultation.invalid/paiement/merci?session={CHECKOUT_SESSION_ID}"
+CANCEL_URL = "https://teleconsultation.invalid/paiement/annule"
+HOLD_DAYS = 7  # a card authorisation lasts 7 days (stripe.md §1)
+PAST_GRACE = 3600  # a consultation planned up to an hour late (the act is running late) is still accepted
+PATIENT_REF_MAX = 64
+_PATIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/#-]*")
+_LONG_DIGITS = re.compile(r"[0-9]{13,}")  # a card or a social-security number (NIR, 13 + 2 digits)
+_MAX_LINK_ATTEMPTS = 3
+
+i18n.register(
+    {
+        "plan.max_needs_paid": {
+            "fr": "--max ne s'applique qu'au paiement en ligne : ajoutez --paid, ou retirez --max.",
+            "en": "--max only applies to online payment: add --paid, or drop --max.",
+        },
+        "plan.email_needs_paid": {
+            "fr": "--email ne sert qu'à préremplir la page de paiement : ajoutez --paid, ou retirez --email.",
+            "en": "--email only prefills the payment page: add --paid, or drop --email.",
+        },
+        "plan.max_above_default": {
+            "fr": "Le montant {amount} dépasse le maximum du praticien {rpps} ({maximum}) : indiquez {maximum} ou moins "
+            "(le maximum se change avec « sarapay prefs set-max {rpps} MONTANT »).",
+            "en": "The amount {amount} is above the maximum of practitioner {rpps} ({maximum}): give {maximum} or less "
+            "(change the maximum with 'sarapay prefs set-max {rpps} AMOUNT').",
+        },
+        "plan.max_too_small": {
+            "fr": "Le montant {amount} est sous le minimum de Stripe ({minimum}) : indiquez au moins {minimum}.",
+            "en": "The amount {amount} is below Stripe's minimum ({minimum}): give at least {minimum}.",
+        },
+        "plan.in_past": {
+            "fr": "La date {when} est passée : indiquez la date et l'heure à venir de la téléconsultation (heure de Paris).",
+            "en": "The date {when} is in the past: give the upcoming date and time of the teleconsultation (Paris time).",
+        },
+        "plan.patient_ref_invalid": {
+            "fr": "La référence patient « {value} » n'est pas un identifiant opaque : utilisez la référence du portail "
+            "(lettres, chiffres, - _ . : / #, sans espace, {max} caractères au plus), jamais un nom ni un motif médical.",
+            "en": "The patient reference “{value}” is not an opaque id: use the portal's reference "
+            "(letters, digits, - _ . : / #, no space, at most {max} characters), never a name or a medical reason.",
+        },
+        "plan.patient_ref_number": {
+            "fr": "La référence patient contient une longue suite de chiffres (numéro de carte ou de sécurité sociale ?) : "
+            "sarapay n'enregistre ni l'un ni l'autre. Utilisez la référence du portail.",
+            "en": "The patient reference holds a long run of digits (a card or social-security number?): sarapay stores "
+            "neither. Use the portal's reference.",
+        },
+        "plan.hold_before_visit": {
+            "fr": "Attention : la consultation a lieu dans plus de {days} jours ; une empreinte laissée dès maintenant "
+            "expirera avant. Envoyez le lien au patient peu avant la consultation, ou réémettez-le alors avec « sarapay pay-link {consultation_id} ».",
+            "en": "Warning: the consultation is more than {days} days away; a hold left now will expire before it. "
+            "Send the link to the patient shortly before, or re-issue it then with 'sarapay pay-link {consultation_id}'.",
+        },
+        "consultation.unknown": {
+            "fr": "Aucune consultation {consultation_id} dans le registre : vérifiez l'identifiant (liste : « sarapay status »).",
+            "en": "No consultation {consultation_id} in the ledger: check the id (list: 'sarapay status').",
+        },
+        "paylink.not_paid_online": {
+            "fr": "La consultation {consultation_id} a été planifiée sans paiement en ligne : il n'y a pas de lien de paiement à émettre.",
+            "en": "Consultation {consultation_id} was planned without online payment: there is no payment link to issue.",
+        },
+        "paylink.already_authorised": {
+            "fr": "Le patient a déjà laissé son empreinte pour {consultation_id} ({amount}) : pas de nouveau lien. "
+            "Capturez avec « sarapay capture {consultation_id} » ou libérez avec « sarapay cancel {consultation_id} ».",
+            "en": "The patient already left a card hold for {consultation_id} ({amount}): no new link. "
+            "Capture with 'sarapay capture {consultation_id}' or release with 'sarapay cancel {consultation_id}'.",
+        },
+        "paylink.final": {
+            "fr": "La consultation {consultation_id} est dans l'état « {label} » : un nouveau lien de paiement n'a plus de sens. "
+            "Planifiez une nouvelle consultation si besoin (« sarapay plan »).",
+            "en": "Consultation {consultation_id} is “{label}”: a new payment link no longer makes sense. "
+            "Plan a new consultation if needed ('sarapay plan').",
+        },
+        "paylink.paid_meanwhile": {
+            "fr": "Le patient vient de payer pour {consultation_id} pendant l'émission du lien : l'ancien lien n'a pas été fermé "
+            "et aucun nouveau n'a été créé. Voyez l'état avec « sarapay status {consultation_id} ».",
+            "en": "The patient just paid for {consultation_id} while the link was being issued: the old link was not closed "
+            "and no new one was created. See the state with 'sarapay status {consultation_id}'.",
+        },
+    }
+)
+
+
+# Timeline notes are data kept in the ledger (shown by `status`), in its working language: French.
+NOTE_LINK_CREATED = "lien de paiement {session_id}"
+NOTE_LINK_REPLACED = "lien de paiement {old} remplacé par {new}"
+
+
+def require_consultation(ctx: Context, consultation_id: str) -> dict[str, Any]:
+    """The ledger row of a typed consultation id (`tc-8f3k2q` works); BadInput when unknown."""
+    cid = ids.normalize_consultation_id(consultation_id)
+    row = ctx.ledger.get_consultation(cid)
+    if row is None:
+        raise BadInput("consultation.unknown", consultation_id=cid)
+    return row
+
+
+def check_patient_ref(text: str | None) -> str | None:
+    """The portal's opaque patient reference, or None; BadInput for free text, names, long numbers."""
+    if text is None:
+        return None
+    raw = clean(text)
+    if not raw:
+        return None
+    if _LONG_DIGITS.search(raw.replace(" ", "").replace("-", "")):
+        raise BadInput("plan.patient_ref_number")
+    if len(raw) > PATIENT_REF_MAX or not _PATIENT_REF.fullmatch(raw):
+        raise BadInput("plan.patient_ref_invalid", value=shown(raw), max=PATIENT_REF_MAX)
+    return raw
+
+
+def check_max(max_text: str, practitioner: dict[str, Any]) -> int:
+    """The consultation's maximum in cents: at least 0,50 €, at most the practitioner's default maximum."""
+    cents = money.parse_amount(max_text)
+    ceiling = int(practitioner["default_max_cents"])
+    if cents > ceiling:
+        raise BadInput(
+            "plan.max_above_default",
+            amount=money.format_amount(cents),
+            maximum=money.format_amount(ceiling),
+            rpps=practitioner["rpps"],
+        )
+    if cents < money.MIN_CHARGE:
+        raise BadInput(
+            "plan.max_too_small", amount=money.format_amount(cents), minimum=money.format_amount(money.MIN_CHARGE)
+        )
+    return cents
+
+
+def _new_id(ctx: Context) -> str:
+    for _ in range(20):
+        cid = ids.new_consultation_id()
+        if ctx.ledger.get_consultation(cid) is None:
+            return cid
+    raise RuntimeError("no free consultation id after 20 draws")
+
+
+def plan(
+    ctx: Context,
+    rpps: str,
+    at: str,
+    *,
+    paid: bool = False,
+    max_text: str | None = None,
+    patient_ref: str | None = None,
+    email: str | None = None,
+    consultation_id: str | None = None,
+) -> dict[str, Any]:
+    """Plans a teleconsultation; with `paid`, creates the patient's Checkout page (card hold for the max).
+
+    Everything typed is checked before anything is written or sent. `consultation_id` lets the caller
+    choose the id beforehand (the CLI does, to name it in the audit log)."""
+    from sarapay.emails import normalize_email
+    from sarapay.rpps import normalize_rpps
+    from sarapay.services.practitioners import require_linked
+
+    number = normalize_rpps(rpps)
+    when = timefmt.parse_when(at)
+    if max_text is not None and not paid:
+        raise BadInput("plan.max_needs_paid")
+    if email is not None and not paid:
+        raise BadInput("plan.email_needs_paid")
+    ref = check_patient_ref(patient_ref)
+    address = normalize_email(email) if email is not None else None
+    current = refresh.now()
+    if when.timestamp() < current - PAST_GRACE:
+        raise BadInput("plan.in_past", when=timefmt.format_when(when))
+    practitioner = require_linked(ctx, number)
+    maximum = check_max(max_text, practitioner) if max_text is not None else int(practitioner["default_max_cents"])
+
+    cid = consultation_id or _new_id(ctx)
+    scheduled = when.astimezone(timezone.utc)
+    if not paid:
+        row = ctx.ledger.insert_consultation(
+            cid, rpps=number, scheduled_at=scheduled, state=statuses.NO_ONLINE_PAYMENT, paid_online=False,
+            patient_ref=ref,
+        )
+        return {"consultation": row, "url": None, "warnings": []}
+
+    row = ctx.ledger.insert_consultation(
+        cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
+        max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
+        account_id=practitioner["account_id"],
+    )
+    row, url = _issue_link(ctx, row)
+    warnings = []
+    if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
+        warnings.append(("plan.hold_before_visit", {"days": HOLD_DAYS - 1, "consultation_id": cid}))
+    return {"consultation": row, "url": url, "warnings": warnings}
+
+
+def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """Creates the Checkout Session that follows the row's current one (or its first) and stores it."""
+    for _ in range(_MAX_LINK_ATTEMPTS):
+        previous = row.get("checkout_session_id")
+        key = ids.idempotency_key("checkout", row["id"], previous or "first")
+        session = ctx.gateway.create_checkout_session(
+            row["account_id"],
+            amount_cents=int(row["max_cents"]),
+            consultation_id=row["id"],
+            rpps=row["rpps"],
+            expires_at=None,
+            success_url=SUCCESS_URL,
+            cancel_url=CANCEL_URL,
+            idempotency_key=key,
+            customer_email=row.get("patient_email"),
+        )
+        replayed = ctx.gateway.last_replayed
+        note = (
+            NOTE_LINK_REPLACED.format(old=previous, new=session["id"])
+            if previous
+            else NOTE_LINK_CREATED.format(session_id=session["id"])
+        )
+        if previous != session["id"]:
+            row = ctx.ledger.update_consultation(
+                row["id"], note=note, checkout_session_id=session["id"], payment_intent_id=None, charge_id=None,
+                state=statuses.INCOMPLETE, authorised_cents=0, captured_cents=0, refunded_cents=0, fee_cents=None,
+                net_cents=None, capture_before=None, closed_on_purpose=False,
+                link_expires_at=int(session["expires_at"]) if session.get("expires_at") is not None else None,
+                stripe_synced_at=datetime.now(timezone.utc),
+            )
+        if not replayed:
+            return row, session.get("url")
+        # A replayed answer is the session as it was then (healing a crash): ask Stripe how it is now.
+        row = refresh.refresh_consultation(ctx, row)
+        if row["state"] == statuses.INCOMPLETE:
+            current = ctx.gateway.retrieve_checkout_session(row["account_id"], row["checkout_session_id"])
+            if current.get("status") == "open":
+                return row, current.get("url")
+        if row["state"] not in (statuses.INCOMPLETE, statuses.EXPIRED):
+            return row, None
+    raise RuntimeError("could not issue a fresh payment link")
+
+
+def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
+    """A fresh patient link for a consultation whose link (or hold) ran out, or was never stored.
+
+    Closes the still-open link first (so only one can be paid). Refused when the consultation is not paid
+    online, already authorised, captured, or final."""
+    row = require_consultation(ctx, consultation_id)
+    cid = row["id"]
+    if not row["paid_online"]:
+        raise BadInput("paylink.not_paid_online", consultation_id=cid)
+    row = refresh.refresh_consultation(ctx, row)
+    state = row["state"]
+    if state == statuses.UNCAPTURED:
+        raise BadInput("paylink.already_authorised", consultation_id=cid, amount=money.format_amount(row["authorised_cents"]))
+    if state not in (statuses.INCOMPLETE, statuses.EXPIRED):
+        raise BadInput("paylink.final", consultation_id=cid, label=statuses.label(state))
+    if row.get("checkout_session_id"):
+        session = ctx.gateway.retrieve_checkout_session(row["account_id"], row["checkout_session_id"])
+        if session.get("status") == "open":
+            try:
+                ctx.gateway.expire_checkout_session(
+                    row["account_id"], session["id"], idempotency_key=ids.idempotency_key("expire", cid, session["id"])
+                )
+            except SarapayError:
+                row = refresh.refresh_consultation(ctx, row)
+                if row["state"] == statuses.UNCAPTURED:
+                    raise BadInput("paylink.paid_meanwhile", consultation_id=cid) from None
+                raise
+    row, url = _issue_link(ctx, row)
+    return {"consultation": row, "url": url, "warnings": []}

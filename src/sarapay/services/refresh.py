@@ -1,0 +1,139 @@
+"""Bringing one consultation up to date from Stripe (the system of record).
+
+    refresh_consultation(ctx, consultation) -> consultation
+        Reads the consultation's Checkout Session and PaymentIntent (latest_charge.balance_transaction
+        expanded) on the practitioner's account and writes what changed. Used by `status --refresh`, after
+        every money move, by `sandbox pay` and by reconcile. Idempotent: a second call changes nothing.
+
+    apply_stripe_state(ledger, consultation, session, payment_intent, now) -> consultation
+        The pure part (no Stripe call): derives state, amounts, fee/net, capture_before from objects
+        already fetched and writes the ledger only when something changed. A bulk reconcile that fetched
+        sessions and PaymentIntents with list calls can feed them here. For amounts after a capture
+        (refunds) and the fee, the PaymentIntent must carry `latest_charge` expanded (and its
+        `balance_transaction` for the fee); a field that cannot be known from what is given keeps its
+        ledger value rather than being wiped.
+
+Ledger fields written: state, payment_intent_id, charge_id, authorised_cents, captured_cents,
+refunded_cents, fee_cents, net_cents, capture_before, link_expires_at, stripe_synced_at.
+`net_cents` is what the practitioner keeps: the charge's net (captured − Stripe's fee) minus what was
+refunded since (Stripe keeps its fee on a refund), so it goes negative after a full refund.
+
+The write is a compare-and-set on the state read at the start: if another terminal or a cron job
+wrote the consultation in between, its row wins and is returned (both read the same Stripe).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from sarapay import statuses
+
+if TYPE_CHECKING:
+    from sarapay.ledger import Ledger
+    from sarapay.services.context import Context
+
+
+def now() -> int:
+    """The client's clock, in Unix seconds (one place, so tests can freeze it)."""
+    return int(time.time())
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def fetch_stripe_objects(ctx: Context, consultation: dict[str, Any]) -> tuple[dict | None, dict | None]:
+    """The consultation's Checkout Session and PaymentIntent as Stripe has them now (reads only)."""
+    account = consultation.get("account_id")
+    if not consultation.get("paid_online") or not account:
+        return None, None
+    gateway = ctx.gateway
+    session = None
+    if consultation.get("checkout_session_id"):
+        session = gateway.retrieve_checkout_session(account, consultation["checkout_session_id"])
+    pi_id = _id_of((session or {}).get("payment_intent")) or consultation.get("payment_intent_id")
+    payment_intent = gateway.retrieve_payment_intent(account, pi_id) if pi_id else None
+    return session, payment_intent
+
+
+def stripe_fields(
+    consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int
+) -> dict[str, Any]:
+    """The ledger fields Stripe's objects say, for a consultation paid online (pure)."""
+    charge = (payment_intent or {}).get("latest_charge")
+    charge_obj = charge if isinstance(charge, dict) else None
+    fields: dict[str, Any] = {
+        "state": statuses.derive_state(
+            paid_online=True,
+            session=session,
+            payment_intent=payment_intent,
+            charge=charge_obj,
+            now=now,
+            closed_on_purpose=bool(consultation.get("closed_on_purpose")),
+        )
+    }
+    if session is not None:
+        fields["link_expires_at"] = int(session["expires_at"]) if session.get("expires_at") is not None else None
+    if payment_intent is None:
+        return fields
+    fields["payment_intent_id"] = payment_intent["id"]
+    if _id_of(charge):
+        fields["charge_id"] = _id_of(charge)
+    amounts = statuses.amounts_from(payment_intent, charge_obj)
+    fields["authorised_cents"] = amounts["authorised"]
+    fields["captured_cents"] = amounts["captured"]
+    if charge_obj is not None or payment_intent.get("status") != "succeeded":
+        # Without the charge, refunds cannot be seen: keep what the ledger knows.
+        fields["refunded_cents"] = amounts["refunded"]
+    deadline = statuses.capture_deadline(payment_intent, charge_obj)
+    if deadline is not None:
+        fields["capture_before"] = deadline
+    balance = (charge_obj or {}).get("balance_transaction")
+    if isinstance(balance, dict):
+        refunded = fields.get("refunded_cents", consultation.get("refunded_cents") or 0)
+        fields["fee_cents"] = int(balance.get("fee") or 0)
+        fields["net_cents"] = int(balance.get("net") or 0) - refunded
+    elif amounts["captured"] == 0:
+        fields["fee_cents"] = None
+        fields["net_cents"] = None
+    return fields
+
+
+def apply_stripe_state(
+    ledger: Ledger, consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int
+) -> dict[str, Any]:
+    """Writes what Stripe's objects say about `consultation` (only what changed) and returns the row.
+
+    `session` is the consultation's Checkout Session (or None), `payment_intent` its PaymentIntent with
+    `latest_charge.balance_transaction` expanded (or None), `now` Unix seconds. No Stripe call here.
+    A consultation without online payment is returned untouched.
+    """
+    if not consultation.get("paid_online"):
+        return consultation
+    fields = stripe_fields(consultation, session, payment_intent, now)
+    changed = {name: value for name, value in fields.items() if consultation.get(name) != value}
+    if not changed:
+        return consultation
+    from datetime import datetime, timezone
+
+    synced = datetime.fromtimestamp(now, timezone.utc)
+    if ledger.update_if_state(consultation["id"], consultation["state"], stripe_synced_at=synced, **changed):
+        return ledger.get_consultation(consultation["id"]) or consultation
+    # Someone else wrote it in between, from the same Stripe: theirs stands.
+    return ledger.get_consultation(consultation["id"]) or consultation
+
+
+def refresh_consultation(ctx: Context, consultation: dict[str, Any], *, at: int | None = None) -> dict[str, Any]:
+    """Pulls the consultation's Stripe objects and writes what changed; returns the up-to-date row.
+
+    Reads only on Stripe. A consultation without online payment, or without any Stripe object yet, is
+    returned as it is. Errors are sarapay's own (StripeUnavailable: nothing was changed)."""
+    if not consultation.get("paid_online") or not consultation.get("account_id"):
+        return consultation
+    if not consultation.get("checkout_session_id") and not consultation.get("payment_intent_id"):
+        return consultation
+    session, payment_intent = fetch_stripe_objects(ctx, consultation)
+    return apply_stripe_state(ctx.ledger, consultation, session, payment_intent, now() if at is None else at)
