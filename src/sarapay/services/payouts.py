@@ -1,0 +1,158 @@
+"""`payouts`: a practitioner's Stripe balance, recent payouts and payout schedule, and changing the schedule.
+
+The platform may change the schedule only on accounts it controls (created by sarapay, `controller.
+is_controller`); on an OAuth-connected Standard account Stripe answers 403, which becomes a sentence
+sending the practitioner to their own Stripe dashboard. Machine output: integer cents with an ISO
+currency, ISO 8601 UTC times, Stripe's own status codes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sarapay import i18n, timefmt
+from sarapay.errors import BadInput, StripeRefused
+from sarapay.inputs import clean, shown
+
+if TYPE_CHECKING:
+    from sarapay.services.context import Context
+
+i18n.register(
+    {
+        "payouts.schedule_invalid": {
+            "fr": "Calendrier « {value} » non reconnu : écrivez daily, weekly:monday (un jour de la semaine, en anglais ou en français), "
+            "monthly:1 (un jour du mois de 1 à 31) ou manual.",
+            "en": "Schedule “{value}” not recognised: write daily, weekly:monday (a day of the week), "
+            "monthly:1 (a day of the month from 1 to 31) or manual.",
+        },
+        "payouts.schedule_dashboard": {
+            "fr": "Stripe ne permet pas à la plateforme de changer le calendrier des versements du compte {account} "
+            "(compte Standard relié par OAuth) : le praticien le règle lui-même dans son tableau de bord Stripe, "
+            "Paramètres › Versements (https://dashboard.stripe.com/settings/payouts).",
+            "en": "Stripe does not let the platform change the payout schedule of account {account} "
+            "(a Standard account linked through OAuth): the practitioner sets it in their own Stripe dashboard, "
+            "Settings › Payouts (https://dashboard.stripe.com/settings/payouts).",
+        },
+    }
+)
+
+INTERVALS = ("daily", "weekly", "monthly", "manual")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_INTERVAL_ALIASES = {"quotidien": "daily", "hebdomadaire": "weekly", "mensuel": "monthly", "manuel": "manual"}
+_WEEKDAY_ALIASES = dict(zip(("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"), WEEKDAYS))
+_SCHEDULE = re.compile(r"(?P<interval>[a-z]+)(?:\s*:\s*(?P<anchor>[a-z0-9]+))?")
+
+RECENT_PAYOUTS = 10
+PAYOUT_FIELDS = ("id", "amount_cents", "currency", "status", "arrival_date", "created", "automatic", "method")
+
+
+def parse_schedule(text: str) -> dict[str, Any]:
+    """`{"interval": "weekly", "weekly_anchor": "monday"}` from `weekly:monday` (or `hebdomadaire:lundi`).
+
+    Forms: daily, manual, weekly[:DAY], monthly[:1-31]; without an anchor Stripe keeps the current one.
+    """
+    raw = clean(text)
+    match = _SCHEDULE.fullmatch(raw.lower())
+    if not match:
+        raise BadInput("payouts.schedule_invalid", value=shown(raw))
+    interval = _INTERVAL_ALIASES.get(match["interval"], match["interval"])
+    anchor = match["anchor"]
+    if interval not in INTERVALS:
+        raise BadInput("payouts.schedule_invalid", value=shown(raw))
+    schedule: dict[str, Any] = {"interval": interval}
+    if anchor is None:
+        return schedule
+    if interval == "weekly":
+        day = _WEEKDAY_ALIASES.get(anchor, anchor)
+        if day not in WEEKDAYS:
+            raise BadInput("payouts.schedule_invalid", value=shown(raw))
+        schedule["weekly_anchor"] = day
+    elif interval == "monthly":
+        if not anchor.isdigit() or not 1 <= int(anchor) <= 31:
+            raise BadInput("payouts.schedule_invalid", value=shown(raw))
+        schedule["monthly_anchor"] = int(anchor)
+    else:  # daily and manual take no anchor
+        raise BadInput("payouts.schedule_invalid", value=shown(raw))
+    return schedule
+
+
+def _iso(unix: int | None) -> str | None:
+    return timefmt.iso_utc(datetime.fromtimestamp(int(unix), timezone.utc)) if unix is not None else None
+
+
+def _money_list(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [{"amount_cents": int(e.get("amount") or 0), "currency": (e.get("currency") or "eur").lower()} for e in entries or []]
+
+
+def _payout(payout: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": payout["id"],
+        "amount_cents": int(payout.get("amount") or 0),
+        "currency": (payout.get("currency") or "eur").lower(),
+        "status": payout.get("status"),
+        "arrival_date": _iso(payout.get("arrival_date")),
+        "created": _iso(payout.get("created")),
+        "automatic": bool(payout.get("automatic")),
+        "method": payout.get("method"),
+    }
+
+
+def _schedule_of(account: dict[str, Any]) -> dict[str, Any] | None:
+    schedule = (((account.get("settings") or {}).get("payouts") or {}).get("schedule")) or None
+    if schedule is None:
+        return None
+    keep = ("interval", "delay_days", "weekly_anchor", "monthly_anchor")
+    return {key: schedule.get(key) for key in keep}
+
+
+def overview(ctx: Context, rpps: str, *, limit: int = RECENT_PAYOUTS) -> dict[str, Any]:
+    """Balance, schedule and recent payouts of a linked practitioner (BadInput if not linked)."""
+    from sarapay.services.practitioners import require_linked
+
+    practitioner = require_linked(ctx, rpps)
+    return _overview(ctx, practitioner, limit=limit)
+
+
+def _overview(ctx: Context, practitioner: dict[str, Any], *, limit: int) -> dict[str, Any]:
+    account_id = practitioner["account_id"]
+    gateway = ctx.gateway
+    account = gateway.retrieve_account(account_id)
+    balance = gateway.balance(account_id)
+    payouts = gateway.list_payouts(account_id, limit=limit)
+    return {
+        "rpps": practitioner["rpps"],
+        "account_id": account_id,
+        "balance": {"available": _money_list(balance.get("available")), "pending": _money_list(balance.get("pending"))},
+        "schedule": _schedule_of(account),
+        # Only an account the platform controls accepts a schedule change from it (stripe.md §5).
+        "schedule_editable": bool((account.get("controller") or {}).get("is_controller")),
+        "payouts": [_payout(p) for p in payouts],
+    }
+
+
+def change_schedule(ctx: Context, rpps: str, schedule_text: str, *, limit: int = RECENT_PAYOUTS) -> dict[str, Any]:
+    """Sets the practitioner's payout schedule, then returns the overview. One audit row, whatever happens.
+
+    The syntax is checked before anything is opened or sent; a 403 from Stripe (OAuth Standard account)
+    becomes StripeRefused "payouts.schedule_dashboard" (exit 5).
+    """
+    from sarapay.services.practitioners import require_linked
+
+    schedule = parse_schedule(schedule_text)
+    practitioner = require_linked(ctx, rpps)
+    account_id = practitioner["account_id"]
+    with ctx.audited("payouts.schedule", practitioner["rpps"]) as entry:
+        entry.detail = " ".join(f"{k}={v}" for k, v in schedule.items())
+        try:
+            # No deterministic idempotency key: daily → weekly → daily must apply three times, not replay.
+            ctx.gateway.update_payout_schedule(account_id, schedule)
+        except StripeRefused as exc:
+            if getattr(exc, "http_status", None) == 403 and getattr(exc, "stripe_code", None) != "account_invalid":
+                refused = StripeRefused("payouts.schedule_dashboard", account=account_id)
+                refused.stripe_code = getattr(exc, "stripe_code", None)  # type: ignore[attr-defined]
+                refused.http_status = 403  # type: ignore[attr-defined]
+                raise refused from None
+            raise
+    return _overview(ctx, practitioner, limit=limit)
