@@ -458,3 +458,50 @@ def practitioners_table(rows: Iterable[dict[str, Any]]) -> int:
         )
     _print_data(table)
     return count
+
+
+# --- reconcile --------------------------------------------------------------------------------------------
+
+i18n.register(
+    {
+        "view.reconcile.hold_expiring": {"fr": "Empreinte à capturer", "en": "Hold to capture"},
+        "view.reconcile.hold_expired": {"fr": "Empreinte expirée", "en": "Hold expired"},
+        "view.reconcile.link_expired": {"fr": "Lien expiré avant la consultation", "en": "Link expired before the consultation"},
+        "view.reconcile.declined": {"fr": "Carte refusée", "en": "Card declined"},
+        "view.reconcile.abandoned": {"fr": "Paiement abandonné", "en": "Payment abandoned"},
+        "view.reconcile.account_refused": {"fr": "Compte Stripe inaccessible", "en": "Stripe account unreachable"},
+        "view.col.what": {"fr": "À traiter", "en": "Needs action"},
+        "view.col.practitioner": {"fr": "Praticien", "en": "Practitioner"},
+        "view.col.due": {"fr": "Échéance (Paris)", "en": "Deadline (Paris)"},
+    }
+)
+
+
+def _reconcile_cells(item: dict[str, Any]) -> list[str]:
+    none = i18n.t("view.none")
+    who = item["rpps"] + (f" ({item['practitioner']})" if item.get("practitioner") else "")
+    detail = item.get("detail")
+    return [
+        i18n.t(f"view.reconcile.{item['kind']}") + (f" ({detail})" if detail else ""),
+        item.get("consultation_id") or none,
+        who,
+        _money(item.get("amount_cents"), item.get("currency") or "eur"),
+        _when(item.get("deadline")),
+        _when(item.get("scheduled_at")),
+    ]
+
+
+def reconcile_items(items: Iterable[dict[str, Any]]) -> int:
+    """What reconcile found (machine items of services.reconcile.report_document): a table on a terminal,
+    one plain line per item otherwise (cron mail, logs: no box drawing, nothing wrapped)."""
+    rows = [_reconcile_cells(item) for item in items]
+    if out().is_terminal:
+        table = _table("view.col.what", "view.col.consultation", "view.col.practitioner", "view.col.amount", "view.col.due",
+                       "view.col.when", right=("view.col.amount",))
+        for cells in rows:
+            table.add_row(*cells)
+        _print_data(table)
+    else:
+        for cells in rows:
+            data_line(" · ".join(cells))
+    return len(rows)
