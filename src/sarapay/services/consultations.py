@@ -238,6 +238,7 @@ def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str 
             cancel_url=CANCEL_URL,
             idempotency_key=key,
             customer_email=row.get("patient_email"),
+            scheduled_at=row["scheduled_at"],  # opaque ISO UTC time: sync --rebuild restores it from Stripe
         )
         replayed = ctx.gateway.last_replayed
         note = (
