@@ -49,6 +49,8 @@ def _context(ctx: typer.Context):
 
 @prefs_app.command(
     "set-max",
+    # "-3" is a (negative) amount to refuse with its own sentence, not an unknown option.
+    context_settings={"ignore_unknown_options": True},
     epilog="Exemple : [bold]sarapay prefs set-max 10000000017 30[/] (ou « 25,50 », « 25.50 € »)",
 )
 def set_max(
