@@ -100,9 +100,9 @@ i18n.register(
             "en": "The return address “{value}” has neither a code nor an error with a state: copy the whole address shown after the authorisation.",
         },
         "link.consent_denied": {
-            "fr": "Le praticien {rpps} a refusé l'accès sur la page Stripe : rien n'est lié. S'il change d'avis, "
+            "fr": "Le praticien {rpps} a refusé l'accès sur la page Stripe, donc rien n'est lié : s'il change d'avis, "
             "envoyez-lui un nouveau lien (sarapay link {rpps} --email EMAIL).",
-            "en": "The practitioner {rpps} denied access on the Stripe page: nothing is linked. If they change their mind, "
+            "en": "The practitioner {rpps} denied access on the Stripe page, so nothing is linked: if they change their mind, "
             "send them a new link (sarapay link {rpps} --email EMAIL).",
         },
         "link.invalid_grant": {
