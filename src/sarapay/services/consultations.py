@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n, ids, money, statuses, timefmt
-from sarapay.errors import BadInput, SarapayError
+from sarapay.errors import BadInput, SarapayError, StripeUnavailable
 from sarapay.inputs import clean, shown
 from sarapay.services import refresh
 
@@ -84,6 +84,12 @@ i18n.register(
             "expirera avant. Envoyez le lien au patient peu avant la consultation, ou réémettez-le alors avec « sarapay pay-link {consultation_id} ».",
             "en": "Warning: the consultation is more than {days} days away; a hold left now will expire before it. "
             "Send the link to the patient shortly before, or re-issue it then with 'sarapay pay-link {consultation_id}'.",
+        },
+        "plan.link_unknown": {
+            "fr": "La consultation {consultation_id} est enregistrée, mais Stripe n'a pas répondu pour sa page de paiement "
+            "(peut-être créée quand même). Ne la replanifiez pas : obtenez le lien avec « sarapay pay-link {consultation_id} ».",
+            "en": "Consultation {consultation_id} is recorded, but Stripe did not answer about its payment page (it may exist "
+            "anyway). Do not plan it again: get the link with 'sarapay pay-link {consultation_id}'.",
         },
         "consultation.unknown": {
             "fr": "Aucune consultation {consultation_id} dans le registre : vérifiez l'identifiant (liste : « sarapay status »).",
@@ -216,7 +222,11 @@ def plan(
         max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
         account_id=practitioner["account_id"],
     )
-    row, url = _issue_link(ctx, row)
+    try:
+        row, url = _issue_link(ctx, row)
+    except StripeUnavailable:
+        # "Re-run the same command" would plan a second consultation: the way back is pay-link.
+        raise StripeUnavailable("plan.link_unknown", consultation_id=cid) from None
     warnings = []
     if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
         warnings.append(("plan.hold_before_visit", {"days": HOLD_DAYS - 1, "consultation_id": cid}))
