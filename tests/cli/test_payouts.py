@@ -207,3 +207,24 @@ def test_junk_schedule_exits_2_and_sends_nothing(run, sandbox, created, text):
 def test_reading_payouts_writes_no_audit_row(run, created):
     run("payouts", RPPS)
     assert audit_rows() == []
+
+
+def test_real_commands_capture_then_ten_days_later_a_paid_payout(run, sandbox):
+    rpps = make_test_rpps(203)
+    linked = run("link", rpps, "--new", "--email", "dr.payouts@example.org", "--json")
+    account = json.loads(linked.stdout)["account_id"]
+    # Before onboarding, Stripe pays nothing out, and the view says so.
+    pending = run("payouts", rpps)
+    assert "versements sont suspendus" in pending.stderr
+    assert json.loads(run("payouts", rpps, "--json").stdout)["payouts_enabled"] is False
+    sandbox.complete_onboarding(account)
+    planned = run("plan", rpps, "--at", "2026-12-20 10:30", "--paid", "--json")
+    consultation = json.loads(planned.stdout)["id"]
+    assert run("sandbox", "pay", consultation).exit_code == 0
+    assert run("capture", consultation, "--yes").exit_code == 0  # the whole 25 € hold
+    assert run("sandbox", "advance", "10d").exit_code == 0
+    view = json.loads(run("payouts", rpps, "--json").stdout)
+    # 2500 − (round(37,5) = 38 + 25) = 2437 paid out.
+    assert [(p["amount_cents"], p["status"]) for p in view["payouts"]] == [(2437, "paid")]
+    human = run("payouts", rpps)
+    assert "Payé" in human.stdout and "suspendus" not in human.stderr

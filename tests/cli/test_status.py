@@ -399,3 +399,51 @@ def test_refresh_of_the_list_updates_non_final_ones_then_filters(run, sandbox, p
     assert (rows["TC-PAYE23"]["state"], rows["TC-WAIT23"]["state"]) == ("uncaptured", "incomplete")
     with ledger() as book:
         assert [(row["command"], row["outcome"]) for row in book.list_audit(5)] == [("status.refresh", "ok")]
+
+
+# --- end to end, through the real commands ----------------------------------------------------------------
+
+
+@pytest.fixture
+def practitioner(run, sandbox):
+    rpps = make_test_rpps(104)
+    assert run("link", rpps, "--new", "--email", "dr.status@example.org").exit_code == 0
+    return rpps
+
+
+def plan_paid(run, rpps: str, when: str) -> str:
+    planned = run("plan", rpps, "--at", when, "--paid", "--email", "jean.dupont@example.fr", "--json")
+    assert planned.exit_code == 0, planned.stderr
+    return json.loads(planned.stdout)["id"]
+
+
+def test_real_commands_plan_pay_capture_then_status(run, practitioner):
+    paid = plan_paid(run, practitioner, "2026-12-20 10:30")
+    waiting = plan_paid(run, practitioner, "2026-12-20 11:00")
+    assert run("plan", practitioner, "--at", "2026-12-20 11:30").exit_code == 0
+    assert run("sandbox", "pay", paid).exit_code == 0
+    assert run("capture", paid, "20", "--yes").exit_code == 0
+    rows = {row["id"]: row for row in json.loads(run("status", "--practitioner", practitioner, "--json").stdout)}
+    assert len(rows) == 3
+    # 20 € captured: 2000 × 1,5 % = 30 + 25 = 55 cents of fee, 1945 net.
+    done = rows[paid]
+    assert (done["state"], done["authorised_cents"], done["captured_cents"], done["fee_cents"], done["net_cents"]) == (
+        "succeeded", 2500, 2000, 55, 1945,
+    )
+    assert (rows[waiting]["state"], rows[waiting]["captured_cents"]) == ("incomplete", 0)
+    human = run("status", "--practitioner", practitioner).stdout
+    assert "Réussi" in line_with(human, paid) and "Incomplet" in line_with(human, waiting)
+    assert "Sans paiement en ligne" in human
+    assert "j***@example.fr" in run("status", paid).stdout
+
+
+def test_refresh_marks_a_hold_expired_after_the_sandbox_clock_moves(run, sandbox, practitioner):
+    forgotten = plan_paid(run, practitioner, "2026-12-20 10:30")
+    assert run("sandbox", "pay", forgotten).exit_code == 0
+    assert json.loads(run("status", forgotten, "--json").stdout)["state"] == "uncaptured"
+    assert run("sandbox", "advance", "8d").exit_code == 0
+    assert json.loads(run("status", forgotten, "--json").stdout)["state"] == "uncaptured"  # the ledger has not asked yet
+    result = run("status", forgotten, "--refresh")
+    assert result.exit_code == 0, result.stderr
+    assert "Expiré" in result.stdout
+    assert json.loads(run("status", forgotten, "--json").stdout)["state"] == "expired"

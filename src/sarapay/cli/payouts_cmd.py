@@ -12,6 +12,12 @@ from sarapay.cli.output import Output, emit_document, output_flags
 
 i18n.register(
     {
+        "payouts.disabled": {
+            "fr": "Les versements sont suspendus sur ce compte Stripe (inscription incomplète ou vérification en attente) : "
+            "vérifiez l'appariement avec « sarapay link {rpps} --check ».",
+            "en": "Payouts are paused on this Stripe account (onboarding incomplete or verification pending): "
+            "check the pairing with 'sarapay link {rpps} --check'.",
+        },
         "payouts.schedule_changed": {
             "fr": "Calendrier des versements mis à jour : {schedule}.",
             "en": "Payout schedule updated: {schedule}.",
@@ -54,3 +60,5 @@ def payouts(
         emit_document(view)
     else:
         render.payouts_view(view)
+        if not view["payouts_enabled"]:
+            render.warn(i18n.t("payouts.disabled", rpps=view["rpps"]))

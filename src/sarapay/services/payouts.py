@@ -128,6 +128,7 @@ def _overview(ctx: Context, practitioner: dict[str, Any], *, limit: int) -> dict
         "schedule": _schedule_of(account),
         # Only an account the platform controls accepts a schedule change from it (stripe.md §5).
         "schedule_editable": bool((account.get("controller") or {}).get("is_controller")),
+        "payouts_enabled": bool(account.get("payouts_enabled")),
         "payouts": [_payout(p) for p in payouts],
     }
 
