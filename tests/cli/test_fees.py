@@ -79,3 +79,8 @@ def test_touches_neither_stripe_nor_the_ledger(run, sandbox):
     assert run("fees", "25").exit_code == 0
     assert not settings.ledger_path().exists()
     assert sandbox.requests() == []
+
+
+def test_help_is_french_with_examples(run):
+    result = run("fees", "--help")
+    assert "Estime les frais Stripe" in result.stdout and "Exemples" in result.stdout

@@ -107,3 +107,8 @@ def test_reading_the_log_is_not_logged(run, story):
     run("log", "--json")
     with open_ledger(settings.ledger_path()) as book:
         assert len(book.list_audit(100)) == 4
+
+
+def test_help_is_french_with_examples(run):
+    result = run("log", "--help")
+    assert "Journal d'audit" in result.stdout and "Exemples" in result.stdout

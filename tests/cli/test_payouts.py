@@ -228,3 +228,8 @@ def test_real_commands_capture_then_ten_days_later_a_paid_payout(run, sandbox):
     assert [(p["amount_cents"], p["status"]) for p in view["payouts"]] == [(2437, "paid")]
     human = run("payouts", rpps)
     assert "Payé" in human.stdout and "suspendus" not in human.stderr
+
+
+def test_help_is_french_with_examples(run):
+    result = run("payouts", "--help")
+    assert "Solde (disponible, en attente)" in result.stdout and "Exemples" in result.stdout and "weekly:monday" in result.stdout

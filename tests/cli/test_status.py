@@ -447,3 +447,61 @@ def test_refresh_marks_a_hold_expired_after_the_sandbox_clock_moves(run, sandbox
     assert result.exit_code == 0, result.stderr
     assert "Expiré" in result.stdout
     assert json.loads(run("status", forgotten, "--json").stdout)["state"] == "expired"
+
+
+def test_a_refusal_on_one_consultation_is_reported_and_the_others_refresh(run, sandbox, paid_online):
+    _, sessions = paid_online
+    sandbox.pay(sessions["TC-PAYE23"], "4242424242424242")
+    with ledger() as book:
+        # An account the platform cannot reach (access revoked, say): Stripe answers 403 account_invalid.
+        book.insert_consultation(
+            "TC-GNE223", rpps=A, scheduled_at="2026-12-06T10:00:00+01:00", state="incomplete", paid_online=True,
+            max_cents=2500, account_id="acct_revokedRevoked1", checkout_session_id="cs_test_gone",
+        )
+    result = run("status", "--refresh", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "TC-GNE223 n'a pas pu être mise à jour" in result.stderr
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    assert (rows["TC-PAYE23"]["state"], rows["TC-GNE223"]["state"]) == ("uncaptured", "incomplete")
+    # The named consultation alone: Stripe's refusal is the command's outcome (exit 5), and it is audited.
+    alone = run("status", "TC-GNE223", "--refresh")
+    assert (alone.exit_code, alone.stdout) == (5, "")
+    with ledger() as book:
+        assert [(r["target"], r["outcome"]) for r in book.list_audit(2)] == [("TC-GNE223", "refused"), ("*", "ok")]
+
+
+def test_machine_rows_are_written_as_they_come():
+    """emit_rows writes each row before asking for the next one (nothing is gathered in memory)."""
+    from sarapay.cli.output import Output, emit_rows
+
+    for output in (Output.JSON, Output.NL, Output.CSV):
+        buffer = io.StringIO()
+        seen: list[int] = []
+
+        def rows():
+            for n in range(3):
+                seen.append(buffer.tell())
+                yield {"n": n}
+
+        stdout, sys.stdout = sys.stdout, buffer
+        try:
+            assert emit_rows(output, rows(), ["n"]) == 3
+        finally:
+            sys.stdout = stdout
+        assert seen[0] < seen[1] < seen[2], output  # the output grew between two rows
+        text = buffer.getvalue()
+        if output is Output.JSON:
+            assert json.loads(text) == [{"n": 0}, {"n": 1}, {"n": 2}]
+        elif output is Output.NL:
+            assert [json.loads(line) for line in text.splitlines()] == [{"n": 0}, {"n": 1}, {"n": 2}]
+        else:
+            assert text.splitlines() == ["n", "0", "1", "2"]
+
+
+def test_help_is_french_with_an_example_in_the_support_panel(run):
+    result = run("status", "--help")
+    assert result.exit_code == 0
+    assert "Tableau des paiements" in result.stdout and "Exemples" in result.stdout
+    root = run("--help").stdout
+    support = root[root.index("Support"):]
+    assert "status" in support.split("╰")[0]
