@@ -1,0 +1,223 @@
+"""`sarapay cancel` and `sarapay refund` against the sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from sarapay.sandbox_control import SandboxControlError
+from sarapay.timefmt import PARIS
+from tests.cli.payments_helpers import (
+    DAY,
+    GOOD_CARD,
+    TEST_KEY,
+    audit,
+    authorised,
+    consultation,
+    half_up_fee,
+    last_seq,
+    link_practitioner,
+    plan_paid,
+    posts,
+    session_id_of,
+    snapshot,
+)
+
+AT = (datetime.now(PARIS) + timedelta(days=1)).strftime("%d/%m/%Y") + " 10:30"
+NBSP_EUR = "\u00a0€"
+
+
+@pytest.fixture
+def doctor(sandbox, run):
+    return link_practitioner(sandbox, 31)
+
+
+@pytest.fixture
+def held(run, sandbox, doctor):
+    return authorised(run, sandbox, doctor["rpps"])
+
+
+@pytest.fixture
+def captured(run, sandbox, held):
+    """A consultation captured for 20 € out of a 25 € hold."""
+    assert run("capture", held, "20", "--yes").exit_code == 0
+    return held
+
+
+def refunds(sandbox, since=None):
+    return [r for r in posts(sandbox, since) if r["path"] == "/v1/refunds"]
+
+
+def stripe_pi(sandbox, doctor, pi_id):
+    import stripe
+
+    client = stripe.StripeClient(TEST_KEY, base_addresses={"api": sandbox.url}, http_client=stripe.UrllibClient())
+    return client.v1.payment_intents.retrieve(pi_id, options={"stripe_account": doctor["account"]})
+
+
+# --- cancel -------------------------------------------------------------------------------------------------
+
+
+def test_cancel_releases_the_hold(run, sandbox, doctor, held):
+    before = last_seq(sandbox)
+    result = run("cancel", held, "--yes")
+    assert result.exit_code == 0, result.stderr
+    row = consultation(held)
+    pi = row["payment_intent_id"]
+    [cancel] = posts(sandbox, before)
+    assert cancel["path"] == f"/v1/payment_intents/{pi}/cancel" and cancel["account"] == doctor["account"]
+    assert cancel["idempotency_key"] == f"sarapay:cancel:{held}:{pi}"
+    assert cancel["params"] == {"cancellation_reason": "requested_by_customer"}
+    assert row["state"] == "canceled" and row["captured_cents"] == 0
+    assert stripe_pi(sandbox, doctor, pi).status == "canceled"
+    assert "Annulé" in result.stdout and "Libération de l'empreinte de 25,00" in result.stderr
+    [entry] = audit("cancel")
+    assert entry["outcome"] == "ok"
+
+
+def test_cancel_closes_an_open_link_as_cancelled_not_expired(run, sandbox, doctor):
+    cid = plan_paid(run, doctor["rpps"], at=AT)["id"]
+    session = session_id_of(cid)
+    before = last_seq(sandbox)
+    result = run("cancel", cid, "--yes")
+    assert result.exit_code == 0, result.stderr
+    [expire] = posts(sandbox, before)
+    assert expire["path"] == f"/v1/checkout/sessions/{session}/expire"
+    assert expire["idempotency_key"] == f"sarapay:expire:{cid}:{session}"
+    row = consultation(cid)
+    assert row["state"] == "canceled" and row["closed_on_purpose"] is True
+    assert "Annulé" in result.stdout
+    with pytest.raises(SandboxControlError):
+        sandbox.pay(session, GOOD_CARD)  # the patient can no longer pay
+
+
+def test_a_link_that_ran_out_is_expired_not_cancelled(run, sandbox, doctor):
+    cid = plan_paid(run, doctor["rpps"], at=AT)["id"]
+    sandbox.advance(DAY + 60)
+    before = last_seq(sandbox)
+    result = run("cancel", cid, "--yes")
+    assert result.exit_code == 2 and "déjà expiré" in result.stderr
+    assert posts(sandbox, before) == []
+    assert consultation(cid)["state"] == "expired"
+
+
+def test_cancel_refused_once_captured(run, sandbox, captured):
+    before, book = last_seq(sandbox), snapshot()
+    result = run("cancel", captured, "--yes")
+    assert result.exit_code == 2 and "sarapay refund" in result.stderr
+    assert posts(sandbox, before) == [] and snapshot() == book
+
+
+def test_cancel_twice(run, sandbox, held):
+    assert run("cancel", held, "--yes").exit_code == 0
+    before = last_seq(sandbox)
+    result = run("cancel", held, "--yes")
+    assert result.exit_code == 2 and "déjà annulée" in result.stderr
+    assert posts(sandbox, before) == []
+
+
+def test_cancel_refused_without_online_payment(run, sandbox, doctor):
+    cid = run("plan", doctor["rpps"], "--at", AT).stdout.strip()
+    before = last_seq(sandbox)
+    result = run("cancel", cid, "--yes")
+    assert result.exit_code == 2 and "sans paiement en ligne" in result.stderr
+    assert sandbox.requests(before) == []
+
+
+def test_cancel_dry_run_and_no_terminal(run, sandbox, held):
+    before = last_seq(sandbox)
+    dry = run("cancel", held, "--dry-run")
+    assert dry.exit_code == 0 and "/cancel" in dry.stdout and "cancellation_reason=requested_by_customer" in dry.stdout
+    no_tty = run("cancel", held)
+    assert no_tty.exit_code == 3
+    assert posts(sandbox, before) == []
+    assert [e["outcome"] for e in audit("cancel")] == ["cancelled", "dry_run"]
+    assert consultation(held)["state"] == "uncaptured"
+
+
+# --- refund -------------------------------------------------------------------------------------------------
+
+
+def test_full_refund(run, sandbox, doctor, captured):
+    before = last_seq(sandbox)
+    result = run("refund", captured, "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    row = consultation(captured)
+    [refund] = refunds(sandbox, before)
+    assert refund["account"] == doctor["account"]
+    assert refund["params"]["payment_intent"] == row["payment_intent_id"] and int(refund["params"]["amount"]) == 2000
+    assert refund["idempotency_key"] == f"sarapay:refund:{captured}:{row['payment_intent_id']}:0:2000"
+    out = json.loads(result.stdout)
+    fee = half_up_fee(2000)
+    # Stripe keeps its fee on a refund: the practitioner is out of the fee.
+    assert (out["state"], out["refunded_cents"], out["fee_cents"], out["net_cents"]) == ("refunded", 2000, fee, -fee)
+    assert row["state"] == "refunded" and row["refunded_cents"] == 2000
+
+
+def test_two_identical_partial_refunds_are_two_refunds(run, sandbox, captured):
+    first = run("refund", captured, "5", "--yes")
+    assert first.exit_code == 0, first.stderr
+    assert consultation(captured)["state"] == "partially_refunded"
+    second = run("refund", captured, "5", "--yes")
+    assert second.exit_code == 0, second.stderr
+    pi = consultation(captured)["payment_intent_id"]
+    keys = [r["idempotency_key"] for r in refunds(sandbox)]
+    assert keys == [f"sarapay:refund:{captured}:{pi}:0:500", f"sarapay:refund:{captured}:{pi}:500:500"]
+    row = consultation(captured)
+    assert row["state"] == "partially_refunded" and row["refunded_cents"] == 1000
+    assert row["net_cents"] == 2000 - half_up_fee(2000) - 1000
+    assert f"10,00{NBSP_EUR}" in second.stdout  # refunded so far
+
+
+def test_refund_more_than_captured_is_refused(run, sandbox, captured):
+    run("refund", captured, "--dry-run")  # the ledger has seen the capture
+    before, book = last_seq(sandbox), snapshot()
+    result = run("refund", captured, "25", "--yes")
+    assert result.exit_code == 2
+    assert f"20,00{NBSP_EUR}" in result.stderr and "remboursable" in result.stderr
+    assert posts(sandbox, before) == [] and snapshot() == book
+
+
+def test_refund_more_than_what_remains_is_refused(run, sandbox, captured):
+    assert run("refund", captured, "15", "--yes").exit_code == 0
+    before = last_seq(sandbox)
+    result = run("refund", captured, "5,01", "--yes")
+    assert result.exit_code == 2 and f"5,00{NBSP_EUR}" in result.stderr
+    assert posts(sandbox, before) == []
+    assert run("refund", captured, "5", "--yes").exit_code == 0
+    assert consultation(captured)["state"] == "refunded"
+    again = run("refund", captured, "--yes")
+    assert again.exit_code == 2 and "déjà entièrement remboursée" in again.stderr
+
+
+@pytest.mark.parametrize("amount, needle", [("0", "ne fait rien"), ("-5", "négatif"), ("cinq", "cinq")])
+def test_bad_refund_amounts(run, sandbox, captured, amount, needle):
+    before, book = last_seq(sandbox), snapshot()
+    result = run("refund", captured, "--yes", "--", amount)
+    assert result.exit_code == 2 and needle in result.stderr
+    assert posts(sandbox, before) == [] and snapshot() == book
+
+
+def test_refund_refused_on_an_uncaptured_hold(run, sandbox, held):
+    before = last_seq(sandbox)
+    result = run("refund", held, "--yes")
+    assert result.exit_code == 2 and "sarapay cancel" in result.stderr
+    assert posts(sandbox, before) == []
+
+
+def test_refund_without_a_terminal_sends_nothing(run, sandbox, captured):
+    before = last_seq(sandbox)
+    result = run("refund", captured, "5")
+    assert result.exit_code == 3
+    assert posts(sandbox, before) == []
+    assert consultation(captured)["refunded_cents"] == 0
+
+
+def test_refund_confirmation_refused(run, sandbox, captured, monkeypatch):
+    monkeypatch.setattr("sarapay.cli.confirm.is_interactive", lambda: True)
+    before = last_seq(sandbox)
+    result = run("refund", captured, "5", input="n\n")
+    assert result.exit_code == 3
+    assert posts(sandbox, before) == []
