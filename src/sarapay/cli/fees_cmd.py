@@ -12,7 +12,7 @@ from sarapay.cli.output import Output, emit_document, output_flags
 
 i18n.register(
     {
-        "fees.below_minimum": {
+        "estimate.below_minimum": {
             "fr": "Stripe n'encaisse pas moins de {minimum} : indiquez un montant d'au moins {minimum}.",
             "en": "Stripe does not charge less than {minimum}: give an amount of at least {minimum}.",
         },
@@ -44,7 +44,7 @@ def fees(
     rate_percent = rules.parse_rate(rate) if rate is not None else rules.DEFAULT_RATE
     fixed_cents = money.parse_amount(fixed) if fixed is not None else rules.DEFAULT_FIXED
     if cents < money.MIN_CHARGE:
-        raise BadInput("fees.below_minimum", minimum=money.format_amount(money.MIN_CHARGE))
+        raise BadInput("estimate.below_minimum", minimum=money.format_amount(money.MIN_CHARGE))
     breakdown = rules.fee_breakdown(cents, rate_percent, fixed_cents)
     estimate = {
         "amount_cents": breakdown["amount"],

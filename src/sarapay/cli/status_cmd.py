@@ -12,22 +12,22 @@ from sarapay.cli.output import Output, emit_document, emit_rows, output_flags
 
 i18n.register(
     {
-        "status.none": {"fr": "Aucune consultation.", "en": "No consultation."},
-        "status.none_matching": {
+        "listing.none": {"fr": "Aucune consultation.", "en": "No consultation."},
+        "listing.none_matching": {
             "fr": "Aucune consultation ne correspond à ces critères.",
             "en": "No consultation matches these criteria.",
         },
-        "status.limited": {
+        "listing.limited": {
             "fr": "{shown} consultations affichées sur {total} (les plus récentes ; --limit 0 pour toutes). "
             "Les totaux portent sur les {total}.",
             "en": "{shown} of {total} consultations shown (the most recent; --limit 0 for all). "
             "The totals cover all {total}.",
         },
-        "status.refreshed": {
+        "listing.refreshed": {
             "fr": "{count} consultation(s) mise(s) à jour depuis Stripe.",
             "en": "{count} consultation(s) brought up to date from Stripe.",
         },
-        "status.refresh_failed": {
+        "listing.refresh_failed": {
             "fr": "{consultation_id} n'a pas pu être mise à jour : {reason}",
             "en": "{consultation_id} could not be brought up to date: {reason}",
         },
@@ -73,7 +73,7 @@ def status(
 
     if consultation is not None:
         if practitioner or state or since or until or limit is not None:
-            raise BadInput("status.detail_with_filters")
+            raise BadInput("listing.detail_with_filters")
         with Context(live=global_options(ctx).live) as services:
             record = service.get_consultation(services, consultation)
             if refresh:
@@ -92,9 +92,9 @@ def status(
         if refresh:
             report = service.refresh_listed(services, filters)
             for consultation_id, exc in report.failed:
-                render.warn(i18n.t("status.refresh_failed", consultation_id=consultation_id, reason=exc.message))
+                render.warn(i18n.t("listing.refresh_failed", consultation_id=consultation_id, reason=exc.message))
             if not output.machine:
-                render.message(i18n.t("status.refreshed", count=len(report.refreshed)))
+                render.message(i18n.t("listing.refreshed", count=len(report.refreshed)))
         if output.machine:
             emit_rows(
                 output,
@@ -105,10 +105,10 @@ def status(
         shown_limit = HUMAN_LIMIT if limit is None else (limit or None)
         records = list(service.iter_records(services, filters, limit=shown_limit))
         if not records:
-            render.message(i18n.t("status.none_matching" if filters.any else "status.none"))
+            render.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
             return
         render.status_table(records)
         totals = service.totals(services, filters)
     render.totals_table(totals)
     if totals["count"] > len(records):
-        render.message(i18n.t("status.limited", shown=len(records), total=totals["count"]))
+        render.message(i18n.t("listing.limited", shown=len(records), total=totals["count"]))

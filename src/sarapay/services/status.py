@@ -20,17 +20,17 @@ if TYPE_CHECKING:
 
 i18n.register(
     {
-        "status.unknown_consultation": {
+        "listing.unknown_consultation": {
             "fr": "La consultation {consultation_id} n'existe pas dans le registre local : vérifiez l'identifiant "
             "(sarapay status liste les consultations).",
             "en": "The consultation {consultation_id} is not in the local ledger: check the id "
             "(sarapay status lists the consultations).",
         },
-        "status.empty_range": {
+        "listing.empty_range": {
             "fr": "La période est vide : --since ({since}) doit précéder --until ({until}).",
             "en": "The period is empty: --since ({since}) must come before --until ({until}).",
         },
-        "status.detail_with_filters": {
+        "listing.detail_with_filters": {
             "fr": "Une consultation nommée ne se filtre pas : retirez --practitioner, --state, --since, --until et --limit, "
             "ou retirez l'identifiant pour lister.",
             "en": "A named consultation takes no filter: drop --practitioner, --state, --since, --until and --limit, "
@@ -89,7 +89,7 @@ def parse_filters(
     start = timefmt.parse_since(since) if since else None
     end = timefmt.parse_until(until) if until else None
     if start is not None and end is not None and start.timestamp() >= end.timestamp():
-        raise BadInput("status.empty_range", since=since.strip(), until=until.strip())
+        raise BadInput("listing.empty_range", since=since.strip(), until=until.strip())
     return Filters(
         rpps=normalize_rpps(practitioner) if practitioner else None, states=tuple(codes), since=start, until=end
     )
@@ -151,7 +151,7 @@ def get_consultation(ctx: Context, consultation: str) -> dict[str, Any]:
     consultation_id = ids.normalize_consultation_id(consultation)
     record = ctx.ledger.get_consultation(consultation_id)
     if record is None:
-        raise BadInput("status.unknown_consultation", consultation_id=consultation_id)
+        raise BadInput("listing.unknown_consultation", consultation_id=consultation_id)
     return record
 
 
