@@ -204,7 +204,10 @@ def sarapay(*args: str) -> subprocess.CompletedProcess:
 def test_two_output_formats_is_bad_input(run, dataset):
     result = run("status", "--json", "--csv")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.strip() == "Choisissez un seul format de sortie parmi --json, --csv, --nl."
+    # --json was asked for, so the error itself is machine-readable (product.md: one JSON object on stderr).
+    error = json.loads(result.stderr)["error"]
+    assert error["message"] == "Choisissez un seul format de sortie parmi --json, --csv, --nl."
+    assert error["exit_code"] == 2
 
 
 def test_errors_under_json_are_one_json_object_on_stderr(dataset):

@@ -53,10 +53,12 @@ class SarapayGroup(TyperGroup):
     def invoke(self, ctx):  # type: ignore[override]
         from sarapay import render
 
+        # The words after `sarapay`, before the subcommands consume them (sys.argv is wrong in process).
+        words = [*getattr(ctx, "_protected_args", []), *ctx.args]
         try:
             return super().invoke(ctx)
         except SarapayError as exc:
-            if wants_json(sys.argv[1:] + list(getattr(ctx, "_protected_args", [])) + list(ctx.args)):
+            if wants_json(words):
                 render.error_json(exc.to_json())
             else:
                 render.message(exc.message, style="red")

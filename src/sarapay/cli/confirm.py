@@ -15,7 +15,7 @@ from sarapay.errors import Cancelled
 
 i18n.register(
     {
-        "confirm.question": {"fr": "Confirmer ?", "en": "Confirm?"},
+        "confirm.question": {"fr": "Confirmer ? [o/N]", "en": "Confirm? [y/N]"},
         "confirm.refused": {
             "fr": "Abandon : rien n'a été envoyé à Stripe.",
             "en": "Aborted: nothing was sent to Stripe.",
@@ -33,6 +33,9 @@ i18n.register(
         },
     }
 )
+
+
+YES_WORDS = frozenset({"o", "oui", "y", "yes"})
 
 
 def is_interactive() -> bool:
@@ -60,7 +63,9 @@ def confirm_or_abort(*, yes: bool) -> None:
         return
     if not is_interactive():
         raise Cancelled("confirm.needs_yes")
-    if not typer.confirm(i18n.t("confirm.question"), default=False, err=True):
+    answer = typer.prompt(i18n.t("confirm.question"), default="", show_default=False, err=True, prompt_suffix=" ")
+    # French users answer o/oui, English ones y/yes; anything else (Enter included) is a no.
+    if answer.strip().lower() not in YES_WORDS:
         raise Cancelled("confirm.refused")
 
 
