@@ -15,39 +15,39 @@ from sarapay.cli.app import PANEL_SUPPORT, app, global_options
 
 i18n.register(
     {
-        "money.title.capture": {
+        "moves.title.capture": {
             "fr": "Capture de {amount} sur l'empreinte de {hold}",
             "en": "Capture of {amount} out of the {hold} hold",
         },
-        "money.title.cancel": {"fr": "Libération de l'empreinte de {amount}", "en": "Release of the {amount} hold"},
-        "money.title.close_link": {"fr": "Fermeture du lien de paiement", "en": "Closing the payment link"},
-        "money.title.refund": {"fr": "Remboursement de {amount}", "en": "Refund of {amount}"},
-        "money.row.consultation": {"fr": "Consultation", "en": "Consultation"},
-        "money.row.amount": {"fr": "Montant", "en": "Amount"},
-        "money.row.hold": {"fr": "Empreinte", "en": "Hold"},
-        "money.row.released": {"fr": "Libéré", "en": "Released"},
-        "money.row.captured": {"fr": "Capturé", "en": "Captured"},
-        "money.row.refunded": {"fr": "Remboursé", "en": "Refunded"},
-        "money.row.fee": {"fr": "Frais Stripe", "en": "Stripe fee"},
-        "money.row.net": {"fr": "Net", "en": "Net"},
-        "money.row.state": {"fr": "État", "en": "State"},
-        "money.row.practitioner": {"fr": "Praticien", "en": "Practitioner"},
-        "money.row.account": {"fr": "Compte connecté", "en": "Connected account"},
-        "money.row.link": {"fr": "Lien de paiement", "en": "Payment link"},
-        "money.done.capture": {"fr": "Capture effectuée.", "en": "Capture done."},
-        "money.done.cancel": {"fr": "Empreinte libérée : rien n'a été débité.", "en": "Hold released: nothing was charged."},
-        "money.done.close_link": {
+        "moves.title.cancel": {"fr": "Libération de l'empreinte de {amount}", "en": "Release of the {amount} hold"},
+        "moves.title.close_link": {"fr": "Fermeture du lien de paiement", "en": "Closing the payment link"},
+        "moves.title.refund": {"fr": "Remboursement de {amount}", "en": "Refund of {amount}"},
+        "moves.row.consultation": {"fr": "Consultation", "en": "Consultation"},
+        "moves.row.amount": {"fr": "Montant", "en": "Amount"},
+        "moves.row.hold": {"fr": "Empreinte", "en": "Hold"},
+        "moves.row.released": {"fr": "Libéré", "en": "Released"},
+        "moves.row.captured": {"fr": "Capturé", "en": "Captured"},
+        "moves.row.refunded": {"fr": "Remboursé", "en": "Refunded"},
+        "moves.row.fee": {"fr": "Frais Stripe", "en": "Stripe fee"},
+        "moves.row.net": {"fr": "Net", "en": "Net"},
+        "moves.row.state": {"fr": "État", "en": "State"},
+        "moves.row.practitioner": {"fr": "Praticien", "en": "Practitioner"},
+        "moves.row.account": {"fr": "Compte connecté", "en": "Connected account"},
+        "moves.row.link": {"fr": "Lien de paiement", "en": "Payment link"},
+        "moves.done.capture": {"fr": "Capture effectuée.", "en": "Capture done."},
+        "moves.done.cancel": {"fr": "Empreinte libérée : rien n'a été débité.", "en": "Hold released: nothing was charged."},
+        "moves.done.close_link": {
             "fr": "Lien de paiement fermé : le patient ne peut plus payer.",
             "en": "Payment link closed: the patient can no longer pay.",
         },
-        "money.done.refund": {"fr": "Remboursement effectué.", "en": "Refund done."},
-        "money.replayed": {
+        "moves.done.refund": {"fr": "Remboursement effectué.", "en": "Refund done."},
+        "moves.replayed": {
             "fr": "Stripe a rejoué la réponse d'une demande identique déjà faite (même clé d'idempotence) : "
             "l'argent n'a pas bougé une seconde fois.",
             "en": "Stripe replayed the answer to an identical request already made (same idempotency key): "
             "money did not move a second time.",
         },
-        "money.refresh_failed": {
+        "moves.refresh_failed": {
             "fr": "L'opération est faite, mais le registre local n'a pas pu être mis à jour : "
             "lancez « sarapay status {consultation_id} --refresh ».",
             "en": "The operation is done, but the local ledger could not be updated: run 'sarapay status {consultation_id} --refresh'.",
@@ -87,21 +87,21 @@ def _banner(plan, *, live: bool) -> None:
 
     row = plan.consultation
     amount = format_amount(plan.amount_cents)
-    title = i18n.t(f"money.title.{plan.action}", amount=amount, hold=format_amount(row["authorised_cents"]))
+    title = i18n.t(f"moves.title.{plan.action}", amount=amount, hold=format_amount(row["authorised_cents"]))
     practitioner = plan.practitioner or {}
     who = f"{practitioner['name']} (RPPS {row['rpps']})" if practitioner.get("name") else f"RPPS {row['rpps']}"
-    rows = [(i18n.t("money.row.consultation"), row["id"])]
+    rows = [(i18n.t("moves.row.consultation"), row["id"])]
     if plan.action != "close_link":
-        rows.append((i18n.t("money.row.amount"), amount))
+        rows.append((i18n.t("moves.row.amount"), amount))
     if plan.action == "capture":
-        rows.append((i18n.t("money.row.hold"), format_amount(row["authorised_cents"])))
+        rows.append((i18n.t("moves.row.hold"), format_amount(row["authorised_cents"])))
     if plan.action == "refund":
-        rows.append((i18n.t("money.row.captured"), format_amount(row["captured_cents"])))
-        rows.append((i18n.t("money.row.refunded"), format_amount(row["refunded_cents"])))
+        rows.append((i18n.t("moves.row.captured"), format_amount(row["captured_cents"])))
+        rows.append((i18n.t("moves.row.refunded"), format_amount(row["refunded_cents"])))
     if plan.action == "close_link":
-        rows.append((i18n.t("money.row.link"), row["checkout_session_id"]))
-    rows.append((i18n.t("money.row.practitioner"), who))
-    rows.append((i18n.t("money.row.account"), plan.account_id))
+        rows.append((i18n.t("moves.row.link"), row["checkout_session_id"]))
+    rows.append((i18n.t("moves.row.practitioner"), who))
+    rows.append((i18n.t("moves.row.account"), plan.account_id))
     show_banner(title, rows, live=live)
 
 
@@ -131,20 +131,20 @@ def _human(result: dict[str, Any]) -> None:
 
     row = result["consultation"]
     lines = [
-        (i18n.t("money.row.consultation"), row["id"]),
-        (i18n.t("money.row.state"), label(row["state"])),
+        (i18n.t("moves.row.consultation"), row["id"]),
+        (i18n.t("moves.row.state"), label(row["state"])),
     ]
     action = result["action"]
     if action == "cancel":
-        lines.append((i18n.t("money.row.released"), format_amount(result["amount_cents"])))
+        lines.append((i18n.t("moves.row.released"), format_amount(result["amount_cents"])))
     if row["captured_cents"]:
-        lines.append((i18n.t("money.row.captured"), format_amount(row["captured_cents"])))
+        lines.append((i18n.t("moves.row.captured"), format_amount(row["captured_cents"])))
     if row["refunded_cents"]:
-        lines.append((i18n.t("money.row.refunded"), format_amount(row["refunded_cents"])))
+        lines.append((i18n.t("moves.row.refunded"), format_amount(row["refunded_cents"])))
     if row.get("fee_cents") is not None and row["captured_cents"]:
-        lines.append((i18n.t("money.row.fee"), format_amount(row["fee_cents"])))
+        lines.append((i18n.t("moves.row.fee"), format_amount(row["fee_cents"])))
     if row.get("net_cents") is not None and row["captured_cents"]:
-        lines.append((i18n.t("money.row.net"), format_amount(row["net_cents"])))
+        lines.append((i18n.t("moves.row.net"), format_amount(row["net_cents"])))
     width = max(len(name) for name, _ in lines)
     for name, value in lines:
         render.data_line(f"{name.ljust(width)}  {value}")
@@ -201,11 +201,11 @@ def _run(
         render.emit_json(_machine(result))
     else:
         _human(result)
-    render.message(i18n.t(f"money.done.{result['action']}"))
+    render.message(i18n.t(f"moves.done.{result['action']}"))
     if result["replayed"]:
-        render.warn(i18n.t("money.replayed"))
+        render.warn(i18n.t("moves.replayed"))
     if result["refresh_failed"]:
-        render.warn(i18n.t("money.refresh_failed", consultation_id=result["consultation"]["id"]))
+        render.warn(i18n.t("moves.refresh_failed", consultation_id=result["consultation"]["id"]))
 
 
 _YES = typer.Option(False, "--yes", "-y", help="Ne pose pas de question (tâches cron) : exécute directement.")

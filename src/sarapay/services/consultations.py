@@ -91,7 +91,7 @@ i18n.register(
             "en": "Consultation {consultation_id} is recorded, but Stripe did not answer about its payment page (it may exist "
             "anyway). Do not plan it again: get the link with 'sarapay pay-link {consultation_id}'.",
         },
-        "consultation.unknown": {
+        "consultations.unknown": {
             "fr": "Aucune consultation {consultation_id} dans le registre : vérifiez l'identifiant (liste : « sarapay status »).",
             "en": "No consultation {consultation_id} in the ledger: check the id (list: 'sarapay status').",
         },
@@ -131,7 +131,7 @@ def require_consultation(ctx: Context, consultation_id: str) -> dict[str, Any]:
     cid = ids.normalize_consultation_id(consultation_id)
     row = ctx.ledger.get_consultation(cid)
     if row is None:
-        raise BadInput("consultation.unknown", consultation_id=cid)
+        raise BadInput("consultations.unknown", consultation_id=cid)
     return row
 
 
