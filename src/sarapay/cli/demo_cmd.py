@@ -117,7 +117,9 @@ class Storyteller:
         code = 0
         with contextlib.redirect_stdout(buffer):
             try:
-                get_command(app).main(list(args), prog_name="sarapay", standalone_mode=False)
+                # The demo's language goes to every step (each run of the root callback sets it anew).
+                words = ["--lang", i18n.get_lang(), *args]
+                get_command(app).main(words, prog_name="sarapay", standalone_mode=False)
             except typer.Exit as exc:
                 code = exc.exit_code
             except SystemExit as exc:  # click's own exits

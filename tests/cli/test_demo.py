@@ -1,0 +1,55 @@
+"""`sarapay demo` runs the whole story on its own sandbox, in a subprocess as a newcomer would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _demo_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "SARAPAY_"))}
+    env["SARAPAY_HOME"] = str(home)  # where a careless demo would write: it must stay empty
+    env["TMPDIR"] = str(home.parent / "tmp")
+    return env
+
+
+def test_demo_tells_the_whole_story_and_leaves_nothing_behind(tmp_path):
+    home = tmp_path / "home"
+    (tmp_path / "tmp").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "sarapay", "demo"],
+        env=_demo_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # The final payments table carries each state of the story, with the portal's labels.
+    final_table = result.stdout.split("Totaux par état")[0].rsplit("Consultation ┃", 1)[1]
+    for label in ("Réussi", "Expiré", "Incomplet", "Sans paiement en ligne"):
+        assert label in final_table
+    # 20 € captured of a 25 € hold: Stripe's fee is 1,5 % × 20 € + 0,25 € = 0,55 €, net 19,45 €.
+    # French money: a no-break space (U+00A0) before the euro sign.
+    assert "0,55\u00a0€" in result.stdout and "19,45\u00a0€" in result.stdout
+    assert "Non capturé" in result.stderr  # the patient's hold, as `sandbox pay` reports it
+    assert "Payé" in result.stdout  # the payout arrived once the clock moved
+    # Nothing left behind: not in the user's home, not in the temporary folder.
+    assert not home.exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_demo_speaks_english_when_asked(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "sarapay", "--lang", "en", "demo"],
+        env=_demo_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Succeeded" in result.stdout and "Réussi" not in result.stdout
+    assert "End of the demo" in result.stderr
