@@ -227,7 +227,7 @@ def test_confirmation_refused_on_a_terminal(run, sandbox, held, monkeypatch):
 
 def test_confirmation_accepted_on_a_terminal(run, sandbox, held, monkeypatch):
     monkeypatch.setattr("sarapay.cli.confirm.is_interactive", lambda: True)
-    result = run("capture", held, "20", input="y\n")
+    result = run("capture", held, "20", input="o\n")
     assert result.exit_code == 0, result.stderr
     assert len(captures(sandbox)) == 1 and consultation(held)["captured_cents"] == 2000
 
@@ -299,3 +299,11 @@ def test_help_is_french_with_examples(run):
     for command in ("capture", "cancel", "refund"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Exemple" in result.stdout and "--dry-run" in result.stdout
+
+
+def test_confirmation_at_end_of_input_moves_nothing(run, sandbox, held, monkeypatch):
+    monkeypatch.setattr("sarapay.cli.confirm.is_interactive", lambda: True)
+    before = last_seq(sandbox)
+    result = run("capture", held, "20", input="")
+    assert result.exit_code == 3, (result.exit_code, result.stderr)
+    assert posts(sandbox, before) == []

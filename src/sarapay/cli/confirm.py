@@ -63,7 +63,10 @@ def confirm_or_abort(*, yes: bool) -> None:
         return
     if not is_interactive():
         raise Cancelled("confirm.needs_yes")
-    answer = typer.prompt(i18n.t("confirm.question"), default="", show_default=False, err=True, prompt_suffix=" ")
+    try:
+        answer = typer.prompt(i18n.t("confirm.question"), default="", show_default=False, err=True, prompt_suffix=" ")
+    except typer.Abort:  # Ctrl-D / end of input: a refusal (exit 3), not an unexpected error
+        raise Cancelled("confirm.refused") from None
     # French users answer o/oui, English ones y/yes; anything else (Enter included) is a no.
     if answer.strip().lower() not in YES_WORDS:
         raise Cancelled("confirm.refused")
