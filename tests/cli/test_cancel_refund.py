@@ -221,3 +221,32 @@ def test_refund_confirmation_refused(run, sandbox, captured, monkeypatch):
     result = run("refund", captured, "5", input="n\n")
     assert result.exit_code == 3
     assert posts(sandbox, before) == []
+
+
+def _as_sent(params: dict) -> dict:
+    """The dry run's form fields as the sandbox logs a real request's (nested, values as strings)."""
+    nested: dict = {}
+    for name, value in params.items():
+        parts = name.replace("]", "").split("[")
+        target = nested
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = str(value)
+    return nested
+
+
+@pytest.mark.parametrize("command, args", [("refund", ["7"]), ("capture", ["12,50"]), ("cancel", [])])
+def test_dry_run_shows_exactly_the_request_then_sent(run, sandbox, held, command, args):
+    if command == "refund":
+        assert run("capture", held, "20", "--yes").exit_code == 0
+    dry = json.loads(run(command, held, *args, "--dry-run", "--json").stdout)["request"]
+    before = last_seq(sandbox)
+    assert run(command, held, *args, "--yes").exit_code == 0
+    [sent] = posts(sandbox, before)
+    assert (sent["method"], sent["path"], sent["account"], sent["idempotency_key"]) == (
+        dry["method"], dry["path"], dry["account"], dry["idempotency_key"],
+    )
+    expected = _as_sent(dry["params"])
+    if "expand" in expected:  # lists are logged as lists
+        expected["expand"] = list(expected["expand"].values())
+    assert sent["params"] == expected

@@ -25,6 +25,7 @@ Capture 0 releases the whole hold: it is the same operation, with the same key, 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from sarapay import i18n, ids, money, statuses
 from sarapay.errors import BadInput, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.services import refresh
 from sarapay.services.consultations import require_consultation
+from sarapay.stripe_gateway import METADATA_SOURCE  # the module imports stripe only when a Gateway is built
 
 if TYPE_CHECKING:
     from sarapay.services.context import Context
@@ -309,10 +311,20 @@ def prepare_refund(ctx: Context, consultation_id: str, amount_text: str | None =
     return Plan(
         action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=row["account_id"],
         amount_cents=amount, method="POST", path="/v1/refunds",
-        params={"payment_intent": pi, "amount": amount, "metadata": {"sarapay": "1"}},
+        params={"payment_intent": pi, "amount": amount, "metadata": {METADATA_SOURCE: "1"}},
         # What was refunded so far tells two identical partial refunds apart; a retry sends the same key.
         idempotency_key=ids.idempotency_key("refund", row["id"], pi, refunded, amount),
     )
+
+
+# Test hook (tests/reliability): the process dies right here, after Stripe answered and before the ledger
+# knows, as a `kill -9` or a power cut would do it. `status --refresh` and `reconcile` must then heal the row.
+TEST_CRASH_ENV = "SARAPAY_TEST_CRASH_AFTER"
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(TEST_CRASH_ENV) == name:
+        os._exit(137)
 
 
 def _send(ctx: Context, plan: Plan) -> dict[str, Any] | None:
@@ -370,6 +382,7 @@ def execute(ctx: Context, plan: Plan) -> dict[str, Any]:
             moved.stripe_code = getattr(exc, "stripe_code", None)  # type: ignore[attr-defined]
             raise moved from None
         raise
+    _crash_point("stripe")
     request_id, replayed = gateway.last_request_id, gateway.last_replayed
     row = ctx.ledger.get_consultation(cid) or plan.consultation
     refresh_failed = False
