@@ -1,0 +1,122 @@
+"""`sarapay reconcile`: the cron job that brings open payments up to date from Stripe and says what needs a person.
+
+Exit codes: 0 nothing needs a person · 8 something does (the list is on stdout) · 6 an account could not be
+read (network or Stripe unavailable; the report still lists what was found) · 1 another reconcile or sync
+is running (nothing was checked).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from sarapay import i18n
+from sarapay.cli.app import PANEL_RECONCILE, app, global_options
+from sarapay.cli.output import Output, emit_document, output_flags
+
+i18n.register(
+    {
+        "reconcile.summary": {
+            "fr": "Rapprochement : {checked} consultation(s) vérifiée(s) sur {accounts} compte(s) Stripe, "
+            "{changed} mise(s) à jour, {count} point(s) à traiter.",
+            "en": "Reconcile: {checked} consultation(s) checked on {accounts} Stripe account(s), "
+            "{changed} updated, {count} item(s) needing action.",
+        },
+        "reconcile.nothing": {
+            "fr": "Rien à traiter : aucune empreinte n'expire dans les {window}, rien n'a expiré ni été refusé depuis le {since}.",
+            "en": "Nothing needs action: no hold expires within {window}, nothing expired or was declined since {since}.",
+        },
+        "reconcile.unavailable": {
+            "fr": "Compte {account} (RPPS {rpps}) non lu : {reason} Il sera repris au prochain passage.",
+            "en": "Account {account} (RPPS {rpps}) not read: {reason} It will be read again on the next run.",
+        },
+        "reconcile.retrieves": {
+            "fr": "{count} consultation(s) absente(s) des listes Stripe ont été lues une à une.",
+            "en": "{count} consultation(s) missing from Stripe's lists were read one by one.",
+        },
+        "reconcile.progress": {"fr": "Comptes Stripe lus", "en": "Stripe accounts read"},
+    }
+)
+
+
+@app.command(
+    "reconcile",
+    rich_help_panel=PANEL_RECONCILE,
+    epilog="Exemples : [bold]sarapay reconcile[/] · [bold]sarapay reconcile --warn-within 24h --json[/] · "
+    "cron : [bold]*/30 * * * * sarapay reconcile --json > /var/log/sarapay/reconcile.json || alerte[/] "
+    "(code 8 : à traiter ; 6 : Stripe injoignable ; 1 : un autre passage est en cours).",
+)
+@output_flags("json")
+def reconcile(
+    ctx: typer.Context,
+    practitioner: Optional[str] = typer.Option(None, "--practitioner", "-p", metavar="RPPS", help="Seulement ce praticien (RPPS)."),
+    warn_within: str = typer.Option(
+        "48h", "--warn-within", metavar="DURÉE",
+        help="Signale les empreintes à capturer avant cette échéance (48h, 2j, 36h…).",
+    ),
+    output: Output = Output.HUMAN,
+) -> None:
+    """Met à jour depuis Stripe les paiements en cours et signale ce qui demande une personne (code 8) : empreintes
+    bientôt expirées ou expirées, cartes refusées, liens de paiement expirés. Sans danger à relancer."""
+    from sarapay import render, timefmt
+    from sarapay.errors import EXIT_NEEDS_ACTION, StripeUnavailable
+    from sarapay.services import reconcile as service
+    from sarapay.services.context import Context
+
+    window = timefmt.parse_duration(warn_within)
+    with Context(live=global_options(ctx).live) as services, _progress(enabled=not output.machine) as progress:
+        report = service.reconcile(services, rpps=practitioner, warn_within=window, progress=progress)
+    document = service.report_document(report)
+
+    if output is Output.JSON:
+        emit_document(document)
+    else:
+        for gap in report.unavailable:
+            render.warn(i18n.t("reconcile.unavailable", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
+        render.reconcile_items(document["items"])
+        if report.retrieves:
+            render.message(i18n.t("reconcile.retrieves", count=report.retrieves))
+        render.message(
+            i18n.t("reconcile.summary", checked=report.checked, accounts=report.accounts, changed=len(report.changes),
+                   count=len(report.items))
+        )
+        if not report.items and report.complete:
+            render.message(i18n.t("reconcile.nothing", window=warn_within.strip(), since=timefmt.format_when(report.since)))
+    if not report.complete:
+        raise typer.Exit(StripeUnavailable.exit_code)
+    if report.needs_action:
+        raise typer.Exit(EXIT_NEEDS_ACTION)
+
+
+class _progress:
+    """A progress bar on stderr, only when stderr is a terminal: `progress(done, total)`."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        from sarapay import render
+
+        self._bar = None
+        self._task = None
+        self.enabled = enabled and render.err().is_terminal
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import Progress
+
+        from sarapay import render
+
+        self._bar = Progress(console=render.err(), transient=True)
+        self._bar.__enter__()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            return
+        if self._task is None:
+            self._task = self._bar.add_task(i18n.t("reconcile.progress"), total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)

@@ -1,0 +1,442 @@
+"""Reconcile (cron): bring every non-final consultation up to date from Stripe, and say what needs a person.
+
+    reconcile(ctx, rpps=None, warn_within=48h, progress=None) -> ReconcileReport
+
+What it costs on Stripe: for each connected account with open consultations, ONE paginated list of
+Checkout Sessions (`created[gte]` = the oldest open item's session creation, limit 100), each session
+carrying its PaymentIntent, the PaymentIntent's charge (hold deadline) and the charge's balance
+transaction (fee) through `expand[]=data.payment_intent.latest_charge.balance_transaction` (4 levels,
+Stripe's maximum). Every PaymentIntent sarapay deals with is born from one of its sessions, so a list of
+PaymentIntents would bring nothing more: one request per account and per hundred sessions, never one
+retrieve per consultation. The one exception: a consultation whose session is not in the list (the ledger
+knows a session Stripe did not return in the window, which should not happen) gets a retrieve of its own,
+counted in `report.retrieves`.
+
+Accounts are read concurrently by a bounded pool (MAX_WORKERS threads, one Gateway each, 429 handled by
+the Gateway's backoff); every ledger write happens on the calling thread, through the one mapping from
+Stripe objects to ledger rows (`refresh.apply_stripe_state`), which writes only what changed: a second
+run in a row writes no consultation and no history line (only the last-run time in the ledger's meta).
+
+What needs a person (report.items, most urgent first):
+- hold_expiring: a card hold whose `capture_before` falls within `warn_within` (capture it, or lose it);
+- hold_expired: a hold that ran out since the last run (lost income unless the patient pays again);
+- link_expired: a payment link that ran out before the consultation (send a new one: `pay-link`);
+- declined: the patient's card was refused, the link is still open (the patient may retry);
+- abandoned: a payment link that ran out after the consultation without a payment;
+- account_refused: Stripe refuses to read a practitioner's account (access revoked...).
+"Since the last run" uses the time of the last complete run kept in the ledger's meta (the last
+DEFAULT_LOOKBACK when there is none). A run that could not read an account (network, exit 6) keeps the
+previous time, so nothing that ran out meanwhile goes unreported.
+
+A lock file (fcntl.flock, non-blocking) in the data folder keeps a second reconcile or sync from running
+at the same time: it stops at once with a message (exit 1, see `run_lock`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from sarapay import i18n, statuses, timefmt
+from sarapay.errors import ConfigError, SarapayError, StripeRefused, StripeUnavailable
+from sarapay.services import refresh
+from sarapay.services.practitioners import require_practitioner
+
+if TYPE_CHECKING:
+    from sarapay.services.context import Context
+    from sarapay.stripe_gateway import Gateway
+
+i18n.register(
+    {
+        "reconcile.busy": {
+            "fr": "Un rapprochement ou une synchronisation est déjà en cours ({holder}) : celui-ci s'arrête sans rien faire "
+            "(code 1 : il n'a rien vérifié, donc il ne peut dire ni « rien à faire » (0) ni « à traiter » (8)). "
+            "Relancez quand l'autre aura fini ; le verrou est {path}.",
+            "en": "A reconcile or sync is already running ({holder}): this one stops without doing anything "
+            "(exit 1: it checked nothing, so it can say neither 'nothing to do' (0) nor 'needs action' (8)). "
+            "Run it again once the other one has finished; the lock is {path}.",
+        },
+        "reconcile.busy_unknown": {"fr": "processus inconnu", "en": "unknown process"},
+        "reconcile.busy_holder": {"fr": "processus {pid} depuis {since}", "en": "process {pid} since {since}"},
+    }
+)
+
+LOCK_FILE_NAME = "stripe-sync.lock"
+META_LAST_RUN = "reconcile.last_run"
+DEFAULT_WARN_WITHIN = 48 * 3600
+DEFAULT_LOOKBACK = 7 * 86400  # the first run reports what ran out during the last week
+MAX_WORKERS = 4
+WINDOW_MARGIN = 3600  # slack on the created[gte] bound
+LINK_LIFETIME_MAX = 86400  # a Checkout Session lives at most 24 h: created ≥ expires_at − 24 h
+HOLD_LIFETIME_MAX = 8 * 86400  # a hold lives 7 days (capture_before), plus a day of slack
+SESSION_EXPAND = ["data.payment_intent.latest_charge.balance_transaction"]
+
+HOLD_EXPIRING = "hold_expiring"
+HOLD_EXPIRED = "hold_expired"
+LINK_EXPIRED = "link_expired"
+DECLINED = "declined"
+ABANDONED = "abandoned"
+ACCOUNT_REFUSED = "account_refused"
+KINDS = (HOLD_EXPIRING, HOLD_EXPIRED, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED)  # most urgent first
+
+
+@dataclass
+class Item:
+    """One thing a person should look at."""
+
+    kind: str
+    rpps: str
+    practitioner: str | None
+    account_id: str | None
+    consultation_id: str | None = None
+    state: str | None = None
+    amount_cents: int | None = None
+    currency: str = "eur"
+    deadline: int | None = None  # unix: capture_before for holds, the link's expiry for links
+    scheduled_at: str | None = None  # ISO 8601 UTC, from the ledger
+    detail: str | None = None  # a decline code, a Stripe error code
+
+    def sort_key(self) -> tuple:
+        return (KINDS.index(self.kind), self.deadline is None, self.deadline or 0, self.scheduled_at or "", self.consultation_id or "")
+
+
+@dataclass
+class Change:
+    consultation_id: str
+    rpps: str
+    before: str
+    after: str
+
+
+@dataclass
+class Unavailable:
+    account_id: str
+    rpps: str
+    code: str  # the message key (language-independent)
+    message: str
+
+
+@dataclass
+class ReconcileReport:
+    now: int
+    since: int
+    warn_within: int
+    rpps: str | None = None
+    accounts: int = 0
+    checked: int = 0
+    retrieves: int = 0
+    changes: list[Change] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    unavailable: list[Unavailable] = field(default_factory=list)
+
+    @property
+    def needs_action(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unavailable
+
+
+# --------------------------------------------------------------------------- the lock
+
+
+@contextmanager
+def run_lock() -> Iterator[None]:
+    """Holds the reconcile/sync lock for the block, or raises at once (exit 1) if another run holds it.
+
+    An flock dies with its process, so a crashed cron job never leaves a stale lock; the file stays
+    (deleting it would let two runs lock two different files)."""
+    import fcntl
+
+    from sarapay import settings
+
+    folder = settings.ensure_private_dir(settings.data_dir())
+    path = folder / LOCK_FILE_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # BlockingIOError (EWOULDBLOCK), or EACCES on some systems
+            raise SarapayError("reconcile.busy", holder=_holder(path), path=str(path)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {timefmt.iso_utc(refresh.now())}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _holder(path: Any) -> str:
+    try:
+        pid, since = path.read_text(encoding="utf-8").split()[:2]
+    except (OSError, ValueError):
+        return i18n.t("reconcile.busy_unknown")
+    return i18n.t("reconcile.busy_holder", pid=pid, since=since)
+
+
+# --------------------------------------------------------------------------- matching Stripe objects to rows
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None
+
+
+def consultation_of(obj: dict[str, Any]) -> str | None:
+    """The consultation id a Stripe object carries in its metadata (or client_reference_id)."""
+    from sarapay.stripe_gateway import METADATA_CONSULTATION
+
+    return ((obj.get("metadata") or {}).get(METADATA_CONSULTATION)) or obj.get("client_reference_id") or None
+
+
+def index_sessions(sessions: list[dict[str, Any]]) -> tuple[dict[str, dict], dict[str, list[dict]]]:
+    """Sessions by id, and by consultation id (newest first, as Stripe lists them)."""
+    by_id: dict[str, dict] = {}
+    by_consultation: dict[str, list[dict]] = {}
+    for session in sorted(sessions, key=lambda s: int(s.get("created") or 0), reverse=True):
+        by_id[session["id"]] = session
+        cid = consultation_of(session)
+        if cid:
+            by_consultation.setdefault(cid, []).append(session)
+    return by_id, by_consultation
+
+
+def pick_session(
+    consultation_id: str, known_session_id: str | None, by_id: dict[str, dict], by_consultation: dict[str, list[dict]]
+) -> dict[str, Any] | None:
+    """The session that speaks for a consultation: the one the ledger knows, unless it expired and a newer
+    one was issued for the same consultation (a `pay-link` from another machine); a session the patient
+    completed always wins over one that merely exists."""
+    candidates = by_consultation.get(consultation_id, [])
+    known = by_id.get(known_session_id) if known_session_id else None
+    completed = next((s for s in candidates if s.get("status") == "complete"), None)
+    if completed is not None:
+        return completed
+    newest = candidates[0] if candidates else None
+    if known is None:
+        return newest
+    if newest is not None and newest is not known and known.get("status") == "expired":
+        return newest
+    return known
+
+
+def payment_intent_of(session: dict[str, Any] | None) -> dict[str, Any] | None:
+    pi = (session or {}).get("payment_intent")
+    return pi if isinstance(pi, dict) else None
+
+
+def _created_bound(rows: list[dict[str, Any]]) -> int:
+    """created[gte] for one account: the oldest open item's session creation, by Stripe's own clock
+    when the ledger has a Stripe time for it (no skew with ours), minus a margin."""
+    bounds = []
+    for row in rows:
+        if row.get("link_expires_at"):
+            bounds.append(int(row["link_expires_at"]) - LINK_LIFETIME_MAX)
+        elif row.get("capture_before"):
+            bounds.append(int(row["capture_before"]) - HOLD_LIFETIME_MAX)
+        else:
+            created = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00")).timestamp()
+            bounds.append(int(created) - LINK_LIFETIME_MAX)  # our clock: a day of slack
+    return max(0, min(bounds) - WINDOW_MARGIN)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def last_run_key(rpps: str | None) -> str:
+    return META_LAST_RUN if rpps is None else f"{META_LAST_RUN}.{rpps}"
+
+
+def _last_run(ledger: Any, rpps: str | None) -> int | None:
+    times = []
+    for key in {last_run_key(None), last_run_key(rpps)}:
+        value = ledger.get_meta(key)
+        if value:
+            times.append(int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()))
+    return max(times) if times else None
+
+
+def reconcile(
+    ctx: Context,
+    *,
+    rpps: str | None = None,
+    warn_within: int = DEFAULT_WARN_WITHIN,
+    progress: Callable[[int, int], None] | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> ReconcileReport:
+    """One reconcile run under the lock. `progress(done, total)` is called with the number of accounts read."""
+    with run_lock():
+        return _reconcile(ctx, rpps=rpps, warn_within=warn_within, progress=progress, max_workers=max_workers)
+
+
+def _reconcile(
+    ctx: Context, *, rpps: str | None, warn_within: int, progress: Callable[[int, int], None] | None, max_workers: int
+) -> ReconcileReport:
+    ledger = ctx.ledger
+    if rpps is not None:
+        rpps = require_practitioner(ctx, rpps)["rpps"]
+    now = refresh.now()
+    last = _last_run(ledger, rpps)
+    report = ReconcileReport(now=now, since=last if last is not None else now - DEFAULT_LOOKBACK, warn_within=warn_within, rpps=rpps)
+    names = {p["rpps"]: p.get("name") for p in ledger.list_practitioners()}
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in ledger.non_final(rpps):
+        if row.get("paid_online") and row.get("account_id") and (row.get("checkout_session_id") or row.get("payment_intent_id")):
+            groups.setdefault(row["account_id"], []).append(row)
+    report.accounts = len(groups)
+    declined: dict[str, dict[str, Any]] = {}  # consultation id -> its PaymentIntent's last_payment_error
+    after_rows: list[dict[str, Any]] = []
+
+    if progress:
+        progress(0, len(groups))
+    if groups:
+        base = ctx.gateway
+        local = threading.local()
+
+        def fetch(account: str, created_gte: int) -> list[dict[str, Any]]:
+            gateway: Gateway | None = getattr(local, "gateway", None)
+            if gateway is None:
+                gateway = local.gateway = base.clone()
+            return list(gateway.list_checkout_sessions(account, created_gte, expand=SESSION_EXPAND))
+
+        pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(groups))), thread_name_prefix="reconcile")
+        try:
+            futures = {pool.submit(fetch, account, _created_bound(rows)): account for account, rows in groups.items()}
+            for done, future in enumerate(as_completed(futures), start=1):
+                account = futures[future]
+                rows = groups[account]
+                try:
+                    sessions = future.result()
+                except ConfigError:
+                    raise  # the key itself is refused: no account can be read
+                except StripeUnavailable as exc:
+                    report.unavailable.append(Unavailable(account, rows[0]["rpps"], exc.key, exc.message))
+                except StripeRefused as exc:
+                    report.items.append(
+                        Item(ACCOUNT_REFUSED, rows[0]["rpps"], names.get(rows[0]["rpps"]), account,
+                             detail=getattr(exc, "stripe_code", None) or exc.key)
+                    )
+                else:
+                    index = index_sessions(sessions)
+                    for row in rows:
+                        after = _apply(ctx, report, row, sessions_index=index, now=now, declined=declined)
+                        after_rows.append(after)
+                if progress:
+                    progress(done, len(groups))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    for row in after_rows:
+        if statuses.needs_action(row["state"], capture_before=row.get("capture_before"), now=now, warn_within=warn_within):
+            report.items.append(_item(HOLD_EXPIRING, row, names, amount=row.get("authorised_cents"), deadline=row.get("capture_before")))
+        elif row["state"] == statuses.INCOMPLETE and row["id"] in declined:
+            error = declined[row["id"]]
+            report.items.append(
+                _item(DECLINED, row, names, amount=row.get("max_cents"), deadline=row.get("link_expires_at"),
+                      detail=error.get("decline_code") or error.get("code"))
+            )
+    report.items.extend(_ran_out(ledger, report, names))
+    report.items.sort(key=Item.sort_key)
+
+    if report.changes:
+        ledger.append_audit(
+            "reconcile", outcome="ok", target=rpps,
+            detail=f"updated={len(report.changes)} needs_action={len(report.items)}",
+            stripe_request_id=None,
+        )
+    if report.complete:
+        ledger.set_meta(last_run_key(rpps), timefmt.iso_utc(now))
+    return report
+
+
+def _apply(
+    ctx: Context, report: ReconcileReport, row: dict[str, Any], *, sessions_index: tuple, now: int,
+    declined: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    by_id, by_consultation = sessions_index
+    session = pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation)
+    if session is None:
+        # Not in the window Stripe returned: ask for this one alone (rare; counted).
+        report.retrieves += 1
+        session, payment_intent = refresh.fetch_stripe_objects(ctx, row)
+    else:
+        payment_intent = payment_intent_of(session)
+        if session["id"] != row.get("checkout_session_id"):
+            row = ctx.ledger.update_consultation(row["id"], checkout_session_id=session["id"])
+    report.checked += 1
+    after = refresh.apply_stripe_state(ctx.ledger, row, session, payment_intent, now)
+    if after["state"] != row["state"]:
+        report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
+    error = (payment_intent or {}).get("last_payment_error")
+    if error and (payment_intent or {}).get("status") == "requires_payment_method":
+        declined[row["id"]] = error
+    return after
+
+
+def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
+    """Holds and links that ran out since the last run (or during this one)."""
+    changed_now = {c.consultation_id for c in report.changes if c.after == statuses.EXPIRED}
+    items = []
+    for row in ledger.list_consultations(rpps=report.rpps, state=statuses.EXPIRED):
+        if not row.get("paid_online"):
+            continue
+        hold, link = row.get("capture_before"), row.get("link_expires_at")
+        if hold is not None and int(row.get("authorised_cents") or 0) > 0:
+            if row["id"] in changed_now or report.since < hold <= report.now:
+                items.append(_item(HOLD_EXPIRED, row, names, amount=row.get("authorised_cents"), deadline=hold))
+        elif link is not None and (row["id"] in changed_now or report.since < link <= report.now):
+            before_consultation = timefmt.iso_utc(link) < row["scheduled_at"]
+            items.append(
+                _item(LINK_EXPIRED if before_consultation else ABANDONED, row, names, amount=row.get("max_cents"), deadline=link)
+            )
+    return items
+
+
+def _item(kind: str, row: dict[str, Any], names: dict[str, Any], *, amount: int | None, deadline: int | None,
+          detail: str | None = None) -> Item:
+    return Item(
+        kind=kind, rpps=row["rpps"], practitioner=names.get(row["rpps"]), account_id=row.get("account_id"),
+        consultation_id=row["id"], state=row["state"], amount_cents=amount, currency=row.get("currency") or "eur",
+        deadline=int(deadline) if deadline is not None else None, scheduled_at=row.get("scheduled_at"), detail=detail,
+    )
+
+
+def _iso(value: int | None) -> str | None:
+    return timefmt.iso_utc(value) if value is not None else None
+
+
+ITEM_FIELDS = ("kind", "consultation_id", "rpps", "practitioner", "account_id", "state", "amount_cents", "currency",
+               "deadline", "scheduled_at", "detail")
+
+
+def item_document(item: Item) -> dict[str, Any]:
+    values = {name: getattr(item, name) for name in ITEM_FIELDS}
+    values["deadline"] = _iso(item.deadline)
+    return values
+
+
+def report_document(report: ReconcileReport) -> dict[str, Any]:
+    """The report as one language-independent JSON document: stable keys, cents, ISO 8601 UTC."""
+    return {
+        "now": _iso(report.now),
+        "since": _iso(report.since),
+        "warn_within_seconds": report.warn_within,
+        "practitioner": report.rpps,
+        "accounts": report.accounts,
+        "checked": report.checked,
+        "retrieves": report.retrieves,
+        "complete": report.complete,
+        "needs_action": report.needs_action,
+        "items": [item_document(item) for item in report.items],
+        "changes": [{"consultation_id": c.consultation_id, "rpps": c.rpps, "from": c.before, "to": c.after} for c in report.changes],
+        "unavailable": [{"account_id": u.account_id, "rpps": u.rpps, "code": u.code} for u in report.unavailable],
+    }
