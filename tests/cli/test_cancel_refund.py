@@ -250,3 +250,17 @@ def test_dry_run_shows_exactly_the_request_then_sent(run, sandbox, held, command
     if "expand" in expected:  # lists are logged as lists
         expected["expand"] = list(expected["expand"].values())
     assert sent["params"] == expected
+
+
+def test_refund_with_a_lost_answer_says_to_check_before_rerunning(run, sandbox, captured):
+    sandbox.fault("drop", count=3, method="POST", path="/v1/refunds")
+    result = run("refund", captured, "5", "--yes")
+    assert result.exit_code == 6
+    assert f"sarapay status {captured} --refresh" in result.stderr and "deux fois" in result.stderr
+    assert len({r["idempotency_key"] for r in refunds(sandbox)}) == 1  # the retries reused one key
+    from sarapay.services.context import Context
+    from sarapay.services.refresh import refresh_consultation
+
+    with Context() as ctx:
+        row = refresh_consultation(ctx, ctx.ledger.get_consultation(captured))
+    assert row["refunded_cents"] == 500  # applied once, despite the lost answers

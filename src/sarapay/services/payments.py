@@ -163,6 +163,14 @@ i18n.register(
             "en": "The amount {amount} is more than what can still be refunded for {consultation_id}: {remaining} "
             "(captured {captured}, already refunded {refunded}). Give {remaining} or less.",
         },
+        "payments.outcome_unknown.refund": {
+            "fr": "Stripe n'a pas répondu à temps, même après plusieurs tentatives : on ne sait pas si le remboursement de "
+            "{amount} sur {consultation_id} a eu lieu. Vérifiez d'abord avec « sarapay status {consultation_id} --refresh » "
+            "et ne relancez que s'il n'y apparaît pas (sinon le patient serait remboursé deux fois).",
+            "en": "Stripe did not answer in time, even after several attempts: whether the refund of {amount} on "
+            "{consultation_id} happened is unknown. Check first with 'sarapay status {consultation_id} --refresh' and run it "
+            "again only if it does not show there (otherwise the patient would be refunded twice).",
+        },
         "payments.moved": {
             "fr": "La consultation {consultation_id} a changé entre-temps (maintenant « {label} ») : rien n'a été fait. "
             "Relancez la commande pour repartir de son nouvel état.",
@@ -366,7 +374,10 @@ def execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     except StripeUnavailable as exc:
         if not getattr(exc, "outcome_unknown", True):
             raise
-        error = StripeUnavailable("payments.outcome_unknown", consultation_id=cid)
+        # A capture or a cancel re-run is refused once Stripe shows it done; a second identical partial refund
+        # is a new refund (its key counts what was refunded so far), so a refund must be checked first.
+        key = "payments.outcome_unknown.refund" if plan.action == REFUND else "payments.outcome_unknown"
+        error = StripeUnavailable(key, consultation_id=cid, amount=_fmt(plan.amount_cents))
         for name in ("stripe_code", "http_status", "request_id", "outcome_unknown"):
             setattr(error, name, getattr(exc, name, None))
         raise error from None
