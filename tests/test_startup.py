@@ -42,3 +42,13 @@ def test_importing_the_gateway_does_not_import_stripe():
     code = "import sys, sarapay.stripe_gateway; print('stripe' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+def test_status_on_an_existing_ledger_imports_neither_stripe_nor_sqlite_utils():
+    heavy_modules("status")  # the first run creates and migrates the ledger (that needs sqlite_utils)
+    heavy = heavy_modules("status")
+    assert not {"stripe", "keyring", "sqlite_utils"} & set(heavy)
+
+
+def test_fees_imports_nothing_heavy():
+    assert heavy_modules("fees", "25") == []

@@ -6,22 +6,55 @@ Rules for this file:
   terminals opening a fresh ledger at once cannot both apply it;
 - there is no column for card data and there never will be: Stripe holds the card, we hold Stripe ids.
 
-Imported only when a ledger is opened (it imports sqlite_utils), so `sarapay --help` stays fast.
+Importing this module does not import sqlite_utils: opening an up-to-date ledger (every command but the
+first) only compares STEPS with `_sqlite_migrations`; `migration_set()` builds the sqlite_utils.Migrations
+when a step is pending. sqlite_utils and what it pulls in (click, pluggy, dateutil) cost more start-up
+than the rest of `sarapay status` on an empty ledger.
 """
 
 from __future__ import annotations
 
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "sarapay"
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite_utils.Migrations' own table: (id, migration_set, name, applied_at)
 
-migrations = Migrations(MIGRATION_SET)
 STEPS: list[str] = []  # the step names this version knows, in order
+_FUNCTIONS: list[Callable[[Any], None]] = []
+_migrations: Migrations | None = None
 
 
 def step(name: str):
-    STEPS.append(name)
-    return migrations(name=name)
+    def register(func: Callable[[Any], None]) -> Callable[[Any], None]:
+        if name in STEPS:
+            raise ValueError(f"schema step {name!r} registered twice")
+        STEPS.append(name)
+        _FUNCTIONS.append(func)
+        return func
+
+    return register
+
+
+def migration_set() -> Migrations:
+    """The steps as a sqlite_utils.Migrations (imported here, only when needed)."""
+    global _migrations
+    if _migrations is None:
+        from sqlite_utils import Migrations
+
+        built = Migrations(MIGRATION_SET)
+        for name, func in zip(STEPS, _FUNCTIONS):
+            built(name=name)(func)
+        _migrations = built
+    return _migrations
+
+
+def __getattr__(name: str) -> Any:
+    if name == "migrations":  # the historical module attribute
+        return migration_set()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The tables every step together creates; open_ledger checks they are all there after migrating.

@@ -280,37 +280,58 @@ class Ledger:
     """One connection to the ledger file. Not shared between threads: open one Ledger per thread."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool, busy_timeout_ms: int) -> None:
-        from sqlite_utils import Database
-
         self.path = path
         self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
         self._conn = conn
-        # Plugins could change the connection; the ledger wants exactly what it configured.
-        self._db: Database = Database(conn, recursive_triggers=False, execute_plugins=False)
+        self._database: Database | None = None
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys = ON")
+
+    @property
+    def _db(self) -> Database:
+        """sqlite_utils over the same connection, built only to migrate (importing it costs start-up time)."""
+        if self._database is None:
+            from sqlite_utils import Database
+
+            # Plugins could change the connection; the ledger wants exactly what it configured.
+            self._database = Database(self._conn, recursive_triggers=False, execute_plugins=False)
+        return self._database
+
+    def _applied_names(self, tables: set[str] | None = None) -> list[str]:
+        """The schema steps recorded in `_sqlite_migrations` (sqlite_utils.Migrations' table), in order."""
+        from sarapay.ledger import schema
+
+        if schema.MIGRATIONS_TABLE not in (self._table_names() if tables is None else tables):
+            return []
+        rows = self._conn.execute(
+            f"SELECT name FROM {schema.MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY rowid", (schema.MIGRATION_SET,)
+        )
+        return [name for (name,) in rows]
 
     def _prepare_schema(self, *, upgrade_refused_key: str) -> None:
         from sarapay.ledger import schema
 
         tables = self._table_names()
-        applied = [m.name for m in schema.migrations.applied(self._db)]
+        applied = self._applied_names(tables)
         if tables and not applied:
             strangers = sorted(tables - set(schema.TABLES) - {"_sqlite_migrations"}) or sorted(tables)
             raise ConfigError("ledger.foreign", path=str(self.path), tables=", ".join(strangers[:5]))
         unknown = [name for name in applied if name not in schema.STEPS]
         if unknown:
             raise ConfigError("ledger.newer_schema", path=str(self.path), steps=", ".join(unknown[:5]))
+        pending = [name for name in schema.STEPS if name not in applied]
         if self.read_only:
-            if schema.migrations.pending(self._db):
+            if pending:
                 raise ConfigError(upgrade_refused_key, path=str(self.path))
         else:
             # WAL: readers never wait for the writer, so `status` in one terminal does not block `capture`.
-            self._db.enable_wal()
-            if schema.migrations.pending(self._db):
+            (mode,) = self._conn.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                self._conn.execute("PRAGMA journal_mode = wal")
+            if pending:
                 with self.transaction():  # two processes opening a fresh ledger: one migrates, one waits
-                    schema.migrations.apply(self._db)
+                    schema.migration_set().apply(self._db)
         missing = set(schema.TABLES) - self._table_names()
         if missing:
             raise files.damaged(self.path, f"missing tables: {', '.join(sorted(missing))}")
@@ -336,9 +357,7 @@ class Ledger:
     @_guarded
     def applied_steps(self) -> list[str]:
         """The schema steps recorded in this file, in the order they were applied."""
-        from sarapay.ledger import schema
-
-        return [m.name for m in schema.migrations.applied(self._db)]
+        return self._applied_names()
 
     # --- transactions -------------------------------------------------------------------------------------
 
