@@ -130,3 +130,11 @@ def test_type_and_types_together_are_refused(sandbox, client, acct):
         )
     assert info.value.http_status == 400
 
+
+
+def test_events_older_than_30_days_are_not_listed(sandbox, client, acct):
+    # stripe.md §10: GET /v1/events has up to 30 days of history.
+    authorise(sandbox, client, acct)
+    sandbox.advance(31 * DAY)
+    types = event_types(client, acct)
+    assert not (AUTH_EVENTS & set(types))

@@ -289,3 +289,16 @@ def test_automatic_payout_fields(sandbox, client, acct):
     assert payout.source_type == "card"
     assert isinstance(payout.destination, str) and payout.destination.startswith("ba_")
     assert payout.failure_code is None
+
+
+def test_platform_lists_its_application_fee(sandbox, client, acct):
+    # stripe.md §3: "The platform gets an ApplicationFee fee_..." on its own account, naming the connected account.
+    auth = authorise(sandbox, client, acct, 2500)
+    capture(client, acct, auth.pi_id, application_fee_amount=100)
+    fees = client.v1.application_fees.list().data
+    assert len(fees) == 1
+    assert fees[0].id.startswith("fee_")
+    assert fees[0].amount == 100
+    assert fees[0].account == acct
+    # Not visible from the connected account: the fee is the platform's.
+    assert client.v1.application_fees.list(options={"stripe_account": acct}).data == []

@@ -175,6 +175,18 @@ def retrieve_balance_transaction(req: Request) -> dict[str, Any]:
     return req.store.get(req.account, req.path_params["id"], "balance_transaction")
 
 
+@ROUTER.route("GET", "/v1/application_fees")
+def list_application_fees(req: Request) -> dict[str, Any]:
+    # Application fees live on the platform's account; `charge` filters them by the connected charge.
+    items = equal_filter(req.store.all(req.account, "application_fee"), req.params, ("charge",))
+    return paginate(req, items, "/v1/application_fees", "application_fee", allowed={"created", "charge"})
+
+
+@ROUTER.route("GET", "/v1/application_fees/{id}")
+def retrieve_application_fee(req: Request) -> dict[str, Any]:
+    return req.store.get(req.account, req.path_params["id"], "application_fee")
+
+
 @ROUTER.route("GET", "/v1/payouts")
 def list_payouts(req: Request) -> dict[str, Any]:
     p = req.params

@@ -65,12 +65,17 @@ def changed(obj: dict[str, Any], **updates: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- API
 
 
+EVENT_RETENTION = 30 * 86400
+
+
 @ROUTER.route("GET", "/v1/events")
 def list_events(req: Request) -> dict[str, Any]:
     from .listing import paginate
 
     p = req.params
-    items = req.store.all(req.account, "event")
+    # Stripe keeps 30 days of events for listing (stripe.md §10).
+    oldest = req.now - EVENT_RETENTION
+    items = [e for e in req.store.all(req.account, "event") if e["created"] >= oldest]
     if p.get("type") is not None and p.get("types") is not None:
         raise StripeError(400, "You may only specify one of these parameters: type, types.", param="types")
     if p.get("type"):
