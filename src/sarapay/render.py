@@ -505,3 +505,33 @@ def reconcile_items(items: Iterable[dict[str, Any]]) -> int:
         for cells in rows:
             data_line(" · ".join(cells))
     return len(rows)
+
+
+class progress:
+    """`with render.progress(label, enabled) as step:` a transient progress bar on stderr, only when stderr is a
+    terminal; `step(done, total)` moves it. `step` is None otherwise (cron, pipes, --json), so services can
+    take it as an optional callback."""
+
+    def __init__(self, label: str, *, enabled: bool = True) -> None:
+        self.label = label
+        self.enabled = enabled and err().is_terminal
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> "progress | None":
+        if not self.enabled:
+            return None
+        from rich.progress import Progress
+
+        self._bar = Progress(console=err(), transient=True)
+        self._bar.__enter__()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._task is None:
+            self._task = self._bar.add_task(self.label, total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
