@@ -65,7 +65,8 @@ def reconcile(
     from sarapay.services.context import Context
 
     window = timefmt.parse_duration(warn_within)
-    with Context(live=global_options(ctx).live) as services, _progress(enabled=not output.machine) as progress:
+    bar = render.progress(i18n.t("reconcile.progress"), enabled=not output.machine)
+    with Context(live=global_options(ctx).live) as services, bar as progress:
         report = service.reconcile(services, rpps=practitioner, warn_within=window, progress=progress)
     document = service.report_document(report)
 
@@ -88,35 +89,3 @@ def reconcile(
     if report.needs_action:
         raise typer.Exit(EXIT_NEEDS_ACTION)
 
-
-class _progress:
-    """A progress bar on stderr, only when stderr is a terminal: `progress(done, total)`."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        from sarapay import render
-
-        self._bar = None
-        self._task = None
-        self.enabled = enabled and render.err().is_terminal
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.progress import Progress
-
-        from sarapay import render
-
-        self._bar = Progress(console=render.err(), transient=True)
-        self._bar.__enter__()
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            return
-        if self._task is None:
-            self._task = self._bar.add_task(i18n.t("reconcile.progress"), total=total)
-        self._bar.update(self._task, completed=done, total=total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)

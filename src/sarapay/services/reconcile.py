@@ -246,6 +246,55 @@ def _created_bound(rows: list[dict[str, Any]]) -> int:
     return max(0, min(bounds) - WINDOW_MARGIN)
 
 
+# --------------------------------------------------------------------------- reading accounts concurrently
+
+
+def read_accounts(
+    ctx: Context,
+    accounts: list[str],
+    fetch: Callable[[Gateway, str], Any],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> Iterator[tuple[str, Any, StripeRefused | StripeUnavailable | None]]:
+    """Runs `fetch(gateway, account)` for every account on a bounded pool (one Gateway per thread: a Gateway
+    is not thread-safe) and yields `(account, result, None)` or `(account, None, error)` on the calling thread,
+    as they complete, so the caller writes the ledger from one thread. Stripe's refusal or unavailability
+    for one account is yielded and the others go on; a refused key (ConfigError) stops everything."""
+    if progress:
+        progress(0, len(accounts))
+    if not accounts:
+        return
+    base = ctx.gateway
+    local = threading.local()
+
+    def job(account: str) -> Any:
+        gateway: Gateway | None = getattr(local, "gateway", None)
+        if gateway is None:
+            gateway = local.gateway = base.clone()
+        return fetch(gateway, account)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts))), thread_name_prefix="sarapay-read")
+    try:
+        futures = {pool.submit(job, account): account for account in accounts}
+        for done, future in enumerate(as_completed(futures), start=1):
+            account = futures[future]
+            try:
+                result = future.result()
+            except ConfigError:
+                raise  # the key itself is refused: no account can be read
+            except (StripeUnavailable, StripeRefused) as exc:
+                yield account, None, exc
+            else:
+                yield account, result, None
+            if progress:
+                progress(done, len(accounts))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -294,46 +343,24 @@ def _reconcile(
     declined: dict[str, dict[str, Any]] = {}  # consultation id -> its PaymentIntent's last_payment_error
     after_rows: list[dict[str, Any]] = []
 
-    if progress:
-        progress(0, len(groups))
-    if groups:
-        base = ctx.gateway
-        local = threading.local()
+    bounds = {account: _created_bound(rows) for account, rows in groups.items()}
 
-        def fetch(account: str, created_gte: int) -> list[dict[str, Any]]:
-            gateway: Gateway | None = getattr(local, "gateway", None)
-            if gateway is None:
-                gateway = local.gateway = base.clone()
-            return list(gateway.list_checkout_sessions(account, created_gte, expand=SESSION_EXPAND))
+    def fetch(gateway: Gateway, account: str) -> list[dict[str, Any]]:
+        return list(gateway.list_checkout_sessions(account, bounds[account], expand=SESSION_EXPAND))
 
-        pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(groups))), thread_name_prefix="reconcile")
-        try:
-            futures = {pool.submit(fetch, account, _created_bound(rows)): account for account, rows in groups.items()}
-            for done, future in enumerate(as_completed(futures), start=1):
-                account = futures[future]
-                rows = groups[account]
-                try:
-                    sessions = future.result()
-                except ConfigError:
-                    raise  # the key itself is refused: no account can be read
-                except StripeUnavailable as exc:
-                    report.unavailable.append(Unavailable(account, rows[0]["rpps"], exc.key, exc.message))
-                except StripeRefused as exc:
-                    report.items.append(
-                        Item(ACCOUNT_REFUSED, rows[0]["rpps"], names.get(rows[0]["rpps"]), account,
-                             detail=getattr(exc, "stripe_code", None) or exc.key)
-                    )
-                else:
-                    index = index_sessions(sessions)
-                    for row in rows:
-                        after = _apply(ctx, report, row, sessions_index=index, now=now, declined=declined)
-                        after_rows.append(after)
-                if progress:
-                    progress(done, len(groups))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+    for account, sessions, error in read_accounts(ctx, list(groups), fetch, progress=progress, max_workers=max_workers):
+        rows = groups[account]
+        if isinstance(error, StripeUnavailable):
+            report.unavailable.append(Unavailable(account, rows[0]["rpps"], error.key, error.message))
+        elif error is not None:
+            report.items.append(
+                Item(ACCOUNT_REFUSED, rows[0]["rpps"], names.get(rows[0]["rpps"]), account,
+                     detail=getattr(error, "stripe_code", None) or error.key)
+            )
+        else:
+            index = index_sessions(sessions)
+            for row in rows:
+                after_rows.append(_apply(ctx, report, row, sessions_index=index, now=now, declined=declined))
 
     for row in after_rows:
         if statuses.needs_action(row["state"], capture_before=row.get("capture_before"), now=now, warn_within=warn_within):
