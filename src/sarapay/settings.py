@@ -115,6 +115,12 @@ i18n.register(
             "fr": "Adresse d'API invalide « {value} » : attendu http(s)://hôte[:port], sans chemin (ex. http://127.0.0.1:12111).",
             "en": "Invalid API address '{value}': expected http(s)://host[:port], no path (e.g. http://127.0.0.1:12111).",
         },
+        "settings.return_url_format": {
+            "fr": "Adresse de retour « {value} » refusée : donnez une adresse https complète (http seulement en local), "
+            "par exemple https://portail.example.fr/paiement/merci.",
+            "en": "Return address '{value}' refused: give a full https address (http only locally), "
+            "for example https://portal.example.fr/payment/thanks.",
+        },
         "settings.api_base_cleartext": {
             "fr": "Adresse d'API « {value} » refusée : en http, seule une adresse locale (127.0.0.1, localhost) est permise, "
             "sinon la clé secrète circulerait en clair.",
@@ -205,6 +211,10 @@ def write_private_file(path: Path, text: str) -> None:
 # --------------------------------------------------------------------------- configuration
 
 
+DEFAULT_SUCCESS_URL = "https://teleconsultation.invalid/paiement/merci?session={CHECKOUT_SESSION_ID}"
+DEFAULT_CANCEL_URL = "https://teleconsultation.invalid/paiement/annule"
+
+
 @dataclass(frozen=True)
 class Config:
     """The effective configuration: the file's values with the environment's overrides applied."""
@@ -213,6 +223,9 @@ class Config:
     api_base: str | None = None
     client_id_source: str | None = None  # "env", "file" or None
     api_base_source: str | None = None
+    # Where Checkout sends the patient back: the portal's pages (neutral words only, nothing medical).
+    success_url: str = DEFAULT_SUCCESS_URL
+    cancel_url: str = DEFAULT_CANCEL_URL
 
 
 def read_config_file() -> dict[str, Any]:
@@ -264,7 +277,9 @@ def load_config() -> Config:
     if api_base:
         api_base = check_api_base(api_base)
     return Config(client_id=client_id or None, api_base=api_base or None,
-                  client_id_source=client_id_source, api_base_source=api_base_source)
+                  client_id_source=client_id_source, api_base_source=api_base_source,
+                  success_url=data.get("success_url") or DEFAULT_SUCCESS_URL,
+                  cancel_url=data.get("cancel_url") or DEFAULT_CANCEL_URL)
 
 
 def check_client_id(value: str) -> str:
@@ -294,6 +309,23 @@ def check_api_base(value: str) -> str:
         raise BadInput("settings.api_base_format", value=shown(value))
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise BadInput("settings.api_base_cleartext", value=shown(value))
+    return value
+
+
+def check_return_url(value: str) -> str:
+    """A page the patient is sent back to after Checkout: https (http only on loopback), or BadInput."""
+    from sarapay.inputs import shown
+
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise BadInput("settings.return_url_format", value=shown(value)) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput("settings.return_url_format", value=shown(value))
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise BadInput("settings.return_url_format", value=shown(value))
     return value
 
 

@@ -52,6 +52,11 @@ i18n.register(
             "fr": "Adresse de l'API remise à celle de Stripe (api.stripe.com).",
             "en": "API address reset to Stripe's (api.stripe.com).",
         },
+        "config.return_url_set": {"fr": "Adresse de retour : {value} (dans {path}).", "en": "Return address: {value} (in {path})."},
+        "config.return_urls_needs_value": {
+            "fr": "Donnez au moins une adresse : --success URL et/ou --cancel URL.",
+            "en": "Give at least one address: --success URL and/or --cancel URL.",
+        },
         "config.api_base_needs_value": {
             "fr": "Donnez une adresse (ex. http://127.0.0.1:12111) ou --reset.",
             "en": "Give an address (e.g. http://127.0.0.1:12111) or --reset.",
@@ -160,6 +165,26 @@ def set_client_id(
     render.message(i18n.t("config.client_id_set", value=value, path=str(path)))
     if os.environ.get(settings.ENV_CLIENT_ID, "").strip():
         render.warn(i18n.t("config.env_overrides", name=settings.ENV_CLIENT_ID))
+
+
+@config_app.command(
+    "set-return-urls",
+    epilog="Exemple : [bold]sarapay config set-return-urls --success https://portail.example.fr/paiement/merci "
+    "--cancel https://portail.example.fr/paiement/annule[/]",
+)
+def set_return_urls(
+    success: Optional[str] = typer.Option(None, "--success", help="Page affichée au patient après son empreinte bancaire."),
+    cancel: Optional[str] = typer.Option(None, "--cancel", help="Page affichée si le patient revient en arrière."),
+) -> None:
+    """Règle les pages du portail où Stripe renvoie le patient après la page de paiement."""
+    from sarapay import settings
+
+    if not success and not cancel:
+        raise BadInput("config.return_urls_needs_value")
+    for name, value in (("success_url", success), ("cancel_url", cancel)):
+        if value:
+            path = settings.set_config_value(name, settings.check_return_url(value))
+            render.message(i18n.t("config.return_url_set", value=value, path=str(path)))
 
 
 @config_app.command(

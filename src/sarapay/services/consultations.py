@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from sarapay.services.context import Context
 
 # Where Checkout sends the patient back. Stripe requires URLs; the portal's pages are not sarapay's.
-SUCCESS_URL = "https://teleconsultation.invalid/paiement/merci?session={CHECKOUT_SESSION_ID}"
-CANCEL_URL = "https://teleconsultation.invalid/paiement/annule"
 HOLD_DAYS = 7  # a card authorisation lasts 7 days (stripe.md §1)
 PAST_GRACE = 3600  # a consultation planned up to an hour late (the act is running late) is still accepted
 PATIENT_REF_MAX = 64
@@ -235,6 +233,9 @@ def plan(
 
 def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """Creates the Checkout Session that follows the row's current one (or its first) and stores it."""
+    from sarapay import settings
+
+    config = settings.load_config()
     for _ in range(_MAX_LINK_ATTEMPTS):
         previous = row.get("checkout_session_id")
         key = ids.idempotency_key("checkout", row["id"], previous or "first")
@@ -244,8 +245,8 @@ def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str 
             consultation_id=row["id"],
             rpps=row["rpps"],
             expires_at=None,
-            success_url=SUCCESS_URL,
-            cancel_url=CANCEL_URL,
+            success_url=config.success_url,
+            cancel_url=config.cancel_url,
             idempotency_key=key,
             customer_email=row.get("patient_email"),
             scheduled_at=row["scheduled_at"],  # opaque ISO UTC time: sync --rebuild restores it from Stripe
