@@ -17,6 +17,9 @@ Guards against moving money twice, in layers:
   sending the same operation get Stripe's first answer;
 - `execute` re-reads the ledger just before sending: if another command on this machine moved the
   consultation meanwhile (while this one waited for its confirmation), nothing is sent;
+- from that check to the ledger write, `execute` holds a per-consultation lock (flock), so a second
+  terminal waits, then finds the first one's result in the ledger and is told, instead of hearing
+  "captured" from Stripe's replay of the same key;
 - Stripe itself refuses a second capture (payment_intent_unexpected_state): the consultation is then
   refreshed and the refusal explained by its new state.
 
@@ -26,8 +29,10 @@ Capture 0 releases the whole hold: it is the same operation, with the same key, 
 from __future__ import annotations
 
 import os
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from sarapay import i18n, ids, money, statuses
 from sarapay.errors import BadInput, SarapayError, StripeRefused, StripeUnavailable
@@ -176,6 +181,12 @@ i18n.register(
             "Relancez la commande pour repartir de son nouvel état.",
             "en": "Consultation {consultation_id} changed meanwhile (now “{label}”): nothing was done. "
             "Run the command again to start from its new state.",
+        },
+        "payments.busy": {
+            "fr": "Une autre commande sarapay agit sur {consultation_id} depuis plus de {seconds} s : rien n'a été envoyé. "
+            "Vérifiez avec « sarapay status {consultation_id} --refresh » puis relancez si besoin.",
+            "en": "Another sarapay command has been acting on {consultation_id} for more than {seconds} s: nothing was sent. "
+            "Check with 'sarapay status {consultation_id} --refresh' then run it again if needed.",
         },
         "payments.outcome_unknown": {
             "fr": "Stripe n'a pas répondu à temps, même après plusieurs tentatives : on ne sait pas si l'opération sur "
@@ -335,6 +346,40 @@ def _crash_point(name: str) -> None:
         os._exit(137)
 
 
+LOCK_WAIT_SECONDS = 120  # longer than a Stripe call with its retries (30 s timeout, 2 retries)
+
+
+@contextmanager
+def _exclusive(ctx: Context, consultation_id: str) -> Iterator[None]:
+    """One money command at a time per consultation on this machine, from the ledger check to the ledger write.
+
+    Without it, two terminals capturing the same amount both pass the ledger check, send the same
+    idempotency key, and both hear "captured" (the second one a replay). With it the second waits, then
+    reads the first one's result in the ledger and is told it was already captured. An flock is released by
+    the kernel when its process dies, so a killed command never leaves a stale lock behind."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: Stripe's idempotency alone guards the money
+        yield
+        return
+    folder = ctx.ledger.path.parent / "locks"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(folder / f"{consultation_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BadInput("payments.busy", consultation_id=consultation_id, seconds=LOCK_WAIT_SECONDS) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _send(ctx: Context, plan: Plan) -> dict[str, Any] | None:
     gateway, account = ctx.gateway, plan.account_id
     row = plan.consultation
@@ -360,6 +405,11 @@ def execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     "refresh_failed"}. Raises BadInput when the consultation moved since the plan (nothing sent),
     StripeRefused when Stripe refuses (the consultation refreshed, the refusal explained by its state),
     StripeUnavailable ("payments.outcome_unknown") when Stripe did not answer: money may have moved."""
+    with _exclusive(ctx, plan.consultation_id):
+        return _execute(ctx, plan)
+
+
+def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     cid = plan.consultation_id
     current = ctx.ledger.get_consultation(cid)
     if current is None or current["state"] != plan.state:
