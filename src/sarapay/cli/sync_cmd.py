@@ -1,0 +1,114 @@
+"""`sarapay sync --rebuild`: the ledger's consultations rebuilt from Stripe (the system of record).
+
+Exit codes: 0 every linked account was read · 6 one could not be read (network; the others were rebuilt,
+re-run it) · 5 Stripe refused one (access revoked) · 2 no linked practitioner · 1 a reconcile or sync is running.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from sarapay import i18n
+from sarapay.cli.app import PANEL_RECONCILE, app, global_options
+from sarapay.cli.output import Output, emit_document, output_flags
+
+i18n.register(
+    {
+        "sync.added": {"fr": "ajoutée · {consultation_id} · {state}", "en": "added · {consultation_id} · {state}"},
+        "sync.corrected": {
+            "fr": "corrigée · {consultation_id} · {fields}",
+            "en": "corrected · {consultation_id} · {fields}",
+        },
+        "sync.summary": {
+            "fr": "Reconstruction depuis Stripe : {sessions} session(s) de paiement lue(s) sur {accounts} compte(s) ; "
+            "{added} consultation(s) ajoutée(s), {corrected} corrigée(s), {unchanged} déjà à jour.",
+            "en": "Rebuilt from Stripe: {sessions} payment session(s) read on {accounts} account(s); "
+            "{added} consultation(s) added, {corrected} corrected, {unchanged} already up to date.",
+        },
+        "sync.kept_offline": {
+            "fr": "{count} consultation(s) sans paiement en ligne ne sont pas sur Stripe : gardées telles quelles. "
+            "La référence patient et l'historique ne viennent jamais de Stripe non plus.",
+            "en": "{count} consultation(s) without online payment are not on Stripe: kept as they are. "
+            "Patient references and history never come from Stripe either.",
+        },
+        "sync.not_found": {
+            "fr": "Absentes du compte Stripe de leur praticien, gardées telles quelles : {ids}.",
+            "en": "Not on their practitioner's Stripe account, kept as they are: {ids}.",
+        },
+        "sync.unknown_practitioner": {
+            "fr": "{count} consultation(s) d'un praticien absent du registre, ignorée(s) (RPPS {rpps}) : "
+            "rattachez-le (sarapay link RPPS --account acct_…) puis relancez.",
+            "en": "{count} consultation(s) of a practitioner missing from the ledger, skipped (RPPS {rpps}): "
+            "attach them (sarapay link RPPS --account acct_…) and run this again.",
+        },
+        "sync.approximate_time": {
+            "fr": "Heure prévue absente des métadonnées Stripe (sessions créées avant que sarapay l'y mette) : "
+            "heure de création de la session utilisée pour {ids}.",
+            "en": "Planned time missing from Stripe's metadata (sessions created before sarapay put it there): "
+            "the session's creation time is used for {ids}.",
+        },
+        "sync.unread": {
+            "fr": "Compte {account} (RPPS {rpps}) non lu : {reason} Relancez « sarapay sync --rebuild » ensuite.",
+            "en": "Account {account} (RPPS {rpps}) not read: {reason} Run 'sarapay sync --rebuild' again afterwards.",
+        },
+        "sync.progress": {"fr": "Comptes Stripe lus", "en": "Stripe accounts read"},
+    }
+)
+
+
+@app.command(
+    "sync",
+    rich_help_panel=PANEL_RECONCILE,
+    epilog="Exemple : [bold]sarapay sync --rebuild[/] (sur une nouvelle machine, après avoir rattaché les praticiens "
+    "avec « sarapay link RPPS --account acct_… »).",
+)
+@output_flags("json")
+def sync(
+    ctx: typer.Context,
+    rebuild: bool = typer.Option(
+        False, "--rebuild", help="Reconstruit les consultations payées en ligne depuis Stripe, dans un registre vide ou existant."
+    ),
+    output: Output = Output.HUMAN,
+) -> None:
+    """Reconstruit le registre depuis Stripe (la référence) : ajoute les consultations payées en ligne qui manquent,
+    corrige celles qui divergent ; les consultations sans paiement en ligne et les références patient restent telles quelles."""
+    from sarapay import render, statuses
+    from sarapay.errors import BadInput
+    from sarapay.services import sync as service
+    from sarapay.services.context import Context
+
+    if not rebuild:
+        raise BadInput("sync.needs_rebuild")
+    bar = render.progress(i18n.t("sync.progress"), enabled=not output.machine)
+    with Context(live=global_options(ctx).live) as services, bar as progress:
+        with services.audited("sync") as entry:
+            report = service.rebuild(services, progress=progress)
+            entry.detail = f"added={len(report.added)} corrected={len(report.corrected)} unread={len(report.unread)}"
+            if not report.complete:
+                entry.outcome = "error"
+
+    if output is Output.JSON:
+        emit_document(service.report_document(report))
+    else:
+        for gap in report.unread:
+            render.warn(i18n.t("sync.unread", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
+        for cid, state in report.added:
+            render.data_line(i18n.t("sync.added", consultation_id=cid, state=statuses.label(state)))
+        for cid, fields in report.corrected:
+            render.data_line(i18n.t("sync.corrected", consultation_id=cid, fields=", ".join(fields)))
+        render.message(
+            i18n.t("sync.summary", sessions=report.sessions, accounts=report.accounts, added=len(report.added),
+                   corrected=len(report.corrected), unchanged=report.unchanged)
+        )
+        if report.kept_offline:
+            render.message(i18n.t("sync.kept_offline", count=report.kept_offline))
+        if report.not_found:
+            render.warn(i18n.t("sync.not_found", ids=", ".join(report.not_found)))
+        if report.unknown_practitioner:
+            numbers = sorted({rpps for _, rpps in report.unknown_practitioner})
+            render.warn(i18n.t("sync.unknown_practitioner", count=len(report.unknown_practitioner), rpps=", ".join(numbers)))
+        if report.approximate_time:
+            render.warn(i18n.t("sync.approximate_time", ids=", ".join(report.approximate_time)))
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
