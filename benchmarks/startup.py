@@ -7,8 +7,10 @@ subprocesses, interleaved round by round so that machine noise hits both alike; 
 and the minimum wall time and the ratio of medians. The goal is sarapay ≤ 1.3 × the baseline.
 
 The baseline is generated in a temporary folder: the same groups and command names as sarapay (read from
-sarapay's own command tree), each command a one-line function; its `status` prints one line and its
-`fees` takes one argument. It is launched the way the `sarapay` console script is (a small launcher
+sarapay's own command tree), each command a one-line function; its `status` takes one option and prints
+one line, its `fees` takes one argument. The parameters matter: Typer 0.29 coerces every non-flag
+parameter through a pydantic TypeAdapter, so any command with an argument or an option imports pydantic
+(about 50 ms here); a baseline without parameters would measure that, not sarapay. It is launched the way the `sarapay` console script is (a small launcher
 importing a module, so both read cached bytecode).
 
 Every run is hermetic: its own SARAPAY_HOME (the empty ledger is created by a warm-up run, not timed), no
@@ -42,7 +44,8 @@ def command_tree() -> dict[str, list[str] | None]:
     code = textwrap.dedent(
         """
         import json, typer.main
-        from sarapay.cli import app
+        from sarapay.cli import app, load_commands
+        load_commands()  # command modules are imported on demand; the tree needs them all
         root = typer.main.get_command(app)
         print(json.dumps({name: (sorted(cmd.commands) if hasattr(cmd, "commands") else None)
                           for name, cmd in root.commands.items()}))
@@ -56,6 +59,7 @@ def command_tree() -> dict[str, list[str] | None]:
 
 def baseline_source(tree: dict[str, list[str] | None]) -> str:
     lines = [
+        "from typing import Optional",
         "import typer",
         "",
         'app = typer.Typer(no_args_is_help=True, help="Baseline: a minimal Typer app with the same commands as sarapay.")',
@@ -69,7 +73,7 @@ def baseline_source(tree: dict[str, list[str] | None]) -> str:
         if subs is None:
             if name == "status":
                 body = '    typer.echo("Aucune consultation.", err=True)'
-                params = ""
+                params = "state: Optional[str] = typer.Option(None)"
             elif name == "fees":
                 body = '    typer.echo(f"{amount} €")'
                 params = "amount: str"

@@ -48,7 +48,52 @@ def wants_json(args: list[str]) -> bool:
 
 
 class SarapayGroup(TyperGroup):
-    """Turns sarapay's errors into one sentence on stderr and the documented exit code."""
+    """Turns sarapay's errors into one sentence on stderr and the documented exit code.
+
+    The root group also imports command modules on demand (sarapay.cli.load_commands): only the invoked
+    command's module on a run, all of them when the command list is needed (help, completion).
+    """
+
+    def list_commands(self, ctx):  # type: ignore[override]
+        self._adopt(None)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, cmd_name):  # type: ignore[override]
+        if cmd_name not in self.commands:
+            self._adopt(cmd_name)
+            if cmd_name not in self.commands:
+                self._adopt(None)  # not where expected: every module, then Click's own "no such command"
+        return super().get_command(ctx, cmd_name)
+
+    def _adopt(self, name: Optional[str]) -> None:
+        """Imports the command modules asked for and adds what they registered on `app` to this group."""
+        if self.name != app.info.name:
+            return  # a sub-group (config, prefs...) is complete when it is built
+        import typer.main
+
+        from sarapay.cli import load_commands, registration_order
+
+        load_commands(name)
+        infos = sorted(
+            [*app.registered_commands, *app.registered_groups],
+            key=registration_order,
+        )
+        commands = {}
+        for info in infos:
+            if isinstance(info, typer.models.CommandInfo):
+                name = info.name or typer.main.get_command_name(info.callback.__name__)
+                command = self.commands.get(name) or typer.main.get_command_from_info(
+                    info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode
+                )
+            else:
+                name = info.name or info.typer_instance.info.name
+                command = self.commands.get(name) or typer.main.get_group_from_info(
+                    info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode,
+                    suggest_commands=app.suggest_commands,
+                )
+            if command.name:
+                commands[command.name] = command
+        self.commands = commands
 
     def invoke(self, ctx):  # type: ignore[override]
         from sarapay import render
