@@ -13,6 +13,7 @@ Decisions:
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -121,6 +122,25 @@ def tighten(path: Path) -> None:
             continue
 
 
+DISK_FULL_BELOW = 64 * 1024  # bytes left: less than a few SQLite pages and a -shm file
+
+
+def disk_full(path: Path) -> bool:
+    """Whether the file system holding `path` has (next to) no space left."""
+    try:
+        return shutil.disk_usage(path.parent).free < DISK_FULL_BELOW
+    except OSError:
+        return False
+
+
+def on_read_only_file_system(path: Path) -> bool:
+    """Whether the folder holding `path` is on a file system mounted read-only (a backup, a ro volume)."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows) or no such folder: not known to be read-only
+        return False
+
+
 def check_header(path: Path) -> None:
     """Refuse, before SQLite reads it, a file that is not an SQLite database or is visibly truncated.
 
@@ -167,7 +187,8 @@ def translate(exc: sqlite3.Error, path: Path, busy_timeout_ms: int) -> Exception
         return ConfigError("ledger.busy", path=str(path), seconds=max(1, round(busy_timeout_ms / 1000)))
     if primary == _READONLY:
         return ConfigError("ledger.read_only", path=str(path))
-    if primary == _FULL:
+    if primary == _FULL or (primary in (_CANTOPEN, _IOERR) and disk_full(path)):
+        # A full disk often shows as "unable to open database file": the WAL's -shm cannot be created.
         return ConfigError("ledger.disk_full", path=str(path))
     if primary in (_CORRUPT, _NOTADB):
         return damaged(path, str(exc))

@@ -252,9 +252,12 @@ def open_ledger(
     conn: sqlite3.Connection | None = None
     try:
         if read_only:
-            conn = sqlite3.connect(
-                path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=busy_timeout_ms / 1000
-            )
+            uri = path.resolve().as_uri() + "?mode=ro"
+            if files.on_read_only_file_system(path):
+                # SQLite cannot create the WAL's -shm there, and no one can write the file either: read it as
+                # an immutable file, so `status` still works; any write then says "read-only" (exit 4).
+                uri += "&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=busy_timeout_ms / 1000)
         else:
             conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy_timeout_ms / 1000)
         ledger = Ledger(conn, path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)

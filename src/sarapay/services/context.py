@@ -70,17 +70,25 @@ class Context:
         try:
             yield entry
         except Cancelled as exc:
-            self._append(command, target, "cancelled", entry.detail or exc.key)
+            self._append_quietly(command, target, "cancelled", entry.detail or exc.key)
             raise
         except SarapayError as exc:
             outcome = "refused" if exc.exit_code in (2, 4, 5) else "error"
-            self._append(command, target, outcome, _join(entry.detail, exc.key, getattr(exc, "stripe_code", None)))
+            self._append_quietly(command, target, outcome, _join(entry.detail, exc.key, getattr(exc, "stripe_code", None)))
             raise
         except BaseException as exc:
-            self._append(command, target, "error", _join(entry.detail, type(exc).__name__))
+            self._append_quietly(command, target, "error", _join(entry.detail, type(exc).__name__))
             raise
         else:
             self._append(command, target, entry.outcome, entry.detail)
+
+    def _append_quietly(self, command: str, target: str | None, outcome: str, detail: str | None) -> None:
+        """The audit row of a failed command: if the ledger cannot take it (disk full, read-only), the
+        command's own error, which says what happened to the money, is what the user must see."""
+        try:
+            self._append(command, target, outcome, detail)
+        except SarapayError:
+            pass
 
     def _append(self, command: str, target: str | None, outcome: str, detail: str | None) -> None:
         try:

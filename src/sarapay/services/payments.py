@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from sarapay import i18n, ids, money, statuses
-from sarapay.errors import BadInput, SarapayError, StripeRefused, StripeUnavailable
+from sarapay.errors import BadInput, ConfigError, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.services import refresh
 from sarapay.services.consultations import require_consultation
 from sarapay.stripe_gateway import METADATA_SOURCE  # the module imports stripe only when a Gateway is built
@@ -187,6 +187,14 @@ i18n.register(
             "Vérifiez avec « sarapay status {consultation_id} --refresh » puis relancez si besoin.",
             "en": "Another sarapay command has been acting on {consultation_id} for more than {seconds} s: nothing was sent. "
             "Check with 'sarapay status {consultation_id} --refresh' then run it again if needed.",
+        },
+        "payments.ledger_behind": {
+            "fr": "Stripe a bien effectué l'opération sur {consultation_id} ({action}, {amount}), mais le registre local "
+            "n'a pas pu l'enregistrer : {reason} Une fois corrigé, lancez « sarapay status {consultation_id} --refresh » "
+            "(ne relancez pas la commande : c'est fait).",
+            "en": "Stripe did perform the operation on {consultation_id} ({action}, {amount}), but the local ledger could "
+            "not record it: {reason} Once fixed, run 'sarapay status {consultation_id} --refresh' (do not run the command "
+            "again: it is done).",
         },
         "payments.outcome_unknown": {
             "fr": "Stripe n'a pas répondu à temps, même après plusieurs tentatives : on ne sait pas si l'opération sur "
@@ -362,9 +370,15 @@ def _exclusive(ctx: Context, consultation_id: str) -> Iterator[None]:
     except ImportError:  # not POSIX: Stripe's idempotency alone guards the money
         yield
         return
-    folder = ctx.ledger.path.parent / "locks"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(folder / f"{consultation_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    ledger = ctx.ledger
+    if ledger.read_only:  # refused before anything moves: the ledger could not record what Stripe did
+        raise ConfigError("ledger.read_only", path=str(ledger.path))
+    folder = ledger.path.parent / "locks"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(folder / f"{consultation_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError("ledger.unreadable", path=str(folder), reason=exc.strerror or type(exc).__name__) from None
     try:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
@@ -444,6 +458,18 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
             raise moved from None
         raise
     _crash_point("stripe")
+    try:
+        return _record(ctx, plan, payment_intent)
+    except ConfigError as exc:  # disk full, file gone read-only...: the money moved, our copy is behind
+        raise ConfigError(
+            "payments.ledger_behind", consultation_id=cid, action=plan.action, amount=_fmt(plan.amount_cents),
+            reason=exc.message,
+        ) from exc
+
+
+def _record(ctx: Context, plan: Plan, payment_intent: dict[str, Any] | None) -> dict[str, Any]:
+    """Brings the ledger up to date after Stripe answered; returns execute's result."""
+    cid, gateway = plan.consultation_id, ctx.gateway
     request_id, replayed = gateway.last_request_id, gateway.last_replayed
     row = ctx.ledger.get_consultation(cid) or plan.consultation
     refresh_failed = False
