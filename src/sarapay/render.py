@@ -14,6 +14,34 @@ from typing import Any, Iterable
 from sarapay import i18n
 
 _consoles: dict[str, Any] = {}
+COLOR_MODES = ("auto", "always", "never")
+_color_mode = "auto"
+
+
+def set_color(mode: str | None) -> None:
+    """--color auto|always|never (None: auto). The environment decides only under auto."""
+    global _color_mode
+    if mode is not None and mode not in COLOR_MODES:
+        raise ValueError(mode)
+    _color_mode = mode or "auto"
+    _consoles.clear()
+
+
+def color_enabled(stream: Any) -> bool:
+    """gh's rules: --color wins; then NO_COLOR (any value) and CLICOLOR=0 turn colour off, CLICOLOR_FORCE
+    (not 0) turns it on; otherwise colour only on a terminal."""
+    if _color_mode != "auto":
+        return _color_mode == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("CLICOLOR") == "0":
+        return False
+    if os.environ.get("CLICOLOR_FORCE", "0") != "0":
+        return True
+    return _isatty(stream)
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def _console(stream: str):
@@ -24,8 +52,12 @@ def _console(stream: str):
     target = sys.stdout if stream == "out" else sys.stderr
     cached = _consoles.get(stream)
     if cached is None or cached.file is not target:
-        no_color = bool(os.environ.get("NO_COLOR")) or os.environ.get("CLICOLOR") == "0"
-        cached = Console(file=target, no_color=no_color, highlight=False, soft_wrap=False)
+        color = color_enabled(target)
+        cached = Console(
+            file=target, no_color=not color, color_system="auto" if color else None, highlight=False, soft_wrap=False,
+            # Forced colour into a pipe: rich only emits colour codes to what it believes is a terminal.
+            force_terminal=True if (color and not _isatty(target)) else None,
+        )
         _consoles[stream] = cached
     return cached
 
@@ -41,12 +73,15 @@ def err():
 
 
 def message(text: str, style: str | None = None) -> None:
+    if not color_enabled(sys.stderr):  # plain text needs no rich (start-up time: `status` on an empty ledger)
+        sys.stderr.write(text + "\n")
+        return
     # soft_wrap: a message is one logical line; the terminal wraps it, rich must not cut it in pieces.
     err().print(text, style=style, markup=False, soft_wrap=True)
 
 
 def warn(text: str) -> None:
-    err().print(text, style="yellow", markup=False, soft_wrap=True)
+    message(text, style="yellow")
 
 
 def data_line(text: str) -> None:
@@ -193,13 +228,16 @@ i18n.register(
 def _print_data(renderable: Any) -> None:
     """A table on stdout; piped or captured output is never wrapped at 80 columns."""
     console = out()
-    if console.is_terminal:
+    if _isatty(console.file):
         console.print(renderable)
         return
     # Console.print(width=...) is capped at the console's own width (80 when piped): widen the console itself.
     from rich.console import Console
 
-    wide = Console(file=console.file, no_color=console.no_color, highlight=False, soft_wrap=False, width=max(console.width, 240))
+    wide = Console(
+        file=console.file, no_color=console.no_color, color_system=console.color_system, force_terminal=console.is_terminal,
+        highlight=False, soft_wrap=False, width=max(console.width, 240),
+    )
     wide.print(renderable)
 
 
