@@ -34,6 +34,10 @@ i18n.register(
             "fr": "Langue inconnue « {value} » : utilisez fr ou en.",
             "en": "Unknown language '{value}': use fr or en.",
         },
+        "cli.bad_color": {
+            "fr": "Valeur inconnue « {value} » pour --color : utilisez auto, always ou never.",
+            "en": "Unknown value '{value}' for --color: use auto, always or never.",
+        },
     }
 )
 
@@ -149,11 +153,24 @@ def _lang(value: Optional[str]) -> Optional[str]:
     return value
 
 
+def _color(value: Optional[str]) -> Optional[str]:
+    from sarapay import render
+
+    if value is not None and value not in render.COLOR_MODES:
+        raise typer.BadParameter(i18n.t("cli.bad_color", value=value))
+    render.set_color(value)  # None: auto, so no choice leaks from a previous run
+    return value
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
     lang: Optional[str] = typer.Option(
         None, "--lang", help="Langue des messages : fr (défaut) ou en. Aussi SARAPAY_LANG.", callback=_lang, is_eager=True
+    ),
+    color: Optional[str] = typer.Option(
+        None, "--color", metavar="auto|always|never", callback=_color, is_eager=True,
+        help="Couleurs : auto (défaut : sur un terminal, sauf NO_COLOR ou CLICOLOR=0), always ou never.",
     ),
     live: bool = typer.Option(False, "--live", help="Autorise une clé live (sk_live_…). Sans lui, seul le mode test est accepté."),
     version: bool = typer.Option(False, "--version", help="Affiche la version.", callback=_version, is_eager=True),
