@@ -93,8 +93,13 @@ def baseline_source(tree: dict[str, list[str] | None]) -> str:
 def hermetic_env(home: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SARAPAY_", "STRIPE_"))}
     env.update(PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", NO_COLOR="1", SARAPAY_LANG="fr")
+    # Users run from cached bytecode (pip writes it, and Python after the first run): a shell with
+    # PYTHONDONTWRITEBYTECODE=1 would recompile every sarapay module on every run. The cache goes to the
+    # temporary folder, not into the source tree.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if home is not None:
         env["SARAPAY_HOME"] = str(home)
+        env["PYTHONPYCACHEPREFIX"] = str(home.parent / "pycache")
     return env
 
 
