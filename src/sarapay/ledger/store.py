@@ -595,6 +595,80 @@ class Ledger:
             params.append(iso_utc(until))
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
+    @classmethod
+    def _listing_sql(
+        cls, rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None,
+        until: datetime | str | None, newest_first: bool,
+    ) -> tuple[str, list[Any]]:
+        where, params = cls._where(rpps, state, since, until)
+        direction = "DESC" if newest_first else "ASC"
+        return f"SELECT * FROM consultations{where} ORDER BY scheduled_at {direction}, id {direction}", params
+
+    @classmethod
+    def _totals_sql(
+        cls, rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None, until: datetime | str | None
+    ) -> tuple[str, list[Any]]:
+        where, params = cls._where(rpps, state, since, until)
+        sums = ", ".join(f"coalesce(sum({column}), 0) AS {column}" for column in _MONEY_SUMS)
+        return f"SELECT state, count(*) AS count, {sums} FROM consultations{where} GROUP BY state", params
+
+    @_guarded
+    def query_plans(
+        self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
+        since: datetime | str | None = None, until: datetime | str | None = None, newest_first: bool = True,
+    ) -> dict[str, list[str]]:
+        """SQLite's EXPLAIN QUERY PLAN of the listing (page and stream) and totals queries for these filters,
+        one line per step (benchmarks/ledger.py shows which index each uses)."""
+        plans: dict[str, list[str]] = {}
+        for name, (sql, params) in (
+            ("listing", self._listing_sql(rpps, state, since, until, newest_first)),
+            ("totals", self._totals_sql(rpps, state, since, until)),
+        ):
+            rows = self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+            plans[name] = [detail for (_id, _parent, _unused, detail) in rows]
+        return plans
+
+    @_guarded
+    def insert_consultations_many(self, rows: Iterable[Mapping[str, Any]], *, note: str | None = None) -> int:
+        """Add many consultations at once (bulk import, benchmarks): one transaction, executemany.
+
+        Each row holds `id`, `rpps` and insert_consultation's fields, checked the same way; each gets the first
+        line of its history. The practitioners must exist (foreign key). A duplicate id aborts the whole call
+        with sqlite3.IntegrityError and nothing is written. Returns the number of rows added.
+        """
+        refuse_sensitive(note)
+        stamp = iso_utc(now_utc())
+        count = 0
+        pending: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        history: list[tuple[Any, ...]] = []
+
+        def flush() -> None:
+            for columns, values in pending.items():
+                self._conn.executemany(
+                    f"INSERT INTO consultations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values
+                )
+            self._conn.executemany(
+                "INSERT INTO consultation_history (consultation_id, at, state, note) VALUES (?, ?, ?, ?)", history
+            )
+            pending.clear()
+            history.clear()
+
+        with self.transaction():
+            for row in rows:
+                fields = dict(row)
+                consultation_id, rpps = fields.pop("id"), fields.pop("rpps")
+                if "state" not in fields or "scheduled_at" not in fields:
+                    raise TypeError("each row needs id, rpps, scheduled_at and state")
+                values = _prepare(fields, _CONSULTATION_FIELDS, "consultations")
+                record = {"id": consultation_id, "rpps": rpps, **values, "created_at": stamp, "updated_at": stamp}
+                pending.setdefault(tuple(record), []).append(tuple(record.values()))
+                history.append((consultation_id, stamp, values["state"], note))
+                count += 1
+                if len(history) >= 10_000:
+                    flush()
+            flush()
+        return count
+
     @_guarded
     def list_consultations(
         self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
@@ -602,12 +676,8 @@ class Ledger:
         limit: int | None = None, offset: int = 0, newest_first: bool = False,
     ) -> list[dict[str, Any]]:
         """One page of consultations, ordered by scheduled_at then id."""
-        where, params = self._where(rpps, state, since, until)
-        direction = "DESC" if newest_first else "ASC"
-        return self._all(
-            f"SELECT * FROM consultations{where} ORDER BY scheduled_at {direction}, id {direction} LIMIT ? OFFSET ?",
-            [*params, -1 if limit is None else limit, offset],
-        )
+        sql, params = self._listing_sql(rpps, state, since, until, newest_first)
+        return self._all(f"{sql} LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit, offset])
 
     def iter_consultations(
         self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
@@ -616,12 +686,9 @@ class Ledger:
         """Stream every matching consultation from a cursor, one row at a time (for --nl/--csv exports and
         sync over a large ledger). The query runs at the first next(); close the generator (or exhaust it)
         to release the cursor."""
-        where, params = self._where(rpps, state, since, until)
-        direction = "DESC" if newest_first else "ASC"
+        sql, params = self._listing_sql(rpps, state, since, until, newest_first)
         try:
-            cursor = self._conn.execute(
-                f"SELECT * FROM consultations{where} ORDER BY scheduled_at {direction}, id {direction}", params
-            )
+            cursor = self._conn.execute(sql, params)
             try:
                 for row in cursor:
                     yield _as_dict(cursor, row)
@@ -652,9 +719,7 @@ class Ledger:
         {"count": n, "authorised_cents": ..., "captured_cents": ..., "refunded_cents": ..., "fee_cents": ...,
          "net_cents": ..., "by_state": {state: {same keys}}}; unknown fees (NULL) count as 0.
         """
-        where, params = self._where(rpps, state, since, until)
-        sums = ", ".join(f"coalesce(sum({column}), 0) AS {column}" for column in _MONEY_SUMS)
-        rows = self._all(f"SELECT state, count(*) AS count, {sums} FROM consultations{where} GROUP BY state", params)
+        rows = self._all(*self._totals_sql(rpps, state, since, until))
         keys = ("count", *_MONEY_SUMS)
         result: dict[str, Any] = {key: sum(row[key] for row in rows) for key in keys}
         result["by_state"] = {row["state"]: {key: row[key] for key in keys} for row in sorted(rows, key=lambda r: r["state"])}
