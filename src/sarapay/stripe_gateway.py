@@ -657,8 +657,13 @@ class Gateway:
         )
 
     def cancel(self, account: str, payment_intent: str, *, idempotency_key: str, reason: str | None = None) -> dict[str, Any]:
-        """Releases the hold. `reason`: duplicate, fraudulent, requested_by_customer or abandoned."""
-        params = {"cancellation_reason": reason} if reason else {}
+        """Releases the hold. `reason`: duplicate, fraudulent, requested_by_customer or abandoned.
+
+        The charge comes expanded, as after a capture: without it the answer says nothing of the hold that
+        was released, and the ledger would record a hold of 0 that the next refresh puts back."""
+        params: dict[str, Any] = {"expand": ["latest_charge.balance_transaction"]}
+        if reason:
+            params["cancellation_reason"] = reason
         return _plain(
             self._call(
                 lambda o: self._client.v1.payment_intents.cancel(payment_intent, params=params, options=o),

@@ -69,7 +69,10 @@ def test_cancel_releases_the_hold(run, sandbox, doctor, held):
     [cancel] = posts(sandbox, before)
     assert cancel["path"] == f"/v1/payment_intents/{pi}/cancel" and cancel["account"] == doctor["account"]
     assert cancel["idempotency_key"] == f"sarapay:cancel:{held}:{pi}"
-    assert cancel["params"] == {"cancellation_reason": "requested_by_customer"}
+    assert cancel["params"] == {
+        "cancellation_reason": "requested_by_customer", "expand": ["latest_charge.balance_transaction"],
+    }
+    assert row["authorised_cents"] == 2500  # the released hold, read from the expanded charge
     assert row["state"] == "canceled" and row["captured_cents"] == 0
     assert stripe_pi(sandbox, doctor, pi).status == "canceled"
     assert "Annulé" in result.stdout and "Libération de l'empreinte de 25,00" in result.stderr

@@ -25,8 +25,8 @@ TEST_KEY = "sk_test_sarapayTests0000"
 TEST_CLIENT_ID = "ca_sarapayTests0000"
 DECLINED_CARD = "4000000000000002"
 HOUR, DAY = 3600, 86400
-# The status table compared before/after: every state paid online except « Annulé » (see KNOWN GAP below).
-PAID_STATES = [code for code in statuses.CODES if code not in (statuses.NO_ONLINE_PAYMENT, statuses.CANCELED)]
+# The status table compared before/after: every state paid online.
+PAID_STATES = [code for code in statuses.CODES if code != statuses.NO_ONLINE_PAYMENT]
 
 
 @pytest.fixture
@@ -80,13 +80,7 @@ def rows() -> dict[str, dict]:
 
 
 def from_stripe(row: dict) -> dict:
-    kept = {k: v for k, v in row.items() if k not in service.NOT_FROM_STRIPE}
-    if row["state"] == "canceled" and row.get("payment_intent_id"):
-        # KNOWN GAP (payments, not sync): `cancel` writes the ledger from the cancel answer, whose charge is not
-        # expanded, so a released hold shows authorised 0 there, while Stripe's charge (what refresh, reconcile
-        # and sync read) says the 25 € hold it was. Left out until gateway.cancel expands latest_charge.
-        kept.pop("authorised_cents")
-    return kept
+    return {k: v for k, v in row.items() if k not in service.NOT_FROM_STRIPE}
 
 
 def practitioners() -> list[dict]:
@@ -203,7 +197,6 @@ def test_rebuild_over_the_existing_ledger_corrects_and_keeps_what_stripe_cannot_
         day["captured"]: {"state", "captured_cents", "fee_cents"},
         day["held"]: {"scheduled_at"},
         day["closed_link"]: {"closed_on_purpose"},
-        day["released"]: {"authorised_cents"},  # the KNOWN GAP of `cancel`, corrected from Stripe's charge
     }
     assert report["kept_offline"] == 1 and report["not_found"] == [] and report["unread"] == []
     after = rows()

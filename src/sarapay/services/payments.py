@@ -266,7 +266,7 @@ def _release_plan(command: str, row: dict[str, Any], practitioner: dict[str, Any
     return Plan(
         action=CANCEL, command=command, consultation=row, practitioner=practitioner, account_id=row["account_id"],
         amount_cents=int(row["authorised_cents"]), method="POST", path=f"/v1/payment_intents/{pi}/cancel",
-        params={"cancellation_reason": CANCELLATION_REASON},
+        params={"cancellation_reason": CANCELLATION_REASON, "expand": list(_CAPTURE_EXPAND)},
         idempotency_key=ids.idempotency_key("cancel", row["id"], pi),
     )
 
