@@ -217,6 +217,8 @@ _CONSULTATION = typer.Argument(..., help="Identifiant de la consultation (TC-…
 @app.command(
     "capture",
     rich_help_panel=PANEL_SUPPORT,
+    # "-3" reaches the amount parser, which says in French that it is negative, instead of "no such option".
+    context_settings={"ignore_unknown_options": True},
     epilog="Exemples : sarapay capture TC-8F3K2Q 20 (capture 20 € et libère le reste) · sarapay capture TC-8F3K2Q "
     "(toute l'empreinte) · sarapay capture TC-8F3K2Q 0 (libère toute l'empreinte)",
 )
@@ -266,6 +268,8 @@ def cancel(
 @app.command(
     "refund",
     rich_help_panel=PANEL_SUPPORT,
+    # "-3" reaches the amount parser, which says in French that it is negative, instead of "no such option".
+    context_settings={"ignore_unknown_options": True},
     epilog="Exemples : sarapay refund TC-8F3K2Q (tout ce qui reste) · sarapay refund TC-8F3K2Q 5,50",
 )
 def refund(

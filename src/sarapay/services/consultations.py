@@ -215,6 +215,7 @@ def plan(
         )
         return {"consultation": row, "url": None, "warnings": []}
 
+    ctx.gateway  # the key is resolved and mode-checked before the row exists: a bad key leaves no trace
     row = ctx.ledger.insert_consultation(
         cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
         max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
