@@ -191,3 +191,14 @@ def _status_indexes(db: Database) -> None:
         "CREATE UNIQUE INDEX idx_consultations_payment_intent ON consultations (payment_intent_id)",
         "CREATE UNIQUE INDEX idx_consultations_checkout_session ON consultations (checkout_session_id)",
     )
+
+
+@step("0007_totals_covering_index")
+def _totals_covering_index(db: Database) -> None:
+    # `status` without filters sums every consultation per state: with the sums in the index SQLite reads
+    # the index alone (100 000 consultations: 93 ms → 13 ms, benchmarks/ledger.py) instead of every row.
+    _ddl(
+        db,
+        "CREATE INDEX idx_consultations_state_sums ON consultations "
+        "(state, authorised_cents, captured_cents, refunded_cents, fee_cents, net_cents)",
+    )
