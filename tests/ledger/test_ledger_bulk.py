@@ -58,3 +58,14 @@ def test_status_queries_use_the_indexes(ledger):
 def test_totals_over_everything_read_the_covering_index(ledger):
     plans = ledger.query_plans()
     assert any("COVERING INDEX idx_consultations_state_sums" in line for line in plans["totals"])
+
+
+def test_prefix_lookups_for_completion(ledger):
+    ledger.upsert_practitioner(RPPS, name="Dre Martin")
+    ledger.upsert_practitioner(make_test_rpps(2))
+    ledger.insert_consultations_many(rows(3))
+    assert sorted(row["id"] for row in ledger.consultation_ids_starting("TC-AAAAA")) == ["TC-AAAAA2", "TC-AAAAAA", "TC-AAAAAB"]
+    assert [row["id"] for row in ledger.consultation_ids_starting("TC-AAAAAB")] == ["TC-AAAAAB"]
+    assert ledger.consultation_ids_starting("TC-Z") == []
+    assert [r["rpps"] for r in ledger.rpps_starting(RPPS[:10])] == [RPPS]
+    assert len(ledger.rpps_starting("1000")) == 2

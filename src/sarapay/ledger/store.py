@@ -629,6 +629,24 @@ class Ledger:
         return plans
 
     @_guarded
+    def consultation_ids_starting(self, prefix: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Consultations whose id starts with `prefix` (exact case), most recent first, for shell completion:
+        [{"id", "state", "scheduled_at"}]. The primary key's index finds the range; nothing else is read."""
+        return self._all(
+            "SELECT id, state, scheduled_at FROM consultations WHERE id >= ? AND id < ? "
+            "ORDER BY scheduled_at DESC, id DESC LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        )
+
+    @_guarded
+    def rpps_starting(self, prefix: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Practitioners whose RPPS starts with `prefix`, for shell completion: [{"rpps", "name"}]."""
+        return self._all(
+            "SELECT rpps, name FROM practitioners WHERE rpps >= ? AND rpps < ? ORDER BY rpps LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        )
+
+    @_guarded
     def insert_consultations_many(self, rows: Iterable[Mapping[str, Any]], *, note: str | None = None) -> int:
         """Add many consultations at once (bulk import, benchmarks): one transaction, executemany.
 
