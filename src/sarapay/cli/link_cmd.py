@@ -13,6 +13,7 @@ import typer
 
 from sarapay import i18n, render
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
+from sarapay.cli.completion import rpps_numbers
 from sarapay.errors import BadInput
 
 i18n.register(
@@ -199,7 +200,9 @@ def _context(ctx: typer.Context):
 )
 def link(
     ctx: typer.Context,
-    rpps: str = typer.Argument(..., metavar="RPPS", help="Numéro RPPS du praticien (11 chiffres, ou 12 commençant par 8)."),
+    rpps: str = typer.Argument(
+        ..., metavar="RPPS", help="Numéro RPPS du praticien (11 chiffres, ou 12 commençant par 8).", autocompletion=rpps_numbers
+    ),
     email: Optional[str] = typer.Option(None, "--email", help="E-mail du praticien (pré-remplit la page Stripe)."),
     name: Optional[str] = typer.Option(None, "--name", help="Nom affiché dans sarapay (jamais envoyé à Stripe)."),
     new: bool = typer.Option(False, "--new", help="Crée un nouveau compte connecté et affiche son lien d'inscription."),
@@ -327,7 +330,7 @@ def _show_health(health: dict[str, Any], json_out: bool) -> None:
 )
 def unlink(
     ctx: typer.Context,
-    rpps: str = typer.Argument(..., metavar="RPPS", help="Numéro RPPS du praticien."),
+    rpps: str = typer.Argument(..., metavar="RPPS", help="Numéro RPPS du praticien.", autocompletion=rpps_numbers),
     yes: bool = typer.Option(False, "--yes", "-y", help="Ne pose pas de question (obligatoire sans terminal)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Montre la requête sans rien envoyer ni modifier."),
     force: bool = typer.Option(False, "--force", help="Délie même s'il reste des empreintes bancaires non capturées."),

@@ -12,6 +12,7 @@ import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
+from sarapay.cli.completion import consultation_ids
 
 i18n.register(
     {
@@ -211,7 +212,7 @@ def _run(
 _YES = typer.Option(False, "--yes", "-y", help="Ne pose pas de question (tâches cron) : exécute directement.")
 _DRY_RUN = typer.Option(False, "--dry-run", help="Montre la requête qui serait envoyée à Stripe, sans rien envoyer.")
 _JSON = typer.Option(False, "--json", help="Sortie JSON (centimes, clés stables).")
-_CONSULTATION = typer.Argument(..., help="Identifiant de la consultation (TC-…).")
+_CONSULTATION = typer.Argument(..., help="Identifiant de la consultation (TC-…).", autocompletion=consultation_ids)
 
 
 @app.command(

@@ -8,6 +8,7 @@ import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_PAYOUTS, app, global_options
+from sarapay.cli.completion import rpps_numbers
 from sarapay.cli.output import Output, emit_document, output_flags
 
 i18n.register(
@@ -35,7 +36,7 @@ i18n.register(
 @output_flags("json")
 def payouts(
     ctx: typer.Context,
-    rpps: str = typer.Argument(..., metavar="RPPS", help="Le praticien (RPPS, 11 chiffres, ou IDNPS de la carte CPS)."),
+    rpps: str = typer.Argument(..., metavar="RPPS", help="Le praticien (RPPS, 11 chiffres, ou IDNPS de la carte CPS).", autocompletion=rpps_numbers),
     schedule: Optional[str] = typer.Option(
         None, "--schedule", metavar="CALENDRIER",
         help="Change le calendrier : daily, weekly:monday (ou hebdomadaire:lundi), monthly:1 (jour 1 à 31), manual. "

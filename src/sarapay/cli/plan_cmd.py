@@ -8,6 +8,7 @@ import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
+from sarapay.cli.completion import consultation_ids, rpps_numbers
 
 i18n.register(
     {
@@ -87,7 +88,7 @@ def _warn(warnings: list) -> None:
 )
 def plan(
     ctx: typer.Context,
-    rpps: str = typer.Argument(..., help="RPPS du praticien (11 chiffres, ou 12 commençant par 8)."),
+    rpps: str = typer.Argument(..., help="RPPS du praticien (11 chiffres, ou 12 commençant par 8).", autocompletion=rpps_numbers),
     at: str = typer.Option(..., "--at", help="Date et heure de la téléconsultation, heure de Paris : « 01/12/2026 10:30 »."),
     paid: bool = typer.Option(False, "--paid", help="Paiement en ligne : crée la page de paiement (empreinte bancaire)."),
     max_amount: Optional[str] = typer.Option(
@@ -153,7 +154,7 @@ def _iso_to_datetime(text: str):
 )
 def pay_link(
     ctx: typer.Context,
-    consultation: str = typer.Argument(..., help="Identifiant de la consultation (TC-…)."),
+    consultation: str = typer.Argument(..., help="Identifiant de la consultation (TC-…).", autocompletion=consultation_ids),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON (heures ISO 8601 UTC)."),
 ) -> None:
     """Émet un nouveau lien de paiement quand le précédent a expiré (ou l'empreinte).

@@ -12,6 +12,7 @@ import typer
 
 from sarapay import i18n, render
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
+from sarapay.cli.completion import rpps_numbers
 
 i18n.register(
     {
@@ -55,7 +56,7 @@ def _context(ctx: typer.Context):
 )
 def set_max(
     ctx: typer.Context,
-    rpps: str = typer.Argument(..., metavar="RPPS", help="Numéro RPPS du praticien (déjà enregistré par sarapay link)."),
+    rpps: str = typer.Argument(..., metavar="RPPS", help="Numéro RPPS du praticien (déjà enregistré par sarapay link).", autocompletion=rpps_numbers),
     amount: str = typer.Argument(..., metavar="MONTANT", help="En euros : 25, 25,50, 25.50 ou 25,50 € (de 0,50 € à 500,00 €)."),
     json_out: bool = typer.Option(False, "--json", help="Sortie JSON (montants en centimes)."),
 ) -> None:
@@ -87,7 +88,7 @@ def set_max(
 @prefs_app.command("show", epilog="Exemples : [bold]sarapay prefs show[/] · [bold]sarapay prefs show 10000000017 --json[/]")
 def show(
     ctx: typer.Context,
-    rpps: Optional[str] = typer.Argument(None, metavar="[RPPS]", help="Un seul praticien (sinon tous)."),
+    rpps: Optional[str] = typer.Argument(None, metavar="[RPPS]", help="Un seul praticien (sinon tous).", autocompletion=rpps_numbers),
     json_out: bool = typer.Option(False, "--json", help="Sortie JSON : e-mails en clair, montants en centimes, heures ISO 8601 UTC."),
 ) -> None:
     """Affiche les praticiens enregistrés : RPPS, nom, e-mail (masqué), compte Stripe, mode de liaison, maximum par défaut."""

@@ -13,6 +13,7 @@ import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_RECONCILE, app, global_options
+from sarapay.cli.completion import rpps_numbers
 from sarapay.cli.output import Output, emit_document, output_flags
 
 i18n.register(
@@ -50,7 +51,7 @@ i18n.register(
 @output_flags("json")
 def reconcile(
     ctx: typer.Context,
-    practitioner: Optional[str] = typer.Option(None, "--practitioner", "-p", metavar="RPPS", help="Seulement ce praticien (RPPS)."),
+    practitioner: Optional[str] = typer.Option(None, "--practitioner", "-p", metavar="RPPS", help="Seulement ce praticien (RPPS).", autocompletion=rpps_numbers),
     warn_within: str = typer.Option(
         "48h", "--warn-within", metavar="DURÉE",
         help="Signale les empreintes à capturer avant cette échéance (48h, 2j, 36h…).",

@@ -8,6 +8,7 @@ import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_SANDBOX, app, global_options
+from sarapay.cli.completion import consultation_ids
 
 i18n.register(
     {
@@ -76,7 +77,7 @@ def serve(
 )
 def pay(
     ctx: typer.Context,
-    consultation: str = typer.Argument(..., help="Identifiant de la consultation (TC-…)."),
+    consultation: str = typer.Argument(..., help="Identifiant de la consultation (TC-…).", autocompletion=consultation_ids),
     card: str = typer.Option(
         "4242 4242 4242 4242",
         "--card",

@@ -8,6 +8,7 @@ import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
+from sarapay.cli.completion import consultation_ids, rpps_numbers
 from sarapay.cli.output import Output, emit_document, emit_rows, output_flags
 
 i18n.register(
@@ -48,9 +49,10 @@ HUMAN_LIMIT = 50  # rows on screen by default; machine output has no default lim
 def status(
     ctx: typer.Context,
     consultation: Optional[str] = typer.Argument(
-        None, metavar="[CONSULTATION]", help="Une consultation (TC-…) à voir en détail, avec son historique."
+        None, metavar="[CONSULTATION]", help="Une consultation (TC-…) à voir en détail, avec son historique.",
+        autocompletion=consultation_ids,
     ),
-    practitioner: Optional[str] = typer.Option(None, "--practitioner", "-p", metavar="RPPS", help="Seulement ce praticien (RPPS)."),
+    practitioner: Optional[str] = typer.Option(None, "--practitioner", "-p", metavar="RPPS", help="Seulement ce praticien (RPPS).", autocompletion=rpps_numbers),
     state: Optional[List[str]] = typer.Option(
         None, "--state", "-s", metavar="ÉTAT",
         help="Seulement cet état, en code ou en libellé (uncaptured, « Non capturé »…) ; répétable.",
