@@ -62,33 +62,43 @@ def _next_run(store: Store, acct: str, now: int) -> int | None:
     return None
 
 
-def _due(store: Store, now: int) -> list[tuple[int, int, str, Any]]:
+def _due(store: Store, now: int) -> tuple[list[tuple[int, int, str, Any]], float]:
+    """The transitions due at `now`, in time order, and the horizon: the earliest moment anything not due yet
+    could fall due (a lower bound; +inf when nothing is waiting)."""
     due: list[tuple[int, int, str, Any]] = []
+    horizon = float("inf")
     for acct, objects in store.objects.items():
         has_money = False
         for obj in objects.values():
             kind = obj.get("object")
-            if kind == "checkout.session" and obj["status"] == "open" and obj["expires_at"] <= now:
-                due.append((obj["expires_at"], obj["_seq"], "session", obj))
+            moment = None
+            if kind == "checkout.session" and obj["status"] == "open":
+                moment, what = obj["expires_at"], "session"
             elif kind == "payment_intent" and obj["status"] == "requires_capture":
                 charge = objects.get(obj.get("latest_charge") or "")
-                deadline = ((charge or {}).get("payment_method_details") or {}).get("card", {}).get("capture_before")
-                if deadline and deadline <= now:
-                    due.append((deadline, obj["_seq"], "hold", obj))
+                moment, what = ((charge or {}).get("payment_method_details") or {}).get("card", {}).get("capture_before"), "hold"
             elif kind == "balance_transaction":
                 has_money = True
-                if obj["status"] == "pending" and obj["available_on"] <= now:
-                    due.append((obj["available_on"], obj["_seq"], "txn", obj))
-            elif kind == "payout" and obj["status"] == "pending" and obj["created"] + DAY <= now:
-                due.append((obj["created"] + DAY, obj["_seq"], "in_transit", obj))
-            elif kind == "payout" and obj["status"] == "in_transit" and obj["arrival_date"] <= now:
-                due.append((obj["arrival_date"], obj["_seq"], "paid", obj))
+                if obj["status"] == "pending":
+                    moment, what = obj["available_on"], "txn"
+            elif kind == "payout" and obj["status"] == "pending":
+                moment, what = obj["created"] + DAY, "in_transit"
+            elif kind == "payout" and obj["status"] == "in_transit":
+                moment, what = obj["arrival_date"], "paid"
+            if not moment:
+                continue
+            if moment <= now:
+                due.append((moment, obj["_seq"], what, obj))
+            else:
+                horizon = min(horizon, moment)
         if has_money:
             run = _next_run(store, acct, now)
             if run is not None:
                 due.append((run, 0, "payout_run", acct))
+            else:
+                horizon = min(horizon, (now // DAY + 1) * DAY)  # payout runs happen at 00:00 UTC, at the earliest the next one
     due.sort(key=lambda d: (d[0], d[1]))
-    return due
+    return due, horizon
 
 
 def _apply(store: Store, kind: str, target: Any, moment: int) -> None:
@@ -111,14 +121,28 @@ def _apply(store: Store, kind: str, target: Any, moment: int) -> None:
 _RECOLLECT = {"payout_run", "in_transit"}
 
 
-def run(store: Store) -> int:
-    """Apply every transition due up to now. Returns how many were applied."""
+def run(store: Store, *, changed: bool = True) -> int:
+    """Apply every transition due up to now. Returns how many were applied.
+
+    Finding what is due scans every object (about 0,5 µs each: some 30 ms a request at 10 000 consultations),
+    so a scan made for a request that changes nothing (`changed=False`: a GET, which the server runs with the
+    store locked from this scan to its answer) remembers its horizon, the earliest moment something could
+    fall due; the following GETs skip the scan while the clock is before it and no object was added. Any other
+    request (`changed=True`: a POST, a DELETE, the clock endpoint) scans and forgets the horizon before its
+    handler runs, since the handler may change what is due.
+    """
     applied = 0
     with store.lock:
         now = store.now()
+        cached = getattr(store, "_clockwork_horizon", None)
+        if not changed and cached is not None and cached[:2] == (store.seq, id(store.objects)) and now < cached[2]:
+            return 0
+        store._clockwork_horizon = None  # type: ignore[attr-defined]
         while True:
-            due = _due(store, now)
+            due, horizon = _due(store, now)
             if not due:
+                if not changed:
+                    store._clockwork_horizon = (store.seq, id(store.objects), horizon)  # type: ignore[attr-defined]
                 return applied
             for moment, _, kind, target in due:
                 with at(store, moment):

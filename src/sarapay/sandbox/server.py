@@ -168,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         store = req.store
         try:
             with store.lock:
-                clockwork.run(store)
+                clockwork.run(store, changed=req.method != "GET")  # a GET changes nothing: it may reuse the last scan
                 if req.expand:
                     expand.check(req)
                 status, body, extra = _normalize(route.handler(req))
