@@ -336,25 +336,67 @@ def test_created_filter_starts_at_the_oldest_open_items_link(run, clocks, cli_en
 
 def test_pages_of_a_hundred(run, clocks, cli_env):
     """101 open consultations on one account: two pages, still no retrieve."""
-    from sarapay.ids import new_consultation_id
-    from sarapay.services.context import Context
-    from sarapay.services.consultations import _issue_link  # the plan's own link issuing, minus 101 CLI runs
+    from sarapay.ids import idempotency_key, new_consultation_id
+    from sarapay.stripe_gateway import Gateway
 
     sandbox = cli_env
     doc = link(sandbox, 1)
-    with Context() as ctx:
+    gateway = Gateway(TEST_KEY, client_id=TEST_CLIENT_ID, api_base=sandbox.url)
+    with ledger() as book:  # what plan leaves, minus 101 CLI runs
         for _ in range(101):
-            inserted = ctx.ledger.insert_consultation(
-                new_consultation_id(), rpps=doc["rpps"], scheduled_at=datetime.now(timezone.utc) + timedelta(days=1),
-                state="incomplete", paid_online=True, max_cents=2500, account_id=doc["account"],
+            cid = new_consultation_id()
+            created = gateway.create_checkout_session(
+                doc["account"], amount_cents=2500, consultation_id=cid, rpps=doc["rpps"], expires_at=None,
+                success_url="https://portal.example.org/ok", cancel_url="https://portal.example.org/ko",
+                idempotency_key=idempotency_key("checkout", cid, "first"),
             )
-            _issue_link(ctx, inserted)
+            book.insert_consultation(
+                cid, rpps=doc["rpps"], scheduled_at=datetime.now(timezone.utc) + timedelta(days=1), state="incomplete",
+                paid_online=True, max_cents=2500, account_id=doc["account"], checkout_session_id=created["id"],
+                link_expires_at=created["expires_at"],
+            )
     seq = last_seq(sandbox)
     code, report = reconcile_json(run)
     assert code == 0 and report["checked"] == 101 and report["retrieves"] == 0
     requests = api_requests(sandbox, seq)
     assert [r["path"] for r in requests] == ["/v1/checkout/sessions"] * 2
     assert "starting_after" in requests[1]["params"]
+
+
+def test_a_session_outside_the_listed_window_is_read_on_its_own_and_counted(run, clocks, cli_env):
+    sandbox = cli_env
+    doc = link(sandbox, 1)
+    cid = plan(run, clocks, doc["rpps"], in_seconds=DAY)
+    pay(sandbox, cid)
+    with ledger() as book:  # a ledger whose link time is wrong: the list window starts after the session
+        book.update_consultation(cid, link_expires_at=row(cid)["link_expires_at"] + 10 * DAY)
+    seq = last_seq(sandbox)
+    code, report = reconcile_json(run)
+    assert code == 0 and report["retrieves"] == 1 and row(cid)["state"] == "uncaptured"
+    paths = [r["path"] for r in api_requests(sandbox, seq)]
+    assert paths[0] == "/v1/checkout/sessions" and paths[1].startswith("/v1/checkout/sessions/cs_")
+
+
+def test_a_link_issued_by_another_machine_is_followed(run, clocks, cli_env):
+    """Another support machine re-issued the link (pay-link there): Stripe has a newer session for the
+    consultation; reconcile follows it instead of reporting the old one as run out."""
+    from sarapay.ids import idempotency_key
+    from sarapay.stripe_gateway import Gateway
+
+    sandbox = cli_env
+    doc = link(sandbox, 1)
+    cid = plan(run, clocks, doc["rpps"], in_seconds=3 * DAY)
+    old = row(cid)["checkout_session_id"]
+    clocks.advance(DAY + HOUR)
+    newer = Gateway(TEST_KEY, client_id=TEST_CLIENT_ID, api_base=sandbox.url).create_checkout_session(
+        doc["account"], amount_cents=2500, consultation_id=cid, rpps=doc["rpps"], expires_at=None,
+        success_url="https://portal.example.org/ok", cancel_url="https://portal.example.org/ko",
+        idempotency_key=idempotency_key("checkout", cid, old),
+    )
+    sandbox.pay(newer["id"])
+    code, report = reconcile_json(run)
+    assert code == 0 and report["items"] == []
+    assert (row(cid)["checkout_session_id"], row(cid)["state"]) == (newer["id"], "uncaptured")
 
 
 def test_rate_limited_list_backs_off_and_goes_on(run, clocks, cli_env):
