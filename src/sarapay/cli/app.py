@@ -34,6 +34,29 @@ i18n.register(
             "fr": "Langue inconnue « {value} » : utilisez fr ou en.",
             "en": "Unknown language '{value}': use fr or en.",
         },
+        # Typer's and Click's own words in help and error panels (built in English): see _localise_typer.
+        "cli.help_option": {"fr": "Affiche cette aide et quitte.", "en": "Show this message and exit."},
+        "cli.install_completion": {
+            "fr": "Installe la complétion (TAB) pour le shell courant.",
+            "en": "Install completion for the current shell.",
+        },
+        "cli.show_completion": {
+            "fr": "Affiche le script de complétion du shell courant, à copier ou adapter (voir aussi completions/).",
+            "en": "Show completion for the current shell, to copy it or customize the installation.",
+        },
+        "typer.ARGUMENTS_PANEL_TITLE": {"fr": "Arguments", "en": "Arguments"},
+        "typer.OPTIONS_PANEL_TITLE": {"fr": "Options", "en": "Options"},
+        "typer.COMMANDS_PANEL_TITLE": {"fr": "Commandes", "en": "Commands"},
+        "typer.ERRORS_PANEL_TITLE": {"fr": "Erreur", "en": "Error"},
+        "typer.ABORTED_TEXT": {"fr": "Abandonné.", "en": "Aborted."},
+        "typer.RICH_HELP": {
+            "fr": "Essayez [blue]'{command_path} {help_option}'[/] pour l'aide.",
+            "en": "Try [blue]'{command_path} {help_option}'[/] for help.",
+        },
+        "typer.DEFAULT_STRING": {"fr": "[défaut : {}]", "en": "[default: {}]"},
+        "typer.ENVVAR_STRING": {"fr": "[variable d'environnement : {}]", "en": "[env var: {}]"},
+        "typer.REQUIRED_LONG_STRING": {"fr": "[obligatoire]", "en": "[required]"},
+        "typer.DEPRECATED_STRING": {"fr": "(obsolète) ", "en": "(deprecated) "},
         "cli.bad_color": {
             "fr": "Valeur inconnue « {value} » pour --color : utilisez auto, always ou never.",
             "en": "Unknown value '{value}' for --color: use auto, always or never.",
@@ -51,6 +74,47 @@ def wants_json(args: list[str]) -> bool:
     return "--json" in args or "--nl" in args
 
 
+def _localise_typer(command=None) -> None:
+    """Typer's own texts (panel titles, hints, the --help option...) in the current language, just before
+    Typer shows a help page or an error. typer.rich_utils is imported here only: it costs start-up time
+    and only the help and error paths need it."""
+    import typer.rich_utils as rich_utils
+
+    for key in i18n.catalog():
+        if key.startswith("typer."):
+            setattr(rich_utils, key.split(".", 1)[1], i18n.t(key))
+    if command is not None:
+        for param in command.params:
+            if param.name in ("install_completion", "show_completion"):
+                param.help = i18n.t(f"cli.{param.name}")
+
+
+def _wrap_help_option(option) -> None:
+    """The --help option says its help in the user's language, and shows the page with Typer's texts in it."""
+    if option is None or getattr(option, "_sarapay_localised", False):
+        return
+    show_help = option.callback
+
+    def localised(ctx, param, value):
+        if value and not ctx.resilient_parsing:
+            _localise_typer(ctx.command)
+            param.help = i18n.t("cli.help_option")
+            for sub in getattr(ctx.command, "commands", {}).values():
+                _localise_help_option(sub, ctx)
+        return show_help(ctx, param, value)
+
+    option.callback = localised
+    option.help = i18n.t("cli.help_option")
+    option._sarapay_localised = True
+
+
+def _localise_help_option(command, ctx) -> None:
+    """Wraps `command`'s --help option, and its sub-commands' (Click builds them with English text)."""
+    _wrap_help_option(command.get_help_option(ctx))
+    for sub in getattr(command, "commands", {}).values():
+        _localise_help_option(sub, ctx)
+
+
 class SarapayGroup(TyperGroup):
     """Turns sarapay's errors into one sentence on stderr and the documented exit code.
 
@@ -62,12 +126,27 @@ class SarapayGroup(TyperGroup):
         self._adopt(None)
         return super().list_commands(ctx)
 
+    def get_help_option(self, ctx):  # type: ignore[override]
+        option = super().get_help_option(ctx)
+        _wrap_help_option(option)
+        return option
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except typer._click.exceptions.ClickException:
+            _localise_typer(self)  # Typer is about to show the error in its panel
+            raise
+
     def get_command(self, ctx, cmd_name):  # type: ignore[override]
         if cmd_name not in self.commands:
             self._adopt(cmd_name)
             if cmd_name not in self.commands:
                 self._adopt(None)  # not where expected: every module, then Click's own "no such command"
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _localise_help_option(command, ctx)
+        return command
 
     def _adopt(self, name: Optional[str]) -> None:
         """Imports the command modules asked for and adds what they registered on `app` to this group."""
@@ -116,6 +195,9 @@ class SarapayGroup(TyperGroup):
             render.message(i18n.t("cli.interrupted"))
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
+            raise
+        except typer._click.exceptions.ClickException:
+            _localise_typer()  # a sub-command's usage error, shown by Typer in its panel
             raise
         except Exception as exc:
             if os.environ.get("SARAPAY_DEBUG"):
