@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any, Iterable
 
@@ -127,6 +128,54 @@ def emit_csv(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
         writer.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in row.values()])
         count += 1
     return count
+
+
+i18n.register({"view.field.currency": {"fr": "Devise", "en": "Currency"}})
+
+
+def emit_excel(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
+    """CSV for French spreadsheets (Excel, LibreOffice in French): UTF-8 with a BOM so Excel reads the
+    accents, `;` since `,` is the decimal mark, CRLF, amounts `25,00` (no symbol, no grouping: a number to
+    Excel), times `05/01/2026 14:07` in Paris time, states and yes/no as the French labels, French headers.
+    Streamed like emit_csv."""
+    import csv
+
+    from sarapay import money, statuses, timefmt
+
+    fields = list(fields)
+
+    def cell(key: str, value: Any) -> Any:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return i18n.t("view.yes" if value else "view.no")
+        if key.endswith("_cents") and isinstance(value, int):
+            return money.format_cents_plain(value)
+        if key == "state":
+            return statuses.label(value)
+        if key == "currency":
+            return value.upper()
+        if isinstance(value, str) and _ISO_UTC.fullmatch(value):
+            from datetime import datetime
+
+            return timefmt.format_when(datetime.fromisoformat(value.replace("Z", "+00:00")), lang="fr")
+        return value
+
+    def header(key: str) -> str:
+        label = f"view.field.{key}"
+        return i18n.t(label) if label in i18n.catalog() else key
+
+    sys.stdout.write("\ufeff")
+    writer = csv.writer(sys.stdout, delimiter=";", lineterminator="\r\n")
+    writer.writerow([header(key) for key in fields])
+    count = 0
+    for row in rows:
+        writer.writerow([cell(key, value) for key, value in row.items()])
+        count += 1
+    return count
+
+
+_ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z")
 
 
 # --- human views: tables ------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ Machine output rules (product.md), applied by the services that build the rows a
 - money as integer cents (`*_cents`) next to an ISO 4217 `currency` in lower case (`eur`), never text;
 - times as ISO 8601 UTC (`2026-01-05T13:07:00Z`), never Paris time;
 - rows streamed one at a time (JSON as a streamed array, NDJSON, CSV with a header, comma-separated).
+
+`--excel` is the exception, for people rather than programs: the same rows as a French spreadsheet reads
+them (render.emit_excel: `;`, UTF-8 with BOM, `25,00`, `05/01/2026 14:07` Paris time, French labels).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class Output(str, Enum):
     JSON = "json"
     CSV = "csv"
     NL = "nl"
+    EXCEL = "excel"
 
     @property
     def machine(self) -> bool:
@@ -48,12 +52,16 @@ _FLAGS = {
     Output.JSON: ("--json", "Sortie JSON (clés stables, montants en centimes, heures ISO 8601 UTC)."),
     Output.CSV: ("--csv", "Sortie CSV (virgule, en-tête, montants en centimes, heures ISO 8601 UTC)."),
     Output.NL: ("--nl", "Sortie NDJSON : un objet JSON par ligne (clés stables, centimes, ISO 8601 UTC)."),
+    Output.EXCEL: (
+        "--excel",
+        "Tableur français (Excel) : point-virgule, UTF-8 avec BOM, montants 25,00, dates jj/mm/aaaa HH:MM (Paris).",
+    ),
 }
 _PARAM = "_output_{}"
 
 
 def output_flags(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Adds the chosen output flags (default: json, csv, nl) to a Typer command.
+    """Adds the chosen output flags (default: json, csv, nl; `excel` on request) to a Typer command.
 
     The command declares a keyword parameter `output: Output` (without a Typer default): it receives
     Output.HUMAN, or the one machine format asked for. Two formats at once is bad input (exit 2).
@@ -116,6 +124,8 @@ def emit_rows(output: Output, rows: Iterable[dict[str, Any]], fields: Sequence[s
         return counted.count
     if output is Output.CSV:
         return render.emit_csv(checked, fields)
+    if output is Output.EXCEL:
+        return render.emit_excel(checked, fields)
     raise ValueError(f"not a machine format: {output}")
 
 
