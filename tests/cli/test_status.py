@@ -206,7 +206,7 @@ def test_two_output_formats_is_bad_input(run, dataset):
     assert (result.exit_code, result.stdout) == (2, "")
     # --json was asked for, so the error itself is machine-readable (product.md: one JSON object on stderr).
     error = json.loads(result.stderr)["error"]
-    assert error["message"] == "Choisissez un seul format de sortie parmi --json, --csv, --nl."
+    assert error["message"] == "Choisissez un seul format de sortie parmi --json, --csv, --nl, --excel."
     assert error["exit_code"] == 2
 
 
