@@ -278,7 +278,12 @@ def _print_data(renderable: Any) -> None:
     """A table on stdout; piped or captured output is never wrapped at 80 columns."""
     console = out()
     if _isatty(console.file):
-        console.print(renderable)
+        with console.capture() as captured:
+            console.print(renderable)
+        text = captured.get()
+        if text.count("\n") < console.height or not _page(text):
+            console.file.write(text)
+            console.file.flush()
         return
     # Console.print(width=...) is capped at the console's own width (80 when piped): widen the console itself.
     from rich.console import Console
@@ -288,6 +293,28 @@ def _print_data(renderable: Any) -> None:
         highlight=False, soft_wrap=False, width=max(console.width, 240),
     )
     wide.print(renderable)
+
+
+def _page(text: str) -> bool:
+    """Shows `text` through the pager (gh's rule: only on a terminal; SARAPAY_PAGER, then PAGER, then
+    `less`; empty or `cat` means none). LESS defaults to FRX: quit if one screen, keep colours, leave the
+    text on screen. Returns False when no pager ran, so the caller prints the text itself."""
+    import shlex
+    import shutil
+    import subprocess
+
+    pager = os.environ.get("SARAPAY_PAGER", os.environ.get("PAGER", "less")).strip()
+    words = shlex.split(pager) if pager else []
+    if not words or words[0] == "cat" or shutil.which(words[0]) is None or not _isatty(sys.stdin):
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    sys.stdout.flush()
+    try:
+        subprocess.run(words, input=text, text=True, env=env, check=False)
+    except OSError:
+        return False
+    return True
 
 
 def _when(value: Any) -> str:
@@ -302,16 +329,37 @@ def _when(value: Any) -> str:
     return timefmt.format_when(value)
 
 
+def _deadline(value: Any) -> str:
+    """`08/12 10:30`, Paris time, for a narrow terminal: a hold lives at most a week, so the year says
+    nothing here and the table must fit 80 columns; `sarapay status ID` shows the full date."""
+    from datetime import datetime, timezone
+
+    from sarapay import timefmt
+
+    if value is None or value == "":
+        return i18n.t("view.none")
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    else:
+        moment = datetime.fromtimestamp(value, timezone.utc)  # Stripe's unix time, as the ledger keeps it
+    return moment.astimezone(timefmt.PARIS).strftime("%d/%m %H:%M")
+
+
 def _money(cents: int | None, currency: str = "eur") -> str:
     from sarapay import money
 
     return i18n.t("view.none") if cents is None else money.format_amount(cents, currency=currency)
 
 
-def _table(*columns: str, title: str | None = None, right: Iterable[str] = ()):
+def _table(*columns: str, title: str | None = None, right: Iterable[str] = (), compact: bool = False):
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", pad_edge=False, show_edge=False)
+    # compact: no vertical rules, a rule under the header only; two spaces between columns (80-column terminals).
+    table = Table(
+        title=title, title_justify="left", pad_edge=False, show_edge=False,
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD, collapse_padding=compact,
+    )
     right = set(right)
     for key in columns:
         table.add_column(i18n.t(key), justify="right" if key in right else "left", no_wrap=True)
@@ -321,19 +369,77 @@ def _table(*columns: str, title: str | None = None, right: Iterable[str] = ()):
 _MONEY_COLUMNS = ("view.col.max", "view.col.authorised", "view.col.captured", "view.col.refunded", "view.col.fee", "view.col.net")
 
 
+def _fitted(
+    columns: list[str], rows: list[list[str]], *, priority: list[str], right: Iterable[str] = (), title: str | None = None,
+    footer: list[str] | None = None,
+):
+    """A table of the columns that fit the terminal, whole: no cell cut with « … ». Columns are taken in
+    `priority` order while they fit (each as wide as its widest cell) and shown in their natural order; the
+    ones left out are named on stderr. Piped output (240 columns) keeps them all."""
+    from rich.cells import cell_len
+
+    console = out()
+    width = console.width if _isatty(console.file) else max(console.width, 240)
+    cells = [*rows, *([footer] if footer else [])]
+    need = {key: max([cell_len(i18n.t(key)), *(cell_len(row[i]) for row in cells)]) for i, key in enumerate(columns)}
+    # Everything fits with the usual " │ " between columns: the usual table. Otherwise a compact one (two
+    # spaces between columns) of the columns that fit, by priority.
+    compact = sum(need.values()) + 3 * (len(columns) - 1) > width
+    kept: list[str] = []
+    used = 0
+    for key in priority:
+        extra = need[key] + ((2 if compact else 3) if kept else 0)
+        if used + extra <= width:
+            kept.append(key)
+            used += extra
+    shown = [i for i, key in enumerate(columns) if key in kept]
+    table = _table(*(columns[i] for i in shown), title=title, right=right, compact=compact)
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
+    if footer:
+        table.add_section()
+        table.add_row(*(footer[i] for i in shown), style="bold")
+    hidden = [i18n.t(key) for key in columns if key not in kept]
+    return table, hidden
+
+
+def _say_hidden(hidden: list[str], key: str = "view.hidden_columns") -> None:
+    if hidden:
+        message(i18n.t(key, columns=", ".join(hidden)), style="dim")
+
+
+i18n.register(
+    {
+        "view.hidden_columns": {
+            "fr": "Colonnes masquées faute de place : {columns} (élargissez le terminal, ou « sarapay status ID » pour le détail).",
+            "en": "Columns hidden for lack of room: {columns} (widen the terminal, or `sarapay status ID` for the detail).",
+        },
+        "view.hidden_totals": {
+            "fr": "Totaux masqués faute de place : {columns}.",
+            "en": "Totals hidden for lack of room: {columns}.",
+        },
+    }
+)
+
+# What matters most when the terminal is narrow: which payment, when, its state, the money, the deadline.
+_STATUS_PRIORITY = [
+    "view.col.consultation", "view.col.when", "view.col.state", "view.col.captured", "view.col.deadline", "view.col.rpps",
+    "view.col.authorised", "view.col.net", "view.col.fee", "view.col.refunded", "view.col.max",
+]
+
+
 def status_table(records: Iterable[dict[str, Any]]) -> int:
-    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows."""
+    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
+    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
     from sarapay import statuses
 
-    table = _table(
-        "view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline",
-        right=_MONEY_COLUMNS,
-    )
-    count = 0
+    columns = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline"]
+    narrow = _isatty(out().file) and out().width < 120
+    rows = []
     for row in records:
         currency = row.get("currency") or "eur"
         deadline = row.get("capture_before") if row["state"] == statuses.UNCAPTURED else None
-        table.add_row(
+        rows.append([
             row["id"],
             _when(row["scheduled_at"]),
             row["rpps"],
@@ -344,11 +450,12 @@ def status_table(records: Iterable[dict[str, Any]]) -> int:
             _money(row.get("refunded_cents"), currency),
             _money(row.get("fee_cents"), currency),
             _money(row.get("net_cents"), currency),
-            _when(deadline),
-        )
-        count += 1
+            _deadline(deadline) if narrow else _when(deadline),
+        ])
+    table, hidden = _fitted(columns, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
     _print_data(table)
-    return count
+    _say_hidden(hidden)
+    return len(rows)
 
 
 def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
@@ -356,15 +463,21 @@ def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
     from sarapay import statuses
 
     sums = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
-    money_cols = ("view.col.authorised", "view.col.captured", "view.col.refunded", "view.col.fee", "view.col.net")
-    table = _table("view.col.state", "view.col.count", *money_cols, title=i18n.t("view.totals_title"), right=("view.col.count", *money_cols))
+    money_cols = ["view.col.authorised", "view.col.captured", "view.col.refunded", "view.col.fee", "view.col.net"]
+    columns = ["view.col.state", "view.col.count", *money_cols]
     ordered = [code for code in statuses.CODES if code in totals["by_state"]]
-    for code in ordered:
-        line = totals["by_state"][code]
-        table.add_row(statuses.label(code), str(line["count"]), *(_money(line[key], currency) for key in sums))
-    table.add_section()
-    table.add_row(i18n.t("view.total"), str(totals["count"]), *(_money(totals[key], currency) for key in sums), style="bold")
+    rows = [
+        [statuses.label(code), str(totals["by_state"][code]["count"]), *(_money(totals["by_state"][code][key], currency) for key in sums)]
+        for code in ordered
+    ]
+    footer = [i18n.t("view.total"), str(totals["count"]), *(_money(totals[key], currency) for key in sums)]
+    priority = ["view.col.state", "view.col.count", "view.col.captured", "view.col.net", "view.col.authorised", "view.col.fee",
+                "view.col.refunded"]
+    table, hidden = _fitted(
+        columns, rows, priority=priority, right=("view.col.count", *money_cols), title=i18n.t("view.totals_title"), footer=footer,
+    )
     _print_data(table)
+    _say_hidden(hidden, "view.hidden_totals")
 
 
 _DETAIL_FIELDS = (
