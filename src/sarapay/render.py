@@ -692,20 +692,24 @@ def _reconcile_cells(item: dict[str, Any]) -> list[str]:
 
 
 def reconcile_items(items: Iterable[dict[str, Any]]) -> int:
-    """What reconcile found (machine items of services.reconcile.report_document): a table on a terminal,
-    one plain line per item otherwise (cron mail, logs: no box drawing, nothing wrapped)."""
-    rows = [_reconcile_cells(item) for item in items]
+    """What reconcile found (machine items of services.reconcile.report_document): a table on a terminal
+    (fitting 80 columns: the practitioner's name under the RPPS, the consultation's date left to the plain
+    lines and --json), one plain line per item otherwise (cron mail, logs: no box drawing, nothing wrapped)."""
+    items = list(items)
     if out().is_terminal:
         table = _table("view.col.what", "view.col.consultation", "view.col.practitioner", "view.col.amount", "view.col.due",
-                       "view.col.when", right=("view.col.amount",))
-        for cells in rows:
-            table.add_row(*cells)
+                       right=("view.col.amount",))
+        table.columns[0].no_wrap = False
+        table.columns[0].min_width = 14
+        for item in items:
+            cells = _reconcile_cells(item)
+            who = item["rpps"] + (f"\n{item['practitioner']}" if item.get("practitioner") else "")
+            table.add_row(cells[0], cells[1], who, cells[3], cells[4])
         _print_data(table)
     else:
-        for cells in rows:
-            data_line(" · ".join(cells))
-    return len(rows)
-
+        for item in items:
+            data_line(" · ".join(_reconcile_cells(item)))
+    return len(items)
 
 class progress:
     """`with render.progress(label, enabled) as step:` a transient progress bar on stderr, only when stderr is a
