@@ -87,6 +87,9 @@ class SandboxControl:
             {"kind": kind, "count": count, "latency_ms": latency_ms, "method": method, "path": path},
         )
 
+    def queued_faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/_sandbox/faults")["queued"]
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/_sandbox/faults")
 

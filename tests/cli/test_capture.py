@@ -246,11 +246,13 @@ def test_lost_answer_says_outcome_unknown_and_a_rerun_is_safe(run, sandbox, held
     result = run("capture", held, "20", "--yes")
     assert result.exit_code == 6
     assert "on ne sait pas" in result.stderr and f"sarapay status {held} --refresh" in result.stderr
-    # Re-running: the consultation is refreshed first, the capture is seen, nothing is sent again.
+    # Re-running: the ledger still shows the hold, so the capture is sent again with the same key and
+    # Stripe replays its first answer: the ledger catches up, the user is told it was a replay.
     before = last_seq(sandbox)
     again = run("capture", held, "20", "--yes")
-    assert again.exit_code == 2 and "déjà capturée" in again.stderr
-    assert posts(sandbox, before) == []
+    assert again.exit_code == 0 and "rejoué" in again.stderr
+    [resent] = posts(sandbox, before)
+    assert resent["path"].endswith("/capture")
     keys = {r["idempotency_key"] for r in captures(sandbox)}
     assert len(keys) == 1  # every attempt carried the same key: Stripe captured once
     assert consultation(held)["captured_cents"] == 2000

@@ -1,41 +1,38 @@
 """What a capture costs in Stripe requests on the happy path, read from the sandbox's request log.
 
 Setting: the patient paid, `status --refresh` brought the ledger up to date, then `capture ID --yes`.
-The capture is one POST whose expand[] returns the charge and its balance transaction, so nothing is read
-after it. Before it, prepare_capture used to refresh the consultation (GET the Checkout Session, GET the
-PaymentIntent: 3 requests in all); services/payments.py is moving to capturing straight from the ledger
-when it knows the hold (`_known_hold`: 1 request; Stripe itself refuses a hold that moved, and the refusal
-path refreshes and explains). Both shapes are accepted here until that lands; then keep only ONE_REQUEST.
+The ledger knows the hold (amount, PaymentIntent, deadline), so nothing is read first: one POST capture,
+whose expand[] returns the charge and its balance transaction, so nothing is read after either. When the
+ledger does not know the hold (the patient paid since the last refresh), the capture reads first.
 """
 
 from __future__ import annotations
 
-import pytest
-
-from tests.cli.payments_helpers import authorised, last_seq, link_practitioner
+from tests.cli.payments_helpers import GOOD_CARD, last_seq, link_practitioner, plan_paid, session_id_of
 
 
-@pytest.fixture
-def captured_log(run, sandbox):
-    doctor = link_practitioner(sandbox, 41)
-    cid = authorised(run, sandbox, doctor["rpps"])
-    assert run("status", "--refresh").exit_code == 0
+def _requests_of_capture(run, sandbox, cid: str) -> list[tuple[str, str]]:
     before = last_seq(sandbox)
     result = run("capture", cid, "--yes")
     assert result.exit_code == 0, result.stderr
-    return [(r["method"], r["path"].rsplit("/", 1)[-1] if r["path"].endswith("/capture") else r["path"].split("/")[2])
-            for r in sandbox.requests(before)]
+    return [(r["method"], r["path"]) for r in sandbox.requests(before)]
 
 
-def test_capture_sends_one_post_and_reads_nothing_after_it(captured_log):
-    posts = [i for i, (method, _) in enumerate(captured_log) if method != "GET"]
-    assert len(posts) == 1 and captured_log[posts[0]] == ("POST", "capture")
-    assert posts[0] == len(captured_log) - 1  # the capture's answer (expanded) is the last word
+def test_capture_of_a_hold_the_ledger_knows_costs_one_request(run, sandbox):
+    doctor = link_practitioner(sandbox, 41)
+    cid = plan_paid(run, doctor["rpps"])["id"]
+    sandbox.pay(session_id_of(cid), GOOD_CARD)
+    assert run("status", "--refresh").exit_code == 0
+    requests = _requests_of_capture(run, sandbox, cid)
+    assert len(requests) == 1
+    method, path = requests[0]
+    assert method == "POST" and path.startswith("/v1/payment_intents/") and path.endswith("/capture")
 
 
-ONE_REQUEST = [("POST", "capture")]
-WITH_REFRESH = [("GET", "checkout"), ("GET", "payment_intents"), ("POST", "capture")]
-
-
-def test_capture_costs_one_request_or_the_refresh_and_one(captured_log):
-    assert captured_log in (ONE_REQUEST, WITH_REFRESH), captured_log
+def test_capture_reads_first_when_the_ledger_has_not_seen_the_hold(run, sandbox):
+    doctor = link_practitioner(sandbox, 42)
+    cid = plan_paid(run, doctor["rpps"])["id"]
+    sandbox.pay(session_id_of(cid), GOOD_CARD)  # the ledger still says « Incomplet »
+    requests = _requests_of_capture(run, sandbox, cid)
+    assert [m for m, _ in requests[:-1]] == ["GET"] * (len(requests) - 1) and len(requests) >= 2
+    assert requests[-1][0] == "POST" and requests[-1][1].endswith("/capture")

@@ -87,7 +87,9 @@ def test_a_command_killed_while_capturing_leaves_no_stale_lock(run, sandbox, str
     since = last_seq(sandbox)
     sandbox.fault("latency", 1, latency_ms=2000, method="POST", path="/v1/payment_intents/")
     proc = start("capture", cid, "20", "--yes")
-    while not [r for r in sandbox.requests(since) if r["method"] == "GET"]:  # it has started talking to Stripe
+    deadline = time.monotonic() + 30
+    while sandbox.queued_faults():  # the capture request has started once it consumed the latency fault
+        assert time.monotonic() < deadline, "the capture never reached the sandbox"
         time.sleep(0.05)
     time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)

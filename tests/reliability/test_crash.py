@@ -50,17 +50,18 @@ def test_killed_after_capture_status_refresh_heals_the_row(run, sandbox, stripe_
     assert posts(sandbox, since) == []
 
 
-def test_rerunning_the_killed_capture_without_refresh_is_refused_not_doubled(run, sandbox, stripe_client, doctor, hold):
-    """The re-run refreshes from Stripe before planning: it learns the capture happened and says so."""
+def test_rerunning_the_killed_capture_without_refresh_is_replayed_not_doubled(run, sandbox, stripe_client, doctor, hold):
+    """The ledger still shows the hold, so the re-run sends the same capture with the same idempotency key:
+    Stripe replays its first answer, the ledger catches up, and the user is told it was a replay."""
     crash("capture", hold, "--yes")
     since = last_seq(sandbox)
     again = run("capture", hold, "--yes")
-    assert again.exit_code == 2, again.stderr
-    assert "déjà capturée" in again.stderr
-    assert posts(sandbox, since) == []
+    assert again.exit_code == 0, again.stderr
+    assert "rejoué" in again.stderr
+    [resent] = posts(sandbox, since)
+    assert resent["path"].endswith("/capture") and resent["replayed"]
     assert consultation(hold)["state"] == "succeeded"
     assert stripe_pi(stripe_client, doctor, hold).amount_received == 2500
-
 
 
 def test_killed_after_cancel_and_after_refund_status_refresh_heals_both(run, sandbox, stripe_client, doctor, hold):

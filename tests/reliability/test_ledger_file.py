@@ -155,8 +155,8 @@ def test_a_disk_full_after_stripe_captured_says_it_is_done_and_how_to_catch_up(r
 
     def fill_once_capturing():
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # the refresh before the capture reads the PaymentIntent last
-            if any(r["path"].startswith("/v1/payment_intents/") for r in sandbox.requests(since)):
+        while time.monotonic() < deadline:  # the capture request has started once it consumed the latency fault
+            if not sandbox.queued_faults():
                 break
             time.sleep(0.02)
         time.sleep(0.5)

@@ -68,6 +68,12 @@ def add_fault(req: Request) -> dict[str, Any]:
     return {"queued": req.store.misc["faults"]}
 
 
+@ROUTER.route("GET", "/_sandbox/faults", **CONTROL)
+def list_faults(req: Request) -> dict[str, Any]:
+    # What is still queued: a test learns that a request has started once its fault was consumed.
+    return {"queued": req.store.misc.get("faults", [])}
+
+
 @ROUTER.route("DELETE", "/_sandbox/faults", **CONTROL)
 def clear_faults(req: Request) -> dict[str, Any]:
     faults.clear(req.store)

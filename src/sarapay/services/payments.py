@@ -8,7 +8,8 @@ Each in two steps, so the CLI can show a banner and ask between them:
     execute(ctx, plan) -> dict
 
 `prepare_*` checks everything typed locally first (nothing sent on bad input), refreshes the consultation
-from Stripe (reads only), checks the state and the amounts, and returns the Plan: what will happen
+from Stripe (reads only; a capture skips it when the ledger already knows the hold, see `_known_hold`),
+checks the state and the amounts, and returns the Plan: what will happen
 (action, amount, account, practitioner) and the exact request (method, path, params, idempotency key).
 `execute` sends it, then brings the ledger up to date and returns the outcome.
 
@@ -261,6 +262,23 @@ def _refreshed(ctx: Context, row: dict[str, Any], command: str) -> dict[str, Any
     return refresh.refresh_consultation(ctx, row)
 
 
+def _known_hold(row: dict[str, Any]) -> bool:
+    """An uncaptured hold the ledger knows in full, still before its deadline: capture it without reading first.
+
+    This keeps a capture to one Stripe request. It is safe: a hold cannot grow, so the amount check holds;
+    and if the hold moved meanwhile (captured elsewhere, expired), Stripe refuses the capture and `execute`
+    refreshes the consultation and explains the refusal by its new state.
+    """
+    return bool(
+        row["paid_online"]
+        and row["state"] == statuses.UNCAPTURED
+        and row.get("payment_intent_id")
+        and row.get("authorised_cents")
+        and row.get("capture_before")
+        and int(row["capture_before"]) > refresh.now()
+    )
+
+
 def _release_plan(command: str, row: dict[str, Any], practitioner: dict[str, Any] | None) -> Plan:
     pi = row["payment_intent_id"]
     return Plan(
@@ -278,7 +296,8 @@ def prepare_capture(ctx: Context, consultation_id: str, amount_text: str | None 
     if amount is not None and 0 < amount < money.MIN_CHARGE:
         raise BadInput("capture.too_small", amount=_fmt(amount), minimum=_fmt(money.MIN_CHARGE))
     row, practitioner = _load(ctx, consultation_id)
-    row = _refreshed(ctx, row, CAPTURE)
+    if not _known_hold(row):
+        row = _refreshed(ctx, row, CAPTURE)
     if row["state"] != statuses.UNCAPTURED:
         raise _state_error(BadInput, CAPTURE, row)
     hold = int(row["authorised_cents"])
