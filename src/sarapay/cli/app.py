@@ -115,6 +115,17 @@ def _localise_help_option(command, ctx) -> None:
         _localise_help_option(sub, ctx)
 
 
+def _french_usage(exc: Exception) -> None:
+    """Click's parser speaks English only: its usage errors are rewritten for French users."""
+    if i18n.get_lang() != "fr" or getattr(exc, "_sarapay_french", False):
+        return
+    from sarapay.cli.usage_fr import to_french
+
+    french = to_french(exc.format_message())
+    exc.format_message = lambda: french  # type: ignore[method-assign]
+    exc._sarapay_french = True  # type: ignore[attr-defined]
+
+
 class SarapayGroup(TyperGroup):
     """Turns sarapay's errors into one sentence on stderr and the documented exit code.
 
@@ -134,8 +145,9 @@ class SarapayGroup(TyperGroup):
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except typer._click.exceptions.ClickException:
+        except typer._click.exceptions.ClickException as exc:
             _localise_typer(self)  # Typer is about to show the error in its panel
+            _french_usage(exc)
             raise
 
     def get_command(self, ctx, cmd_name):  # type: ignore[override]
@@ -196,8 +208,9 @@ class SarapayGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
-        except typer._click.exceptions.ClickException:
+        except typer._click.exceptions.ClickException as exc:
             _localise_typer()  # a sub-command's usage error, shown by Typer in its panel
+            _french_usage(exc)
             raise
         except Exception as exc:
             if os.environ.get("SARAPAY_DEBUG"):
