@@ -347,3 +347,17 @@ def test_help_is_french_with_an_example(run):
         assert result.exit_code == 0
         assert "Exemple" in result.stdout
     assert "téléconsultation" in run("plan", "--help").stdout
+
+
+def test_a_checkout_stripe_refuses_leaves_no_consultation_behind(run, sandbox):
+    """The practitioner revoked the platform's access: Stripe refuses the Checkout Session (403), and the
+    plan leaves nothing in the ledger, so running it again once relinked creates one consultation."""
+    from sarapay.stripe_gateway import Gateway
+    from tests.cli.payments_helpers import TEST_CLIENT_ID, TEST_KEY, link_practitioner, snapshot
+
+    doctor = link_practitioner(sandbox, 71)
+    Gateway(TEST_KEY, client_id=TEST_CLIENT_ID, api_base=sandbox.url).oauth_deauthorize(doctor["account"])
+    before = snapshot()
+    result = run("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid")
+    assert result.exit_code == 5, result.stderr
+    assert snapshot() == before

@@ -520,6 +520,19 @@ class Ledger:
             return self._require_consultation(consultation_id)
 
     @_guarded
+    def discard_unsent_consultation(self, consultation_id: str) -> bool:
+        """Delete a consultation that never reached Stripe (no Checkout Session, no PaymentIntent), with its
+        history: a plan whose Checkout Stripe refused leaves nothing behind. False, changing nothing, when
+        Stripe already knows it."""
+        with self.transaction():
+            row = self._require_consultation(consultation_id)
+            if row["checkout_session_id"] or row["payment_intent_id"]:
+                return False
+            self._conn.execute("DELETE FROM consultation_history WHERE consultation_id = ?", (consultation_id,))
+            self._conn.execute("DELETE FROM consultations WHERE id = ?", (consultation_id,))
+            return True
+
+    @_guarded
     def get_consultation(self, consultation_id: str) -> dict[str, Any] | None:
         return self._one("SELECT * FROM consultations WHERE id = ?", (consultation_id,))
 

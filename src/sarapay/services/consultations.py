@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n, ids, money, statuses, timefmt
-from sarapay.errors import BadInput, SarapayError, StripeUnavailable
+from sarapay.errors import BadInput, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.inputs import clean, shown
 from sarapay.services import refresh
 
@@ -226,6 +226,11 @@ def plan(
     except StripeUnavailable:
         # "Re-run the same command" would plan a second consultation: the way back is pay-link.
         raise StripeUnavailable("plan.link_unknown", consultation_id=cid) from None
+    except StripeRefused:
+        # Stripe said no (account revoked, not able to take cards...): no session exists, so no
+        # consultation either — the plan changes nothing, and can be run again once the cause is fixed.
+        ctx.ledger.discard_unsent_consultation(cid)
+        raise
     warnings = []
     if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
         warnings.append(("plan.hold_before_visit", {"days": HOLD_DAYS - 1, "consultation_id": cid}))
