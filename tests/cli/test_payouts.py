@@ -201,7 +201,7 @@ def test_junk_schedule_exits_2_and_sends_nothing(run, sandbox, created, text):
     assert (result.exit_code, result.stdout) == (2, "")
     assert "non reconnu" in result.stderr
     assert [r for r in sandbox.requests() if r["method"] == "POST"] == []
-    assert audit_rows() == []
+    assert audit_rows() == [("payouts.schedule", RPPS, "refused")]
 
 
 def test_reading_payouts_writes_no_audit_row(run, created):

@@ -97,7 +97,7 @@ def test_set_max_bad_amounts_change_nothing(run, sandbox, typed, expected):
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
     assert default_max(R1) == 3000
-    assert audit_count() == audits  # refused before the ledger is opened
+    assert audit_count() == audits + 1  # the refusal itself, and nothing else
     assert sandbox.requests() == []
 
 
@@ -114,7 +114,11 @@ def test_set_max_unknown_practitioner_says_to_link_first(run, sandbox):
 def test_set_max_bad_rpps(run, sandbox):
     result = run("prefs", "set-max", "12345", "30")
     assert result.exit_code == 2 and "RPPS" in result.stderr
-    assert not settings.ledger_path().exists()
+    with ledger() as book:
+        assert book.list_practitioners() == []
+        assert [(r["command"], r["target"], r["outcome"]) for r in book.list_audit(10)] == [
+            ("prefs.set-max", "12345", "refused")
+        ]
 
 
 def test_show_lists_practitioners_with_masked_emails(run, sandbox):

@@ -2,8 +2,8 @@
 (bad input once the command is understood, a wrong state, Stripe's refusal, configuration), error (Stripe
 unavailable, a bug), dry_run, cancelled (no confirmation).
 
-A value that does not even parse (a mistyped RPPS or consultation id) is refused before the ledger is
-opened by some commands (link, unlink, prefs, payouts), so it leaves no row there; see README.
+A value that does not even parse (a mistyped RPPS, amount or schedule) is a refused command too: one row.
+Only a combination of options that makes no command at all (--code without --state) leaves none.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ CASES = [
     row("pay-link-wrong-state", ["pay-link", "{no_pay}"], "pay-link", "refused", 2),
     row("set-max-ok", ["prefs", "set-max", "{A}", "30"], "prefs.set-max", "ok", 0),
     row("set-max-unknown-practitioner", ["prefs", "set-max", "{B}", "30"], "prefs.set-max", "refused", 2),
+    row("set-max-bad-amount", ["prefs", "set-max", "{A}", "25,555"], "prefs.set-max", "refused", 2),
+    row("set-max-mistyped-rpps", ["prefs", "set-max", "12345", "30"], "prefs.set-max", "refused", 2),
+    row("link-mistyped-rpps", ["link", "12345678901", "--email", "dr@example.fr"], "link.oauth-start", "refused", 2),
+    row("unlink-mistyped-rpps", ["unlink", "abc", "--yes"], "unlink", "refused", 2),
+    row("payouts-junk-schedule", ["payouts", "{A}", "--schedule", "weekly:funday"], "payouts.schedule", "refused", 2),
     row("link-oauth-start", ["link", "{B}", "--email", "dr@example.fr"], "link.oauth-start", "ok", 0),
     row("link-new", ["link", "{B}", "--new", "--email", "dr@example.fr"], "link.new", "ok", 0),
     row("link-check", ["link", "{A}", "--check"], "link.check", "ok", 0),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
-from sarapay.errors import Cancelled, SarapayError
+from sarapay.errors import BadInput, Cancelled, SarapayError
 
 if TYPE_CHECKING:
     from sarapay.ledger import Ledger
@@ -63,24 +63,26 @@ class Context:
     def audited(self, command: str, target: str | None = None) -> Iterator[AuditEntry]:
         """Exactly one audit row per mutating command, whatever its outcome.
 
-        The body may set `entry.outcome` ("dry_run"...) and `entry.detail`; an exception records
+        Parse the user's values inside the block, so a mistyped one is recorded as "refused" too; once
+        parsed, set `entry.target` to the normalised value (the raw text is the target until then). The
+        body may also set `entry.outcome` ("dry_run"...) and `entry.detail`; an exception records
         "cancelled", "refused" or "error" and propagates.
         """
-        entry = AuditEntry()
+        entry = AuditEntry(target)
         try:
             yield entry
         except Cancelled as exc:
-            self._append_quietly(command, target, "cancelled", entry.detail or exc.key)
+            self._append_quietly(command, entry.target, "cancelled", entry.detail or exc.key)
             raise
         except SarapayError as exc:
             outcome = "refused" if exc.exit_code in (2, 4, 5) else "error"
-            self._append_quietly(command, target, outcome, _join(entry.detail, exc.key, getattr(exc, "stripe_code", None)))
+            self._append_quietly(command, entry.target, outcome, _join(entry.detail, exc.key, getattr(exc, "stripe_code", None)))
             raise
         except BaseException as exc:
-            self._append_quietly(command, target, "error", _join(entry.detail, type(exc).__name__))
+            self._append_quietly(command, entry.target, "error", _join(entry.detail, type(exc).__name__))
             raise
         else:
-            self._append(command, target, entry.outcome, entry.detail)
+            self._append(command, entry.target, entry.outcome, entry.detail)
 
     def _append_quietly(self, command: str, target: str | None, outcome: str, detail: str | None) -> None:
         """The audit row of a failed command: if the ledger cannot take it (disk full, read-only), the
@@ -95,11 +97,17 @@ class Context:
             ledger = self.ledger
         except SarapayError:
             return  # no usable ledger: the command's own error already says why
-        ledger.append_audit(command, outcome=outcome, target=target, detail=detail, stripe_request_id=self.last_request_id())
+        request_id = self.last_request_id()
+        try:
+            ledger.append_audit(command, outcome=outcome, target=target, detail=detail, stripe_request_id=request_id)
+        except BadInput:
+            # The typed target looked like a card number or a key: the row is kept, without it.
+            ledger.append_audit(command, outcome=outcome, target=None, detail=detail, stripe_request_id=request_id)
 
 
 class AuditEntry:
-    def __init__(self) -> None:
+    def __init__(self, target: str | None = None) -> None:
+        self.target = target
         self.outcome = "ok"
         self.detail: str | None = None
 

@@ -136,15 +136,17 @@ def _overview(ctx: Context, practitioner: dict[str, Any], *, limit: int) -> dict
 def change_schedule(ctx: Context, rpps: str, schedule_text: str, *, limit: int = RECENT_PAYOUTS) -> dict[str, Any]:
     """Sets the practitioner's payout schedule, then returns the overview. One audit row, whatever happens.
 
-    The syntax is checked before anything is opened or sent; a 403 from Stripe (OAuth Standard account)
-    becomes StripeRefused "payouts.schedule_dashboard" (exit 5).
+    The syntax is checked before anything is sent (a refusal is still audited); a 403 from Stripe (OAuth
+    Standard account) becomes StripeRefused "payouts.schedule_dashboard" (exit 5).
     """
+    from sarapay.inputs import shown
     from sarapay.services.practitioners import require_linked
 
-    schedule = parse_schedule(schedule_text)
-    practitioner = require_linked(ctx, rpps)
-    account_id = practitioner["account_id"]
-    with ctx.audited("payouts.schedule", practitioner["rpps"]) as entry:
+    with ctx.audited("payouts.schedule", shown(rpps)) as entry:
+        schedule = parse_schedule(schedule_text)
+        practitioner = require_linked(ctx, rpps)
+        account_id = practitioner["account_id"]
+        entry.target = practitioner["rpps"]
         entry.detail = " ".join(f"{k}={v}" for k, v in schedule.items())
         try:
             # No deterministic idempotency key: daily → weekly → daily must apply three times, not replay.

@@ -17,8 +17,8 @@ arguments may be raw typed input: they are validated here, the RPPS normalised, 
     set_default_max(ctx, rpps, amount) -> dict                 # {"practitioner", "previous_cents", ...}
     list_practitioners(ctx) -> list[dict]; practitioner_view(row) -> dict (machine view)
 
-Input errors (RPPS, email, amount, ids) are raised before the ledger is opened: nothing is written, not
-even an audit row. Every other outcome of a mutating call leaves exactly one audit row (ctx.audited).
+Every outcome of a mutating call, a mistyped RPPS, email, amount or id included, leaves exactly one audit
+row (ctx.audited; the values are parsed inside it) and changes nothing else.
 
 Choices made here:
 - A created account carries only opaque metadata {"rpps": RPPS, "sarapay": "1"} (the RPPS is a public
@@ -249,8 +249,9 @@ def start_oauth(ctx: Context, rpps: str, email: str, name: str | None = None) ->
     read_write, and the email as a prefill. Needs a Connect client id (ConfigError otherwise)."""
     from sarapay.ledger import DEFAULT_OAUTH_STATE_TTL
 
-    number, address, label = normalize_rpps(rpps), normalize_email(email), _name(name)
-    with ctx.audited("link.oauth-start", number):
+    with ctx.audited("link.oauth-start", shown(rpps)) as entry:
+        number, address, label = normalize_rpps(rpps), normalize_email(email), _name(name)
+        entry.target = number
         _refuse_if_linked(ctx.ledger.get_practitioner(number))
         _client_id(ctx)  # before anything is written: no state for a link that cannot be built
         ctx.ledger.upsert_practitioner(number, email=address, **({"name": label} if label else {}))
@@ -283,9 +284,10 @@ def complete_oauth(
     not called), exchanges the code, and stores the connected account (link_method oauth).
 
     `error` (from the return address: the practitioner denied access) spends the state and raises Cancelled."""
-    number, spent = normalize_rpps(rpps), _state(state)
-    authorisation = None if error else _code(code or "")
-    with ctx.audited("link.oauth", number) as entry:
+    with ctx.audited("link.oauth", shown(rpps)) as entry:
+        number, spent = normalize_rpps(rpps), _state(state)
+        authorisation = None if error else _code(code or "")
+        entry.target = number
         _refuse_if_linked(ctx.ledger.get_practitioner(number))
         if authorisation:
             _client_id(ctx)  # a missing configuration must not burn the state
@@ -321,8 +323,9 @@ def create_account(ctx: Context, rpps: str, email: str, name: str | None = None)
     `check` issues another)."""
     from sarapay.stripe_gateway import METADATA_PRACTITIONER, METADATA_SOURCE
 
-    number, address, label = normalize_rpps(rpps), normalize_email(email), _name(name)
-    with ctx.audited("link.new", number) as entry:
+    with ctx.audited("link.new", shown(rpps)) as entry:
+        number, address, label = normalize_rpps(rpps), normalize_email(email), _name(name)
+        entry.target = number
         _refuse_if_linked(ctx.ledger.get_practitioner(number))
         gateway = ctx.gateway
         ctx.ledger.upsert_practitioner(number, email=address, **({"name": label} if label else {}))
@@ -354,10 +357,11 @@ def attach_account(
 ) -> dict[str, Any]:
     """Attaches an account already connected to the platform, after Stripe confirms the platform reaches it
     (403 account_invalid: StripeRefused "link.account_not_connected"). Re-attaching the same account is fine."""
-    number, account = normalize_rpps(rpps), validate_account_id(account_id)
-    address = normalize_email(email) if email is not None else None
-    label = _name(name)
-    with ctx.audited("link.attach", number) as entry:
+    with ctx.audited("link.attach", shown(rpps)) as entry:
+        number, account = normalize_rpps(rpps), validate_account_id(account_id)
+        address = normalize_email(email) if email is not None else None
+        label = _name(name)
+        entry.target = number
         _refuse_if_linked(ctx.ledger.get_practitioner(number), unless_account=account)
         try:
             info = ctx.gateway.retrieve_account(account)
@@ -392,8 +396,9 @@ def check(ctx: Context, rpps: str) -> dict[str, Any]:
 
     A fresh onboarding link is issued when the platform controls the account and it still owes information.
     Revoked access (403) is StripeRefused "link.access_revoked"."""
-    number = normalize_rpps(rpps)
-    with ctx.audited("link.check", number) as entry:
+    with ctx.audited("link.check", shown(rpps)) as entry:
+        number = normalize_rpps(rpps)
+        entry.target = number
         row = require_linked(ctx, number)
         account_id = row["account_id"]
         try:
@@ -489,8 +494,9 @@ def unlink(
     there (raising Cancelled to stop), or shows the dry-run request. The plan's "action" is "deauthorize"
     (OAuth) or "forget" (an account the platform created, or access already revoked: nothing to send).
     Refused with BadInput while card holds are uncaptured, unless `force`."""
-    number = normalize_rpps(rpps)
-    with ctx.audited("unlink", number) as entry:
+    with ctx.audited("unlink", shown(rpps)) as entry:
+        number = normalize_rpps(rpps)
+        entry.target = number
         row = require_linked(ctx, number)
         plan = _unlink_plan(ctx, row, force)
         entry.detail = f"{plan['account_id']} {plan['action']}" + (f" force holds={plan['uncaptured']}" if plan["uncaptured"] else "")
@@ -532,8 +538,9 @@ def set_default_max(ctx: Context, rpps: str, amount: str) -> dict[str, Any]:
 
     Returns {"practitioner", "previous_cents", "default_max_cents", "written_information_required"}: the last
     is True from WRITTEN_INFORMATION_FROM (70 €), where the patient must get a written prior information."""
-    number, cents = normalize_rpps(rpps), parse_default_max(amount)
-    with ctx.audited("prefs.set-max", number) as entry:
+    with ctx.audited("prefs.set-max", shown(rpps)) as entry:
+        number, cents = normalize_rpps(rpps), parse_default_max(amount)
+        entry.target = number
         previous = require_practitioner(ctx, number)["default_max_cents"]
         row = ctx.ledger.set_default_max(number, cents)
         entry.detail = f"{previous}->{cents}"
