@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -32,6 +31,8 @@ from contextlib import redirect_stdout
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from machine import describe  # benchmarks/machine.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 PRACTITIONERS = 200
 # A plausible mix: most consultations are paid and done; a few are waiting for the act or the patient.
@@ -42,15 +43,7 @@ STATES = (
 
 
 def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "?"
-    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}"
+    return describe(f"SQLite {__import__('sqlite3').sqlite_version}")
 
 
 def generate(path: Path, rows: int, seed: int = 6) -> list[str]:

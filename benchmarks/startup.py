@@ -33,6 +33,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from machine import describe  # benchmarks/machine.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = 1.3
 HEAVY = ("stripe", "keyring", "sqlite_utils", "babel", "requests")
@@ -133,15 +135,7 @@ def imported_heavy(args: tuple[str, ...], env: dict[str, str]) -> list[str]:
 
 
 def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "?"
-    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return describe(f"{platform.system()} {platform.release()}")
 
 
 def main() -> None:
