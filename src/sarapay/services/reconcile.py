@@ -182,12 +182,6 @@ def _holder(path: Any) -> str:
 # --------------------------------------------------------------------------- matching Stripe objects to rows
 
 
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return value.get("id")
-    return value or None
-
-
 def consultation_of(obj: dict[str, Any]) -> str | None:
     """The consultation id a Stripe object carries in its metadata (or client_reference_id)."""
     from sarapay.stripe_gateway import METADATA_CONSULTATION

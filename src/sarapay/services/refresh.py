@@ -39,7 +39,8 @@ def now() -> int:
     return int(time.time())
 
 
-def _id_of(value: Any) -> str | None:
+def id_of(value: Any) -> str | None:
+    """The id of a Stripe field that is either an id or the expanded object."""
     if isinstance(value, dict):
         return value.get("id")
     return value or None
@@ -54,7 +55,7 @@ def fetch_stripe_objects(ctx: Context, consultation: dict[str, Any]) -> tuple[di
     session = None
     if consultation.get("checkout_session_id"):
         session = gateway.retrieve_checkout_session(account, consultation["checkout_session_id"])
-    pi_id = _id_of((session or {}).get("payment_intent")) or consultation.get("payment_intent_id")
+    pi_id = id_of((session or {}).get("payment_intent")) or consultation.get("payment_intent_id")
     payment_intent = gateway.retrieve_payment_intent(account, pi_id) if pi_id else None
     return session, payment_intent
 
@@ -80,8 +81,8 @@ def stripe_fields(
     if payment_intent is None:
         return fields
     fields["payment_intent_id"] = payment_intent["id"]
-    if _id_of(charge):
-        fields["charge_id"] = _id_of(charge)
+    if id_of(charge):
+        fields["charge_id"] = id_of(charge)
     amounts = statuses.amounts_from(payment_intent, charge_obj)
     fields["authorised_cents"] = amounts["authorised"]
     fields["captured_cents"] = amounts["captured"]

@@ -185,8 +185,7 @@ class RefreshReport:
 def _refresh(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
     from sarapay.services.refresh import refresh_consultation
 
-    updated = refresh_consultation(ctx, record)
-    return updated if isinstance(updated, dict) else ctx.ledger.get_consultation(record["id"]) or record
+    return refresh_consultation(ctx, record)
 
 
 def refresh_one(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
