@@ -292,7 +292,9 @@ def test_timeout_is_unavailable(sandbox, make_gateway, acct):
     with pytest.raises(StripeUnavailable) as info:
         gw.balance(acct)
     assert time.monotonic() - started < 1.4
-    assert "TimeoutError" in info.value.message
+    message = info.value.message
+    assert "injoignable ou indisponible" in message and "Rien n'a été modifié" in message
+    assert "Error" not in message  # no Python exception name (issue 9, point 3)
 
 
 def test_money_calls_require_a_key(gw):

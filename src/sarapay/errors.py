@@ -14,6 +14,12 @@ from sarapay import i18n
 class SarapayError(Exception):
     exit_code = 1
     kind = "error"
+    # Set on errors that come from a Stripe request (stripe_gateway): Stripe's error code, HTTP status and
+    # request id, and whether the request may have been applied although no answer says so.
+    stripe_code: str | None = None
+    http_status: int | None = None
+    request_id: str | None = None
+    outcome_unknown: bool = False
 
     def __init__(self, key: str, /, **params: Any) -> None:
         self.key = key
@@ -29,6 +35,12 @@ class SarapayError(Exception):
             return self.message
         except Exception:  # a message key not registered yet must not hide the error
             return self.key
+
+    def with_stripe(self, other: SarapayError) -> SarapayError:
+        """This error, carrying the Stripe facts of `other` (a service re-says a gateway error in its words)."""
+        self.stripe_code, self.http_status = other.stripe_code, other.http_status
+        self.request_id, self.outcome_unknown = other.request_id, other.outcome_unknown
+        return self
 
     def to_json(self) -> dict[str, Any]:
         return {"error": {"kind": self.kind, "code": self.key, "message": self.message, "exit_code": self.exit_code}}
@@ -67,6 +79,13 @@ class StripeUnavailable(SarapayError):
 
     exit_code = 6
     kind = "stripe_unavailable"
+
+
+class Interrupted(SarapayError):
+    """Ctrl-C (SIGINT) while a request to Stripe was on its way (exit 130): it may have been applied."""
+
+    exit_code = 130
+    kind = "interrupted"
 
 
 EXIT_OK = 0

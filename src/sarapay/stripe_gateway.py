@@ -23,7 +23,7 @@ import uuid
 from typing import Any, Callable, Iterator
 
 from sarapay import i18n
-from sarapay.errors import ConfigError, SarapayError, StripeRefused, StripeUnavailable
+from sarapay.errors import ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.settings import SecretKey, check_key_format, is_loopback, redact
 
 DEFAULT_TIMEOUT = 30.0
@@ -31,12 +31,14 @@ DEFAULT_RATE_LIMIT_RETRIES = 3
 DEFAULT_RATE_LIMIT_DELAY = 1.0
 RATE_LIMIT_MAX_DELAY = 8.0
 PAGE_SIZE = 100
+STRIPE_API = "https://api.stripe.com"  # what the SDK talks to when no API base is configured
 
 # What Stripe sees of a consultation: opaque ids only (product.md, Privacy and safety rules).
 PRODUCT_NAME = "Téléconsultation"
 METADATA_CONSULTATION = "consultation_id"
 METADATA_PRACTITIONER = "rpps"
 METADATA_SOURCE = "sarapay"
+METADATA_MOVE = "sarapay_move"  # on a refund: the idempotency key it was sent with (opaque ids only)
 # The planned time, as ISO 8601 UTC (an opaque time, nothing medical): lets `sync --rebuild` restore it.
 METADATA_SCHEDULED = "scheduled_at"
 
@@ -148,20 +150,43 @@ i18n.register(
             "check with 'sarapay status CONSULTATION --refresh'; re-running is safe (same idempotency key, never charged twice).",
         },
         "stripe.unavailable.read": {
-            "fr": "Stripe est injoignable ou indisponible après plusieurs tentatives ({detail}). Rien n'a été modifié ; réessayez plus tard.",
-            "en": "Stripe is unreachable or unavailable after several attempts ({detail}). Nothing was changed; try again later.",
+            "fr": "Stripe est injoignable ou indisponible, même après plusieurs tentatives. Rien n'a été modifié ; réessayez plus tard.",
+            "en": "Stripe is unreachable or unavailable, even after several attempts. Nothing was changed; try again later.",
         },
         "stripe.unavailable.write": {
-            "fr": "Stripe est injoignable ou indisponible après plusieurs tentatives ({detail}). On ne sait pas si la demande a été appliquée ; "
-            "relancer la même commande est sans risque (même clé d'idempotence).",
-            "en": "Stripe is unreachable or unavailable after several attempts ({detail}). Whether the request was applied is unknown; "
-            "re-running the same command is safe (same idempotency key).",
+            "fr": "Stripe est injoignable ou indisponible, même après plusieurs tentatives : on ne sait pas si la demande a été appliquée. "
+            "Relancer la même commande est sans risque (même clé d'idempotence).",
+            "en": "Stripe is unreachable or unavailable, even after several attempts: whether the request was applied is unknown. "
+            "Re-running the same command is safe (same idempotency key).",
         },
         "stripe.unavailable.money": {
-            "fr": "Stripe est injoignable ou indisponible après plusieurs tentatives ({detail}). On ne sait pas si l'argent a bougé : "
-            "vérifiez avec « sarapay status CONSULTATION --refresh » ; relancer est sans risque (même clé d'idempotence, jamais de double débit).",
-            "en": "Stripe is unreachable or unavailable after several attempts ({detail}). Whether money moved is unknown: "
-            "check with 'sarapay status CONSULTATION --refresh'; re-running is safe (same idempotency key, never charged twice).",
+            "fr": "Stripe est injoignable ou indisponible, même après plusieurs tentatives : on ne sait pas si l'argent a bougé. "
+            "Vérifiez avec « sarapay status CONSULTATION --refresh » ; relancer est sans risque (même clé d'idempotence, jamais de double débit).",
+            "en": "Stripe is unreachable or unavailable, even after several attempts: whether money moved is unknown. "
+            "Check with 'sarapay status CONSULTATION --refresh'; re-running is safe (same idempotency key, never charged twice).",
+        },
+        # The connection was refused (or the name did not resolve) at every attempt: no byte reached Stripe.
+        "stripe.unreachable": {
+            "fr": "Impossible de joindre Stripe à l'adresse {address} (connexion refusée) : rien n'a été envoyé, rien n'a changé. "
+            "Vérifiez que cette adresse est la bonne (« sarapay config show ») et que le service répond, puis relancez.",
+            "en": "Cannot reach Stripe at {address} (connection refused): nothing was sent, nothing changed. "
+            "Check that this address is right ('sarapay config show') and that the service answers, then run it again.",
+        },
+        "stripe.interrupted.read": {
+            "fr": "Interrompu pendant une lecture chez Stripe : rien n'a été modifié.",
+            "en": "Interrupted while reading from Stripe: nothing was changed.",
+        },
+        "stripe.interrupted.write": {
+            "fr": "Interrompu pendant une demande à Stripe : elle a pu être appliquée. Relancer la même commande est sans risque "
+            "(même clé d'idempotence).",
+            "en": "Interrupted during a request to Stripe: it may have been applied. Re-running the same command is safe "
+            "(same idempotency key).",
+        },
+        "stripe.interrupted.money": {
+            "fr": "Interrompu pendant une demande à Stripe : l'argent a pu bouger. Vérifiez avec « sarapay status CONSULTATION --refresh » ; "
+            "relancer la même commande est sans risque (même clé d'idempotence, jamais de double débit).",
+            "en": "Interrupted during a request to Stripe: money may have moved. Check with 'sarapay status CONSULTATION --refresh'; "
+            "re-running the same command is safe (same idempotency key, never charged twice).",
         },
     }
 )
@@ -217,6 +242,7 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool) -> Any:
     POST carries an Idempotency-Key, so Stripe replays the first result instead of applying it twice.
     """
     import http.client
+    import socket
     import ssl
     import urllib.error
     import urllib.request
@@ -229,22 +255,32 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool) -> Any:
             base_open = opener.open
             opener.open = lambda req, data=None: base_open(req, data, timeout)  # type: ignore[method-assign]
             self._opener = opener
+            # False until an attempt may have reached the server: a refused connection or an unknown host
+            # sends nothing, anything else (an answer, a reset, a timeout while waiting) may have been applied.
+            # The Gateway resets it before each logical call (its SDK retries included).
+            self.possibly_sent = False
 
         def _retryable(self, exc: BaseException) -> Any:
             return stripe.APIConnectionError(type(exc).__name__, should_retry=True)
 
         def request(self, method, url, headers, post_data=None):  # type: ignore[override]
             try:
-                return super().request(method, url, headers, post_data)
+                answer = super().request(method, url, headers, post_data)
             except stripe.APIConnectionError:
                 raise
             except (http.client.HTTPException, OSError) as exc:  # reset, closed without answer, timeout
+                self.possibly_sent = True
                 raise self._retryable(exc) from None
+            self.possibly_sent = True
+            return answer
 
         def _handle_request_error(self, e):  # type: ignore[override]
             reason = getattr(e, "reason", None)
             if isinstance(e, urllib.error.URLError) and isinstance(reason, OSError) and not isinstance(reason, ssl.SSLError):
+                if not isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
+                    self.possibly_sent = True
                 raise self._retryable(reason) from None  # refused, reset, timeout while sending
+            self.possibly_sent = True
             super()._handle_request_error(e)
 
     return SarapayUrllibClient()
@@ -304,11 +340,12 @@ class Gateway:
         options: dict[str, Any] = {}
         if self.api_base:
             options["base_addresses"] = {"api": self.api_base, "connect": self.api_base, "files": self.api_base}
+        self._http = _make_http_client(stripe, timeout, bypass_proxy)
         self._client = stripe.StripeClient(
             self.key.reveal(),
             client_id=client_id,
             max_network_retries=max_network_retries,
-            http_client=_make_http_client(stripe, timeout, bypass_proxy),
+            http_client=self._http,
             **options,
         )
 
@@ -366,12 +403,18 @@ class Gateway:
         self.last_idempotency_key = options.get("idempotency_key")
         self.last_request_id = None
         self.last_replayed = False
+        self._http.possibly_sent = False
         attempt = 0
         while True:
             attempt += 1
             self.last_attempts = attempt
             try:
                 result = call(options)
+            except KeyboardInterrupt:
+                # Ctrl-C while the request was on its way: Stripe may have applied it. Say so, as for exit 6.
+                error = Interrupted(f"stripe.interrupted.{kind}")
+                error.outcome_unknown = kind != READ  # the request may be on the wire: nothing says it was not
+                raise error from None
             except stripe.RateLimitError as exc:
                 self.last_request_id = exc.request_id
                 if attempt <= self.rate_limit_retries:
@@ -426,8 +469,10 @@ class Gateway:
         elif isinstance(exc, stripe.RateLimitError):
             code = code or "rate_limit"
             err = StripeUnavailable(f"stripe.rate_limited.{kind}", attempts=attempts)
+        elif isinstance(exc, stripe.APIConnectionError) and not self._http.possibly_sent:
+            err = StripeUnavailable("stripe.unreachable", address=self.api_base or STRIPE_API)
         elif isinstance(exc, (stripe.APIConnectionError, stripe.APIError)):
-            err = StripeUnavailable(f"stripe.unavailable.{kind}", detail=detail)
+            err = StripeUnavailable(f"stripe.unavailable.{kind}")
         elif isinstance(exc, (stripe.InvalidRequestError, stripe.CardError)):
             key = _KNOWN_CODES.get(code or "")
             if key == "stripe.card_declined" or isinstance(exc, stripe.CardError):
@@ -444,7 +489,7 @@ class Gateway:
         err.request_id = getattr(exc, "request_id", None)  # type: ignore[attr-defined]
         err.stripe_param = getattr(error_obj, "param", None)  # type: ignore[attr-defined]
         err.stripe_message = detail  # type: ignore[attr-defined]
-        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ  # type: ignore[attr-defined]
+        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_sent  # type: ignore[attr-defined]
         return err
 
     def _pages(self, service: Any, params: dict[str, Any], *, account: str | None) -> Iterator[dict[str, Any]]:
@@ -674,8 +719,14 @@ class Gateway:
         )
 
     def refund(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
-        """Refunds `amount_cents` of a captured payment (None: what remains)."""
-        params: dict[str, Any] = {"payment_intent": payment_intent, "metadata": {METADATA_SOURCE: "1"}}
+        """Refunds `amount_cents` of a captured payment (None: what remains).
+
+        The refund carries its idempotency key in its metadata: Stripe forgets a key after 24 hours, and a
+        refund whose answer was lost longer ago than that is then recognised among the payment's refunds."""
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent,
+            "metadata": {METADATA_SOURCE: "1", METADATA_MOVE: idempotency_key},
+        }
         if amount_cents is not None:
             params["amount"] = int(amount_cents)
         return _plain(
@@ -686,6 +737,10 @@ class Gateway:
                 idempotency_key=idempotency_key,
             )
         )
+
+    def list_refunds(self, account: str, payment_intent: str) -> list[dict[str, Any]]:
+        """Every refund of a payment, newest first (shown before a second refund is confirmed)."""
+        return list(self._pages(self._client.v1.refunds, {"payment_intent": payment_intent}, account=account))
 
     # ------------------------------------------------------------------ balance, payouts, events
 

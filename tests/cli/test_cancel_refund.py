@@ -163,7 +163,7 @@ def test_two_identical_partial_refunds_are_two_refunds(run, sandbox, captured):
     first = run("refund", captured, "5", "--yes")
     assert first.exit_code == 0, first.stderr
     assert consultation(captured)["state"] == "partially_refunded"
-    second = run("refund", captured, "5", "--yes")
+    second = run("refund", captured, "5", "--yes", "--again")  # a second refund is said to be meant
     assert second.exit_code == 0, second.stderr
     pi = consultation(captured)["payment_intent_id"]
     keys = [r["idempotency_key"] for r in refunds(sandbox)]
@@ -189,7 +189,7 @@ def test_refund_more_than_what_remains_is_refused(run, sandbox, captured):
     result = run("refund", captured, "5,01", "--yes")
     assert result.exit_code == 2 and f"5,00{NBSP_EUR}" in result.stderr
     assert posts(sandbox, before) == []
-    assert run("refund", captured, "5", "--yes").exit_code == 0
+    assert run("refund", captured, "5", "--yes", "--again").exit_code == 0
     assert consultation(captured)["state"] == "refunded"
     again = run("refund", captured, "--yes")
     assert again.exit_code == 2 and "déjà entièrement remboursée" in again.stderr

@@ -83,7 +83,12 @@ def test_500_until_retries_run_out_exits_6_changes_nothing_and_says_how_to_check
     tries = calls(sandbox, since, "/capture")
     assert len(tries) == 3 and {t["status"] for t in tries} == {500}  # 1 try + 2 SDK retries
     assert len({t["idempotency_key"] for t in tries}) == 1
-    assert dump_tables() == before
+    after = dump_tables()
+    # The consultation is unchanged; the capture stays recorded as sent without an answer, with its key.
+    [move] = after.pop("money_moves")
+    assert (move[0], move[2], move[3], move[4]) == (tries[0]["idempotency_key"], "capture", 2500, "pending")
+    before.pop("money_moves")
+    assert after == before
     assert payment_intent(stripe_client, doctor, hold).status == "requires_capture"  # nothing moved
     # and the advice holds: checking says it is still to capture, re-running captures once
     assert run("status", hold, "--refresh").exit_code == 0
@@ -136,8 +141,10 @@ def test_lost_answer_on_refund_the_retry_gets_the_first_result(run, sandbox, str
     assert [r.amount for r in refunds] == [500]  # one refund, not two
     row = consultation(captured)
     assert (row["state"], row["captured_cents"], row["refunded_cents"]) == ("partially_refunded", 2500, 500)
-    # A second, deliberate refund of the same amount is a new operation (a new key), not a replay.
-    assert run("refund", captured, "5", "--yes").exit_code == 0
+    # A second refund of the same amount must be meant (--again): then it is a new operation (a new key).
+    assert run("refund", captured, "5", "--yes").exit_code == 3
+    assert [r.amount for r in refunds_of(stripe_client, doctor, captured)] == [500]
+    assert run("refund", captured, "5", "--yes", "--again").exit_code == 0
     assert sorted(r.amount for r in refunds_of(stripe_client, doctor, captured)) == [500, 500]
     assert consultation(captured)["refunded_cents"] == 1000
 

@@ -78,12 +78,12 @@ def test_a_truncated_ledger_is_refused_at_open(run, sandbox, doctor):
 
 @pytest.fixture
 def tiny_fs(tmp_path, monkeypatch):
-    """A 256 KiB tmpfs as SARAPAY_HOME; yields a function `remount(option)`. Skipped where mount is not allowed."""
+    """A 512 KiB tmpfs as SARAPAY_HOME; yields a function `remount(option)`. Skipped where mount is not allowed."""
     point = tmp_path / f"tinyfs-{uuid.uuid4().hex[:8]}"
     point.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(point)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(point)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     monkeypatch.setenv("SARAPAY_HOME", str(point))

@@ -19,6 +19,8 @@ METADATA_VALUES = {
     "rpps": re.compile(r"\d{11}"),
     "sarapay": re.compile(r"1"),
     "scheduled_at": re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"),
+    # A refund's idempotency key: opaque ids and amounts in cents only.
+    "sarapay_move": re.compile(r"sarapay:refund:TC-[2-9A-HJKMNP-Z]{6}:pi_[A-Za-z0-9]+:\d+:\d+"),
 }
 NEUTRAL_TEXT = re.compile(r"(Téléconsultation|TC[ -][A-Z0-9 .-]*|[A-Z0-9 .-]*TC-[A-Z0-9]{6})")
 TEXT_FIELDS = ("description", "statement_descriptor", "statement_descriptor_suffix", "name")

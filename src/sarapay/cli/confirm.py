@@ -58,13 +58,13 @@ def show_banner(title: str, rows: list[tuple[str, str]], *, live: bool) -> None:
     render.err().print(Panel(grid, title=title, border_style="red" if live else "cyan", expand=False))
 
 
-def confirm_or_abort(*, yes: bool) -> None:
+def confirm_or_abort(*, yes: bool, question: str | None = None) -> None:
     if yes:
         return
     if not is_interactive():
         raise Cancelled("confirm.needs_yes")
     try:
-        answer = typer.prompt(i18n.t("confirm.question"), default="", show_default=False, err=True, prompt_suffix=" ")
+        answer = typer.prompt(question or i18n.t("confirm.question"), default="", show_default=False, err=True, prompt_suffix=" ")
     except typer.Abort:  # Ctrl-D / end of input: a refusal (exit 3), not an unexpected error
         raise Cancelled("confirm.refused") from None
     # French users answer o/oui, English ones y/yes; anything else (Enter included) is a no.

@@ -23,6 +23,21 @@ i18n.register(
         "moves.title.cancel": {"fr": "Libération de l'empreinte de {amount}", "en": "Release of the {amount} hold"},
         "moves.title.close_link": {"fr": "Fermeture du lien de paiement", "en": "Closing the payment link"},
         "moves.title.refund": {"fr": "Remboursement de {amount}", "en": "Refund of {amount}"},
+        "moves.title.refund_again": {
+            "fr": "Nouveau remboursement de {amount} (un remboursement a déjà été fait)",
+            "en": "Another refund of {amount} (a refund was already made)",
+        },
+        "moves.row.previous_refund": {"fr": "Déjà remboursé", "en": "Already refunded"},
+        "moves.row.previous_refund_value": {"fr": "{amount} le {when} ({refund_id})", "en": "{amount} on {when} ({refund_id})"},
+        "moves.row.resumed": {"fr": "Reprise", "en": "Resumed"},
+        "moves.row.resumed_value": {
+            "fr": "envoyé plus tôt sans réponse de Stripe : renvoyé avec la même clé, appliqué une seule fois",
+            "en": "sent earlier without Stripe's answer: sent again with the same key, applied only once",
+        },
+        "moves.question_again": {
+            "fr": "Rembourser encore {amount} au patient ? [o/N]",
+            "en": "Refund the patient {amount} more? [y/N]",
+        },
         "moves.row.consultation": {"fr": "Consultation", "en": "Consultation"},
         "moves.row.amount": {"fr": "Montant", "en": "Amount"},
         "moves.row.hold": {"fr": "Empreinte", "en": "Hold"},
@@ -85,10 +100,12 @@ def _form(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _banner(plan, *, live: bool) -> None:
     from sarapay.cli.confirm import show_banner
     from sarapay.money import format_amount
+    from sarapay.timefmt import format_when
 
     row = plan.consultation
     amount = format_amount(plan.amount_cents)
-    title = i18n.t(f"moves.title.{plan.action}", amount=amount, hold=format_amount(row["authorised_cents"]))
+    kind = "refund_again" if plan.needs_again else plan.action
+    title = i18n.t(f"moves.title.{kind}", amount=amount, hold=format_amount(row["authorised_cents"]))
     practitioner = plan.practitioner or {}
     who = f"{practitioner['name']} (RPPS {row['rpps']})" if practitioner.get("name") else f"RPPS {row['rpps']}"
     rows = [(i18n.t("moves.row.consultation"), row["id"])]
@@ -101,6 +118,14 @@ def _banner(plan, *, live: bool) -> None:
         rows.append((i18n.t("moves.row.refunded"), format_amount(row["refunded_cents"])))
     if plan.action == "close_link":
         rows.append((i18n.t("moves.row.link"), row["checkout_session_id"]))
+    for refund in plan.previous_refunds:
+        value = i18n.t(
+            "moves.row.previous_refund_value", amount=format_amount(refund.amount_cents), when=format_when(refund.created),
+            refund_id=refund.refund_id,
+        )
+        rows.append((i18n.t("moves.row.previous_refund"), value))
+    if plan.resumes:
+        rows.append((i18n.t("moves.row.resumed"), i18n.t("moves.row.resumed_value")))
     rows.append((i18n.t("moves.row.practitioner"), who))
     rows.append((i18n.t("moves.row.account"), plan.account_id))
     show_banner(title, rows, live=live)
@@ -122,6 +147,7 @@ def _machine(result: dict[str, Any]) -> dict[str, Any]:
         "payment_intent_id": row.get("payment_intent_id"),
         "request_id": result["request_id"],
         "replayed": result["replayed"],
+        "resumed": result["resumed"],
     }
 
 
@@ -160,9 +186,11 @@ def _run(
     yes: bool,
     dry_run: bool,
     as_json: bool,
+    again: bool = False,
 ) -> None:
     from sarapay import render
-    from sarapay.cli.confirm import confirm_or_abort, show_dry_run
+    from sarapay.cli.confirm import confirm_or_abort, is_interactive, show_dry_run
+    from sarapay.money import format_amount
     from sarapay.services import payments
     from sarapay.services.context import Context
 
@@ -196,7 +224,13 @@ def _run(
                         idempotency_key=plan.idempotency_key,
                     )
                 return
-            confirm_or_abort(yes=yes)
+            if plan.needs_again and not again:
+                # A second refund is never implied by --yes: a re-run or a second terminal must not pay twice.
+                if yes or not is_interactive():
+                    raise payments.again_needed(plan)
+                confirm_or_abort(yes=False, question=i18n.t("moves.question_again", amount=format_amount(plan.amount_cents)))
+            else:
+                confirm_or_abort(yes=yes)
             result = payments.execute(context, plan)
     if as_json:
         render.emit_json(_machine(result))
@@ -271,21 +305,28 @@ def cancel(
     rich_help_panel=PANEL_SUPPORT,
     # "-3" reaches the amount parser, which says in French that it is negative, instead of "no such option".
     context_settings={"ignore_unknown_options": True},
-    epilog="Exemples : sarapay refund TC-8F3K2Q (tout ce qui reste) · sarapay refund TC-8F3K2Q 5,50",
+    epilog="Exemples : sarapay refund TC-8F3K2Q (tout ce qui reste) · sarapay refund TC-8F3K2Q 5,50 · "
+    "sarapay refund TC-8F3K2Q 2 --yes --again (un second remboursement, voulu)",
 )
 def refund(
     ctx: typer.Context,
     consultation: str = _CONSULTATION,
     amount: Optional[str] = typer.Argument(None, help="Montant à rembourser (défaut : tout ce qui reste remboursable)."),
     yes: bool = _YES,
+    again: bool = typer.Option(
+        False, "--again",
+        help="Confirme un nouveau remboursement d'une consultation déjà remboursée en partie (exigé avec --yes).",
+    ),
     dry_run: bool = _DRY_RUN,
     as_json: bool = _JSON,
 ) -> None:
     """Rembourse au patient tout ou partie d'un paiement capturé.
 
-    Les frais Stripe de la capture restent dus par le praticien.
+    Les frais Stripe de la capture restent dus par le praticien. Un second remboursement de la même
+    consultation doit être voulu : la confirmation liste ceux déjà faits, et avec --yes il faut --again.
+    Relancer après une réponse perdue renvoie la même demande (même clé) : le patient n'est remboursé qu'une fois.
     """
     from sarapay.services import payments
 
     _run(ctx, "refund", consultation, lambda c: payments.prepare_refund(c, consultation, amount),
-         yes=yes, dry_run=dry_run, as_json=as_json)
+         yes=yes, dry_run=dry_run, as_json=as_json, again=again)

@@ -58,7 +58,9 @@ def __getattr__(name: str) -> Any:
 
 
 # The tables every step together creates; open_ledger checks they are all there after migrating.
-TABLES = ("meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log")
+TABLES = (
+    "meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log", "money_moves",
+)
 
 
 def _ddl(db: Database, *statements: str) -> None:
@@ -201,4 +203,26 @@ def _totals_covering_index(db: Database) -> None:
         db,
         "CREATE INDEX idx_consultations_state_sums ON consultations "
         "(state, authorised_cents, captured_cents, refunded_cents, fee_cents, net_cents)",
+    )
+
+
+@step("0008_money_moves")
+def _money_moves(db: Database) -> None:
+    # A money move (capture, release, link closing, refund) is written here with its idempotency key *before*
+    # it is sent, and marked done once Stripe's answer is recorded. While it is pending, a re-run sends that
+    # same key again, so Stripe replays its first answer instead of moving the money a second time, even when
+    # the consultation's amounts (which a fresh key would be built from) have changed meanwhile.
+    _ddl(
+        db,
+        """CREATE TABLE money_moves (
+            idempotency_key TEXT PRIMARY KEY,
+            consultation_id TEXT NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
+            action TEXT NOT NULL CHECK (action IN ('capture', 'cancel', 'close_link', 'refund')),
+            amount_cents INTEGER NOT NULL CHECK (typeof(amount_cents) = 'integer' AND amount_cents >= 0),
+            state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'refused', 'settled')),
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            stripe_object_id TEXT
+        )""",
+        "CREATE INDEX idx_money_moves_consultation ON money_moves (consultation_id, state)",
     )

@@ -761,6 +761,64 @@ class Ledger:
         """Consultations reconcile must refresh from Stripe (see NON_FINAL_STATES), oldest first."""
         return self.list_consultations(rpps=rpps, state=NON_FINAL_STATES)
 
+    # --- money moves (intent recorded before sending, schema step 0008) ------------------------------------
+
+    @_guarded
+    def begin_money_move(self, idempotency_key: str, consultation_id: str, action: str, amount_cents: int) -> None:
+        """Records a money move as pending, just before it is sent. A key already recorded is pending again:
+        sending the same key twice is what Stripe's idempotency makes safe."""
+        if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents < 0:
+            raise TypeError(f"amount_cents must be a non-negative int, got {amount_cents!r}")
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO money_moves (idempotency_key, consultation_id, action, amount_cents, state, created_at)"
+                " VALUES (?, ?, ?, ?, 'pending', ?)"
+                " ON CONFLICT (idempotency_key) DO UPDATE SET state = 'pending', finished_at = NULL",
+                (idempotency_key, consultation_id, action, amount_cents, iso_utc(now_utc())),
+            )
+
+    @_guarded
+    def finish_money_move(self, idempotency_key: str, state: str, stripe_object_id: str | None = None) -> None:
+        """Stripe's answer is recorded: the move is `done` (applied), `refused` (Stripe said no) or `settled`
+        (its answer was lost, and Stripe's state read since shows the consultation went on either way)."""
+        if state not in ("done", "refused", "settled"):
+            raise ValueError(f"a money move finishes as done, refused or settled, not {state!r}")
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE money_moves SET state = ?, finished_at = ?, stripe_object_id = COALESCE(?, stripe_object_id)"
+                " WHERE idempotency_key = ?",
+                (state, iso_utc(now_utc()), stripe_object_id, idempotency_key),
+            )
+
+    @_guarded
+    def forget_money_move(self, idempotency_key: str) -> None:
+        """Deletes a pending move that was never sent (the connection was refused before any byte left)."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM money_moves WHERE idempotency_key = ? AND state = 'pending'", (idempotency_key,))
+
+    @_guarded
+    def get_money_move(self, idempotency_key: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM money_moves WHERE idempotency_key = ?", (idempotency_key,))
+
+    @_guarded
+    def pending_money_move(self, consultation_id: str, actions: Iterable[str]) -> dict[str, Any] | None:
+        """The oldest move of one of `actions` on the consultation that was sent but whose answer was never
+        recorded (lost answer, Ctrl-C, crash), or None."""
+        wanted = list(actions)
+        marks = ", ".join("?" for _ in wanted)
+        return self._one(
+            f"SELECT * FROM money_moves WHERE consultation_id = ? AND state = 'pending' AND action IN ({marks})"
+            " ORDER BY created_at, rowid LIMIT 1",
+            (consultation_id, *wanted),
+        )
+
+    @_guarded
+    def money_moves(self, consultation_id: str) -> list[dict[str, Any]]:
+        """Every recorded move of the consultation, oldest first."""
+        return self._all(
+            "SELECT * FROM money_moves WHERE consultation_id = ? ORDER BY created_at, rowid", (consultation_id,)
+        )
+
     # --- history ------------------------------------------------------------------------------------------
 
     def _history(self, consultation_id: str, at: str, state: str | None, note: str | None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
-from sarapay.errors import BadInput, Cancelled, SarapayError
+from sarapay.errors import BadInput, Cancelled, Interrupted, SarapayError
 
 if TYPE_CHECKING:
     from sarapay.ledger import Ledger
@@ -74,9 +74,17 @@ class Context:
         except Cancelled as exc:
             self._append_quietly(command, entry.target, "cancelled", entry.detail or exc.key)
             raise
+        except Interrupted as exc:
+            said = "interrupted, outcome unknown" if exc.outcome_unknown else "interrupted"
+            self._append_quietly(command, entry.target, "error", _join(entry.detail, said))
+            raise
         except SarapayError as exc:
             outcome = "refused" if exc.exit_code in (2, 4, 5) else "error"
-            self._append_quietly(command, entry.target, outcome, _join(entry.detail, exc.key, getattr(exc, "stripe_code", None)))
+            said = f"{exc.key}, outcome unknown" if exc.outcome_unknown else exc.key
+            self._append_quietly(command, entry.target, outcome, _join(entry.detail, said, exc.stripe_code))
+            raise
+        except KeyboardInterrupt:  # Ctrl-C outside a request to Stripe (Interrupted says those)
+            self._append_quietly(command, entry.target, "error", _join(entry.detail, "interrupted"))
             raise
         except BaseException as exc:
             self._append_quietly(command, entry.target, "error", _join(entry.detail, type(exc).__name__))

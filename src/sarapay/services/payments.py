@@ -16,6 +16,13 @@ checks the state and the amounts, and returns the Plan: what will happen
 Guards against moving money twice, in layers:
 - the idempotency key (ids.idempotency_key, deterministic) makes a retry, a re-run or a second terminal
   sending the same operation get Stripe's first answer;
+- the move is recorded in the ledger (`money_moves`, pending) with that key *before* it is sent, and marked
+  done once Stripe's answer is recorded. While it is pending (answer lost, Ctrl-C, crash), a re-run of the
+  command resumes it with the same key, even though the amounts a fresh key would be built from have
+  changed (a refund's key counts what was refunded before it). Stripe forgets a key after 24 hours, so an
+  older pending refund is first looked for among the payment's refunds (its metadata carries the key);
+- a second, deliberate refund of a consultation already (partly) refunded must be said explicitly: the plan
+  lists the refunds already made (`previous_refunds`) and the CLI asks for `--again` under `--yes`;
 - `execute` re-reads the ledger just before sending: if another command on this machine moved the
   consultation meanwhile (while this one waited for its confirmation), nothing is sent;
 - from that check to the ledger write, `execute` holds a per-consultation lock (flock), so a second
@@ -33,13 +40,14 @@ import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator
 
-from sarapay import i18n, ids, money, statuses
-from sarapay.errors import BadInput, ConfigError, SarapayError, StripeRefused, StripeUnavailable
+from sarapay import i18n, ids, money, statuses, timefmt
+from sarapay.errors import BadInput, Cancelled, ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.services import refresh
 from sarapay.services.consultations import require_consultation
-from sarapay.stripe_gateway import METADATA_SOURCE  # the module imports stripe only when a Gateway is built
+from sarapay.stripe_gateway import METADATA_MOVE, METADATA_SOURCE  # stripe is imported only when a Gateway is built
 
 if TYPE_CHECKING:
     from sarapay.services.context import Context
@@ -169,13 +177,52 @@ i18n.register(
             "en": "The amount {amount} is more than what can still be refunded for {consultation_id}: {remaining} "
             "(captured {captured}, already refunded {refunded}). Give {remaining} or less.",
         },
-        "payments.outcome_unknown.refund": {
-            "fr": "Stripe n'a pas répondu à temps, même après plusieurs tentatives : on ne sait pas si le remboursement de "
-            "{amount} sur {consultation_id} a eu lieu. Vérifiez d'abord avec « sarapay status {consultation_id} --refresh » "
-            "et ne relancez que s'il n'y apparaît pas (sinon le patient serait remboursé deux fois).",
-            "en": "Stripe did not answer in time, even after several attempts: whether the refund of {amount} on "
-            "{consultation_id} happened is unknown. Check first with 'sarapay status {consultation_id} --refresh' and run it "
-            "again only if it does not show there (otherwise the patient would be refunded twice).",
+        "refund.pending_other_amount": {
+            "fr": "Un remboursement de {pending} sur {consultation_id} a été envoyé le {when} sans que la réponse de Stripe "
+            "arrive : terminez-le d'abord avec « sarapay refund {consultation_id} {pending_plain} » (Stripe ne l'appliquera "
+            "qu'une fois), puis remboursez autre chose si besoin.",
+            "en": "A refund of {pending} on {consultation_id} was sent on {when} and Stripe's answer never arrived: finish it "
+            "first with 'sarapay refund {consultation_id} {pending_plain}' (Stripe will apply it only once), then refund "
+            "more if needed.",
+        },
+        "refund.again_needed": {
+            "fr": "{consultation_id} a déjà été remboursée de {refunded} ({refunds}) : un nouveau remboursement de {amount} "
+            "doit être voulu. Relancez avec --again pour le confirmer, ou vérifiez d'abord avec « sarapay status {consultation_id} ».",
+            "en": "{consultation_id} was already refunded {refunded} ({refunds}): a new refund of {amount} must be meant. "
+            "Run it again with --again to confirm, or check first with 'sarapay status {consultation_id}'.",
+        },
+        # What a money move is, inside the sentences below.
+        "payments.what.capture": {"fr": "capture de {amount}", "en": "capture of {amount}"},
+        "payments.what.cancel": {"fr": "libération de l'empreinte de {amount}", "en": "release of the {amount} hold"},
+        "payments.what.close_link": {"fr": "fermeture du lien de paiement", "en": "closing of the payment link"},
+        "payments.what.refund": {"fr": "remboursement de {amount}", "en": "refund of {amount}"},
+        "payments.finished_elsewhere": {
+            "fr": "L'opération en attente sur {consultation_id} vient d'être terminée par une autre commande : rien n'a été "
+            "renvoyé. Voyez le résultat avec « sarapay status {consultation_id} ».",
+            "en": "The pending operation on {consultation_id} was just finished by another command: nothing was sent again. "
+            "See the result with 'sarapay status {consultation_id}'.",
+        },
+        "payments.pending_other": {
+            "fr": "Une autre opération ({what}) sur {consultation_id} attend encore la réponse de Stripe : "
+            "relancez d'abord la commande qui l'a envoyée (sans risque, même clé d'idempotence), ou vérifiez avec "
+            "« sarapay status {consultation_id} --refresh ».",
+            "en": "Another operation ({what}) on {consultation_id} is still waiting for Stripe's answer: "
+            "first re-run the command that sent it (safe, same idempotency key), or check with "
+            "'sarapay status {consultation_id} --refresh'.",
+        },
+        "payments.interrupted": {
+            "fr": "Interrompu pendant l'envoi à Stripe : on ne sait pas si l'opération sur {consultation_id} ({what}) "
+            "a eu lieu. Vérifiez avec « sarapay status {consultation_id} --refresh » ; relancer la même commande est sans "
+            "risque (même clé d'idempotence, l'argent ne bouge jamais deux fois).",
+            "en": "Interrupted while sending to Stripe: whether the operation on {consultation_id} ({what}) "
+            "happened is unknown. Check with 'sarapay status {consultation_id} --refresh'; re-running the same command is "
+            "safe (same idempotency key, money never moves twice).",
+        },
+        "payments.interrupted_after": {
+            "fr": "Interrompu après que Stripe a effectué l'opération sur {consultation_id} ({what}) : c'est fait, "
+            "ne la relancez pas. Mettez le registre à jour avec « sarapay status {consultation_id} --refresh ».",
+            "en": "Interrupted after Stripe performed the operation on {consultation_id} ({what}): it is done, "
+            "do not run it again. Bring the ledger up to date with 'sarapay status {consultation_id} --refresh'.",
         },
         "payments.moved": {
             "fr": "La consultation {consultation_id} a changé entre-temps (maintenant « {label} ») : rien n'a été fait. "
@@ -190,23 +237,33 @@ i18n.register(
             "Check with 'sarapay status {consultation_id} --refresh' then run it again if needed.",
         },
         "payments.ledger_behind": {
-            "fr": "Stripe a bien effectué l'opération sur {consultation_id} ({action}, {amount}), mais le registre local "
+            "fr": "Stripe a bien effectué l'opération sur {consultation_id} ({what}), mais le registre local "
             "n'a pas pu l'enregistrer : {reason} Une fois corrigé, lancez « sarapay status {consultation_id} --refresh » "
             "(ne relancez pas la commande : c'est fait).",
-            "en": "Stripe did perform the operation on {consultation_id} ({action}, {amount}), but the local ledger could "
+            "en": "Stripe did perform the operation on {consultation_id} ({what}), but the local ledger could "
             "not record it: {reason} Once fixed, run 'sarapay status {consultation_id} --refresh' (do not run the command "
             "again: it is done).",
         },
         "payments.outcome_unknown": {
             "fr": "Stripe n'a pas répondu à temps, même après plusieurs tentatives : on ne sait pas si l'opération sur "
-            "{consultation_id} a eu lieu. Vérifiez avec « sarapay status {consultation_id} --refresh » ; relancer la même "
+            "{consultation_id} ({what}) a eu lieu. Vérifiez avec « sarapay status {consultation_id} --refresh » ; relancer la même "
             "commande est sans risque (même clé d'idempotence, l'argent ne bouge jamais deux fois).",
             "en": "Stripe did not answer in time, even after several attempts: whether the operation on {consultation_id} "
-            "happened is unknown. Check with 'sarapay status {consultation_id} --refresh'; re-running the same command is "
+            "({what}) happened is unknown. Check with 'sarapay status {consultation_id} --refresh'; re-running the same command is "
             "safe (same idempotency key, money never moves twice).",
         },
     }
 )
+
+
+@dataclass(frozen=True)
+class PreviousRefund:
+    """A refund already made on the payment, shown before another one is confirmed."""
+
+    refund_id: str
+    amount_cents: int
+    created: int  # Stripe's unix time
+    status: str
 
 
 @dataclass(frozen=True)
@@ -223,6 +280,11 @@ class Plan:
     path: str
     params: dict[str, Any] = field(default_factory=dict)  # the form as sent, for --dry-run
     idempotency_key: str = ""
+    # True when the plan re-sends a move recorded as pending (its answer never arrived): same key, same amount.
+    resumes: bool = False
+    # A refund of a consultation already (partly) refunded: the refunds made so far, newest first. The CLI
+    # asks for this second refund to be meant (--again under --yes).
+    previous_refunds: tuple[PreviousRefund, ...] = ()
 
     @property
     def consultation_id(self) -> str:
@@ -232,9 +294,18 @@ class Plan:
     def state(self) -> str:
         return self.consultation["state"]
 
+    @property
+    def needs_again(self) -> bool:
+        return self.action == REFUND and not self.resumes and int(self.consultation.get("refunded_cents") or 0) > 0
+
 
 def _fmt(cents: int | None) -> str:
     return money.format_amount(int(cents or 0))
+
+
+def describe(action: str, amount_cents: int) -> str:
+    """"capture de 20,00 €": a money move inside a sentence."""
+    return i18n.t(f"payments.what.{action}", amount=_fmt(amount_cents))
 
 
 def _state_error(cls: type[SarapayError], command: str, row: dict[str, Any]) -> SarapayError:
@@ -259,7 +330,21 @@ def _load(ctx: Context, consultation_id: str) -> tuple[dict[str, Any], dict[str,
 def _refreshed(ctx: Context, row: dict[str, Any], command: str) -> dict[str, Any]:
     if not row["paid_online"]:
         raise _state_error(BadInput, command, row)
-    return refresh.refresh_consultation(ctx, row)
+    row = refresh.refresh_consultation(ctx, row)
+    _settle_pending(ctx, row)
+    return row
+
+
+# A pending capture or release is settled once Stripe's state shows the hold is no longer open (whichever
+# way it went); a pending link closing once the consultation is no longer waiting for the patient.
+_SETTLED_WHEN_LEFT = {CAPTURE: statuses.UNCAPTURED, CANCEL: statuses.UNCAPTURED, CLOSE_LINK: statuses.INCOMPLETE}
+
+
+def _settle_pending(ctx: Context, row: dict[str, Any]) -> None:
+    for action, open_state in _SETTLED_WHEN_LEFT.items():
+        move = ctx.ledger.pending_money_move(row["id"], [action])
+        if move is not None and row["state"] != open_state:
+            ctx.ledger.finish_money_move(move["idempotency_key"], "settled")
 
 
 def _known_hold(row: dict[str, Any]) -> bool:
@@ -289,13 +374,31 @@ def _release_plan(command: str, row: dict[str, Any], practitioner: dict[str, Any
     )
 
 
+def _capture_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, amount: int, *, resumes: bool = False,
+                  key: str | None = None) -> Plan:
+    pi = row["payment_intent_id"]
+    return Plan(
+        action=CAPTURE, command=CAPTURE, consultation=row, practitioner=practitioner, account_id=row["account_id"],
+        amount_cents=amount, method="POST", path=f"/v1/payment_intents/{pi}/capture",
+        params={"amount_to_capture": amount, "expand": list(_CAPTURE_EXPAND)},
+        idempotency_key=key or ids.idempotency_key("capture", row["id"], pi, amount), resumes=resumes,
+    )
+
+
 def prepare_capture(ctx: Context, consultation_id: str, amount_text: str | None = None) -> Plan:
-    """Capture `amount_text` (default: the whole hold; 0: release it all) on an uncaptured consultation."""
+    """Capture `amount_text` (default: the whole hold; 0: release it all) on an uncaptured consultation.
+
+    A capture whose answer never arrived is resumed by `capture` without an amount (same key, same amount)."""
     ids.normalize_consultation_id(consultation_id)  # a bad id is refused before anything is opened
     amount = money.parse_amount(amount_text) if amount_text is not None else None
     if amount is not None and 0 < amount < money.MIN_CHARGE:
         raise BadInput("capture.too_small", amount=_fmt(amount), minimum=_fmt(money.MIN_CHARGE))
     row, practitioner = _load(ctx, consultation_id)
+    # A capture whose answer was lost, while the ledger still shows the hold: re-sent as it was (same key).
+    pending = ctx.ledger.pending_money_move(row["id"], [CAPTURE]) if row["state"] == statuses.UNCAPTURED else None
+    if pending is not None and amount in (None, pending["amount_cents"]) and row.get("payment_intent_id"):
+        # Re-run after a lost answer: the same request again, whatever Stripe's state says by now.
+        return _capture_plan(row, practitioner, int(pending["amount_cents"]), resumes=True, key=pending["idempotency_key"])
     if not _known_hold(row):
         row = _refreshed(ctx, row, CAPTURE)
     if row["state"] != statuses.UNCAPTURED:
@@ -307,13 +410,7 @@ def prepare_capture(ctx: Context, consultation_id: str, amount_text: str | None 
         amount = hold
     if amount > hold:
         raise BadInput("capture.above_hold", amount=_fmt(amount), hold=_fmt(hold), consultation_id=row["id"])
-    pi = row["payment_intent_id"]
-    return Plan(
-        action=CAPTURE, command=CAPTURE, consultation=row, practitioner=practitioner, account_id=row["account_id"],
-        amount_cents=amount, method="POST", path=f"/v1/payment_intents/{pi}/capture",
-        params={"amount_to_capture": amount, "expand": list(_CAPTURE_EXPAND)},
-        idempotency_key=ids.idempotency_key("capture", row["id"], pi, amount),
-    )
+    return _capture_plan(row, practitioner, amount)
 
 
 def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
@@ -334,12 +431,67 @@ def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
     raise _state_error(BadInput, CANCEL, row)
 
 
+# Stripe keeps an idempotency key for at least 24 hours; past that, replaying a key may apply it anew.
+IDEMPOTENCY_KEY_LIFETIME = 24 * 3600 - 600
+
+
+def _refund_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, amount: int, key: str, *,
+                 resumes: bool = False, previous: tuple[PreviousRefund, ...] = ()) -> Plan:
+    return Plan(
+        action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=row["account_id"],
+        amount_cents=amount, method="POST", path="/v1/refunds",
+        params={"payment_intent": row["payment_intent_id"], "amount": amount,
+                "metadata": {METADATA_SOURCE: "1", METADATA_MOVE: key}},
+        idempotency_key=key, resumes=resumes, previous_refunds=previous,
+    )
+
+
+def _previous_refunds(ctx: Context, row: dict[str, Any]) -> tuple[PreviousRefund, ...]:
+    refunds = ctx.gateway.list_refunds(row["account_id"], row["payment_intent_id"])
+    return tuple(
+        PreviousRefund(refund_id=r["id"], amount_cents=int(r.get("amount") or 0), created=int(r.get("created") or 0),
+                       status=r.get("status") or "")
+        for r in refunds
+        # The release of an uncaptured remainder is a Refund with no balance transaction: no money went back.
+        if r.get("status") not in ("failed", "canceled") and r.get("balance_transaction")
+    )
+
+
+def _pending_refund(ctx: Context, row: dict[str, Any]) -> dict[str, Any] | None:
+    """The refund of this consultation sent earlier without an answer, still to be re-sent with its key; None
+    when there is none, or when an old one turns out (from the payment's refunds) to have been applied."""
+    move = ctx.ledger.pending_money_move(row["id"], [REFUND])
+    if move is None:
+        return None
+    age = refresh.now() - int(datetime.fromisoformat(move["created_at"]).timestamp())
+    if age < IDEMPOTENCY_KEY_LIFETIME:
+        return move  # Stripe still knows the key: re-sending it replays the first answer
+    for refund in ctx.gateway.list_refunds(row["account_id"], row["payment_intent_id"]):
+        if (refund.get("metadata") or {}).get(METADATA_MOVE) == move["idempotency_key"]:
+            ctx.ledger.finish_money_move(move["idempotency_key"], "done", refund["id"])
+            return None
+    return move  # never applied, and Stripe has forgotten the key: re-sending it applies it once
+
+
 def prepare_refund(ctx: Context, consultation_id: str, amount_text: str | None = None) -> Plan:
-    """Refund `amount_text` (default: all that remains) of a captured consultation."""
+    """Refund `amount_text` (default: all that remains) of a captured consultation.
+
+    A refund sent earlier whose answer never arrived is resumed (same key, same amount) instead of planned anew.
+    """
     ids.normalize_consultation_id(consultation_id)
     amount = money.parse_amount(amount_text) if amount_text is not None else None
     row, practitioner = _load(ctx, consultation_id)
     row = _refreshed(ctx, row, REFUND)
+    pending = _pending_refund(ctx, row) if row.get("payment_intent_id") else None
+    if pending is not None:
+        pending_amount = int(pending["amount_cents"])
+        if amount is not None and amount != pending_amount:
+            raise BadInput(
+                "refund.pending_other_amount", consultation_id=row["id"], pending=_fmt(pending_amount),
+                pending_plain=money.format_cents_plain(pending_amount),
+                when=timefmt.format_when(datetime.fromisoformat(pending["created_at"])),
+            )
+        return _refund_plan(row, practitioner, pending_amount, pending["idempotency_key"], resumes=True)
     if row["state"] not in (statuses.SUCCEEDED, statuses.PARTIALLY_REFUNDED):
         raise _state_error(BadInput, REFUND, row)
     captured, refunded = int(row["captured_cents"]), int(row["refunded_cents"])
@@ -354,12 +506,22 @@ def prepare_refund(ctx: Context, consultation_id: str, amount_text: str | None =
             refunded=_fmt(refunded), consultation_id=row["id"],
         )
     pi = row["payment_intent_id"]
-    return Plan(
-        action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=row["account_id"],
-        amount_cents=amount, method="POST", path="/v1/refunds",
-        params={"payment_intent": pi, "amount": amount, "metadata": {METADATA_SOURCE: "1"}},
-        # What was refunded so far tells two identical partial refunds apart; a retry sends the same key.
-        idempotency_key=ids.idempotency_key("refund", row["id"], pi, refunded, amount),
+    # What was refunded so far tells two identical partial refunds apart. The key is recorded with the move
+    # before it is sent, and a re-run re-sends that recorded key (the amount refunded will have changed).
+    key = ids.idempotency_key("refund", row["id"], pi, refunded, amount)
+    previous = _previous_refunds(ctx, row) if refunded else ()
+    return _refund_plan(row, practitioner, amount, key, previous=previous)
+
+
+def again_needed(plan: Plan) -> SarapayError:
+    """The refusal of a second refund that was not said to be meant (--again under --yes)."""
+    refunds = ", ".join(
+        f"{_fmt(r.amount_cents)} {timefmt.format_when(r.created)}"
+        for r in plan.previous_refunds
+    ) or _fmt(plan.consultation.get("refunded_cents"))
+    return Cancelled(
+        "refund.again_needed", consultation_id=plan.consultation_id, refunded=_fmt(plan.consultation.get("refunded_cents")),
+        refunds=refunds, amount=_fmt(plan.amount_cents),
     )
 
 
@@ -413,21 +575,22 @@ def _exclusive(ctx: Context, consultation_id: str) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _send(ctx: Context, plan: Plan) -> dict[str, Any] | None:
+def _send(ctx: Context, plan: Plan) -> tuple[dict[str, Any] | None, str | None]:
+    """Sends the plan's request; returns (the PaymentIntent when Stripe answers with it, the id of what moved)."""
     gateway, account = ctx.gateway, plan.account_id
     row = plan.consultation
     if plan.action == CAPTURE:
-        return gateway.capture(account, row["payment_intent_id"], plan.amount_cents, idempotency_key=plan.idempotency_key)
+        pi = gateway.capture(account, row["payment_intent_id"], plan.amount_cents, idempotency_key=plan.idempotency_key)
+        return pi, pi.get("id")
     if plan.action == CANCEL:
-        return gateway.cancel(
-            account, row["payment_intent_id"], idempotency_key=plan.idempotency_key, reason=CANCELLATION_REASON
-        )
+        pi = gateway.cancel(account, row["payment_intent_id"], idempotency_key=plan.idempotency_key, reason=CANCELLATION_REASON)
+        return pi, pi.get("id")
     if plan.action == REFUND:
-        gateway.refund(account, row["payment_intent_id"], plan.amount_cents, idempotency_key=plan.idempotency_key)
-        return None
+        refund = gateway.refund(account, row["payment_intent_id"], plan.amount_cents, idempotency_key=plan.idempotency_key)
+        return None, refund.get("id")
     if plan.action == CLOSE_LINK:
-        gateway.expire_checkout_session(account, row["checkout_session_id"], idempotency_key=plan.idempotency_key)
-        return None
+        session = gateway.expire_checkout_session(account, row["checkout_session_id"], idempotency_key=plan.idempotency_key)
+        return None, session.get("id")
     raise ValueError(plan.action)
 
 
@@ -435,36 +598,62 @@ def execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     """Sends the planned request and brings the ledger up to date.
 
     Returns {"action", "consultation" (the row after), "amount_cents", "request_id", "replayed",
-    "refresh_failed"}. Raises BadInput when the consultation moved since the plan (nothing sent),
+    "refresh_failed", "resumed"}. Raises BadInput when the consultation moved since the plan (nothing sent),
     StripeRefused when Stripe refuses (the consultation refreshed, the refusal explained by its state),
-    StripeUnavailable ("payments.outcome_unknown") when Stripe did not answer: money may have moved."""
+    StripeUnavailable ("payments.outcome_unknown") when Stripe did not answer, and Interrupted
+    ("payments.interrupted") on Ctrl-C during the request: money may have moved, and the move stays pending
+    so that a re-run sends the same key."""
     with _exclusive(ctx, plan.consultation_id):
         return _execute(ctx, plan)
 
 
+def _check_unchanged(ctx: Context, plan: Plan) -> None:
+    """Nothing is sent if the consultation moved since the plan (another terminal, a cron job)."""
+    cid = plan.consultation_id
+    if plan.resumes:
+        move = ctx.ledger.get_money_move(plan.idempotency_key)
+        if move is None or move["state"] != "pending":
+            raise BadInput("payments.finished_elsewhere", consultation_id=cid)
+        return
+    current = ctx.ledger.get_consultation(cid)
+    if (
+        current is None
+        or current["state"] != plan.state
+        or int(current["refunded_cents"] or 0) != int(plan.consultation.get("refunded_cents") or 0)
+    ):
+        raise _state_error(BadInput, plan.command, current or plan.consultation)
+    # Another refund whose answer was lost must be finished first (prepare_refund resumes it): two refunds in
+    # doubt at once could not be told apart. Captures and releases need no such rule: Stripe moves a hold once.
+    other = ctx.ledger.pending_money_move(cid, [REFUND]) if plan.action == REFUND else None
+    if other is not None and other["idempotency_key"] != plan.idempotency_key:
+        raise BadInput(
+            "payments.pending_other", consultation_id=cid, what=describe(other["action"], int(other["amount_cents"]))
+        )
+    ctx.ledger.begin_money_move(plan.idempotency_key, cid, plan.action, plan.amount_cents)
+
+
 def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     cid = plan.consultation_id
-    current = ctx.ledger.get_consultation(cid)
-    if current is None or current["state"] != plan.state:
-        raise _state_error(BadInput, plan.command, current or plan.consultation)
+    what = describe(plan.action, plan.amount_cents)
+    ctx.gateway  # the key is resolved and mode-checked before anything is recorded
+    _check_unchanged(ctx, plan)  # from here the move is recorded as pending, with its key
     if plan.action == CLOSE_LINK:
         # Said before asking Stripe: the session that expires now was closed on purpose (« Annulé »).
-        if not ctx.ledger.update_if_state(cid, plan.state, closed_on_purpose=True):
-            raise _state_error(BadInput, plan.command, ctx.ledger.get_consultation(cid) or plan.consultation)
-    gateway = ctx.gateway
+        ctx.ledger.update_consultation(cid, closed_on_purpose=True)
     try:
-        payment_intent = _send(ctx, plan)
+        payment_intent, moved_id = _send(ctx, plan)
+    except Interrupted as exc:
+        raise Interrupted("payments.interrupted", consultation_id=cid, what=what).with_stripe(exc) from None
+    except ConfigError:  # Stripe refused the key itself: nothing was applied, nothing is pending
+        _forget(ctx, plan)
+        raise
     except StripeUnavailable as exc:
-        if not getattr(exc, "outcome_unknown", True):
+        if not exc.outcome_unknown:  # nothing reached Stripe (connection refused): nothing is pending either
+            _forget(ctx, plan)
             raise
-        # A capture or a cancel re-run is refused once Stripe shows it done; a second identical partial refund
-        # is a new refund (its key counts what was refunded so far), so a refund must be checked first.
-        key = "payments.outcome_unknown.refund" if plan.action == REFUND else "payments.outcome_unknown"
-        error = StripeUnavailable(key, consultation_id=cid, amount=_fmt(plan.amount_cents))
-        for name in ("stripe_code", "http_status", "request_id", "outcome_unknown"):
-            setattr(error, name, getattr(exc, name, None))
-        raise error from None
+        raise StripeUnavailable("payments.outcome_unknown", consultation_id=cid, what=what).with_stripe(exc) from None
     except StripeRefused as exc:
+        ctx.ledger.finish_money_move(plan.idempotency_key, "refused")
         if plan.action == CLOSE_LINK:
             ctx.ledger.update_consultation(cid, closed_on_purpose=False)
         try:
@@ -472,18 +661,26 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
         except SarapayError:
             raise exc from None
         if after["state"] != plan.state:
-            moved = _state_error(StripeRefused, plan.command, after)
-            moved.stripe_code = getattr(exc, "stripe_code", None)  # type: ignore[attr-defined]
-            raise moved from None
+            _settle_pending(ctx, after)
+            raise _state_error(StripeRefused, plan.command, after).with_stripe(exc) from None
         raise
-    _crash_point("stripe")
+    # Stripe answered: the money moved (or the answer replays the time it did). Recorded before anything else.
     try:
-        return _record(ctx, plan, payment_intent)
+        _crash_point("stripe")
+        ctx.ledger.finish_money_move(plan.idempotency_key, "done", moved_id)
+        result = _record(ctx, plan, payment_intent)
+        _settle_pending(ctx, result["consultation"])  # an earlier capture or release in doubt did not happen
+        return result
+    except (Interrupted, KeyboardInterrupt):
+        raise Interrupted("payments.interrupted_after", consultation_id=cid, what=what) from None
     except ConfigError as exc:  # disk full, file gone read-only...: the money moved, our copy is behind
-        raise ConfigError(
-            "payments.ledger_behind", consultation_id=cid, action=plan.action, amount=_fmt(plan.amount_cents),
-            reason=exc.message,
-        ) from exc
+        raise ConfigError("payments.ledger_behind", consultation_id=cid, what=what, reason=exc.message) from exc
+
+
+def _forget(ctx: Context, plan: Plan) -> None:
+    ctx.ledger.forget_money_move(plan.idempotency_key)
+    if plan.action == CLOSE_LINK:
+        ctx.ledger.update_consultation(plan.consultation_id, closed_on_purpose=False)
 
 
 def _record(ctx: Context, plan: Plan, payment_intent: dict[str, Any] | None) -> dict[str, Any]:
@@ -509,4 +706,5 @@ def _record(ctx: Context, plan: Plan, payment_intent: dict[str, Any] | None) -> 
         "request_id": request_id,
         "replayed": replayed,
         "refresh_failed": refresh_failed,
+        "resumed": plan.resumes,
     }
