@@ -11,6 +11,7 @@ from typing import Any
 
 from . import balances
 from .events import changed, emit
+from .expand import virtual
 from .framework import ROUTER, Request, Store, StripeError, int_param, param_missing, unknown_params
 from .listing import equal_filter, paginate
 
@@ -479,6 +480,24 @@ def list_charges(req: Request) -> dict[str, Any]:
 @ROUTER.route("GET", "/v1/charges/{id}")
 def retrieve_charge(req: Request) -> dict[str, Any]:
     return req.store.get(req.account, req.path_params["id"], "charge")
+
+
+def _charge_refunds(req: Request, charge: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in req.store.all(req.account, "refund") if r["charge"] == charge["id"]]
+
+
+@virtual("charge", "refunds")
+def _expand_refunds(req: Request, charge: dict[str, Any]) -> dict[str, Any]:
+    """Since API 2022-11-15 a charge leaves `refunds` out unless asked for with `expand[]=refunds`."""
+    items = _charge_refunds(req, charge)
+    return {"object": "list", "data": items[:10], "has_more": len(items) > 10,
+            "url": f"/v1/charges/{charge['id']}/refunds"}
+
+
+@ROUTER.route("GET", "/v1/charges/{id}/refunds")
+def list_charge_refunds(req: Request) -> dict[str, Any]:
+    charge = req.store.get(req.account, req.path_params["id"], "charge", "charge")
+    return paginate(req, _charge_refunds(req, charge), f"/v1/charges/{charge['id']}/refunds", "refund")
 
 
 @ROUTER.route("POST", "/v1/refunds")
