@@ -213,13 +213,12 @@ def expire_session_route(req: Request) -> dict[str, Any]:
 
 def expire_session(store: Store, session: dict[str, Any], request: Any = None) -> None:
     """Expire an open session (by request or by time). A PaymentIntent left after a decline is canceled."""
-    previous = changed(session, status="expired", url=None)
+    session.update(status="expired", url=None)
     pi_id = session.get("payment_intent")
     pi = store.find(session["_account"], pi_id) if pi_id else None
     if pi is not None and pi["status"] in ("requires_payment_method", "requires_confirmation", "requires_action"):
         payments.cancel(store, pi, None, request)
-    emit(store, session["_account"], "checkout.session.expired", session, previous_attributes=previous,
-         request=request)
+    emit(store, session["_account"], "checkout.session.expired", session, request=request)
 
 
 # --------------------------------------------------------------------------- the patient

@@ -234,8 +234,7 @@ def authorize(store: Store, pi: dict[str, Any], number: str, *, email: str | Non
     changed(pi, last_payment_error=None, latest_charge=charge["id"], payment_method=pm["id"],
             status="requires_capture", amount_capturable=pi["amount"])
     emit(store, acct, "charge.succeeded", charge, request=request)
-    emit(store, acct, "payment_intent.amount_capturable_updated", pi,
-         previous_attributes={"amount_capturable": 0}, request=request)
+    emit(store, acct, "payment_intent.amount_capturable_updated", pi, request=request)
     return None
 
 
@@ -291,33 +290,30 @@ def capture(store: Store, req: Request | None, pi: dict[str, Any], amount: int |
     application = req.platform.client_id if req is not None and req.platform else None
     fee_obj = balances.application_fee(store, req, charge, fee) if fee and req is not None else None
     txn = balances.charge_txn(store, acct, charge, amount, fee, application)
-    previous_charge = changed(charge, captured=True, amount_captured=amount, balance_transaction=txn["id"],
-                              application_fee=fee_obj["id"] if fee_obj else None, application_fee_amount=fee)
+    charge.update(captured=True, amount_captured=amount, balance_transaction=txn["id"],
+                  application_fee=fee_obj["id"] if fee_obj else None, application_fee_amount=fee)
     if amount < charge["amount"]:
         _release(store, charge, charge["amount"] - amount, req)
-        previous_charge.setdefault("amount_refunded", 0)
-    previous_pi = changed(pi, status="succeeded", amount_capturable=0, amount_received=amount,
-                          application_fee_amount=fee)
+    pi.update(status="succeeded", amount_capturable=0, amount_received=amount, application_fee_amount=fee)
     session = store.find(acct, pi["_checkout_session"]) if pi.get("_checkout_session") else None
     if session is not None:
         session["payment_status"] = "paid"  # the funds are now in the account (stripe.md §2)
-    emit(store, acct, "charge.captured", charge, previous_attributes=previous_charge, request=req)
-    emit(store, acct, "payment_intent.succeeded", pi, previous_attributes=previous_pi, request=req)
+    emit(store, acct, "charge.captured", charge, request=req)
+    emit(store, acct, "payment_intent.succeeded", pi, request=req)
     return pi
 
 
 def cancel(store: Store, pi: dict[str, Any], reason: str | None, request: Any, *, when: int | None = None) -> None:
     """Cancel, releasing an authorised hold (the charge is then fully refunded, without money moving)."""
     acct = pi["_account"]
-    previous = changed(pi, status="canceled", canceled_at=when or store.now(), cancellation_reason=reason,
-                       amount_capturable=0)
+    pi.update(status="canceled", canceled_at=when or store.now(), cancellation_reason=reason, amount_capturable=0)
     if pi.get("latest_charge"):
         charge = store.find(acct, pi["latest_charge"])
         if charge and charge["status"] == "succeeded" and not charge["captured"]:
             _release(store, charge, charge["amount"] - charge["amount_refunded"], request)
             event = "charge.expired" if reason == "automatic" else "charge.refunded"
             emit(store, acct, event, charge, request=request)
-    emit(store, acct, "payment_intent.canceled", pi, previous_attributes=previous, request=request)
+    emit(store, acct, "payment_intent.canceled", pi, request=request)
 
 
 def refund(store: Store, req: Request, charge: dict[str, Any], amount: int | None, reason: str | None,
@@ -347,10 +343,10 @@ def refund(store: Store, req: Request, charge: dict[str, Any], amount: int | Non
                            description="REFUND FOR CHARGE")
     re = _new_refund(store, charge, amount, reason, metadata, txn["id"])
     txn["source"] = re["id"]
-    previous = changed(charge, amount_refunded=charge["amount_refunded"] + amount)
+    charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
     emit(store, acct, "refund.created", re, request=req)
-    emit(store, acct, "charge.refunded", charge, previous_attributes=previous, request=req)
+    emit(store, acct, "charge.refunded", charge, request=req)
     return re
 
 
