@@ -147,7 +147,7 @@ def new_payment_intent(store: Store, acct: str, *, amount: int, currency: str, c
         "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
                                             "request_three_d_secure": "automatic"}},
         "payment_method_types": ["card"], "processing": None, "receipt_email": receipt_email, "review": None,
-        "setup_future_usage": None, "shipping": None, "source": None,
+        "setup_future_usage": None, "shipping": None,
         "statement_descriptor": statement_descriptor, "statement_descriptor_suffix": statement_descriptor_suffix,
         "status": "requires_payment_method", "transfer_data": None, "transfer_group": None, **(extra or {}),
     })
@@ -196,8 +196,10 @@ def authorize(store: Store, pi: dict[str, Any], number: str, *, email: str | Non
     now = store.now()
     card_details = {k: pm["card"][k] for k in ("brand", "country", "exp_month", "exp_year", "funding", "last4",
                                                "checks", "fingerprint", "wallet")}
-    card_details.update({"network": brand, "capture_before": now + HOLD_DAYS * DAY if not decline else None,
-                         "three_d_secure": None, "installments": None, "mandate": None})
+    card_details.update({"network": brand, "three_d_secure": None, "installments": None, "mandate": None})
+    if not decline:
+        # An integer in the spec, never null: a declined charge has no hold, so no deadline at all.
+        card_details["capture_before"] = now + HOLD_DAYS * DAY
     outcome = ({"network_status": "approved_by_network", "reason": None, "risk_level": "normal", "risk_score": 20,
                 "seller_message": "Payment complete.", "type": "authorized"} if not decline else
                {"network_status": "declined_by_network", "reason": decline, "risk_level": "normal",
