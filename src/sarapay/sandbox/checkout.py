@@ -74,10 +74,15 @@ def _line_items(req: Request, raw: Any) -> tuple[list[dict[str, Any]], str]:
         items.append({"id": req.store.new_id("li_"), "object": "item", "amount_discount": 0, "amount_tax": 0,
                       "amount_subtotal": unit * quantity, "amount_total": unit * quantity, "currency": cur,
                       "description": name, "quantity": quantity,
+                      # An inline price_data price: inactive, one-time, per unit, no tax behaviour chosen.
                       "price": {"id": req.store.new_id("price_"), "object": "price", "active": False,
-                                "currency": cur, "unit_amount": unit, "type": "one_time", "livemode": False,
+                                "billing_scheme": "per_unit", "created": req.now, "currency": cur,
+                                "custom_unit_amount": None, "livemode": False, "lookup_key": None,
+                                "metadata": {}, "nickname": None,
                                 "product": data.get("product") or req.store.new_id("prod_", 14),
-                                "metadata": {}, "recurring": None}})
+                                "recurring": None, "tax_behavior": "unspecified", "tiers_mode": None,
+                                "transform_quantity": None, "type": "one_time", "unit_amount": unit,
+                                "unit_amount_decimal": str(unit)}})
     assert currency is not None
     return items, currency
 
