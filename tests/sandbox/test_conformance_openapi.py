@@ -54,15 +54,15 @@ class Checker:
     """A small validator over the extract: what the test needs of JSON Schema, and no more."""
 
     def __init__(self, extract: dict[str, Any]) -> None:
+        self.extract = extract
         self.schemas = extract["schemas"]
         self.objects = extract["objects"]
         self.problems: list[str] = []
         self.used: set[str] = set()
 
     def _trial(self, value: Any, spec: dict[str, Any], where: str) -> list[str]:
-        scratch = Checker.__new__(Checker)
-        scratch.schemas, scratch.objects, scratch.problems = self.schemas, self.objects, []
-        scratch.used = set()
+        """The problems `value` would have against `spec`, without recording them."""
+        scratch = Checker(self.extract)
         scratch.node(value, spec, where)
         return scratch.problems
 
@@ -272,6 +272,34 @@ def test_every_object_the_sandbox_returns_matches_the_openapi_spec(sandbox, stri
         f"{EXTRACT['source']['version']}:\n" + "\n".join(sorted(set(checker.problems))[:80]))
     # The story meets every schema the extract keeps: nothing is kept for nothing, nothing goes unchecked.
     assert set(EXTRACT["schemas"]) - checker.used == set()
+
+
+def test_the_checker_reports_each_kind_of_difference():
+    extract = {"objects": {"thing": "thing"}, "schemas": {
+        "thing": {"type": "object", "required": ["id", "object"], "properties": {
+            "id": {"type": "string"}, "object": {"type": "string", "enum": ["thing"]},
+            "count": {"type": "integer"}, "note": {"type": "string", "nullable": True},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "part": {"nullable": True, "anyOf": [{"type": "string"}, {"ref": "part"}]}}},
+        "part": {"type": "object", "required": ["size"], "properties": {"size": {"type": "integer"}}}}}
+    checker = Checker(extract)
+    checker.answer("ok", {"id": "t_1", "object": "thing", "note": None, "part": "p_1"})
+    checker.answer("ok", {"id": "t_2", "object": "thing", "part": {"size": 3}})
+    assert checker.problems == []
+    checker.answer("bad", {"object": "thing", "count": True, "note": 1, "status": "ajar", "part": {"size": "3"},
+                           "extra": 0})
+    checker.answer("bad", {"id": None, "object": "thing"})
+    checker.answer("bad", {"id": "t_3", "object": "other"})
+    assert set(checker.problems) == {
+        "bad<thing>.count: true is not of type integer",
+        "bad<thing>.id: null, but the spec does not allow null",
+        "bad<thing>.extra: not a field of this object in the spec",
+        "bad<thing>.id: required by the spec, absent",
+        "bad<thing>.note: 1 is not of type string",
+        "bad<thing>.part.size: \"3\" is not of type integer",
+        "bad<thing>.status: \"ajar\" is not one of ['open', 'closed']",
+        "bad: no schema in the extract for object 'other'",
+    }
 
 
 def test_the_extract_says_which_spec_it_comes_from():
