@@ -66,13 +66,13 @@ def stripe_client(sandbox):
     """A factory of real StripeClients talking to the sandbox over HTTP."""
     import stripe
 
-    def make(key: str = TEST_KEY, client_id: str = TEST_CLIENT_ID, retries: int = 0, **kwargs):
+    def make(key: str = TEST_KEY, client_id: str = TEST_CLIENT_ID, retries: int = 0, http_client=None, **kwargs):
         return stripe.StripeClient(
             key,
             client_id=client_id,
             base_addresses={"api": sandbox.url, "connect": sandbox.url, "files": sandbox.url},
             max_network_retries=retries,
-            http_client=stripe.UrllibClient(),
+            http_client=http_client or stripe.UrllibClient(),
             **kwargs,
         )
 

@@ -190,7 +190,7 @@ def test_oauth_standard_account_keeps_its_payout_schedule_but_takes_metadata(san
     )
     updated = client.v1.accounts.update(acct, params={"metadata": {"rpps": "10000000007"}})
     assert updated.metadata.to_dict() == {"rpps": "10000000007"}
-    assert updated.controller.type == "account" and not updated.controller.is_controller
+    assert updated.controller.to_dict() == {"type": "account"}  # is_controller: only for the controller
 
 
 def test_read_only_connection_cannot_write(sandbox, client):

@@ -35,7 +35,8 @@ def add_txn(store: Store, acct: str, *, type: str, amount: int, currency: str, s
     available_on = now if available_on is None else available_on
     return store.add(acct, {
         "id": store.new_id("txn_"), "object": "balance_transaction", "amount": amount, "available_on": available_on,
-        "created": now, "currency": currency, "description": description, "exchange_rate": None, "fee": fee,
+        # Card payments, refunds, fees and payouts all move the payments balance (the only one modelled).
+        "balance_type": "payments", "created": now, "currency": currency, "description": description, "exchange_rate": None, "fee": fee,
         "fee_details": fee_details, "net": amount - fee, "reporting_category": REPORTING.get(type, type),
         "source": source, "status": "available" if available_on <= now else "pending", "type": type,
     })

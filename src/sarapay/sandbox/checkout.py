@@ -74,10 +74,15 @@ def _line_items(req: Request, raw: Any) -> tuple[list[dict[str, Any]], str]:
         items.append({"id": req.store.new_id("li_"), "object": "item", "amount_discount": 0, "amount_tax": 0,
                       "amount_subtotal": unit * quantity, "amount_total": unit * quantity, "currency": cur,
                       "description": name, "quantity": quantity,
+                      # An inline price_data price: inactive, one-time, per unit, no tax behaviour chosen.
                       "price": {"id": req.store.new_id("price_"), "object": "price", "active": False,
-                                "currency": cur, "unit_amount": unit, "type": "one_time", "livemode": False,
+                                "billing_scheme": "per_unit", "created": req.now, "currency": cur,
+                                "custom_unit_amount": None, "livemode": False, "lookup_key": None,
+                                "metadata": {}, "nickname": None,
                                 "product": data.get("product") or req.store.new_id("prod_", 14),
-                                "metadata": {}, "recurring": None}})
+                                "recurring": None, "tax_behavior": "unspecified", "tiers_mode": None,
+                                "transform_quantity": None, "type": "one_time", "unit_amount": unit,
+                                "unit_amount_decimal": str(unit)}})
     assert currency is not None
     return items, currency
 
@@ -150,12 +155,16 @@ def create_session(req: Request) -> dict[str, Any]:
         "billing_address_collection": p.get("billing_address_collection") or None,
         "cancel_url": p.get("cancel_url") or None, "client_reference_id": p.get("client_reference_id") or None,
         "client_secret": None, "consent": None, "consent_collection": None, "created": now, "currency": currency,
-        "custom_fields": [], "customer": None, "customer_creation": p.get("customer_creation") or "if_required",
+        "custom_fields": [],
+        "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
+                        "terms_of_service_acceptance": None},
+        "customer": None, "customer_creation": p.get("customer_creation") or "if_required",
         "customer_details": None, "customer_email": email, "expires_at": expires_at, "invoice": None,
         "livemode": False, "locale": p.get("locale") or None, "metadata": metadata, "mode": mode,
         "payment_intent": None, "payment_link": None, "payment_method_collection": "if_required",
         "payment_method_types": ["card"], "payment_status": "unpaid", "phone_number_collection": {"enabled": False},
         "recovered_from": None, "setup_intent": None, "shipping_address_collection": None, "shipping_cost": None,
+        "shipping_options": [],
         "status": "open", "submit_type": p.get("submit_type") or None, "subscription": None,
         "success_url": p.get("success_url") or None,
         "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
@@ -213,13 +222,12 @@ def expire_session_route(req: Request) -> dict[str, Any]:
 
 def expire_session(store: Store, session: dict[str, Any], request: Any = None) -> None:
     """Expire an open session (by request or by time). A PaymentIntent left after a decline is canceled."""
-    previous = changed(session, status="expired", url=None)
+    session.update(status="expired", url=None)
     pi_id = session.get("payment_intent")
     pi = store.find(session["_account"], pi_id) if pi_id else None
     if pi is not None and pi["status"] in ("requires_payment_method", "requires_confirmation", "requires_action"):
         payments.cancel(store, pi, None, request)
-    emit(store, session["_account"], "checkout.session.expired", session, previous_attributes=previous,
-         request=request)
+    emit(store, session["_account"], "checkout.session.expired", session, request=request)
 
 
 # --------------------------------------------------------------------------- the patient

@@ -169,7 +169,6 @@ def new_account(
             "object": "list",
             "data": [],
             "has_more": False,
-            "total_count": 0,
             "url": f"/v1/accounts/{acct_id}/external_accounts",
         },
         "future_requirements": _requirements([]),
@@ -177,6 +176,14 @@ def new_account(
         "payouts_enabled": False,
         "requirements": _requirements(due, disabled_reason="requirements.past_due"),
         "settings": {
+            # branding and card_payments are required by the spec: nothing set, Stripe's defaults.
+            "branding": {"icon": None, "logo": None, "primary_color": None, "secondary_color": None},
+            "card_payments": {
+                "decline_on": {"avs_failure": False, "cvc_failure": False},
+                "statement_descriptor_prefix": None,
+                "statement_descriptor_prefix_kana": None,
+                "statement_descriptor_prefix_kanji": None,
+            },
             "dashboard": {"display_name": None, "timezone": "Europe/Paris"},
             "payments": {"statement_descriptor": None},
             "payouts": {
@@ -219,14 +226,15 @@ def account_view(acct: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     """The account as `viewer` (a platform account id) sees it: controller details depend on who asks."""
     view = public(acct)
     ctrl = view.get("controller") or {}
+    # is_controller is `true` for the controlling application, otherwise absent: the spec types it as a
+    # boolean that is never null (the API reference's "otherwise null" reads as "left out").
     if ctrl.get("type") == "application":
         if acct.get("_controller") == viewer:
             ctrl["is_controller"] = True
         else:  # another platform's account: Stripe hides how it is controlled
-            ctrl = {"type": "application", "is_controller": None}
+            ctrl = {"type": "application"}
     else:
-        # SDK docstring: is_controller is `true` for the controlling application, "Otherwise, this field is null".
-        ctrl = {"type": "account", "is_controller": None}
+        ctrl = {"type": "account"}
     view["controller"] = ctrl
     return view
 

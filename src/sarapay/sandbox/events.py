@@ -36,9 +36,16 @@ def emit(
     previous_attributes: dict[str, Any] | None = None,
     request: Any = None,
 ) -> dict[str, Any]:
-    """Record an event on `account_id`. `request` is a framework.Request, a dict {id, idempotency_key} or None."""
-    # previous_attributes is kept (null) on every event so readers can always access it.
-    data: dict[str, Any] = {"object": public(obj), "previous_attributes": public(previous_attributes)}
+    """Record an event on `account_id`. `request` is a framework.Request, a dict {id, idempotency_key} or None.
+
+    `previous_attributes` (the old values of what changed) belongs to `*.updated` events only: Stripe
+    leaves `data.previous_attributes` out of every other event.
+    """
+    updated = type.endswith(".updated")
+    assert previous_attributes is None or updated, f"previous_attributes on a {type} event"
+    data: dict[str, Any] = {"object": public(obj)}
+    if updated:
+        data["previous_attributes"] = public(previous_attributes or {})
     event = {
         "id": store.new_id("evt_"),
         "object": "event",

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import balances
 from .events import changed, emit
+from .expand import virtual
 from .framework import ROUTER, Request, Store, StripeError, int_param, param_missing, unknown_params
 from .listing import equal_filter, paginate
 
@@ -146,7 +147,7 @@ def new_payment_intent(store: Store, acct: str, *, amount: int, currency: str, c
         "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
                                             "request_three_d_secure": "automatic"}},
         "payment_method_types": ["card"], "processing": None, "receipt_email": receipt_email, "review": None,
-        "setup_future_usage": None, "shipping": None, "source": None,
+        "setup_future_usage": None, "shipping": None,
         "statement_descriptor": statement_descriptor, "statement_descriptor_suffix": statement_descriptor_suffix,
         "status": "requires_payment_method", "transfer_data": None, "transfer_group": None, **(extra or {}),
     })
@@ -195,8 +196,10 @@ def authorize(store: Store, pi: dict[str, Any], number: str, *, email: str | Non
     now = store.now()
     card_details = {k: pm["card"][k] for k in ("brand", "country", "exp_month", "exp_year", "funding", "last4",
                                                "checks", "fingerprint", "wallet")}
-    card_details.update({"network": brand, "capture_before": now + HOLD_DAYS * DAY if not decline else None,
-                         "three_d_secure": None, "installments": None, "mandate": None})
+    card_details.update({"network": brand, "three_d_secure": None, "installments": None, "mandate": None})
+    if not decline:
+        # An integer in the spec, never null: a declined charge has no hold, so no deadline at all.
+        card_details["capture_before"] = now + HOLD_DAYS * DAY
     outcome = ({"network_status": "approved_by_network", "reason": None, "risk_level": "normal", "risk_score": 20,
                 "seller_message": "Payment complete.", "type": "authorized"} if not decline else
                {"network_status": "declined_by_network", "reason": decline, "risk_level": "normal",
@@ -233,8 +236,7 @@ def authorize(store: Store, pi: dict[str, Any], number: str, *, email: str | Non
     changed(pi, last_payment_error=None, latest_charge=charge["id"], payment_method=pm["id"],
             status="requires_capture", amount_capturable=pi["amount"])
     emit(store, acct, "charge.succeeded", charge, request=request)
-    emit(store, acct, "payment_intent.amount_capturable_updated", pi,
-         previous_attributes={"amount_capturable": 0}, request=request)
+    emit(store, acct, "payment_intent.amount_capturable_updated", pi, request=request)
     return None
 
 
@@ -290,33 +292,30 @@ def capture(store: Store, req: Request | None, pi: dict[str, Any], amount: int |
     application = req.platform.client_id if req is not None and req.platform else None
     fee_obj = balances.application_fee(store, req, charge, fee) if fee and req is not None else None
     txn = balances.charge_txn(store, acct, charge, amount, fee, application)
-    previous_charge = changed(charge, captured=True, amount_captured=amount, balance_transaction=txn["id"],
-                              application_fee=fee_obj["id"] if fee_obj else None, application_fee_amount=fee)
+    charge.update(captured=True, amount_captured=amount, balance_transaction=txn["id"],
+                  application_fee=fee_obj["id"] if fee_obj else None, application_fee_amount=fee)
     if amount < charge["amount"]:
         _release(store, charge, charge["amount"] - amount, req)
-        previous_charge.setdefault("amount_refunded", 0)
-    previous_pi = changed(pi, status="succeeded", amount_capturable=0, amount_received=amount,
-                          application_fee_amount=fee)
+    pi.update(status="succeeded", amount_capturable=0, amount_received=amount, application_fee_amount=fee)
     session = store.find(acct, pi["_checkout_session"]) if pi.get("_checkout_session") else None
     if session is not None:
         session["payment_status"] = "paid"  # the funds are now in the account (stripe.md §2)
-    emit(store, acct, "charge.captured", charge, previous_attributes=previous_charge, request=req)
-    emit(store, acct, "payment_intent.succeeded", pi, previous_attributes=previous_pi, request=req)
+    emit(store, acct, "charge.captured", charge, request=req)
+    emit(store, acct, "payment_intent.succeeded", pi, request=req)
     return pi
 
 
 def cancel(store: Store, pi: dict[str, Any], reason: str | None, request: Any, *, when: int | None = None) -> None:
     """Cancel, releasing an authorised hold (the charge is then fully refunded, without money moving)."""
     acct = pi["_account"]
-    previous = changed(pi, status="canceled", canceled_at=when or store.now(), cancellation_reason=reason,
-                       amount_capturable=0)
+    pi.update(status="canceled", canceled_at=when or store.now(), cancellation_reason=reason, amount_capturable=0)
     if pi.get("latest_charge"):
         charge = store.find(acct, pi["latest_charge"])
         if charge and charge["status"] == "succeeded" and not charge["captured"]:
             _release(store, charge, charge["amount"] - charge["amount_refunded"], request)
             event = "charge.expired" if reason == "automatic" else "charge.refunded"
             emit(store, acct, event, charge, request=request)
-    emit(store, acct, "payment_intent.canceled", pi, previous_attributes=previous, request=request)
+    emit(store, acct, "payment_intent.canceled", pi, request=request)
 
 
 def refund(store: Store, req: Request, charge: dict[str, Any], amount: int | None, reason: str | None,
@@ -346,10 +345,10 @@ def refund(store: Store, req: Request, charge: dict[str, Any], amount: int | Non
                            description="REFUND FOR CHARGE")
     re = _new_refund(store, charge, amount, reason, metadata, txn["id"])
     txn["source"] = re["id"]
-    previous = changed(charge, amount_refunded=charge["amount_refunded"] + amount)
+    charge["amount_refunded"] += amount
     charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
     emit(store, acct, "refund.created", re, request=req)
-    emit(store, acct, "charge.refunded", charge, previous_attributes=previous, request=req)
+    emit(store, acct, "charge.refunded", charge, request=req)
     return re
 
 
@@ -479,6 +478,24 @@ def list_charges(req: Request) -> dict[str, Any]:
 @ROUTER.route("GET", "/v1/charges/{id}")
 def retrieve_charge(req: Request) -> dict[str, Any]:
     return req.store.get(req.account, req.path_params["id"], "charge")
+
+
+def _charge_refunds(req: Request, charge: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in req.store.all(req.account, "refund") if r["charge"] == charge["id"]]
+
+
+@virtual("charge", "refunds")
+def _expand_refunds(req: Request, charge: dict[str, Any]) -> dict[str, Any]:
+    """Since API 2022-11-15 a charge leaves `refunds` out unless asked for with `expand[]=refunds`."""
+    items = _charge_refunds(req, charge)
+    return {"object": "list", "data": items[:10], "has_more": len(items) > 10,
+            "url": f"/v1/charges/{charge['id']}/refunds"}
+
+
+@ROUTER.route("GET", "/v1/charges/{id}/refunds")
+def list_charge_refunds(req: Request) -> dict[str, Any]:
+    charge = req.store.get(req.account, req.path_params["id"], "charge", "charge")
+    return paginate(req, _charge_refunds(req, charge), f"/v1/charges/{charge['id']}/refunds", "refund")
 
 
 @ROUTER.route("POST", "/v1/refunds")
