@@ -161,7 +161,7 @@ def test_weekly_schedule_keeps_its_anchor(sandbox, client):
         ({"interval": "hourly"}, "interval", "Invalid interval: must be one of daily, manual, monthly, or weekly"),
         ({"interval": "daily", "weekly_anchor": "friday"}, "weekly_anchor", None),
         ({"interval": "weekly", "weekly_anchor": "someday"}, "weekly_anchor", None),
-        ({"interval": "weekly", "monthly_anchor": 3}, "monthly_anchor", None),
+        ({"interval": "weekly", "weekly_anchor": "monday", "monthly_anchor": 3}, "monthly_anchor", None),
         ({"interval": "monthly", "monthly_anchor": 32}, "monthly_anchor", None),
         ({"interval": "monthly", "monthly_anchor": 0}, "monthly_anchor", None),
         ({"delay_days": 10}, "delay_days", None),  # Standard-like: Stripe, not the platform, owns the losses
@@ -177,6 +177,28 @@ def test_payout_schedule_is_validated(sandbox, client, schedule, param, message)
     if message:
         assert info.value.user_message == message
     assert client.v1.accounts.retrieve(acct).settings.payouts.schedule.interval == "daily"
+
+
+@pytest.mark.parametrize("interval, anchor", [("weekly", "weekly_anchor"), ("monthly", "monthly_anchor")])
+def test_weekly_or_monthly_interval_without_its_anchor_is_a_missing_parameter(sandbox, client, interval, anchor):
+    # Stripe's API reference: the anchor is "Required and applicable only if `interval` is `weekly`" (`monthly`).
+    acct = create(client).id
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.accounts.update(acct, params={"settings": {"payouts": {"schedule": {"interval": interval}}}})
+    error = info.value
+    param = f"settings[payouts][schedule][{anchor}]"
+    assert (error.http_status, error.code, error.param) == (400, "parameter_missing", param)
+    assert error.error.type == "invalid_request_error"
+    assert error.user_message == f"Missing required param: {param}."
+    assert client.v1.accounts.retrieve(acct).settings.payouts.schedule.interval == "daily"
+
+
+def test_changing_only_the_delay_keeps_a_weekly_anchor(sandbox, client):
+    acct = create(client).id
+    client.v1.accounts.update(
+        acct, params={"settings": {"payouts": {"schedule": {"interval": "weekly", "weekly_anchor": "friday"}}}})
+    kept = client.v1.accounts.update(acct, params={"settings": {"payouts": {"statement_descriptor": "DR MARTIN"}}})
+    assert (kept.settings.payouts.schedule.interval, kept.settings.payouts.schedule.weekly_anchor) == ("weekly", "friday")
 
 
 def test_oauth_standard_account_keeps_its_payout_schedule_but_takes_metadata(sandbox, client):

@@ -508,6 +508,12 @@ def _schedule(acct: dict[str, Any], raw: Any) -> dict[str, Any]:
     _enum(interval, INTERVALS, f"{base}[interval]", "interval")
     schedule: dict[str, Any] = {"delay_days": old["delay_days"], "interval": interval}
 
+    # Stripe's API reference (update an account, settings.payouts.schedule; the SDK's AccountUpdateParams
+    # docstrings say the same): weekly_anchor is "Required and applicable only if `interval` is `weekly`",
+    # monthly_anchor "Required and applicable only if `interval` is `monthly`". So a request that sets the
+    # interval to weekly (monthly) without its anchor is refused like any missing parameter (400
+    # parameter_missing, param = the anchor's full name); a request that leaves the interval alone keeps
+    # the current anchor.
     weekly = raw.get("weekly_anchor")
     if weekly:
         if interval != "weekly":
@@ -517,6 +523,8 @@ def _schedule(acct: dict[str, Any], raw: Any) -> dict[str, Any]:
             )
         schedule["weekly_anchor"] = _enum(weekly, WEEKDAYS, f"{base}[weekly_anchor]", "weekly_anchor")
     elif interval == "weekly":
+        if raw.get("interval") == "weekly":
+            raise param_missing(f"{base}[weekly_anchor]")
         schedule["weekly_anchor"] = old.get("weekly_anchor", "monday")
 
     if raw.get("monthly_anchor") not in (None, ""):
@@ -530,6 +538,8 @@ def _schedule(acct: dict[str, Any], raw: Any) -> dict[str, Any]:
             raise param_invalid(f"{base}[monthly_anchor]", "Invalid monthly_anchor: must be between 1 and 31")
         schedule["monthly_anchor"] = anchor
     elif interval == "monthly":
+        if raw.get("interval") == "monthly":
+            raise param_missing(f"{base}[monthly_anchor]")
         schedule["monthly_anchor"] = old.get("monthly_anchor", 1)
 
     if raw.get("delay_days") not in (None, ""):
