@@ -286,6 +286,45 @@ def test_onboarding_control_completes_or_leaves_requirements_due(sandbox, client
     assert info.value.status == 404
 
 
+
+CARD_PAYMENTS_INACTIVE = "You cannot create a charge on a connected account without the `card_payments` capability enabled."
+
+
+def _checkout(client, acct: str):
+    return client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "line_items": [{"price_data": {"currency": "eur", "unit_amount": 2500, "product_data": {"name": "Téléconsultation"}},
+                            "quantity": 1}],
+            "payment_intent_data": {"capture_method": "manual"},
+            "success_url": "https://example.org/ok",
+        },
+        options={"stripe_account": acct},
+    )
+
+
+def _payment_intent(client, acct: str):
+    return client.v1.payment_intents.create(
+        params={"amount": 2500, "currency": "eur", "capture_method": "manual"}, options={"stripe_account": acct})
+
+
+@pytest.mark.parametrize("create_payment", [_checkout, _payment_intent], ids=["checkout_session", "payment_intent"])
+def test_no_payment_on_an_account_that_cannot_take_cards_yet(sandbox, client, create_payment):
+    # Stripe refuses a direct charge on an account whose card_payments capability is not active (stripe-node
+    # PR #737, run against Stripe's test mode: 400 with this message); so does the sandbox, until onboarding ends.
+    acct = create(client).id
+    for outcome in (None, "incomplete"):
+        if outcome:
+            sandbox.complete_onboarding(acct, outcome)
+        with pytest.raises(stripe.InvalidRequestError) as info:
+            create_payment(client, acct)
+        error = info.value
+        assert (error.http_status, error.error.type, error.code) == (400, "invalid_request_error", None)
+        assert error.user_message == CARD_PAYMENTS_INACTIVE
+    assert client.v1.checkout.sessions.list(options={"stripe_account": acct}).data == []
+    assert client.v1.payment_intents.list(options={"stripe_account": acct}).data == []
+    sandbox.complete_onboarding(acct, "complete")
+    assert create_payment(client, acct).id
 # --------------------------------------------------------------------------- OAuth
 
 

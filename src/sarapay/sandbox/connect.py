@@ -126,6 +126,32 @@ def emit(store: Store, account_id: str, type_: str, obj: dict[str, Any], previou
     _emit(store, account_id, type_, obj, previous_attributes=previous, request=request)
 
 
+# What Stripe answers when a payment is created on a connected account that cannot take cards yet
+# (onboarding unfinished: `card_payments` not active, `charges_enabled` false). Quoted from Stripe's own
+# test suite run in test mode (stripe-node PR #737: the request came back 400, not the expected 402) and
+# from integrators hitting it on Checkout / PaymentIntents (Subscribie#408): 400 invalid_request_error,
+# no code. Stripe's doc (connect/account-capabilities) says "A capability must be active for a connected
+# account to perform actions associated with that capability"; it also warns that test mode "might not
+# enforce some capabilities": the sandbox enforces it, so a client cannot come to rely on the leniency.
+CARD_PAYMENTS_INACTIVE = (
+    "You cannot create a charge on a connected account without the `card_payments` capability enabled."
+)
+
+
+def can_take_cards(acct: dict[str, Any]) -> bool:
+    return bool(acct.get("charges_enabled")) and (acct.get("capabilities") or {}).get("card_payments") == "active"
+
+
+def require_card_payments(req: Request) -> None:
+    """Refuse, as Stripe does, to create a Checkout Session or a PaymentIntent on a connected account
+    (Stripe-Account) that cannot take card payments. Called after the parameters are validated."""
+    if not req.stripe_account:
+        return  # the platform's own account: a live, onboarded business
+    acct = req.store.accounts.get(req.stripe_account)
+    if acct is not None and not can_take_cards(acct):
+        raise StripeError(400, CARD_PAYMENTS_INACTIVE)
+
+
 # --------------------------------------------------------------------------- the account object
 
 
