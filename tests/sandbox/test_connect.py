@@ -325,6 +325,20 @@ def test_no_payment_on_an_account_that_cannot_take_cards_yet(sandbox, client, cr
     assert client.v1.payment_intents.list(options={"stripe_account": acct}).data == []
     sandbox.complete_onboarding(acct, "complete")
     assert create_payment(client, acct).id
+
+
+def test_a_restricted_account_takes_no_more_payments(sandbox, client):
+    acct = create(client).id
+    sandbox.complete_onboarding(acct, "complete")
+    restricted = sandbox.complete_onboarding(acct, "restricted")
+    assert (restricted["charges_enabled"], restricted["payouts_enabled"]) == (False, False)
+    assert restricted["capabilities"]["card_payments"] == "inactive"
+    assert restricted["requirements"]["disabled_reason"] == "requirements.past_due"
+    assert restricted["requirements"]["past_due"]
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        _checkout(client, acct)
+    assert info.value.user_message == CARD_PAYMENTS_INACTIVE
+    assert client.v1.events.list(options={"stripe_account": acct}).data[0].type == "account.updated"
 # --------------------------------------------------------------------------- OAuth
 
 

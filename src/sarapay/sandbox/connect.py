@@ -45,6 +45,9 @@ INITIAL_DUE = [
     "tos_acceptance.ip",
 ]
 
+# What an onboarded account owes again when Stripe restricts it (the control outcome "restricted").
+RESTRICTED_DUE = ["individual.verification.document"]
+
 # controller[...] of the deprecated `type` values (stripe.md §5).
 TYPE_CONTROLLERS: dict[str, dict[str, Any]] = {
     "standard": {"fees": "account", "losses": "stripe", "requirement_collection": "stripe", "dashboard": "full"},
@@ -239,6 +242,15 @@ def complete_onboarding(acct: dict[str, Any], now: int) -> None:
     acct["capabilities"] = {"card_payments": "active", "transfers": "active"}
     acct["tos_acceptance"]["date"] = acct["tos_acceptance"]["date"] or now
     acct["business_type"] = acct["business_type"] or "individual"
+
+
+def restrict(acct: dict[str, Any]) -> None:
+    """What Stripe does when information it asked for later falls past due: charges and payouts stop,
+    card_payments goes inactive, `disabled_reason` says why."""
+    acct["charges_enabled"] = False
+    acct["payouts_enabled"] = False
+    acct["capabilities"] = {"card_payments": "inactive", "transfers": "inactive"}
+    acct["requirements"] = _requirements(RESTRICTED_DUE, disabled_reason="requirements.past_due")
 
 
 def account_view(acct: dict[str, Any], viewer: str | None) -> dict[str, Any]:
@@ -688,10 +700,12 @@ def control_onboarding(req: Request) -> tuple[int, Any]:
     acct = req.store.accounts.get(account_id)
     if acct is None:
         raise missing("account", account_id, "account")
-    outcome = _enum(req.params.get("outcome") or "complete", ("complete", "incomplete"), "outcome")
+    outcome = _enum(req.params.get("outcome") or "complete", ("complete", "incomplete", "restricted"), "outcome")
     before = public(acct)
     if outcome == "complete":
         complete_onboarding(acct, req.now)
+    elif outcome == "restricted":
+        restrict(acct)
     # "incomplete": the person left the form early; everything stays due, as on Stripe.
     previous = _diff(before, public(acct))
     viewer = acct.get("_controller")
