@@ -118,6 +118,30 @@ def amounts_from(payment_intent: dict | None, charge: dict | None = None) -> dic
     return {"authorised": 0, "captured": 0, "refunded": 0}
 
 
+def closed_on_purpose(session: dict[str, Any] | None, expired_event: dict[str, Any] | None = None, *, known: bool = False) -> bool:
+    """Whether an expired Checkout Session was closed on purpose (« Annulé ») rather than run out (« Expiré »).
+    The one rule: refresh, reconcile and sync all ask here.
+
+    Closed on purpose = expired before its time: through the API (sarapay's own cancel or pay-link, another
+    program) or the practitioner's dashboard. The session object cannot tell: `expire` leaves `expires_at`
+    as it was (API reference, "Expire a Checkout Session", example response) and the object has no time
+    of expiry; comparing `expires_at` with sarapay's clock would not do either (it is not Stripe's).
+    Its `checkout.session.expired` event can: `request.id` is the "ID of the API request that caused the
+    event. If null, the event was automatic" (API reference, the Event object), and `created` is when it
+    happened, by Stripe's clock, to compare with `expires_at`. Without the event (not fetched, or past
+    Stripe's 30 days of events), `known` stands: what the ledger already knows about this session (sarapay
+    closed it itself, or an earlier look at its event said so). A session that is not expired: False.
+    """
+    if (session or {}).get("status") != "expired":
+        return False
+    if expired_event is None:
+        return known
+    by_request = bool((expired_event.get("request") or {}).get("id"))
+    expires_at = (session or {}).get("expires_at")
+    early = expires_at is not None and int(expired_event.get("created") or 0) < int(expires_at)
+    return by_request or early
+
+
 def derive_state(
     *,
     paid_online: bool,
@@ -129,9 +153,9 @@ def derive_state(
 ) -> str:
     """The state code of a consultation from its latest Checkout Session, PaymentIntent and charge.
 
-    `closed_on_purpose`: sarapay expired the session itself (cancel before payment), so an expired
-    session means « Annulé », not « Expiré ». `now` (Unix seconds) spots a hold or link past its
-    deadline that Stripe has not closed yet.
+    `closed_on_purpose`: the session was closed before its time (see `closed_on_purpose()`, which decides
+    it), so an expired session means « Annulé », not « Expiré ». `now` (Unix seconds) spots a hold or link
+    past its deadline that Stripe has not closed yet.
     """
     if not paid_online:
         return NO_ONLINE_PAYMENT

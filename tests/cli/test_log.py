@@ -21,7 +21,9 @@ KEYS = ["id", "at", "actor", "command", "target", "outcome", "detail", "stripe_r
 @pytest.fixture
 def story(run, sandbox):
     """Four mutating commands run for real against the sandbox; returns the consultation id."""
-    assert run("link", RPPS, "--new", "--email", "dr.log@example.org").exit_code == 0
+    linked = run("link", RPPS, "--new", "--email", "dr.log@example.org", "--json")
+    assert linked.exit_code == 0
+    sandbox.complete_onboarding(json.loads(linked.stdout)["account_id"])  # Stripe takes no card payment before
     assert run("prefs", "set-max", RPPS, "30").exit_code == 0
     planned = run("plan", RPPS, "--at", "2026-12-20 10:30", "--paid", "--json")
     assert planned.exit_code == 0, planned.stderr

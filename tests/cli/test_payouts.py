@@ -204,6 +204,24 @@ def test_junk_schedule_exits_2_and_sends_nothing(run, sandbox, created, text):
     assert audit_rows() == [("payouts.schedule", RPPS, "refused")]
 
 
+@pytest.mark.parametrize(
+    "text, form",
+    [("weekly", "weekly:monday"), ("hebdomadaire", "weekly:monday"), ("monthly", "monthly:1"), ("Mensuel", "monthly:1")],
+)
+def test_weekly_or_monthly_without_its_day_asks_for_it_and_sends_nothing(run, sandbox, client, created, text, form):
+    # Stripe requires weekly_anchor / monthly_anchor with those intervals: the support user gives the day.
+    sandbox.clear_requests()
+    result = run("payouts", RPPS, "--schedule", text)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert form in result.stderr and "Précisez le jour" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sandbox.requests() == []  # not even a read
+    assert audit_rows() == [("payouts.schedule", RPPS, "refused")]
+    assert schedule_of(client, created)["interval"] == "daily"
+    english = run("--lang", "en", "payouts", RPPS, "--schedule", text)
+    assert english.exit_code == 2 and form in english.stderr and "Give the day" in english.stderr
+
+
 def test_reading_payouts_writes_no_audit_row(run, created):
     run("payouts", RPPS)
     assert audit_rows() == []

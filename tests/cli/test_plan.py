@@ -361,3 +361,98 @@ def test_a_checkout_stripe_refuses_leaves_no_consultation_behind(run, sandbox):
     result = run("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid")
     assert result.exit_code == 5, result.stderr
     assert snapshot() == before
+
+
+# --- an account that cannot take card payments yet ----------------------------------------------------------
+
+
+def new_account(run, n: int) -> tuple[str, str]:
+    """A practitioner linked with `link --new`: an account the platform created, onboarding not done."""
+    rpps = make_test_rpps(n)
+    assert run("link", rpps, "--new", "--email", f"dr.{n}@example.org").exit_code == 0
+    with ledger() as book:
+        return rpps, book.get_practitioner(rpps)["account_id"]
+
+
+def test_plan_paid_while_onboarding_is_unfinished_says_what_is_missing_and_writes_nothing(run, sandbox):
+    rpps, account = new_account(run, 73)
+    before, book = last_seq(sandbox), snapshot()
+    result = run("plan", rpps, "--at", AT, "--paid")
+    assert (result.exit_code, result.stdout) == (5, "")
+    message = " ".join(result.stderr.split())
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert f"Le compte Stripe {account} du praticien {rpps} ne peut pas encore accepter de paiement par carte" in message
+    assert "inscription Stripe inachevée" in message and "information(s) encore demandée(s)" in message
+    assert f"sarapay link {rpps} --check" in message
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr
+    # One account read, then nothing: no Checkout Session, no consultation (the refused command is audited).
+    assert [(r["method"], r["path"]) for r in sandbox.requests(before)] == [("GET", f"/v1/accounts/{account}")]
+    assert snapshot() == book
+    assert [(e["outcome"], e["target"]) for e in audit("plan")] == [("refused", rpps)]
+
+    as_json = run("plan", rpps, "--at", AT, "--paid", "--json")
+    error = json.loads(as_json.stderr)["error"]
+    assert (as_json.exit_code, error["code"], error["exit_code"]) == (5, "practitioner.cannot_take_cards", 5)
+    english = run("--lang", "en", "plan", rpps, "--at", AT, "--paid")
+    assert english.exit_code == 5 and "cannot take card payments yet" in english.stderr
+
+    # What the message points to: link --check re-issues the onboarding link; once done, plan works.
+    check = run("link", rpps, "--check")
+    assert check.stdout.splitlines()[-1].startswith(f"{sandbox.url}/setup/{account}/")
+    sandbox.complete_onboarding(account)
+    assert plan_paid(run, rpps, at=AT)["state"] == "incomplete"
+
+
+def test_plan_without_payment_needs_no_onboarding(run, sandbox):
+    rpps, _ = new_account(run, 74)
+    before = last_seq(sandbox)
+    assert run("plan", rpps, "--at", AT).exit_code == 0
+    assert sandbox.requests(before) == []
+
+
+def test_pay_link_for_an_account_stripe_restricted_keeps_the_open_link(run, sandbox):
+    rpps, account = new_account(run, 75)
+    sandbox.complete_onboarding(account)
+    cid = plan_paid(run, rpps, at=AT)["id"]
+    sandbox.complete_onboarding(account, "restricted")  # Stripe asks for a document again: charges stop
+    before, book = last_seq(sandbox), snapshot()
+    result = run("pay-link", cid)
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert "ne peut pas encore accepter de paiement par carte" in result.stderr
+    assert "Stripe redemande 1 information(s)" in result.stderr and f"sarapay link {rpps} --check" in result.stderr
+    assert posts(sandbox, before) == []  # the patient's open link is not closed, no new one
+    assert snapshot() == book
+
+
+def test_an_account_restricted_between_the_check_and_the_checkout_is_explained(run, sandbox):
+    """The last guard: the account check passed, then Stripe restricted the account before the Checkout
+    Session request was served; Stripe's refusal (English, no code) comes out as the same French sentence."""
+    import time
+
+    rpps, account = new_account(run, 76)
+    sandbox.complete_onboarding(account)
+    before, book = last_seq(sandbox), snapshot()
+    sandbox.fault("latency", 1, latency_ms=1500, method="POST", path="/v1/checkout/sessions")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sarapay", "plan", rpps, "--at", AT, "--paid"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(r["path"] == f"/v1/accounts/{account}" for r in sandbox.requests(before)):
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        sandbox.complete_onboarding(account, "restricted")  # while the Checkout request is held
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sandbox.clear_faults()
+    assert (proc.returncode, out) == (5, ""), err
+    assert f"Le compte Stripe {account} du praticien {rpps} ne peut pas encore accepter de paiement par carte" in " ".join(err.split())
+    assert "card_payments" not in err  # Stripe's English text stays out of the message
+    [create] = checkout_creates(sandbox, before)
+    assert create["status"] == 400
+    assert snapshot() == book  # the row written before the request is gone, with its history
+    [entry] = audit("plan")
+    assert entry["outcome"] == "refused" and entry["stripe_request_id"]

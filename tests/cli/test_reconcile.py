@@ -216,6 +216,36 @@ def test_links_that_ran_out_before_and_after_the_consultation(run, clocks, cli_e
     assert all(row(cid)["state"] == "expired" for cid in (later, soon, declined))
 
 
+def test_a_link_closed_on_purpose_is_canceled_not_a_link_to_send_again(run, clocks, cli_env):
+    """Closed from the practitioner's dashboard (the API's expire, with Stripe-Account) before its time:
+    « Annulé », decided from its expiry event, read once (one events list), never reported as run out."""
+    import stripe
+
+    sandbox = cli_env
+    doc = link(sandbox, 1)
+    closed = plan(run, clocks, doc["rpps"], in_seconds=3 * DAY)
+    still_open = plan(run, clocks, doc["rpps"], in_seconds=3 * DAY)
+    client = stripe.StripeClient(TEST_KEY, base_addresses={"api": sandbox.url}, http_client=stripe.UrllibClient())
+    client.v1.checkout.sessions.expire(row(closed)["checkout_session_id"], options={"stripe_account": doc["account"]})
+
+    seq = last_seq(sandbox)
+    code, report = reconcile_json(run)
+    assert (code, report["items"]) == (0, [])
+    assert report["changes"] == [{"consultation_id": closed, "rpps": doc["rpps"], "from": "incomplete", "to": "canceled"}]
+    assert (row(closed)["state"], row(closed)["closed_on_purpose"]) == ("canceled", True)
+    assert sorted((r["path"], r["account"]) for r in api_requests(sandbox, seq)) == [
+        ("/v1/checkout/sessions", doc["account"]), ("/v1/events", doc["account"])]
+
+    clocks.advance(DAY + HOUR)  # past both links' 24 h: only the one left open ran out
+    seq = last_seq(sandbox)
+    code, report = reconcile_json(run)
+    assert code == 8
+    assert [(i["kind"], i["consultation_id"]) for i in report["items"]] == [("link_expired", still_open)]
+    assert row(closed)["state"] == "canceled"
+    # The canceled consultation is final: not read again; the events list is for the link that just ran out.
+    assert sorted(r["path"] for r in api_requests(sandbox, seq)) == ["/v1/checkout/sessions", "/v1/events"]
+
+
 def test_sorted_by_urgency_holds_first_by_deadline(run, clocks, cli_env):
     sandbox = cli_env
     a, b = link(sandbox, 1, "Dre A"), link(sandbox, 2, "Dr B")

@@ -410,7 +410,9 @@ def test_refresh_of_the_list_updates_non_final_ones_then_filters(run, sandbox, p
 @pytest.fixture
 def practitioner(run, sandbox):
     rpps = make_test_rpps(104)
-    assert run("link", rpps, "--new", "--email", "dr.status@example.org").exit_code == 0
+    linked = run("link", rpps, "--new", "--email", "dr.status@example.org", "--json")
+    assert linked.exit_code == 0
+    sandbox.complete_onboarding(json.loads(linked.stdout)["account_id"])  # Stripe takes no card payment before
     return rpps
 
 

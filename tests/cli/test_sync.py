@@ -255,3 +255,38 @@ def test_one_list_per_account_and_events_only_where_a_link_expired(run, clocks, 
     assert calls == sorted([("/v1/checkout/sessions", a["account"]), ("/v1/checkout/sessions", b["account"]),
                             ("/v1/events", b["account"])])
 
+
+
+def test_a_link_closed_through_the_api_is_canceled_for_refresh_reconcile_and_sync(run, clocks, cli_env):
+    """The practitioner closes a payment link from their dashboard before it runs out (the API's expire,
+    with Stripe-Account): « Annulé » for `status --refresh`, for `reconcile` and for `sync --rebuild` alike,
+    even once its 24 h are past; a link that ran out stays « Expiré »."""
+    import stripe
+
+    sandbox = cli_env
+    doc = link(sandbox, 1, "Dre Martin")
+    seen_by_status, seen_by_reconcile, ran_out = (plan(run, doc["rpps"], hours=40) for _ in range(3))
+    client = stripe.StripeClient(TEST_KEY, base_addresses={"api": sandbox.url}, http_client=stripe.UrllibClient())
+    for cid in (seen_by_status, seen_by_reconcile):
+        client.v1.checkout.sessions.expire(rows()[cid]["checkout_session_id"], options={"stripe_account": doc["account"]})
+    clocks(DAY + HOUR)  # every link is now past its expires_at; the third one ran out by itself
+
+    shown = ok(run("status", seen_by_status, "--refresh"))
+    assert "Annulé" in shown.stdout and "Expiré" not in shown.stdout
+    assert json.loads(ok(run("status", seen_by_status, "--json")).stdout)["state"] == "canceled"
+
+    human = run("reconcile")  # what a person reads: only the link that ran out is to send again
+    assert human.exit_code == 8, human.stderr
+    [line] = human.stdout.splitlines()
+    assert ran_out in line and seen_by_reconcile not in human.stdout + human.stderr
+    states = {cid: row["state"] for cid, row in rows().items()}
+    assert states == {seen_by_status: "canceled", seen_by_reconcile: "canceled", ran_out: "expired"}
+    assert all(rows()[cid]["closed_on_purpose"] for cid in (seen_by_status, seen_by_reconcile))
+
+    saved = practitioners()
+    delete_ledger()
+    reattach(saved)
+    report = json.loads(ok(run("sync", "--rebuild", "--json")).stdout)
+    assert sorted((a["consultation_id"], a["state"]) for a in report["added"]) == sorted(states.items())
+    table = ok(run("status", "--state", "canceled")).stdout
+    assert seen_by_status in table and seen_by_reconcile in table and "Annulé" in table

@@ -160,6 +160,36 @@ def test_derive_state(kw, expected):
     assert state(**kw) == expected
 
 
+def expired_event(created, request_id=None):
+    return {"id": "evt_1", "object": "event", "type": "checkout.session.expired", "created": created,
+            "request": {"id": request_id, "idempotency_key": None}, "data": {"object": {"id": "cs_test_1"}}}
+
+
+EXPIRES = NOW + 20 * HOUR
+
+
+@pytest.mark.parametrize(
+    "event, known, expected",
+    [
+        (expired_event(NOW, "req_1"), False, True),  # the expire call (API, dashboard), before its time
+        (expired_event(EXPIRES + 3 * HOUR, "req_1"), False, True),  # caused by a request, whatever the time
+        (expired_event(NOW), False, True),  # no request id, yet before expires_at by Stripe's clock
+        (expired_event(EXPIRES), False, False),  # Stripe's clock ran out: « Expiré »
+        (expired_event(EXPIRES + DEADLINE), True, False),  # the event wins over a stale ledger
+        (None, True, True),  # no event (past 30 days): the ledger's knowledge stands
+        (None, False, False),
+    ],
+)
+def test_closed_on_purpose_is_decided_by_the_expiry_event_then_the_ledger(event, known, expected):
+    assert statuses.closed_on_purpose(session("expired", expires_at=EXPIRES), event, known=known) is expected
+
+
+@pytest.mark.parametrize("status", ["open", "complete"])
+def test_a_session_that_did_not_expire_was_not_closed_on_purpose(status):
+    assert statuses.closed_on_purpose(session(status), expired_event(NOW, "req_1"), known=True) is False
+    assert statuses.closed_on_purpose(None, None, known=True) is False
+
+
 def test_session_payment_status_is_never_used():
     # Checkout says "paid" for an authorised manual-capture session only in some versions: ignored.
     liar = session("complete", payment_status="paid")

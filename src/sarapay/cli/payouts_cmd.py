@@ -39,8 +39,8 @@ def payouts(
     rpps: str = typer.Argument(..., metavar="RPPS", help="Le praticien (RPPS, 11 chiffres, ou IDNPS de la carte CPS).", autocompletion=rpps_numbers),
     schedule: Optional[str] = typer.Option(
         None, "--schedule", metavar="CALENDRIER",
-        help="Change le calendrier : daily, weekly:monday (ou hebdomadaire:lundi), monthly:1 (jour 1 à 31), manual. "
-        "Possible seulement sur les comptes créés par la plateforme.",
+        help="Change le calendrier : daily, weekly:monday (ou hebdomadaire:lundi), monthly:1 (jour 1 à 31), manual ; "
+        "le jour est obligatoire pour weekly et monthly. Possible seulement sur les comptes créés par la plateforme.",
     ),
     limit: int = typer.Option(10, "--limit", "-n", min=1, max=100, metavar="N", help="Nombre de versements récents montrés (1 à 100)."),
     output: Output = Output.HUMAN,

@@ -103,8 +103,10 @@ def plan(
     """Planifie une téléconsultation, avec ou sans paiement en ligne.
 
     Avec --paid, crée sur le compte Stripe du praticien une page de paiement (empreinte bancaire du montant
-    maximal, capturée après l'acte) et affiche son lien, à envoyer au patient ; il vit 24 h. Sans --paid,
-    la consultation est notée « Sans paiement en ligne » et rien n'est envoyé à Stripe.
+    maximal, capturée après l'acte) et affiche son lien, à envoyer au patient ; il vit 24 h. Le compte doit
+    pouvoir accepter les cartes (inscription Stripe terminée) : sinon rien n'est créé, et
+    « sarapay link RPPS --check » dit ce qui manque. Sans --paid, la consultation est notée « Sans paiement
+    en ligne » et rien n'est envoyé à Stripe.
     """
     from sarapay import render
     from sarapay.ids import mask_email

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from . import payments
+from .connect import require_card_payments
 from .events import changed, emit
 from .expand import virtual
 from .framework import (ROUTER, Platform, Request, Store, StripeError, int_param, param_missing, public,
@@ -147,6 +148,7 @@ def create_session(req: Request) -> dict[str, Any]:
     email = p.get("customer_email") or None
     if email and ("@" not in email or " " in email):
         raise StripeError(400, f"Invalid email address: {email}", code="email_invalid", param="customer_email")
+    require_card_payments(req)
     cs_id = store.new_id("cs_test_", 58)
     session = store.add(req.account, {
         "id": cs_id, "object": "checkout.session", "after_expiration": None, "allow_promotion_codes": None,

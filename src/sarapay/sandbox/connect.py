@@ -45,6 +45,9 @@ INITIAL_DUE = [
     "tos_acceptance.ip",
 ]
 
+# What an onboarded account owes again when Stripe restricts it (the control outcome "restricted").
+RESTRICTED_DUE = ["individual.verification.document"]
+
 # controller[...] of the deprecated `type` values (stripe.md §5).
 TYPE_CONTROLLERS: dict[str, dict[str, Any]] = {
     "standard": {"fees": "account", "losses": "stripe", "requirement_collection": "stripe", "dashboard": "full"},
@@ -124,6 +127,32 @@ def emit(store: Store, account_id: str, type_: str, obj: dict[str, Any], previou
     except ImportError:
         return
     _emit(store, account_id, type_, obj, previous_attributes=previous, request=request)
+
+
+# What Stripe answers when a payment is created on a connected account that cannot take cards yet
+# (onboarding unfinished: `card_payments` not active, `charges_enabled` false). Quoted from Stripe's own
+# test suite run in test mode (stripe-node PR #737: the request came back 400, not the expected 402) and
+# from integrators hitting it on Checkout / PaymentIntents (Subscribie#408): 400 invalid_request_error,
+# no code. Stripe's doc (connect/account-capabilities) says "A capability must be active for a connected
+# account to perform actions associated with that capability"; it also warns that test mode "might not
+# enforce some capabilities": the sandbox enforces it, so a client cannot come to rely on the leniency.
+CARD_PAYMENTS_INACTIVE = (
+    "You cannot create a charge on a connected account without the `card_payments` capability enabled."
+)
+
+
+def can_take_cards(acct: dict[str, Any]) -> bool:
+    return bool(acct.get("charges_enabled")) and (acct.get("capabilities") or {}).get("card_payments") == "active"
+
+
+def require_card_payments(req: Request) -> None:
+    """Refuse, as Stripe does, to create a Checkout Session or a PaymentIntent on a connected account
+    (Stripe-Account) that cannot take card payments. Called after the parameters are validated."""
+    if not req.stripe_account:
+        return  # the platform's own account: a live, onboarded business
+    acct = req.store.accounts.get(req.stripe_account)
+    if acct is not None and not can_take_cards(acct):
+        raise StripeError(400, CARD_PAYMENTS_INACTIVE)
 
 
 # --------------------------------------------------------------------------- the account object
@@ -220,6 +249,15 @@ def complete_onboarding(acct: dict[str, Any], now: int) -> None:
     acct["capabilities"] = {"card_payments": "active", "transfers": "active"}
     acct["tos_acceptance"]["date"] = acct["tos_acceptance"]["date"] or now
     acct["business_type"] = acct["business_type"] or "individual"
+
+
+def restrict(acct: dict[str, Any]) -> None:
+    """What Stripe does when information it asked for later falls past due: charges and payouts stop,
+    card_payments goes inactive, `disabled_reason` says why."""
+    acct["charges_enabled"] = False
+    acct["payouts_enabled"] = False
+    acct["capabilities"] = {"card_payments": "inactive", "transfers": "inactive"}
+    acct["requirements"] = _requirements(RESTRICTED_DUE, disabled_reason="requirements.past_due")
 
 
 def account_view(acct: dict[str, Any], viewer: str | None) -> dict[str, Any]:
@@ -516,6 +554,12 @@ def _schedule(acct: dict[str, Any], raw: Any) -> dict[str, Any]:
     _enum(interval, INTERVALS, f"{base}[interval]", "interval")
     schedule: dict[str, Any] = {"delay_days": old["delay_days"], "interval": interval}
 
+    # Stripe's API reference (update an account, settings.payouts.schedule; the SDK's AccountUpdateParams
+    # docstrings say the same): weekly_anchor is "Required and applicable only if `interval` is `weekly`",
+    # monthly_anchor "Required and applicable only if `interval` is `monthly`". So a request that sets the
+    # interval to weekly (monthly) without its anchor is refused like any missing parameter (400
+    # parameter_missing, param = the anchor's full name); a request that leaves the interval alone keeps
+    # the current anchor.
     weekly = raw.get("weekly_anchor")
     if weekly:
         if interval != "weekly":
@@ -525,6 +569,8 @@ def _schedule(acct: dict[str, Any], raw: Any) -> dict[str, Any]:
             )
         schedule["weekly_anchor"] = _enum(weekly, WEEKDAYS, f"{base}[weekly_anchor]", "weekly_anchor")
     elif interval == "weekly":
+        if raw.get("interval") == "weekly":
+            raise param_missing(f"{base}[weekly_anchor]")
         schedule["weekly_anchor"] = old.get("weekly_anchor", "monday")
 
     if raw.get("monthly_anchor") not in (None, ""):
@@ -538,6 +584,8 @@ def _schedule(acct: dict[str, Any], raw: Any) -> dict[str, Any]:
             raise param_invalid(f"{base}[monthly_anchor]", "Invalid monthly_anchor: must be between 1 and 31")
         schedule["monthly_anchor"] = anchor
     elif interval == "monthly":
+        if raw.get("interval") == "monthly":
+            raise param_missing(f"{base}[monthly_anchor]")
         schedule["monthly_anchor"] = old.get("monthly_anchor", 1)
 
     if raw.get("delay_days") not in (None, ""):
@@ -660,10 +708,12 @@ def control_onboarding(req: Request) -> tuple[int, Any]:
     acct = req.store.accounts.get(account_id)
     if acct is None:
         raise missing("account", account_id, "account")
-    outcome = _enum(req.params.get("outcome") or "complete", ("complete", "incomplete"), "outcome")
+    outcome = _enum(req.params.get("outcome") or "complete", ("complete", "incomplete", "restricted"), "outcome")
     before = public(acct)
     if outcome == "complete":
         complete_onboarding(acct, req.now)
+    elif outcome == "restricted":
+        restrict(acct)
     # "incomplete": the person left the form early; everything stays due, as on Stripe.
     previous = _diff(before, public(acct))
     viewer = acct.get("_controller")

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from . import balances
+from .connect import require_card_payments
 from .events import changed, emit
 from .expand import virtual
 from .framework import ROUTER, Request, Store, StripeError, int_param, param_missing, unknown_params
@@ -369,6 +370,7 @@ def create_payment_intent(req: Request) -> Any:
         raise param_missing("currency")
     assert amount is not None
     check_amount(amount, currency)
+    require_card_payments(req)
     pi = new_payment_intent(
         req.store, req.account, amount=amount, currency=currency,
         capture_method=enum_param(p, "capture_method", ("automatic", "automatic_async", "manual"), "automatic_async"),

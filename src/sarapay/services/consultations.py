@@ -17,6 +17,12 @@ exactly those of the first attempt.
 
 Only opaque ids reach Stripe (consultation id, RPPS); the patient reference stays in the ledger and the
 email only prefills Checkout.
+
+Stripe creates no Checkout Session on an account that cannot take cards yet (onboarding unfinished, or
+restricted since): a paid plan and `pay-link` first read the account (one request, nothing cached) and
+stop with what is missing (practitioners.require_card_payments), before any row is written or link
+closed; if Stripe still refuses the session (the account changed in between), its refusal is explained
+the same way (practitioners.explain_payment_refusal) and the plan leaves no consultation behind.
 """
 
 from __future__ import annotations
@@ -190,7 +196,7 @@ def plan(
     choose the id beforehand (the CLI does, to name it in the audit log)."""
     from sarapay.emails import normalize_email
     from sarapay.rpps import normalize_rpps
-    from sarapay.services.practitioners import require_linked
+    from sarapay.services.practitioners import require_card_payments, require_linked
 
     number = normalize_rpps(rpps)
     when = timefmt.parse_when(at)
@@ -216,6 +222,9 @@ def plan(
         return {"consultation": row, "url": None, "warnings": []}
 
     ctx.gateway  # the key is resolved and mode-checked before the row exists: a bad key leaves no trace
+    # One account read: Stripe refuses a Checkout Session on an account that cannot take cards yet
+    # (onboarding unfinished); say what is missing before anything is written.
+    require_card_payments(ctx, number, practitioner["account_id"])
     row = ctx.ledger.insert_consultation(
         cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
         max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
@@ -240,23 +249,27 @@ def plan(
 def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """Creates the Checkout Session that follows the row's current one (or its first) and stores it."""
     from sarapay import settings
+    from sarapay.services.practitioners import explain_payment_refusal
 
     config = settings.load_config()
     for _ in range(_MAX_LINK_ATTEMPTS):
         previous = row.get("checkout_session_id")
         key = ids.idempotency_key("checkout", row["id"], previous or "first")
-        session = ctx.gateway.create_checkout_session(
-            row["account_id"],
-            amount_cents=int(row["max_cents"]),
-            consultation_id=row["id"],
-            rpps=row["rpps"],
-            expires_at=None,
-            success_url=config.success_url,
-            cancel_url=config.cancel_url,
-            idempotency_key=key,
-            customer_email=row.get("patient_email"),
-            scheduled_at=row["scheduled_at"],  # opaque ISO UTC time: sync --rebuild restores it from Stripe
-        )
+        try:
+            session = ctx.gateway.create_checkout_session(
+                row["account_id"],
+                amount_cents=int(row["max_cents"]),
+                consultation_id=row["id"],
+                rpps=row["rpps"],
+                expires_at=None,
+                success_url=config.success_url,
+                cancel_url=config.cancel_url,
+                idempotency_key=key,
+                customer_email=row.get("patient_email"),
+                scheduled_at=row["scheduled_at"],  # opaque ISO UTC time: sync --rebuild restores it from Stripe
+            )
+        except StripeRefused as exc:
+            raise explain_payment_refusal(ctx, row["rpps"], row["account_id"], exc) from None
         replayed = ctx.gateway.last_replayed
         note = (
             NOTE_LINK_REPLACED.format(old=previous, new=session["id"])
@@ -289,6 +302,8 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
 
     Closes the still-open link first (so only one can be paid). Refused when the consultation is not paid
     online, already authorised, captured, or final."""
+    from sarapay.services.practitioners import require_card_payments
+
     row = require_consultation(ctx, consultation_id)
     cid = row["id"]
     if not row["paid_online"]:
@@ -299,6 +314,8 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
         raise BadInput("paylink.already_authorised", consultation_id=cid, amount=money.format_amount(row["authorised_cents"]))
     if state not in (statuses.INCOMPLETE, statuses.EXPIRED):
         raise BadInput("paylink.final", consultation_id=cid, label=statuses.label(state))
+    # Before the open link is closed: an account that can no longer take cards keeps it, and gets no new one.
+    require_card_payments(ctx, row["rpps"], row["account_id"])
     if row.get("checkout_session_id"):
         session = ctx.gateway.retrieve_checkout_session(row["account_id"], row["checkout_session_id"])
         if session.get("status") == "open":

@@ -27,6 +27,17 @@ i18n.register(
             "en": "Schedule “{value}” not recognised: write daily, weekly:monday (a day of the week), "
             "monthly:1 (a day of the month from 1 to 31) or manual.",
         },
+        "payouts.schedule_weekly_needs_day": {
+            "fr": "Précisez le jour des versements hebdomadaires, par exemple « weekly:monday » (ou « hebdomadaire:lundi ») : "
+            "Stripe l'exige. Rien n'a été envoyé.",
+            "en": "Give the day of the weekly payouts, for example “weekly:monday”: Stripe requires it. Nothing was sent.",
+        },
+        "payouts.schedule_monthly_needs_day": {
+            "fr": "Précisez le jour du mois des versements mensuels (1 à 31), par exemple « monthly:1 » (ou « mensuel:1 ») : "
+            "Stripe l'exige. Rien n'a été envoyé.",
+            "en": "Give the day of the month of the monthly payouts (1 to 31), for example “monthly:1”: Stripe requires it. "
+            "Nothing was sent.",
+        },
         "payouts.schedule_dashboard": {
             "fr": "Stripe ne permet pas à la plateforme de changer le calendrier des versements du compte {account} "
             "(compte Standard relié par OAuth) : le praticien le règle lui-même dans son tableau de bord Stripe, "
@@ -51,7 +62,12 @@ PAYOUT_FIELDS = ("id", "amount_cents", "currency", "status", "arrival_date", "cr
 def parse_schedule(text: str) -> dict[str, Any]:
     """`{"interval": "weekly", "weekly_anchor": "monday"}` from `weekly:monday` (or `hebdomadaire:lundi`).
 
-    Forms: daily, manual, weekly[:DAY], monthly[:1-31]; without an anchor Stripe keeps the current one.
+    Forms: daily, manual, weekly:DAY, monthly:1-31. Stripe requires the day with a weekly or monthly
+    interval (API reference, update an account: `weekly_anchor` / `monthly_anchor` are "Required and
+    applicable only if interval is weekly / monthly"), so `weekly` or `monthly` alone is refused here,
+    before anything is sent, with the accepted form: a support user asking for weekly payouts picks the
+    day; sending the current anchor is no answer (a daily schedule has none), and guessing one would set
+    a day nobody chose.
     """
     raw = clean(text)
     match = _SCHEDULE.fullmatch(raw.lower())
@@ -63,6 +79,8 @@ def parse_schedule(text: str) -> dict[str, Any]:
         raise BadInput("payouts.schedule_invalid", value=shown(raw))
     schedule: dict[str, Any] = {"interval": interval}
     if anchor is None:
+        if interval in ("weekly", "monthly"):
+            raise BadInput(f"payouts.schedule_{interval}_needs_day")
         return schedule
     if interval == "weekly":
         day = _WEEKDAY_ALIASES.get(anchor, anchor)

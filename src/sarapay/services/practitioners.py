@@ -13,6 +13,8 @@ arguments may be raw typed input: they are validated here, the RPPS normalised, 
     create_account(ctx, rpps, email, name=None) -> dict        # {"practitioner", "onboarding": {...} | None, ...}
     attach_account(ctx, rpps, account_id, *, email=None, name=None) -> dict       # practitioner row
     check(ctx, rpps) -> dict                                   # pairing health, see `check`
+    require_card_payments(ctx, rpps, account_id) -> dict       # the account; StripeRefused if it cannot take cards
+    explain_payment_refusal(ctx, rpps, account_id, refusal)    # Stripe's refusal of a payment link, explained
     unlink(ctx, rpps, *, force=False, dry_run=False, present=None) -> dict        # the plan, with "done"
     set_default_max(ctx, rpps, amount) -> dict                 # {"practitioner", "previous_cents", ...}
     list_practitioners(ctx) -> list[dict]; practitioner_view(row) -> dict (machine view)
@@ -126,6 +128,34 @@ i18n.register(
             "déliez-le avec « sarapay unlink {rpps} », puis reliez-le avec « sarapay link {rpps} --email EMAIL ».",
             "en": "The platform's access to the account {account_id} of practitioner {rpps} was revoked (or the account no longer exists): "
             "unlink it with 'sarapay unlink {rpps}', then link it again with 'sarapay link {rpps} --email EMAIL'.",
+        },
+        "practitioner.cannot_take_cards": {
+            "fr": "Le compte Stripe {account_id} du praticien {rpps} ne peut pas encore accepter de paiement par carte ({missing}) : "
+            "aucun lien de paiement n'a été créé. « sarapay link {rpps} --check » dit ce qui manque et, pour un compte créé "
+            "par la plateforme, renvoie le lien d'inscription.",
+            "en": "The Stripe account {account_id} of practitioner {rpps} cannot take card payments yet ({missing}): "
+            "no payment link was created. 'sarapay link {rpps} --check' says what is missing and, for an account the "
+            "platform created, sends the onboarding link again.",
+        },
+        "practitioner.missing.onboarding": {
+            "fr": "inscription Stripe inachevée : {count} information(s) encore demandée(s)",
+            "en": "Stripe onboarding unfinished: {count} item(s) still requested",
+        },
+        "practitioner.missing.requirements": {
+            "fr": "Stripe redemande {count} information(s)",
+            "en": "Stripe asks again for {count} item(s)",
+        },
+        "practitioner.missing.details": {
+            "fr": "inscription Stripe inachevée",
+            "en": "Stripe onboarding unfinished",
+        },
+        "practitioner.missing.verification": {
+            "fr": "vérification en cours chez Stripe",
+            "en": "verification pending at Stripe",
+        },
+        "practitioner.missing.disabled": {
+            "fr": "paiements par carte désactivés par Stripe : {reason}",
+            "en": "card payments disabled by Stripe: {reason}",
         },
         "unlink.holds_pending": {
             "fr": "Le praticien {rpps} a {count} empreinte(s) bancaire(s) non capturée(s) : capturez-les ou annulez-les d'abord "
@@ -401,12 +431,7 @@ def check(ctx: Context, rpps: str) -> dict[str, Any]:
         entry.target = number
         row = require_linked(ctx, number)
         account_id = row["account_id"]
-        try:
-            account = ctx.gateway.retrieve_account(account_id)
-        except StripeRefused as exc:
-            if getattr(exc, "stripe_code", None) == "account_invalid":
-                raise _rethrow(exc, StripeRefused("link.access_revoked", account_id=account_id, rpps=number)) from None
-            raise
+        account = _read_account(ctx, number, account_id)
         requirements = account.get("requirements") or {}
         health: dict[str, Any] = {
             "rpps": number,
@@ -430,6 +455,72 @@ def check(ctx: Context, rpps: str) -> dict[str, Any]:
             health["onboarding"] = _onboarding_link(ctx, account_id)
             entry.detail += " onboarding-link"
     return health
+
+
+# --------------------------------------------------------------------------- can it take card payments?
+
+
+def can_take_cards(account: dict[str, Any]) -> bool:
+    """Whether Stripe lets the account take card payments now: `charges_enabled` and, when the account
+    lists it, the `card_payments` capability active (some older accounts do not list it although they
+    charge fine, so its absence alone is not a refusal)."""
+    capability = (account.get("capabilities") or {}).get("card_payments")
+    return bool(account.get("charges_enabled")) and capability in (None, "active")
+
+
+def _missing(account: dict[str, Any]) -> str:
+    """What keeps the account from taking cards, in a few words for the support user."""
+    requirements = account.get("requirements") or {}
+    due = set(requirements.get("currently_due") or []) | set(requirements.get("past_due") or [])
+    if not account.get("details_submitted"):
+        return i18n.t("practitioner.missing.onboarding", count=len(due)) if due else i18n.t("practitioner.missing.details")
+    if due:  # onboarded once, restricted since: information fell past due
+        return i18n.t("practitioner.missing.requirements", count=len(due))
+    if requirements.get("pending_verification"):
+        return i18n.t("practitioner.missing.verification")
+    capability = (account.get("capabilities") or {}).get("card_payments")
+    reason = requirements.get("disabled_reason") or (f"card_payments {capability}" if capability else "charges_enabled false")
+    return i18n.t("practitioner.missing.disabled", reason=reason)
+
+
+def _read_account(ctx: Context, rpps: str, account_id: str) -> dict[str, Any]:
+    try:
+        return ctx.gateway.retrieve_account(account_id)
+    except StripeRefused as exc:
+        if getattr(exc, "stripe_code", None) == "account_invalid":
+            raise _rethrow(exc, StripeRefused("link.access_revoked", account_id=account_id, rpps=rpps)) from None
+        raise
+
+
+def require_card_payments(ctx: Context, rpps: str, account_id: str) -> dict[str, Any]:
+    """The practitioner's account, read from Stripe (one request), when it can take card payments;
+    StripeRefused "practitioner.cannot_take_cards" (exit 5) saying what is missing otherwise, and
+    "link.access_revoked" when the platform lost access. Called before a payment link is created: Stripe
+    would refuse the Checkout Session anyway (400, card_payments capability not active), and sarapay
+    then writes nothing. Nothing is cached: onboarding ends on Stripe's side, at any moment."""
+    account = _read_account(ctx, rpps, account_id)
+    if not can_take_cards(account):
+        raise StripeRefused("practitioner.cannot_take_cards", account_id=account_id, rpps=rpps, missing=_missing(account))
+    return account
+
+
+def explain_payment_refusal(ctx: Context, rpps: str, account_id: str, refusal: StripeRefused) -> SarapayError:
+    """The error to show when Stripe refused to create a payment link: "practitioner.cannot_take_cards"
+    when the account (read again) cannot take cards — the check before the request passed, but onboarding
+    changed in between, and Stripe's own refusal (no code, English text) is the last guard — or `refusal`
+    itself otherwise. Only a codeless 400 is worth the extra read."""
+    if getattr(refusal, "http_status", None) != 400 or getattr(refusal, "stripe_code", None):
+        return refusal
+    try:
+        account = _read_account(ctx, rpps, account_id)
+    except SarapayError:
+        return refusal
+    if can_take_cards(account):
+        return refusal
+    return _rethrow(
+        refusal,
+        StripeRefused("practitioner.cannot_take_cards", account_id=account_id, rpps=rpps, missing=_missing(account)),
+    )
 
 
 # --------------------------------------------------------------------------- unlink

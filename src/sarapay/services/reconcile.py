@@ -10,7 +10,10 @@ Stripe's maximum). Every PaymentIntent sarapay deals with is born from one of it
 PaymentIntents would bring nothing more: one request per account and per hundred sessions, never one
 retrieve per consultation. The one exception: a consultation whose session is not in the list (the ledger
 knows a session Stripe did not return in the window, which should not happen) gets a retrieve of its own,
-counted in `report.retrieves`.
+counted in `report.retrieves`. One more list, only for an account where a consultation not yet final is
+found with its link closed: that account's `checkout.session.expired` events in the same window, which
+tell a link closed on purpose (« Annulé », through the API or the dashboard) from one that ran out
+(« Expiré »); the answer is kept, so the next run does not ask again.
 
 Accounts are read concurrently by a bounded pool (MAX_WORKERS threads, one Gateway each, 429 handled by
 the Gateway's backoff); every ledger write happens on the calling thread, through the one mapping from
@@ -339,10 +342,17 @@ def _reconcile(
 
     bounds = {account: _created_bound(rows) for account, rows in groups.items()}
 
-    def fetch(gateway: Gateway, account: str) -> list[dict[str, Any]]:
-        return list(gateway.list_checkout_sessions(account, bounds[account], expand=SESSION_EXPAND))
+    def fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        sessions = list(gateway.list_checkout_sessions(account, bounds[account], expand=SESSION_EXPAND))
+        by_id, by_consultation = index_sessions(sessions)
+        link_closed = any(
+            refresh.needs_expiry_event(row, pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation))
+            for row in groups[account]
+        )
+        events = refresh.fetch_expiry_events(gateway, account, bounds[account]) if link_closed else {}
+        return sessions, events
 
-    for account, sessions, error in read_accounts(ctx, list(groups), fetch, progress=progress, max_workers=max_workers):
+    for account, result, error in read_accounts(ctx, list(groups), fetch, progress=progress, max_workers=max_workers):
         rows = groups[account]
         if isinstance(error, StripeUnavailable):
             report.unavailable.append(Unavailable(account, rows[0]["rpps"], error.key, error.message))
@@ -352,9 +362,10 @@ def _reconcile(
                      detail=getattr(error, "stripe_code", None) or error.key)
             )
         else:
+            sessions, events = result
             index = index_sessions(sessions)
             for row in rows:
-                after_rows.append(_apply(ctx, report, row, sessions_index=index, now=now, declined=declined))
+                after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined))
 
     for row in after_rows:
         if statuses.needs_action(row["state"], capture_before=row.get("capture_before"), now=now, warn_within=warn_within):
@@ -380,21 +391,26 @@ def _reconcile(
 
 
 def _apply(
-    ctx: Context, report: ReconcileReport, row: dict[str, Any], *, sessions_index: tuple, now: int,
-    declined: dict[str, dict[str, Any]],
+    ctx: Context, report: ReconcileReport, row: dict[str, Any], *, sessions_index: tuple,
+    events: dict[str, dict[str, Any]], now: int, declined: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     by_id, by_consultation = sessions_index
     session = pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation)
+    event = events.get(session["id"]) if session is not None else None
     if session is None:
         # Not in the window Stripe returned: ask for this one alone (rare; counted).
         report.retrieves += 1
         session, payment_intent = refresh.fetch_stripe_objects(ctx, row)
+        if refresh.needs_expiry_event(row, session):
+            assert session is not None
+            event = refresh.fetch_expiry_event(ctx.gateway, row["account_id"], session)
     else:
         payment_intent = payment_intent_of(session)
         if session["id"] != row.get("checkout_session_id"):
-            row = ctx.ledger.update_consultation(row["id"], checkout_session_id=session["id"])
+            # A newer link for the consultation: what the ledger knew about the old one does not carry over.
+            row = ctx.ledger.update_consultation(row["id"], checkout_session_id=session["id"], closed_on_purpose=False)
     report.checked += 1
-    after = refresh.apply_stripe_state(ctx.ledger, row, session, payment_intent, now)
+    after = refresh.apply_stripe_state(ctx.ledger, row, session, payment_intent, now, event)
     if after["state"] != row["state"]:
         report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
     error = (payment_intent or {}).get("last_payment_error")

@@ -5,7 +5,7 @@
         expanded) on the practitioner's account and writes what changed. Used by `status --refresh`, after
         every money move, by `sandbox pay` and by reconcile. Idempotent: a second call changes nothing.
 
-    apply_stripe_state(ledger, consultation, session, payment_intent, now) -> consultation
+    apply_stripe_state(ledger, consultation, session, payment_intent, now, expired_event=None) -> consultation
         The pure part (no Stripe call): derives state, amounts, fee/net, capture_before from objects
         already fetched and writes the ledger only when something changed. A bulk reconcile that fetched
         sessions and PaymentIntents with list calls can feed them here. For amounts after a capture
@@ -13,8 +13,15 @@
         `balance_transaction` for the fee); a field that cannot be known from what is given keeps its
         ledger value rather than being wiped.
 
+    needs_expiry_event(consultation, session) / fetch_expiry_event / fetch_expiry_events
+        A link that closed: was it closed on purpose (« Annulé ») or did it run out (« Expiré »)? Only its
+        `checkout.session.expired` event says (statuses.closed_on_purpose). It is read once, the first time
+        a consultation not yet final is seen with an expired session (one extra list request), and the
+        answer is kept in the ledger (`closed_on_purpose`), so later reads need no event.
+
 Ledger fields written: state, payment_intent_id, charge_id, authorised_cents, captured_cents,
-refunded_cents, fee_cents, net_cents, capture_before, link_expires_at, stripe_synced_at.
+refunded_cents, fee_cents, net_cents, capture_before, link_expires_at, closed_on_purpose (for an expired
+session), stripe_synced_at.
 `net_cents` is what the practitioner keeps: the charge's net (captured − Stripe's fee) minus what was
 refunded since (Stripe keeps its fee on a refund), so it goes negative after a full refund.
 
@@ -60,12 +67,50 @@ def fetch_stripe_objects(ctx: Context, consultation: dict[str, Any]) -> tuple[di
     return session, payment_intent
 
 
+EXPIRED_EVENT = "checkout.session.expired"
+
+
+def needs_expiry_event(consultation: dict[str, Any], session: dict | None) -> bool:
+    """Whether deciding the consultation's state needs its session's expiry event: the session expired, the
+    ledger does not know it was closed on purpose, and the consultation is not final yet (a final one was
+    decided when its session expired)."""
+    return (
+        (session or {}).get("status") == "expired"
+        and not consultation.get("closed_on_purpose")
+        and consultation.get("state") not in statuses.FINAL_STATES
+    )
+
+
+def _session_of(event: dict[str, Any]) -> str | None:
+    return (((event.get("data") or {}).get("object")) or {}).get("id")
+
+
+def fetch_expiry_events(gateway: Any, account: str, created_gte: int | None) -> dict[str, dict[str, Any]]:
+    """The account's `checkout.session.expired` events since `created_gte`, by session id (Stripe keeps
+    30 days of them). One paginated list."""
+    events = gateway.list_events(account, created_gte=created_gte, types=[EXPIRED_EVENT])
+    return {session_id: event for event in events if (session_id := _session_of(event))}
+
+
+def fetch_expiry_event(gateway: Any, account: str, session: dict[str, Any]) -> dict[str, Any] | None:
+    """The expiry event of one session: the account's expiry events since the session's creation, newest
+    first, read until it is found."""
+    created = session.get("created")
+    for event in gateway.list_events(account, created_gte=int(created) if created else None, types=[EXPIRED_EVENT]):
+        if _session_of(event) == session["id"]:
+            return event
+    return None
+
+
 def stripe_fields(
-    consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int
+    consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int,
+    expired_event: dict | None = None,
 ) -> dict[str, Any]:
-    """The ledger fields Stripe's objects say, for a consultation paid online (pure)."""
+    """The ledger fields Stripe's objects say, for a consultation paid online (pure). `expired_event` is the
+    session's `checkout.session.expired` event when it was fetched (see statuses.closed_on_purpose)."""
     charge = (payment_intent or {}).get("latest_charge")
     charge_obj = charge if isinstance(charge, dict) else None
+    closed = statuses.closed_on_purpose(session, expired_event, known=bool(consultation.get("closed_on_purpose")))
     fields: dict[str, Any] = {
         "state": statuses.derive_state(
             paid_online=True,
@@ -73,9 +118,11 @@ def stripe_fields(
             payment_intent=payment_intent,
             charge=charge_obj,
             now=now,
-            closed_on_purpose=bool(consultation.get("closed_on_purpose")),
+            closed_on_purpose=closed,
         )
     }
+    if (session or {}).get("status") == "expired":
+        fields["closed_on_purpose"] = closed
     if session is not None:
         fields["link_expires_at"] = int(session["expires_at"]) if session.get("expires_at") is not None else None
     if payment_intent is None:
@@ -104,17 +151,19 @@ def stripe_fields(
 
 
 def apply_stripe_state(
-    ledger: Ledger, consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int
+    ledger: Ledger, consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int,
+    expired_event: dict | None = None,
 ) -> dict[str, Any]:
     """Writes what Stripe's objects say about `consultation` (only what changed) and returns the row.
 
     `session` is the consultation's Checkout Session (or None), `payment_intent` its PaymentIntent with
-    `latest_charge.balance_transaction` expanded (or None), `now` Unix seconds. No Stripe call here.
-    A consultation without online payment is returned untouched.
+    `latest_charge.balance_transaction` expanded (or None), `now` Unix seconds, `expired_event` the
+    session's expiry event when one was fetched. No Stripe call here. A consultation without online
+    payment is returned untouched.
     """
     if not consultation.get("paid_online"):
         return consultation
-    fields = stripe_fields(consultation, session, payment_intent, now)
+    fields = stripe_fields(consultation, session, payment_intent, now, expired_event)
     changed = {name: value for name, value in fields.items() if consultation.get(name) != value}
     if not changed:
         return consultation
@@ -137,4 +186,8 @@ def refresh_consultation(ctx: Context, consultation: dict[str, Any], *, at: int 
     if not consultation.get("checkout_session_id") and not consultation.get("payment_intent_id"):
         return consultation
     session, payment_intent = fetch_stripe_objects(ctx, consultation)
-    return apply_stripe_state(ctx.ledger, consultation, session, payment_intent, now() if at is None else at)
+    event = None
+    if needs_expiry_event(consultation, session):
+        assert session is not None
+        event = fetch_expiry_event(ctx.gateway, consultation["account_id"], session)
+    return apply_stripe_state(ctx.ledger, consultation, session, payment_intent, now() if at is None else at, event)

@@ -15,9 +15,10 @@ What a rebuild cannot know, because it never goes to Stripe (privacy rules): the
 are; into an empty one they are absent. Also local: `created_at`, `updated_at`, `stripe_synced_at` and the
 history (a rebuilt consultation starts with one line, "rebuilt from Stripe"). Two things come from Stripe
 with a limit: `scheduled_at` needs the `scheduled_at` metadata (sessions created before plan sent it get
-the session's creation time, listed in `approximate_time`); `closed_on_purpose` (a link sarapay closed
-itself: « Annulé » rather than « Expiré ») is read from the expiry event's request id, and Stripe keeps
-events 30 days: past that, an existing ledger's value is kept, and a new row says « Expiré ».
+the session's creation time, listed in `approximate_time`); `closed_on_purpose` (a link closed before its
+time, by sarapay, another program or the dashboard: « Annulé » rather than « Expiré ») is decided from
+the session's expiry event by the same rule as refresh and reconcile (statuses.closed_on_purpose), and
+Stripe keeps events 30 days: past that, an existing ledger's value is kept, and a new row says « Expiré ».
 
 Practitioners are local configuration: they must be in the ledger (`sarapay link RPPS --account acct_…`
 re-attaches one). Sessions naming no sarapay consultation are ignored (`foreign`), sessions of a
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from sarapay import i18n
+from sarapay import i18n, statuses
 from sarapay.errors import BadInput, StripeUnavailable
 from sarapay.ids import normalize_consultation_id
 from sarapay.rpps import is_valid_rpps
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
     from sarapay.stripe_gateway import Gateway
 
 REBUILT_NOTE = "rebuilt from Stripe (sync --rebuild)"
-EXPIRED_EVENT = "checkout.session.expired"
 
 i18n.register(
     {
@@ -114,18 +114,13 @@ def rebuild(
         return _rebuild(ctx, progress=progress, max_workers=max_workers)
 
 
-def _fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], set[str]]:
+def _fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The account's sessions, and the expiry events of its sessions (only if one expired)."""
     sessions = list(gateway.list_checkout_sessions(account, None, expand=SESSION_EXPAND))
-    closed: set[str] = set()
+    events: dict[str, dict[str, Any]] = {}
     if any(s.get("status") == "expired" for s in sessions):
-        for event in gateway.list_events(account, types=[EXPIRED_EVENT]):
-            # Stripe sets request.id on events a request caused (sarapay's expire call); a session that ran
-            # out by time has none.
-            if (event.get("request") or {}).get("id"):
-                session = ((event.get("data") or {}).get("object")) or {}
-                if session.get("id"):
-                    closed.add(session["id"])
-    return sessions, closed
+        events = refresh.fetch_expiry_events(gateway, account, None)
+    return sessions, events
 
 
 def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_workers: int) -> SyncReport:
@@ -144,7 +139,7 @@ def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_w
             code = error.key if isinstance(error, StripeUnavailable) else (getattr(error, "stripe_code", None) or error.key)
             report.unread.append(Unread(account, owners[account], code, error.message, error.exit_code))
             continue
-        sessions, closed = result
+        sessions, events = result
         report.sessions += len(sessions)
         by_id, by_consultation = index_sessions(sessions)
         report.foreign += sum(1 for s in sessions if not _valid_id(consultation_of(s)))
@@ -160,7 +155,7 @@ def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_w
                 report.unknown_practitioner.append((cid, rpps))
                 continue
             seen.add(cid)
-            _rebuild_one(ledger, report, cid, rpps, account, session, existing, closed, now)
+            _rebuild_one(ledger, report, cid, rpps, account, session, existing, events.get(session["id"]), now)
 
     if report.complete:
         for row in ledger.iter_consultations():
@@ -210,16 +205,13 @@ def _iso_utc_text(value: str) -> str:
 
 def _rebuild_one(
     ledger: Any, report: SyncReport, cid: str, rpps: str, account: str, session: dict[str, Any],
-    existing: dict[str, Any] | None, closed: set[str], now: int,
+    existing: dict[str, Any] | None, expired_event: dict[str, Any] | None, now: int,
 ) -> None:
     payment_intent = payment_intent_of(session)
     scheduled = _scheduled_at(session)
-    if session.get("status") == "expired" and session["id"] in closed:
-        closed_on_purpose: bool | None = True
-    elif session.get("status") == "expired" and existing is not None and existing.get("checkout_session_id") == session["id"]:
-        closed_on_purpose = None  # no event saying so (older than 30 days?): the ledger's own knowledge stands
-    else:
-        closed_on_purpose = False
+    # Without the event (older than 30 days?), what the ledger knew about this same session stands.
+    known = bool(existing and existing.get("checkout_session_id") == session["id"] and existing.get("closed_on_purpose"))
+    closed_on_purpose = statuses.closed_on_purpose(session, expired_event, known=known)
     identity: dict[str, Any] = {
         "rpps": rpps,
         "paid_online": True,
@@ -228,8 +220,7 @@ def _rebuild_one(
         "max_cents": int(session.get("amount_total") or 0),
         "currency": session.get("currency") or "eur",
     }
-    if closed_on_purpose is not None:
-        identity["closed_on_purpose"] = closed_on_purpose
+    identity["closed_on_purpose"] = closed_on_purpose
     if payment_intent is None:
         identity["payment_intent_id"] = None
     if session.get("customer_email"):
@@ -239,11 +230,10 @@ def _rebuild_one(
         if scheduled is None:
             report.approximate_time.append(cid)
             scheduled = datetime.fromtimestamp(int(session["created"]), timezone.utc).isoformat()
-        base = {**identity, "id": cid, "closed_on_purpose": bool(closed_on_purpose)}
-        fields = refresh.stripe_fields(base, session, payment_intent, now)
+        base = {**identity, "id": cid}
+        fields = refresh.stripe_fields(base, session, payment_intent, now, expired_event)
         state = fields.pop("state")
         values = {k: v for k, v in {**identity, **fields}.items() if k != "rpps"}
-        values["closed_on_purpose"] = bool(closed_on_purpose)
         ledger.insert_consultation(
             cid, rpps=rpps, scheduled_at=scheduled, state=state, note=REBUILT_NOTE,
             stripe_synced_at=datetime.fromtimestamp(now, timezone.utc), **values,
@@ -260,9 +250,9 @@ def _rebuild_one(
     row = existing
     if changed:
         row = ledger.update_consultation(cid, **{name: identity[name] for name in changed})
-    fields = refresh.stripe_fields(row, session, payment_intent, now)
+    fields = refresh.stripe_fields(row, session, payment_intent, now, expired_event)
     changed += [name for name, value in fields.items() if row.get(name) != value]
-    refresh.apply_stripe_state(ledger, row, session, payment_intent, now)
+    refresh.apply_stripe_state(ledger, row, session, payment_intent, now, expired_event)
     if changed:
         report.corrected.append((cid, changed))
     else:
