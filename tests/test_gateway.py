@@ -433,3 +433,27 @@ def test_loopback_sandbox_bypasses_proxies(sandbox, make_gateway, monkeypatch):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     gw = make_gateway(max_network_retries=0)
     assert gw.create_account("proxy@example.org")["id"].startswith("acct_")
+
+
+def test_sdk_telemetry_is_off_nothing_under_home_nothing_sent(sandbox, make_gateway, monkeypatch):
+    """stripe-python's telemetry is on by default: a lasting id written to ~/.config/stripe/telemetry_id and
+    sent with the machine's platform string on every request, the previous request's id and duration in
+    X-Stripe-Client-Telemetry. A tool next to health data sends nothing it does not need: the Gateway turns it off."""
+    import os
+    from pathlib import Path
+
+    import stripe
+
+    from tests.cli.hermetic import leftovers, telemetry_sent
+
+    monkeypatch.setattr(stripe, "enable_telemetry", True)  # the SDK's default, whatever ran before in this process
+    sandbox.clear_requests()
+    gw = make_gateway()
+    acct = link(sandbox, gw)
+    gw.balance(acct)
+    gw.balance(acct)  # the telemetry header rides on the requests after the first
+    requests = sandbox.requests()
+    assert len(requests) == 3 and all("x-stripe-client-user-agent" in r["headers"] for r in requests)
+    assert telemetry_sent(requests) == []
+    assert leftovers(Path(os.environ["HOME"])) == []
+

@@ -266,6 +266,16 @@ def _cap_sdk_logging(stripe: Any) -> None:
         logger.setLevel(logging.INFO)
 
 
+def _no_telemetry(stripe: Any) -> None:
+    """Turns the SDK's telemetry off: a tool next to health data sends nothing it does not need.
+
+    With it on (stripe-python's default), the first request writes a lasting id to
+    ~/.config/stripe/telemetry_id (outside sarapay's folders: `sarapay demo` promises to keep nothing),
+    and every request tells Stripe that id and the machine's platform string (X-Stripe-Client-User-Agent)
+    and the previous request's id and duration (X-Stripe-Client-Telemetry)."""
+    stripe.enable_telemetry = False
+
+
 class Gateway:
     """Stripe, as sarapay uses it. One instance per command run; not shared between threads."""
 
@@ -284,6 +294,7 @@ class Gateway:
         import stripe
 
         _cap_sdk_logging(stripe)
+        _no_telemetry(stripe)
         self._stripe = stripe
         self.key = key if isinstance(key, SecretKey) else check_key_format(key, "input")
         self.client_id = client_id
