@@ -255,3 +255,20 @@ def test_one_list_per_account_and_events_only_where_a_link_expired(run, clocks, 
     assert calls == sorted([("/v1/checkout/sessions", a["account"]), ("/v1/checkout/sessions", b["account"]),
                             ("/v1/events", b["account"])])
 
+
+
+def test_rebuild_reads_deadlines_on_stripes_clock(run, clocks, cli_env):
+    """Our clock past a hold's deadline, Stripe's a week before it: the rebuilt consultation is what Stripe
+    says, « Non capturé », not « Expiré » by the machine's clock."""
+    sandbox = cli_env
+    a = link(sandbox, 1, "Dre Martin")
+    held = plan(run, a["rpps"])
+    pay(sandbox, held)
+    saved = practitioners()
+    delete_ledger()
+    reattach(saved)
+    with freeze_time(datetime.now(timezone.utc) + timedelta(days=8)):  # only our clock moves
+        result = run("sync", "--rebuild", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["added"] == [{"consultation_id": held, "state": "uncaptured"}]
+    assert rows()[held]["state"] == "uncaptured"
