@@ -61,6 +61,14 @@ def test_sandbox_moved_to_10h_before_the_deadline_reconcile_and_status_say_so(ru
     report = json.loads(run("reconcile", "--json").stdout)
     assert [(i["kind"], i["consultation_id"]) for i in report["items"]] == [("hold_expired", cid)]
 
+    # Nothing open: Stripe is not asked, the machine's clock (days behind) does not move the last run back...
+    quiet = json.loads(run("reconcile", "--json").stdout)
+    assert quiet["items"] == [] and quiet["accounts"] == 0
+    # ...so a later run that asks Stripe again does not report the lost hold a second time.
+    authorised(run, sandbox, doctor["rpps"])
+    report = json.loads(run("reconcile", "--json").stdout)
+    assert report["items"] == [] and report["accounts"] == 1
+
 
 def test_client_clock_days_ahead_status_and_capture_follow_stripe(run, sandbox):
     """Our clock past the hold's deadline, Stripe's a week before it: Stripe decides, the capture goes through."""

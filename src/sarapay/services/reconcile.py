@@ -380,7 +380,9 @@ def _reconcile(
             stripe_request_id=None,
         )
     if report.complete:
-        ledger.set_meta(last_run_key(rpps), timefmt.iso_utc(now))
+        # Never back: a run that asked Stripe nothing has the machine's clock, which may be behind Stripe's
+        # (a sandbox moved forward), and a mark moved back would report again what ran out before it.
+        ledger.set_meta(last_run_key(rpps), timefmt.iso_utc(now if last is None else max(now, last)))
     return report
 
 
