@@ -23,9 +23,15 @@ TEST_CLIENT_ID = "ca_sarapayTests0000"
 
 @pytest.fixture(autouse=True)
 def hermetic_home(tmp_path, monkeypatch):
-    """Every test gets its own SARAPAY_HOME and no secret from the developer's environment."""
+    """Every test gets its own SARAPAY_HOME, its own empty HOME (what a library writes under ~ lands
+    there, not in the developer's home; tests/cli checks nothing does) and no secret from the environment."""
     home = tmp_path / "sarapay-home"
     monkeypatch.setenv("SARAPAY_HOME", str(home))
+    user_home = tmp_path / "user-home"
+    user_home.mkdir()
+    monkeypatch.setenv("HOME", str(user_home))
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
     for name in ("STRIPE_API_KEY", "SARAPAY_KEY_FILE", "SARAPAY_LANG", "SARAPAY_API_BASE", "SARAPAY_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
@@ -63,8 +69,13 @@ def sandbox(sandbox_process) -> SandboxControl:
 
 @pytest.fixture
 def stripe_client(sandbox):
-    """A factory of real StripeClients talking to the sandbox over HTTP."""
+    """A factory of real StripeClients talking to the sandbox over HTTP.
+
+    Telemetry off, as sarapay's Gateway has it: the tests' own client writes nothing under HOME and
+    sends no telemetry header, so what tests/cli checks of both is sarapay's doing."""
     import stripe
+
+    stripe.enable_telemetry = False
 
     def make(key: str = TEST_KEY, client_id: str = TEST_CLIENT_ID, retries: int = 0, http_client=None, **kwargs):
         return stripe.StripeClient(

@@ -435,3 +435,46 @@ def test_loopback_sandbox_bypasses_proxies(sandbox, make_gateway, monkeypatch):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
     gw = make_gateway(max_network_retries=0)
     assert gw.create_account("proxy@example.org")["id"].startswith("acct_")
+
+
+def test_clock_is_stripes_time_from_every_answer_errors_and_clones_included(sandbox, make_gateway):
+    """`clock.now()` reads Stripe's time from the answers' Date header: None before the first answer; it follows
+    the sandbox clock (not the machine's) after an answer, an error answer, or an answer to a clone."""
+    gw = make_gateway()
+    assert gw.clock.now() is None  # nothing asked yet: the services fall back on the machine's clock
+    acct = link(sandbox, gw)
+    assert abs(gw.clock.now() - sandbox.now()) <= 2
+
+    sandbox.advance(8 * 86400)
+    with pytest.raises(StripeRefused):
+        gw.retrieve_payment_intent(acct, "pi_doesnotexist")  # a 404 carries Stripe's time too
+    assert abs(gw.clock.now() - sandbox.now()) <= 2 and gw.clock.now() - time.time() > 8 * 86400 - 5
+
+    sandbox.advance(86400)
+    twin = gw.clone()  # a reading thread's Gateway: what it hears serves the caller
+    twin.balance(acct)
+    assert twin.clock is gw.clock and abs(gw.clock.now() - sandbox.now()) <= 2
+
+
+def test_sdk_telemetry_is_off_nothing_under_home_nothing_sent(sandbox, make_gateway, monkeypatch):
+    """stripe-python's telemetry is on by default: a lasting id written to ~/.config/stripe/telemetry_id and
+    sent with the machine's platform string on every request, the previous request's id and duration in
+    X-Stripe-Client-Telemetry. A tool next to health data sends nothing it does not need: the Gateway turns it off."""
+    import os
+    from pathlib import Path
+
+    import stripe
+
+    from tests.cli.hermetic import leftovers, telemetry_sent
+
+    monkeypatch.setattr(stripe, "enable_telemetry", True)  # the SDK's default, whatever ran before in this process
+    sandbox.clear_requests()
+    gw = make_gateway()
+    acct = link(sandbox, gw)
+    gw.balance(acct)
+    gw.balance(acct)  # the telemetry header rides on the requests after the first
+    requests = sandbox.requests()
+    assert len(requests) == 3 and all("x-stripe-client-user-agent" in r["headers"] for r in requests)
+    assert telemetry_sent(requests) == []
+    assert leftovers(Path(os.environ["HOME"])) == []
+

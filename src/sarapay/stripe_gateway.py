@@ -4,7 +4,8 @@ and the translation of Stripe's errors into sarapay's own (one place).
 `stripe` is imported inside the constructor, never at module import, so `sarapay --help` stays fast.
 Every method returns plain JSON dicts (or an iterator of them): services and the ledger never see a
 StripeObject. After each call, `last_request_id` holds Stripe's request id for the audit log and
-`last_replayed` tells whether Stripe replayed an earlier idempotent result.
+`last_replayed` tells whether Stripe replayed an earlier idempotent result; `clock.now()` is Stripe's
+time, from its answers' `Date` headers (None before the first answer), for comparing Stripe's deadlines.
 
 Retries, in two layers:
 - the SDK retries 409, 5xx and (through our HTTP client below) lost connections and timeouts, up to
@@ -234,12 +235,44 @@ def descriptor_suffix(consultation_id: str) -> str:
     return cleaned if re.search(r"[A-Z]", cleaned) else "TC " + cleaned[:19]
 
 
-def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool) -> Any:
+class StripeClock:
+    """Stripe's time, as Stripe's own answers give it (the HTTP `Date` header, 1 s resolution).
+
+    Deadlines (a hold's `capture_before`, a link's `expires_at`) are Stripe's, so they are compared with
+    Stripe's time, not the machine's: a machine clock that is off, or the sandbox clock moved forward by
+    `sarapay sandbox advance`, would otherwise hide a hold about to expire, or expire one Stripe still holds.
+    Kept as an offset from the machine's clock when the answer arrived, so it runs on between answers.
+    A Gateway and its clones (one per reading thread) share one clock."""
+
+    def __init__(self) -> None:
+        self._offset: float | None = None
+
+    def observe(self, headers: Any) -> None:
+        """Reads the `Date` header of an answer (any status); an absent or unreadable one changes nothing."""
+        from email.utils import parsedate_to_datetime
+
+        value = next((v for k, v in (headers or {}).items() if k.lower() == "date"), None)
+        if not value:
+            return
+        try:
+            server = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        self._offset = server - time.time()
+
+    def now(self) -> int | None:
+        """Stripe's time now (Unix seconds), or None when Stripe has not answered yet."""
+        offset = self._offset
+        return None if offset is None else int(time.time() + offset)
+
+
+def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool, clock: StripeClock | None = None) -> Any:
     """UrllibClient with a timeout, no proxy for a loopback sandbox, and lost connections retried.
 
     The stock UrllibClient waits forever, and lets a connection closed before the answer escape as a raw
     http.client exception that the SDK neither retries nor wraps. Retrying such a request is safe: every
     POST carries an Idempotency-Key, so Stripe replays the first result instead of applying it twice.
+    Every answer, error or retried ones included, gives `clock` Stripe's time.
     """
     import http.client
     import socket
@@ -272,6 +305,8 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool) -> Any:
                 self.possibly_sent = True
                 raise self._retryable(exc) from None
             self.possibly_sent = True
+            if clock is not None:
+                clock.observe(answer[2])
             return answer
 
         def _handle_request_error(self, e):  # type: ignore[override]
@@ -302,6 +337,16 @@ def _cap_sdk_logging(stripe: Any) -> None:
         logger.setLevel(logging.INFO)
 
 
+def _no_telemetry(stripe: Any) -> None:
+    """Turns the SDK's telemetry off: a tool next to health data sends nothing it does not need.
+
+    With it on (stripe-python's default), the first request writes a lasting id to
+    ~/.config/stripe/telemetry_id (outside sarapay's folders: `sarapay demo` promises to keep nothing),
+    and every request tells Stripe that id and the machine's platform string (X-Stripe-Client-User-Agent)
+    and the previous request's id and duration (X-Stripe-Client-Telemetry)."""
+    stripe.enable_telemetry = False
+
+
 class Gateway:
     """Stripe, as sarapay uses it. One instance per command run; not shared between threads."""
 
@@ -316,10 +361,12 @@ class Gateway:
         rate_limit_retries: int = DEFAULT_RATE_LIMIT_RETRIES,
         rate_limit_delay: float = DEFAULT_RATE_LIMIT_DELAY,
         sleep: Callable[[float], None] = time.sleep,
+        clock: StripeClock | None = None,
     ) -> None:
         import stripe
 
         _cap_sdk_logging(stripe)
+        _no_telemetry(stripe)
         self._stripe = stripe
         self.key = key if isinstance(key, SecretKey) else check_key_format(key, "input")
         self.client_id = client_id
@@ -333,6 +380,7 @@ class Gateway:
         self.last_replayed = False
         self.last_idempotency_key: str | None = None
         self.last_attempts = 0
+        self.clock = clock if clock is not None else StripeClock()
 
         from urllib.parse import urlsplit
 
@@ -340,7 +388,7 @@ class Gateway:
         options: dict[str, Any] = {}
         if self.api_base:
             options["base_addresses"] = {"api": self.api_base, "connect": self.api_base, "files": self.api_base}
-        self._http = _make_http_client(stripe, timeout, bypass_proxy)
+        self._http = _make_http_client(stripe, timeout, bypass_proxy, self.clock)
         self._client = stripe.StripeClient(
             self.key.reveal(),
             client_id=client_id,
@@ -363,7 +411,9 @@ class Gateway:
         return self.key.mode
 
     def clone(self) -> "Gateway":
-        """A new Gateway with the same key and settings, for another thread (a Gateway is not shared)."""
+        """A new Gateway with the same key and settings, for another thread (a Gateway is not shared).
+
+        It shares this one's Stripe clock, so what its answers say of Stripe's time serves the caller too."""
         return type(self)(
             self.key,
             client_id=self.client_id,
@@ -373,6 +423,7 @@ class Gateway:
             rate_limit_retries=self.rate_limit_retries,
             rate_limit_delay=self.rate_limit_delay,
             sleep=self._sleep,
+            clock=self.clock,
         )
 
     def __repr__(self) -> str:

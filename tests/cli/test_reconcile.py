@@ -95,6 +95,10 @@ def snapshot() -> dict:
         return {"rows": rows, "history": {cid: len(book.history(cid)) for cid in rows}, "audit": len(book.list_audit(1000))}
 
 
+def timefmt_seconds(iso: str) -> int:
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+
+
 def reconcile(run, *args: str):
     return run("reconcile", *args)
 
@@ -171,16 +175,21 @@ def test_hold_that_expires_is_reported_once_then_the_run_is_quiet(run, clocks, c
     assert code == 0 and report["items"] == [] and report["accounts"] == 0
 
 
-def test_hold_past_its_deadline_before_stripe_closes_it_counts_as_expired(run, clocks, cli_env):
-    """The client's clock runs ahead of Stripe's: derive_state already says « Expiré »."""
+def test_client_clock_days_ahead_expires_nothing_stripe_still_holds(run, clocks, cli_env):
+    """The client's clock runs past the hold's deadline, Stripe's does not: Stripe's time decides, the hold
+    is still to capture. (A hold past its deadline that Stripe has not closed yet is « Expiré »:
+    tests/domain/test_statuses.py, on Stripe's time.)"""
     sandbox = cli_env
     doc = link(sandbox, 1)
     cid = plan(run, clocks, doc["rpps"], in_seconds=HOUR)
     pay(sandbox, cid)
     clocks.frozen.tick(timedelta(seconds=HOLD + 60))  # only our clock moves
     code, report = reconcile_json(run)
-    assert code == 8 and [i["kind"] for i in report["items"]] == ["hold_expired"]
-    assert row(cid)["state"] == "expired"
+    assert code == 0 and report["items"] == [] and report["changes"] == [
+        {"consultation_id": cid, "rpps": doc["rpps"], "from": "incomplete", "to": "uncaptured"}
+    ]
+    assert row(cid)["state"] == "uncaptured"
+    assert abs(timefmt_seconds(report["now"]) - sandbox.now()) <= 2  # Stripe's time, not ours
 
 
 def test_decline_is_reported_with_its_code_while_the_link_is_open(run, clocks, cli_env):
@@ -300,7 +309,8 @@ def test_json_document_keys_cents_and_utc_times(run, clocks, cli_env):
     assert list(report) == ["now", "since", "warn_within_seconds", "practitioner", "accounts", "checked", "retrieves",
                             "complete", "needs_action", "items", "changes", "unavailable"]
     assert report["warn_within_seconds"] == 48 * HOUR and report["needs_action"] is True and report["complete"] is True
-    assert report["now"] == timefmt.iso_utc(clocks.now()) and report["now"].endswith("Z")
+    # "now" is Stripe's time (the sandbox's Date header), 1 s resolution, in UTC.
+    assert abs(timefmt_seconds(report["now"]) - sandbox.now()) <= 2 and report["now"].endswith("Z")
     (item,) = report["items"]
     assert list(item) == list(service.ITEM_FIELDS)
     assert item == {

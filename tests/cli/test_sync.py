@@ -290,3 +290,20 @@ def test_a_link_closed_through_the_api_is_canceled_for_refresh_reconcile_and_syn
     assert sorted((a["consultation_id"], a["state"]) for a in report["added"]) == sorted(states.items())
     table = ok(run("status", "--state", "canceled")).stdout
     assert seen_by_status in table and seen_by_reconcile in table and "Annulé" in table
+
+
+def test_rebuild_reads_deadlines_on_stripes_clock(run, clocks, cli_env):
+    """Our clock past a hold's deadline, Stripe's a week before it: the rebuilt consultation is what Stripe
+    says, « Non capturé », not « Expiré » by the machine's clock."""
+    sandbox = cli_env
+    a = link(sandbox, 1, "Dre Martin")
+    held = plan(run, a["rpps"])
+    pay(sandbox, held)
+    saved = practitioners()
+    delete_ledger()
+    reattach(saved)
+    with freeze_time(datetime.now(timezone.utc) + timedelta(days=8)):  # only our clock moves
+        result = run("sync", "--rebuild", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["added"] == [{"consultation_id": held, "state": "uncaptured"}]
+    assert rows()[held]["state"] == "uncaptured"

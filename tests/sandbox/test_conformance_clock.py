@@ -9,7 +9,7 @@ import stripe
 
 from sarapay.sandbox_control import SandboxControlError
 
-from .helpers import DAY, acct, authorise, capture, client, create_session, retrieve_pi  # noqa: F401
+from .helpers import DAY, acct, authorise, capture, client, create_session, raw, retrieve_pi  # noqa: F401
 
 
 def test_clock_starts_at_real_time_after_reset(sandbox):
@@ -21,6 +21,18 @@ def test_advance_moves_the_clock_by_the_given_seconds(sandbox):
     after = sandbox.advance(3600)
     assert 3600 <= after - before <= 3605
     assert abs(sandbox.now() - after) <= 2
+
+
+def test_date_header_is_the_sandbox_clock_in_rfc_7231_form(sandbox):
+    """Stripe's `Date` is Stripe's time: clients read deadlines against it, so it follows `advance`."""
+    import re
+    from email.utils import parsedate_to_datetime
+
+    now = sandbox.advance(8 * DAY)
+    for method, path, key in (("GET", "/v1/balance", "sk_test_sarapayTests0000"), ("GET", "/v1/nowhere", None)):
+        date = raw(sandbox.url, method, path, key=key).headers["Date"]
+        assert re.fullmatch(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT", date), date
+        assert abs(parsedate_to_datetime(date).timestamp() - now) <= 2
 
 
 def test_negative_advance_is_refused(sandbox):

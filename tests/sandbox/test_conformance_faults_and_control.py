@@ -165,6 +165,9 @@ def test_request_log_records_the_api_call_fields(sandbox, client, acct):
     assert not entry["fault"]
     assert param_value(entry["params"], "metadata", "rdv") == "42"
     assert param_value(entry["params"], "mode") == "payment"
+    # The request's headers, for what a client discloses, never the key.
+    assert entry["headers"]["stripe-account"] == acct and entry["headers"]["idempotency-key"] == "log-me"
+    assert "authorization" not in entry["headers"]
 
 
 def test_request_log_holds_get_query_params(sandbox, client, acct):

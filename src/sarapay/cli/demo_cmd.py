@@ -57,9 +57,13 @@ i18n.register(
             "fr": "5. Après l'acte, la praticienne encaisse 20 € sur les 25 € autorisés : « Réussi », avec les frais Stripe et le net.",
             "en": "5. After the act, the practitioner captures €20 of the €25 authorised: 'Succeeded', with Stripe's fee and the net.",
         },
+        "demo.narrate.expiring": {
+            "fr": "6. Une autre empreinte reste sans capture. À 10 h de son échéance, le rapprochement (la tâche cron) la signale.",
+            "en": "6. Another hold is left uncaptured. 10 hours before its deadline, reconcile (the cron job) flags it.",
+        },
         "demo.narrate.expired": {
-            "fr": "6. Une autre empreinte reste huit jours sans capture : Stripe la libère, elle est « Expiré ».",
-            "en": "6. Another hold is left eight days without capture: Stripe releases it, it is 'Expired'.",
+            "fr": "   Personne ne la capture : Stripe la libère, elle est « Expiré ».",
+            "en": "   Nobody captures it: Stripe releases it, it is 'Expired'.",
         },
         "demo.narrate.payout": {
             "fr": "7. Les jours passent : le solde devient disponible et Stripe verse l'argent sur le compte bancaire.",
@@ -104,8 +108,9 @@ class Storyteller:
         self.render.err().print()
         self.render.err().print(i18n.t(key, **params), style="bold", markup=False, soft_wrap=True)
 
-    def run(self, *args: str) -> str:
-        """Runs `sarapay ARGS` and returns its stdout (also shown). A failing step stops the demo."""
+    def run(self, *args: str, expect: tuple[int, ...] = (0,)) -> str:
+        """Runs `sarapay ARGS` and returns its stdout (also shown). A step that exits with a code other than
+        `expect` stops the demo."""
         import sys
 
         from typer.main import get_command
@@ -119,7 +124,9 @@ class Storyteller:
             try:
                 # The demo's language goes to every step (each run of the root callback sets it anew).
                 words = ["--lang", i18n.get_lang(), *args]
-                get_command(app).main(words, prog_name="sarapay", standalone_mode=False)
+                # Not standalone, click returns a command's exit code (typer.Exit: every sarapay error) rather than raising.
+                result = get_command(app).main(words, prog_name="sarapay", standalone_mode=False)
+                code = result if isinstance(result, int) else 0
             except typer.Exit as exc:
                 code = exc.exit_code
             except SystemExit as exc:  # click's own exits
@@ -128,7 +135,7 @@ class Storyteller:
         if output:
             sys.stdout.write(output)
             sys.stdout.flush()
-        if code:
+        if code not in expect:
             raise DemoStepFailed(command_line, code)
         return output
 
@@ -158,6 +165,7 @@ def _demo_environment(url: str, home: str):
 
 def tell_story(story: Storyteller, sandbox_url: str) -> None:
     from sarapay import rpps
+    from sarapay.errors import EXIT_NEEDS_ACTION
     from sarapay.sandbox_control import SandboxControl
 
     control = SandboxControl(sandbox_url)
@@ -183,10 +191,14 @@ def tell_story(story: Storyteller, sandbox_url: str) -> None:
     story.say("demo.narrate.capture")
     story.run("capture", paid, "20", "--yes")
 
-    story.say("demo.narrate.expired")
+    story.say("demo.narrate.expiring")
     forgotten = _planned(story.run("plan", practitioner, "--at", f"{tomorrow} 11:00", "--paid", "--patient-ref", "P-0002", "--json"))
     story.run("sandbox", "pay", forgotten)
-    story.run("sandbox", "advance", "8d")
+    story.run("sandbox", "advance", "6d14h")  # a hold lives 7 days: 10 h left, on Stripe's clock
+    story.run("reconcile", expect=(EXIT_NEEDS_ACTION,))
+
+    story.say("demo.narrate.expired")
+    story.run("sandbox", "advance", "1d10h")
     story.run("status", forgotten, "--refresh")
 
     story.say("demo.narrate.payout")
@@ -213,7 +225,8 @@ def demo() -> None:
     """Raconte toute l'histoire avec les vraies commandes, sur le bac à sable embarqué, sans compte Stripe.
 
     Liaison OAuth d'une praticienne, maximum de 25 €, empreinte, capture de 20 € (frais et net),
-    empreinte expirée, versement, paiement incomplet, consultation sans paiement, tableau final.
+    empreinte bientôt expirée signalée par le rapprochement, puis expirée, versement, paiement incomplet,
+    consultation sans paiement, tableau final.
     Rien n'est conservé : dossier temporaire, bac à sable en mémoire.
     """
     import tempfile

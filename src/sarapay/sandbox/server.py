@@ -59,6 +59,17 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # the request log replaces access logs
         pass
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header is Stripe's time: the sandbox clock (advanced or not), not the machine's.
+
+        Clients that compare deadlines with Stripe's own time read it there (RFC 7231, 1 s resolution).
+        Read under the lock: a clockwork run moves the clock back to each due moment while it works."""
+        if timestamp is None:
+            store = self.server.sandbox.store
+            with store.lock:
+                timestamp = store.now()
+        return super().date_time_string(timestamp)
+
     def do_GET(self) -> None:
         self._handle("GET")
 
@@ -196,7 +207,9 @@ class _Handler(BaseHTTPRequestHandler):
             log.append({"seq": seq, "method": method, "path": path, "account": headers.get("stripe-account"),
                         "idempotency_key": idem_key, "status": status, "params": params, "replayed": replayed,
                         "fault": fault["kind"] if fault else None, "request_id": request_id,
-                        "time": store.now()})
+                        "time": store.now(),
+                        # What the client sent besides the key, so tests can see what it discloses (telemetry...).
+                        "headers": {k: v for k, v in headers.items() if k != "authorization"}})
             del log[:-LOG_LIMIT]
 
     def _send(self, status: int, body: Any, request_id: str, headers: dict[str, str]) -> None:

@@ -691,7 +691,7 @@ def _record(ctx: Context, plan: Plan, payment_intent: dict[str, Any] | None) -> 
     refresh_failed = False
     if payment_intent is not None:
         # Capture and cancel answer with the PaymentIntent (capture: charge and fee expanded): no extra call.
-        row = refresh.apply_stripe_state(ctx.ledger, row, None, payment_intent, refresh.now())
+        row = refresh.apply_stripe_state(ctx.ledger, row, None, payment_intent, refresh.stripe_now(ctx))
     else:
         try:
             row = refresh.refresh_consultation(ctx, row)

@@ -27,7 +27,9 @@ What needs a person (report.items, most urgent first):
 - declined: the patient's card was refused, the link is still open (the patient may retry);
 - abandoned: a payment link that ran out after the consultation without a payment;
 - account_refused: Stripe refuses to read a practitioner's account (access revoked...).
-"Since the last run" uses the time of the last complete run kept in the ledger's meta (the last
+Deadlines are Stripe's, so "now" is Stripe's time as its answers give it (`refresh.stripe_now`): a
+machine clock that is off, or a sandbox clock moved forward for a training, changes nothing to what is
+reported. "Since the last run" uses the time of the last complete run kept in the ledger's meta (the last
 DEFAULT_LOOKBACK when there is none). A run that could not read an account (network, exit 6) keeps the
 previous time, so nothing that ran out meanwhile goes unreported.
 
@@ -327,9 +329,8 @@ def _reconcile(
     ledger = ctx.ledger
     if rpps is not None:
         rpps = require_practitioner(ctx, rpps)["rpps"]
-    now = refresh.now()
     last = _last_run(ledger, rpps)
-    report = ReconcileReport(now=now, since=last if last is not None else now - DEFAULT_LOOKBACK, warn_within=warn_within, rpps=rpps)
+    report = ReconcileReport(now=refresh.now(), since=0, warn_within=warn_within, rpps=rpps)  # times set once Stripe answered
     names = {p["rpps"]: p.get("name") for p in ledger.list_practitioners()}
 
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -353,6 +354,7 @@ def _reconcile(
         return sessions, events
 
     for account, result, error in read_accounts(ctx, list(groups), fetch, progress=progress, max_workers=max_workers):
+        now = refresh.stripe_now(ctx)  # Stripe's deadlines against Stripe's time, as of this answer
         rows = groups[account]
         if isinstance(error, StripeUnavailable):
             report.unavailable.append(Unavailable(account, rows[0]["rpps"], error.key, error.message))
@@ -367,6 +369,9 @@ def _reconcile(
             for row in rows:
                 after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined))
 
+    # Stripe's time once the accounts were read (the machine's when there was nothing to ask Stripe).
+    report.now = now = refresh.stripe_now(ctx)
+    report.since = last if last is not None else now - DEFAULT_LOOKBACK
     for row in after_rows:
         if statuses.needs_action(row["state"], capture_before=row.get("capture_before"), now=now, warn_within=warn_within):
             report.items.append(_item(HOLD_EXPIRING, row, names, amount=row.get("authorised_cents"), deadline=row.get("capture_before")))
@@ -386,7 +391,9 @@ def _reconcile(
             stripe_request_id=None,
         )
     if report.complete:
-        ledger.set_meta(last_run_key(rpps), timefmt.iso_utc(now))
+        # Never back: a run that asked Stripe nothing has the machine's clock, which may be behind Stripe's
+        # (a sandbox moved forward), and a mark moved back would report again what ran out before it.
+        ledger.set_meta(last_run_key(rpps), timefmt.iso_utc(now if last is None else max(now, last)))
     return report
 
 

@@ -46,6 +46,19 @@ def now() -> int:
     return int(time.time())
 
 
+def stripe_now(ctx: Context) -> int:
+    """The time to compare Stripe's deadlines with: Stripe's own, once Stripe has answered in this run.
+
+    Stripe's time comes from its answers' `Date` headers (stripe_gateway.StripeClock); it is Stripe that
+    expires a hold at `capture_before`, whatever the machine's clock says (and `sarapay sandbox advance`
+    moves only Stripe's). Before any answer, when nothing was asked of Stripe, the machine's clock."""
+    if ctx.has_gateway:
+        stripe_time = ctx.gateway.clock.now()
+        if stripe_time is not None:
+            return stripe_time
+    return now()
+
+
 def id_of(value: Any) -> str | None:
     """The id of a Stripe field that is either an id or the expanded object."""
     if isinstance(value, dict):
@@ -157,9 +170,10 @@ def apply_stripe_state(
     """Writes what Stripe's objects say about `consultation` (only what changed) and returns the row.
 
     `session` is the consultation's Checkout Session (or None), `payment_intent` its PaymentIntent with
-    `latest_charge.balance_transaction` expanded (or None), `now` Unix seconds, `expired_event` the
-    session's expiry event when one was fetched. No Stripe call here. A consultation without online
-    payment is returned untouched.
+    `latest_charge.balance_transaction` expanded (or None), `now` the Unix seconds Stripe's deadlines are
+    compared with (`stripe_now`), `expired_event` the session's expiry event when one was fetched. No Stripe
+    call here. A consultation without online payment is returned untouched. `stripe_synced_at`, like the
+    ledger's other bookkeeping times, is the machine's clock.
     """
     if not consultation.get("paid_online"):
         return consultation
@@ -169,7 +183,7 @@ def apply_stripe_state(
         return consultation
     from datetime import datetime, timezone
 
-    synced = datetime.fromtimestamp(now, timezone.utc)
+    synced = datetime.now(timezone.utc)
     if ledger.update_if_state(consultation["id"], consultation["state"], stripe_synced_at=synced, **changed):
         return ledger.get_consultation(consultation["id"]) or consultation
     # Someone else wrote it in between, from the same Stripe: theirs stands.
@@ -190,4 +204,4 @@ def refresh_consultation(ctx: Context, consultation: dict[str, Any], *, at: int 
     if needs_expiry_event(consultation, session):
         assert session is not None
         event = fetch_expiry_event(ctx.gateway, consultation["account_id"], session)
-    return apply_stripe_state(ctx.ledger, consultation, session, payment_intent, now() if at is None else at, event)
+    return apply_stripe_state(ctx.ledger, consultation, session, payment_intent, stripe_now(ctx) if at is None else at, event)

@@ -131,10 +131,10 @@ def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_w
         raise BadInput("sync.no_practitioner")
     known = {p["rpps"] for p in ledger.list_practitioners()}
     report.accounts = len(owners)
-    now = refresh.now()
     seen: set[str] = set()
 
     for account, result, error in read_accounts(ctx, list(owners), _fetch, progress=progress, max_workers=max_workers):
+        now = refresh.stripe_now(ctx)  # Stripe's deadlines against Stripe's time, as of this answer
         if error is not None:
             code = error.key if isinstance(error, StripeUnavailable) else (getattr(error, "stripe_code", None) or error.key)
             report.unread.append(Unread(account, owners[account], code, error.message, error.exit_code))
@@ -236,7 +236,7 @@ def _rebuild_one(
         values = {k: v for k, v in {**identity, **fields}.items() if k != "rpps"}
         ledger.insert_consultation(
             cid, rpps=rpps, scheduled_at=scheduled, state=state, note=REBUILT_NOTE,
-            stripe_synced_at=datetime.fromtimestamp(now, timezone.utc), **values,
+            stripe_synced_at=datetime.now(timezone.utc), **values,
         )
         report.added.append((cid, state))
         return
