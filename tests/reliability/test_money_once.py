@@ -243,3 +243,30 @@ def test_a_refused_connection_says_nothing_was_sent_and_names_the_address(run, s
     assert ledger().pending_money_move(cid, ["capture"]) is None  # nothing in doubt either
     monkeypatch.delenv("SARAPAY_API_BASE")
     assert consultation(cid)["state"] == "uncaptured"
+
+
+# --- pay-link: replacing an open link, the new one's answer lost ------------------------------------------
+
+
+def test_pay_link_rerun_after_the_new_links_answer_was_lost_gives_that_same_link(run, sandbox, stripe_client, doctor):
+    """pay-link closes the open link (an API request: Stripe records it as closed on purpose), then creates
+    the new one, whose answer is lost. The re-run must finish the replacement with the same key, not take
+    the consultation for cancelled, and not create a third link."""
+    cid = plan_paid(run, doctor["rpps"])["id"]
+    first_session = consultation(cid)["checkout_session_id"]
+    since = last_seq(sandbox)
+    sandbox.fault("drop", 10, method="POST", path="/v1/checkout/sessions$")
+    try:
+        lost = run("pay-link", cid)
+    finally:
+        sandbox.clear_faults()
+    assert lost.exit_code == 6, lost.stderr
+    again = run("pay-link", cid)
+    assert again.exit_code == 0, again.stderr
+    created = [r for r in posts(sandbox, since) if r["path"] == "/v1/checkout/sessions"]
+    assert len({r["idempotency_key"] for r in created}) == 1  # one new link, asked for with one key
+    sessions = stripe_client(TEST_KEY).v1.checkout.sessions.list(options={"stripe_account": doctor["account"]}).data
+    assert len(sessions) == 2  # the first link and its one replacement
+    row = consultation(cid)
+    assert row["state"] == "incomplete" and row["checkout_session_id"] not in (None, first_session)
+    assert [s.status for s in sessions if s.id == row["checkout_session_id"]] == ["open"]

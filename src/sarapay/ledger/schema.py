@@ -217,7 +217,7 @@ def _money_moves(db: Database) -> None:
         """CREATE TABLE money_moves (
             idempotency_key TEXT PRIMARY KEY,
             consultation_id TEXT NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
-            action TEXT NOT NULL CHECK (action IN ('capture', 'cancel', 'close_link', 'refund')),
+            action TEXT NOT NULL CHECK (action IN ('capture', 'cancel', 'close_link', 'refund', 'replace_link')),
             amount_cents INTEGER NOT NULL CHECK (typeof(amount_cents) = 'integer' AND amount_cents >= 0),
             state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'refused', 'settled')),
             created_at TEXT NOT NULL,

@@ -36,7 +36,9 @@ def take(store: Store, method: str, path: str) -> dict[str, Any] | None:
         for fault in queue:
             if fault["method"] and fault["method"] != method:
                 continue
-            if fault["path"] and not path.startswith(fault["path"]):
+            wanted = fault["path"]
+            # A path ending in "$" matches that path only (the create, not /v1/checkout/sessions/cs_…/expire).
+            if wanted and not (path == wanted[:-1] if wanted.endswith("$") else path.startswith(wanted)):
                 continue
             fault["count"] -= 1
             if fault["count"] <= 0:

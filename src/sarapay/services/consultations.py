@@ -297,36 +297,48 @@ def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str 
     raise RuntimeError("could not issue a fresh payment link")
 
 
+REPLACE_LINK = "replace_link"  # a money_moves action: pay-link closing the open link to issue the next one
+
+
 def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
     """A fresh patient link for a consultation whose link (or hold) ran out, or was never stored.
 
     Closes the still-open link first (so only one can be paid). Refused when the consultation is not paid
-    online, already authorised, captured, or final."""
+    online, already authorised, captured, or final. The closing is recorded (money_moves, `replace_link`)
+    before it is sent: Stripe then counts that link as closed on purpose, and a re-run after the new link's
+    answer was lost must finish the replacement (same key) rather than take the consultation for cancelled."""
     from sarapay.services.practitioners import require_card_payments
 
     row = require_consultation(ctx, consultation_id)
     cid = row["id"]
     if not row["paid_online"]:
         raise BadInput("paylink.not_paid_online", consultation_id=cid)
+    replacing = ctx.ledger.pending_money_move(cid, [REPLACE_LINK])
     row = refresh.refresh_consultation(ctx, row)
     state = row["state"]
     if state == statuses.UNCAPTURED:
         raise BadInput("paylink.already_authorised", consultation_id=cid, amount=money.format_amount(row["authorised_cents"]))
-    if state not in (statuses.INCOMPLETE, statuses.EXPIRED):
+    closed_by_us = replacing is not None and state == statuses.CANCELED
+    if state not in (statuses.INCOMPLETE, statuses.EXPIRED) and not closed_by_us:
         raise BadInput("paylink.final", consultation_id=cid, label=statuses.label(state))
     # Before the open link is closed: an account that can no longer take cards keeps it, and gets no new one.
     require_card_payments(ctx, row["rpps"], row["account_id"])
-    if row.get("checkout_session_id"):
+    if row.get("checkout_session_id") and not closed_by_us:
         session = ctx.gateway.retrieve_checkout_session(row["account_id"], row["checkout_session_id"])
         if session.get("status") == "open":
+            key = ids.idempotency_key("replace", cid, session["id"])
+            ctx.ledger.begin_money_move(key, cid, REPLACE_LINK, 0)
+            replacing = ctx.ledger.get_money_move(key)
             try:
-                ctx.gateway.expire_checkout_session(
-                    row["account_id"], session["id"], idempotency_key=ids.idempotency_key("expire", cid, session["id"])
-                )
-            except SarapayError:
+                ctx.gateway.expire_checkout_session(row["account_id"], session["id"], idempotency_key=key)
+            except SarapayError as exc:
+                if not exc.outcome_unknown:
+                    ctx.ledger.forget_money_move(key)  # the link stayed open: nothing to finish later
                 row = refresh.refresh_consultation(ctx, row)
                 if row["state"] == statuses.UNCAPTURED:
                     raise BadInput("paylink.paid_meanwhile", consultation_id=cid) from None
                 raise
     row, url = _issue_link(ctx, row)
+    if replacing is not None:
+        ctx.ledger.finish_money_move(replacing["idempotency_key"], "done")
     return {"consultation": row, "url": url, "warnings": []}
