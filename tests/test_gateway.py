@@ -220,7 +220,8 @@ def test_429_bounded_backoff_then_exit_6(sandbox, make_gateway, acct):
     sandbox.clear_faults()
     err = info.value
     assert err.exit_code == 6 and err.stripe_code == "rate_limit" and err.http_status == 429
-    assert "3" in err.message and "--refresh" in err.message
+    # Every attempt was answered 429: Stripe applied none of them, and says so.
+    assert "3" in err.message and "n'a pas été appliquée" in err.message and err.outcome_unknown is False
     sent = captures(sandbox, pi["id"])
     assert len(sent) == 3  # 1 + 2 of ours; the SDK itself never retries a 429
     assert {r["idempotency_key"] for r in sent} == {key}

@@ -145,10 +145,10 @@ i18n.register(
             "try again in a moment (the same idempotency key is reused).",
         },
         "stripe.rate_limited.money": {
-            "fr": "Stripe limite le nombre de requêtes (429), encore après {attempts} tentatives. Le mouvement d'argent n'est pas confirmé : "
-            "vérifiez avec « sarapay status CONSULTATION --refresh » ; relancer est sans risque (même clé d'idempotence, jamais de double débit).",
-            "en": "Stripe is rate limiting (429), still after {attempts} attempts. The money movement is not confirmed: "
-            "check with 'sarapay status CONSULTATION --refresh'; re-running is safe (same idempotency key, never charged twice).",
+            "fr": "Stripe limite le nombre de requêtes (429), encore après {attempts} tentatives : la demande n'a pas été appliquée, "
+            "l'argent n'a pas bougé. Réessayez dans un moment (la même clé d'idempotence est réutilisée).",
+            "en": "Stripe is rate limiting (429), still after {attempts} attempts: the request was not applied, no money moved. "
+            "Try again in a moment (the same idempotency key is reused).",
         },
         "stripe.unavailable.read": {
             "fr": "Stripe est injoignable ou indisponible, même après plusieurs tentatives. Rien n'a été modifié ; réessayez plus tard.",
@@ -288,10 +288,11 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool, clock: St
             base_open = opener.open
             opener.open = lambda req, data=None: base_open(req, data, timeout)  # type: ignore[method-assign]
             self._opener = opener
-            # False until an attempt may have reached the server: a refused connection or an unknown host
-            # sends nothing, anything else (an answer, a reset, a timeout while waiting) may have been applied.
-            # The Gateway resets it before each logical call (its SDK retries included).
-            self.possibly_sent = False
+            # False until an attempt may have been applied by Stripe: a refused connection or an unknown host
+            # sends nothing, and a 4xx answer (429 included) says it was not applied; a 2xx or 5xx answer, a
+            # reset or a timeout while waiting may mean it was. The Gateway resets it before each logical call
+            # (its SDK retries included), so one uncertain attempt among several keeps it True.
+            self.possibly_applied = False
 
         def _retryable(self, exc: BaseException) -> Any:
             return stripe.APIConnectionError(type(exc).__name__, should_retry=True)
@@ -302,9 +303,10 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool, clock: St
             except stripe.APIConnectionError:
                 raise
             except (http.client.HTTPException, OSError) as exc:  # reset, closed without answer, timeout
-                self.possibly_sent = True
+                self.possibly_applied = True
                 raise self._retryable(exc) from None
-            self.possibly_sent = True
+            if not 400 <= answer[1] < 500:
+                self.possibly_applied = True
             if clock is not None:
                 clock.observe(answer[2])
             return answer
@@ -313,9 +315,9 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool, clock: St
             reason = getattr(e, "reason", None)
             if isinstance(e, urllib.error.URLError) and isinstance(reason, OSError) and not isinstance(reason, ssl.SSLError):
                 if not isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
-                    self.possibly_sent = True
+                    self.possibly_applied = True
                 raise self._retryable(reason) from None  # refused, reset, timeout while sending
-            self.possibly_sent = True
+            self.possibly_applied = True
             super()._handle_request_error(e)
 
     return SarapayUrllibClient()
@@ -454,7 +456,7 @@ class Gateway:
         self.last_idempotency_key = options.get("idempotency_key")
         self.last_request_id = None
         self.last_replayed = False
-        self._http.possibly_sent = False
+        self._http.possibly_applied = False
         attempt = 0
         while True:
             attempt += 1
@@ -520,7 +522,7 @@ class Gateway:
         elif isinstance(exc, stripe.RateLimitError):
             code = code or "rate_limit"
             err = StripeUnavailable(f"stripe.rate_limited.{kind}", attempts=attempts)
-        elif isinstance(exc, stripe.APIConnectionError) and not self._http.possibly_sent:
+        elif isinstance(exc, stripe.APIConnectionError) and not self._http.possibly_applied:
             err = StripeUnavailable("stripe.unreachable", address=self.api_base or STRIPE_API)
         elif isinstance(exc, (stripe.APIConnectionError, stripe.APIError)):
             err = StripeUnavailable(f"stripe.unavailable.{kind}")
@@ -540,7 +542,7 @@ class Gateway:
         err.request_id = getattr(exc, "request_id", None)  # type: ignore[attr-defined]
         err.stripe_param = getattr(error_obj, "param", None)  # type: ignore[attr-defined]
         err.stripe_message = detail  # type: ignore[attr-defined]
-        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_sent  # type: ignore[attr-defined]
+        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_applied  # type: ignore[attr-defined]
         return err
 
     def _pages(self, service: Any, params: dict[str, Any], *, account: str | None) -> Iterator[dict[str, Any]]:

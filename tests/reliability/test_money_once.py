@@ -270,3 +270,76 @@ def test_pay_link_rerun_after_the_new_links_answer_was_lost_gives_that_same_link
     row = consultation(cid)
     assert row["state"] == "incomplete" and row["checkout_session_id"] not in (None, first_session)
     assert [s.status for s in sessions if s.id == row["checkout_session_id"]] == ["open"]
+
+
+# --- what the fault matrix (scripts/fault_matrix.py) found ------------------------------------------------
+
+
+def test_cancel_rerun_after_a_lost_answer_replays_and_succeeds(run, sandbox, doctor):
+    cid = authorised(run, sandbox, doctor["rpps"])
+    assert run("status", cid, "--refresh").exit_code == 0
+    since = last_seq(sandbox)
+    sandbox.fault("drop", 10, method="POST", path="/v1/payment_intents/")
+    try:
+        assert run("cancel", cid, "--yes").exit_code == 6
+    finally:
+        sandbox.clear_faults()
+    again = run("cancel", cid, "--yes")
+    assert again.exit_code == 0, again.stderr  # what the first message promised: re-running is safe, and works
+    releases = [r for r in posts(sandbox, since) if r["path"].endswith("/cancel")]
+    assert len({r["idempotency_key"] for r in releases}) == 1 and releases[-1]["replayed"] is True
+    assert consultation(cid)["state"] == "canceled"
+
+
+def test_a_429_storm_says_nothing_was_applied_and_leaves_nothing_pending(run, sandbox, doctor):
+    cid = authorised(run, sandbox, doctor["rpps"])
+    assert run("status", cid, "--refresh").exit_code == 0
+    sandbox.fault("429", 20, method="POST", path="/v1/payment_intents/")
+    try:
+        result = run("capture", cid, "--yes")
+    finally:
+        sandbox.clear_faults()
+    assert result.exit_code == 6, result.stderr
+    message = plain(result.stderr)
+    assert "429" in message and "n'a pas été appliquée" in message and "on ne sait pas" not in message
+    assert ledger().pending_money_move(cid, ["capture"]) is None
+    assert run("capture", cid, "--yes").exit_code == 0
+
+
+def test_ctrl_c_while_planning_points_to_pay_link_not_to_planning_again(run, sandbox, doctor):
+    sandbox.fault("latency", 1, latency_ms=1500, method="POST", path="/v1/checkout/sessions$")
+    env = {**os.environ}
+    env.pop("SARAPAY_DEBUG", None)
+    proc = subprocess.Popen(
+        sarapay_cmd("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 30
+    while sandbox.queued_faults():
+        assert time.monotonic() < deadline, "the checkout request never reached the sandbox"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    [row] = ledger().list_consultations()
+    message = plain(stderr)
+    assert f"sarapay pay-link {row['id']}" in message and "Ne la replanifiez pas" in message
+
+
+def test_two_terminals_asking_for_a_new_link_at_once_leave_one_open_link(run, sandbox, stripe_client, doctor):
+    cid = plan_paid(run, doctor["rpps"])["id"]
+    sandbox.fault("latency", 1, latency_ms=800, method="POST", path="/v1/checkout/sessions$")
+    env = {**os.environ}
+    env.pop("SARAPAY_DEBUG", None)
+    procs = [
+        subprocess.Popen(sarapay_cmd("pay-link", cid), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    outcomes = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+    assert [code for code, _, _ in outcomes] == [0, 0], outcomes
+    sessions = stripe_client(TEST_KEY).v1.checkout.sessions.list(options={"stripe_account": doctor["account"]}).data
+    assert len(sessions) == 2  # the first link and one replacement: the second terminal did not replace it again
+    open_ones = [s for s in sessions if s.status == "open"]
+    assert [s.id for s in open_ones] == [consultation(cid)["checkout_session_id"]]
+    assert [out.strip() for _, out, _ in outcomes] == [open_ones[0].url] * 2  # both give the patient that link

@@ -31,6 +31,12 @@ i18n.register(
             "l'ancien lien ne fonctionne plus.",
             "en": "New payment link for {consultation_id} ({amount} at most), valid until {expires}: the old link no longer works.",
         },
+        "paylink.issued_meanwhile": {
+            "fr": "Une autre commande vient d'émettre un nouveau lien pour {consultation_id} ({amount} au plus), valable "
+            "jusqu'au {expires} : c'est celui-ci, un seul lien est ouvert.",
+            "en": "Another command just issued a new link for {consultation_id} ({amount} at most), valid until {expires}: "
+            "this is it, only one link is open.",
+        },
         "paylink.paid_on_replay": {
             "fr": "La consultation {consultation_id} est maintenant « {label} » : pas de nouveau lien.",
             "en": "Consultation {consultation_id} is now “{label}”: no new link.",
@@ -184,8 +190,7 @@ def pay_link(
         render.data_line(url)
     if url:
         expires = format_when(row["link_expires_at"]) if row.get("link_expires_at") else "-"
-        render.message(
-            i18n.t("paylink.done", consultation_id=row["id"], amount=format_amount(row["max_cents"]), expires=expires)
-        )
+        done = "paylink.issued_meanwhile" if result.get("issued_meanwhile") else "paylink.done"
+        render.message(i18n.t(done, consultation_id=row["id"], amount=format_amount(row["max_cents"]), expires=expires))
     else:
         render.message(i18n.t("paylink.paid_on_replay", consultation_id=row["id"], label=label(row["state"])))

@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n, ids, money, statuses, timefmt
-from sarapay.errors import BadInput, SarapayError, StripeRefused, StripeUnavailable
+from sarapay.errors import BadInput, Interrupted, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.inputs import clean, shown
 from sarapay.services import refresh
 
@@ -94,6 +94,12 @@ i18n.register(
             "(peut-être créée quand même). Ne la replanifiez pas : obtenez le lien avec « sarapay pay-link {consultation_id} ».",
             "en": "Consultation {consultation_id} is recorded, but Stripe did not answer about its payment page (it may exist "
             "anyway). Do not plan it again: get the link with 'sarapay pay-link {consultation_id}'.",
+        },
+        "plan.link_unknown_interrupted": {
+            "fr": "Interrompu pendant la création de la page de paiement de {consultation_id}, qui est enregistrée (la page "
+            "a pu être créée quand même). Ne la replanifiez pas : obtenez le lien avec « sarapay pay-link {consultation_id} ».",
+            "en": "Interrupted while the payment page of {consultation_id} was being created; the consultation is recorded "
+            "(the page may exist anyway). Do not plan it again: get the link with 'sarapay pay-link {consultation_id}'.",
         },
         "consultations.unknown": {
             "fr": "Aucune consultation {consultation_id} dans le registre : vérifiez l'identifiant (liste : « sarapay status »).",
@@ -232,9 +238,13 @@ def plan(
     )
     try:
         row, url = _issue_link(ctx, row)
-    except StripeUnavailable:
+    except (StripeUnavailable, Interrupted) as exc:
+        if not exc.outcome_unknown:  # nothing reached Stripe (connection refused, rate limited): nothing to keep
+            ctx.ledger.discard_unsent_consultation(cid)
+            raise
         # "Re-run the same command" would plan a second consultation: the way back is pay-link.
-        raise StripeUnavailable("plan.link_unknown", consultation_id=cid) from None
+        key = "plan.link_unknown_interrupted" if isinstance(exc, Interrupted) else "plan.link_unknown"
+        raise type(exc)(key, consultation_id=cid).with_stripe(exc) from None
     except StripeRefused:
         # Stripe said no (account revoked, not able to take cards...): no session exists, so no
         # consultation either — the plan changes nothing, and can be run again once the cause is fixed.
@@ -307,12 +317,26 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
     online, already authorised, captured, or final. The closing is recorded (money_moves, `replace_link`)
     before it is sent: Stripe then counts that link as closed on purpose, and a re-run after the new link's
     answer was lost must finish the replacement (same key) rather than take the consultation for cancelled."""
+    row = require_consultation(ctx, consultation_id)
+    if not row["paid_online"]:
+        raise BadInput("paylink.not_paid_online", consultation_id=row["id"])
+    from sarapay.services.exclusive import one_at_a_time
+
+    seen = row.get("checkout_session_id")
+    with one_at_a_time(ctx, row["id"]):  # a second terminal waits for the first
+        current = ctx.ledger.get_consultation(row["id"]) or row
+        if current.get("checkout_session_id") != seen and current["state"] == statuses.INCOMPLETE:
+            # Another command issued a new link while this one waited: both give the patient that link.
+            session = ctx.gateway.retrieve_checkout_session(current["account_id"], current["checkout_session_id"])
+            if session.get("status") == "open":
+                return {"consultation": current, "url": session.get("url"), "warnings": [], "issued_meanwhile": True}
+        return _pay_link(ctx, current)
+
+
+def _pay_link(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
     from sarapay.services.practitioners import require_card_payments
 
-    row = require_consultation(ctx, consultation_id)
     cid = row["id"]
-    if not row["paid_online"]:
-        raise BadInput("paylink.not_paid_online", consultation_id=cid)
     replacing = ctx.ledger.pending_money_move(cid, [REPLACE_LINK])
     row = refresh.refresh_consultation(ctx, row)
     state = row["state"]
@@ -341,4 +365,4 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
     row, url = _issue_link(ctx, row)
     if replacing is not None:
         ctx.ledger.finish_money_move(replacing["idempotency_key"], "done")
-    return {"consultation": row, "url": url, "warnings": []}
+    return {"consultation": row, "url": url, "warnings": [], "issued_meanwhile": False}

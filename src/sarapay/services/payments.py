@@ -37,16 +37,15 @@ Capture 0 releases the whole hold: it is the same operation, with the same key, 
 from __future__ import annotations
 
 import os
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n, ids, money, statuses, timefmt
 from sarapay.errors import BadInput, Cancelled, ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.services import refresh
 from sarapay.services.consultations import require_consultation
+from sarapay.services.exclusive import one_at_a_time
 from sarapay.stripe_gateway import METADATA_MOVE, METADATA_SOURCE  # stripe is imported only when a Gateway is built
 
 if TYPE_CHECKING:
@@ -230,12 +229,6 @@ i18n.register(
             "en": "Consultation {consultation_id} changed meanwhile (now “{label}”): nothing was done. "
             "Run the command again to start from its new state.",
         },
-        "payments.busy": {
-            "fr": "Une autre commande sarapay agit sur {consultation_id} depuis plus de {seconds} s : rien n'a été envoyé. "
-            "Vérifiez avec « sarapay status {consultation_id} --refresh » puis relancez si besoin.",
-            "en": "Another sarapay command has been acting on {consultation_id} for more than {seconds} s: nothing was sent. "
-            "Check with 'sarapay status {consultation_id} --refresh' then run it again if needed.",
-        },
         "payments.ledger_behind": {
             "fr": "Stripe a bien effectué l'opération sur {consultation_id} ({what}), mais le registre local "
             "n'a pas pu l'enregistrer : {reason} Une fois corrigé, lancez « sarapay status {consultation_id} --refresh » "
@@ -364,14 +357,35 @@ def _known_hold(row: dict[str, Any]) -> bool:
     )
 
 
-def _release_plan(command: str, row: dict[str, Any], practitioner: dict[str, Any] | None) -> Plan:
+def _release_plan(command: str, row: dict[str, Any], practitioner: dict[str, Any] | None, *,
+                  resumes: bool = False) -> Plan:
     pi = row["payment_intent_id"]
     return Plan(
         action=CANCEL, command=command, consultation=row, practitioner=practitioner, account_id=row["account_id"],
         amount_cents=int(row["authorised_cents"]), method="POST", path=f"/v1/payment_intents/{pi}/cancel",
         params={"cancellation_reason": CANCELLATION_REASON, "expand": list(_CAPTURE_EXPAND)},
-        idempotency_key=ids.idempotency_key("cancel", row["id"], pi),
+        idempotency_key=ids.idempotency_key("cancel", row["id"], pi), resumes=resumes,
     )
+
+
+def _close_link_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, *, resumes: bool = False) -> Plan:
+    session = row["checkout_session_id"]
+    return Plan(
+        action=CLOSE_LINK, command=CANCEL, consultation=row, practitioner=practitioner,
+        account_id=row["account_id"], amount_cents=0, method="POST",
+        path=f"/v1/checkout/sessions/{session}/expire", params={},
+        idempotency_key=ids.idempotency_key("expire", row["id"], session), resumes=resumes,
+    )
+
+
+def _pending_on_open(ctx: Context, row: dict[str, Any], action: str) -> dict[str, Any] | None:
+    """A move of `action` sent earlier without an answer, while the ledger still shows the consultation as
+    it was before it (its result never recorded): the re-run re-sends it. None otherwise."""
+    if row["state"] != _SETTLED_WHEN_LEFT[action] or not row["paid_online"]:
+        return None
+    move = ctx.ledger.pending_money_move(row["id"], [action])
+    needed = "checkout_session_id" if action == CLOSE_LINK else "payment_intent_id"
+    return move if move is not None and row.get(needed) else None
 
 
 def _capture_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, amount: int, *, resumes: bool = False,
@@ -394,11 +408,13 @@ def prepare_capture(ctx: Context, consultation_id: str, amount_text: str | None 
     if amount is not None and 0 < amount < money.MIN_CHARGE:
         raise BadInput("capture.too_small", amount=_fmt(amount), minimum=_fmt(money.MIN_CHARGE))
     row, practitioner = _load(ctx, consultation_id)
-    # A capture whose answer was lost, while the ledger still shows the hold: re-sent as it was (same key).
-    pending = ctx.ledger.pending_money_move(row["id"], [CAPTURE]) if row["state"] == statuses.UNCAPTURED else None
-    if pending is not None and amount in (None, pending["amount_cents"]) and row.get("payment_intent_id"):
-        # Re-run after a lost answer: the same request again, whatever Stripe's state says by now.
+    # Re-run after a lost answer (the ledger still shows the hold): the same request again, whatever Stripe's
+    # state says by now; Stripe replays its first answer.
+    pending = _pending_on_open(ctx, row, CAPTURE)
+    if pending is not None and amount in (None, pending["amount_cents"]):
         return _capture_plan(row, practitioner, int(pending["amount_cents"]), resumes=True, key=pending["idempotency_key"])
+    if amount == 0 and _pending_on_open(ctx, row, CANCEL) is not None:
+        return _release_plan(CAPTURE, row, practitioner, resumes=True)
     if not _known_hold(row):
         row = _refreshed(ctx, row, CAPTURE)
     if row["state"] != statuses.UNCAPTURED:
@@ -417,17 +433,16 @@ def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
     """Release the hold of an uncaptured consultation, or close the open payment link of an incomplete one."""
     ids.normalize_consultation_id(consultation_id)
     row, practitioner = _load(ctx, consultation_id)
+    # Re-run after a lost answer: the same release (or link closing) again; Stripe replays its first answer.
+    if _pending_on_open(ctx, row, CANCEL) is not None:
+        return _release_plan(CANCEL, row, practitioner, resumes=True)
+    if _pending_on_open(ctx, row, CLOSE_LINK) is not None:
+        return _close_link_plan(row, practitioner, resumes=True)
     row = _refreshed(ctx, row, CANCEL)
     if row["state"] == statuses.UNCAPTURED:
         return _release_plan(CANCEL, row, practitioner)
     if row["state"] == statuses.INCOMPLETE and row.get("checkout_session_id"):
-        session = row["checkout_session_id"]
-        return Plan(
-            action=CLOSE_LINK, command=CANCEL, consultation=row, practitioner=practitioner,
-            account_id=row["account_id"], amount_cents=0, method="POST",
-            path=f"/v1/checkout/sessions/{session}/expire", params={},
-            idempotency_key=ids.idempotency_key("expire", row["id"], session),
-        )
+        return _close_link_plan(row, practitioner)
     raise _state_error(BadInput, CANCEL, row)
 
 
@@ -535,46 +550,6 @@ def _crash_point(name: str) -> None:
         os._exit(137)
 
 
-LOCK_WAIT_SECONDS = 120  # longer than a Stripe call with its retries (30 s timeout, 2 retries)
-
-
-@contextmanager
-def _exclusive(ctx: Context, consultation_id: str) -> Iterator[None]:
-    """One money command at a time per consultation on this machine, from the ledger check to the ledger write.
-
-    Without it, two terminals capturing the same amount both pass the ledger check, send the same
-    idempotency key, and both hear "captured" (the second one a replay). With it the second waits, then
-    reads the first one's result in the ledger and is told it was already captured. An flock is released by
-    the kernel when its process dies, so a killed command never leaves a stale lock behind."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: Stripe's idempotency alone guards the money
-        yield
-        return
-    ledger = ctx.ledger
-    if ledger.read_only:  # refused before anything moves: the ledger could not record what Stripe did
-        raise ConfigError("ledger.read_only", path=str(ledger.path))
-    folder = ledger.path.parent / "locks"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(folder / f"{consultation_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise ConfigError("ledger.unreadable", path=str(folder), reason=exc.strerror or type(exc).__name__) from None
-    try:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BadInput("payments.busy", consultation_id=consultation_id, seconds=LOCK_WAIT_SECONDS) from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
 def _send(ctx: Context, plan: Plan) -> tuple[dict[str, Any] | None, str | None]:
     """Sends the plan's request; returns (the PaymentIntent when Stripe answers with it, the id of what moved)."""
     gateway, account = ctx.gateway, plan.account_id
@@ -603,7 +578,7 @@ def execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     StripeUnavailable ("payments.outcome_unknown") when Stripe did not answer, and Interrupted
     ("payments.interrupted") on Ctrl-C during the request: money may have moved, and the move stays pending
     so that a re-run sends the same key."""
-    with _exclusive(ctx, plan.consultation_id):
+    with one_at_a_time(ctx, plan.consultation_id):
         return _execute(ctx, plan)
 
 
