@@ -343,3 +343,24 @@ def test_two_terminals_asking_for_a_new_link_at_once_leave_one_open_link(run, sa
     open_ones = [s for s in sessions if s.status == "open"]
     assert [s.id for s in open_ones] == [consultation(cid)["checkout_session_id"]]
     assert [out.strip() for _, out, _ in outcomes] == [open_ones[0].url] * 2  # both give the patient that link
+
+
+def test_plan_rerun_after_its_page_answer_was_lost_gives_that_consultation_its_link(run, sandbox, stripe_client, doctor):
+    """Re-running the same plan (against the advice) does not plan the visit twice: the consultation left
+    without a link gets it, with the same Checkout key (Stripe replays the page it created)."""
+    since = last_seq(sandbox)
+    sandbox.fault("drop", 10, method="POST", path="/v1/checkout/sessions$")
+    try:
+        lost = run("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid", "--patient-ref", "P-1")
+    finally:
+        sandbox.clear_faults()
+    assert lost.exit_code == 6, lost.stderr
+    [first] = ledger().list_consultations()
+    again = run("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid", "--patient-ref", "P-1")
+    assert again.exit_code == 0, again.stderr
+    assert first["id"] in again.stdout and "sans doublon" in plain(again.stderr)
+    assert [r["id"] for r in ledger().list_consultations()] == [first["id"]]
+    created = [r for r in posts(sandbox, since) if r["path"] == "/v1/checkout/sessions"]
+    assert len({r["idempotency_key"] for r in created}) == 1
+    sessions = stripe_client(TEST_KEY).v1.checkout.sessions.list(options={"stripe_account": doctor["account"]}).data
+    assert [s.id for s in sessions] == [consultation(first["id"])["checkout_session_id"]]

@@ -533,6 +533,20 @@ class Ledger:
             return True
 
     @_guarded
+    def find_unsent_paid_plan(
+        self, rpps: str, scheduled_at: datetime, max_cents: int, patient_email: str | None, account_id: str,
+        patient_ref: str | None,
+    ) -> dict[str, Any] | None:
+        """A consultation planned with online payment for this practitioner, time, maximum, patient and email whose
+        Checkout Session was never stored (its answer was lost), or None: what a re-run of the plan resumes."""
+        return self._one(
+            "SELECT * FROM consultations WHERE rpps = ? AND scheduled_at = ? AND paid_online = 1 AND state = ?"
+            " AND checkout_session_id IS NULL AND payment_intent_id IS NULL AND max_cents = ? AND account_id = ?"
+            " AND patient_email IS ? AND patient_ref IS ? ORDER BY created_at LIMIT 1",
+            (rpps, iso_utc(scheduled_at), statuses.INCOMPLETE, max_cents, account_id, patient_email, patient_ref),
+        )
+
+    @_guarded
     def get_consultation(self, consultation_id: str) -> dict[str, Any] | None:
         return self._one("SELECT * FROM consultations WHERE id = ?", (consultation_id,))
 

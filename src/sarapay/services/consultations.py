@@ -95,6 +95,12 @@ i18n.register(
             "en": "Consultation {consultation_id} is recorded, but Stripe did not answer about its payment page (it may exist "
             "anyway). Do not plan it again: get the link with 'sarapay pay-link {consultation_id}'.",
         },
+        "plan.resumed_unsent": {
+            "fr": "Ce créneau était déjà planifié ({consultation_id}) sans que Stripe ait répondu pour sa page de paiement : "
+            "c'est cette consultation qui reçoit le lien, sans doublon.",
+            "en": "This slot was already planned ({consultation_id}) without Stripe answering about its payment page: "
+            "that consultation gets the link, no duplicate.",
+        },
         "plan.link_unknown_interrupted": {
             "fr": "Interrompu pendant la création de la page de paiement de {consultation_id}, qui est enregistrée (la page "
             "a pu être créée quand même). Ne la replanifiez pas : obtenez le lien avec « sarapay pay-link {consultation_id} ».",
@@ -231,11 +237,21 @@ def plan(
     # One account read: Stripe refuses a Checkout Session on an account that cannot take cards yet
     # (onboarding unfinished); say what is missing before anything is written.
     require_card_payments(ctx, number, practitioner["account_id"])
-    row = ctx.ledger.insert_consultation(
-        cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
-        max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
-        account_id=practitioner["account_id"],
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    earlier = ctx.ledger.find_unsent_paid_plan(
+        number, scheduled, maximum, address, practitioner["account_id"], ref
     )
+    if earlier is not None and consultation_id is None:
+        # The same plan re-run after its payment page's answer was lost: that consultation gets its link (the
+        # same Checkout key, so Stripe replays the page it may have created), rather than a second one.
+        row, cid = earlier, earlier["id"]
+        warnings.append(("plan.resumed_unsent", {"consultation_id": cid}))
+    else:
+        row = ctx.ledger.insert_consultation(
+            cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
+            max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
+            account_id=practitioner["account_id"],
+        )
     try:
         row, url = _issue_link(ctx, row)
     except (StripeUnavailable, Interrupted) as exc:
@@ -250,7 +266,6 @@ def plan(
         # consultation either — the plan changes nothing, and can be run again once the cause is fixed.
         ctx.ledger.discard_unsent_consultation(cid)
         raise
-    warnings = []
     if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
         warnings.append(("plan.hold_before_visit", {"days": HOLD_DAYS - 1, "consultation_id": cid}))
     return {"consultation": row, "url": url, "warnings": warnings}
