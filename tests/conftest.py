@@ -32,10 +32,56 @@ def hermetic_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(user_home))
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("STRIPE_API_KEY", "SARAPAY_KEY_FILE", "SARAPAY_LANG", "SARAPAY_API_BASE", "SARAPAY_CLIENT_ID"):
+    for name in ("STRIPE_API_KEY", "SARAPAY_KEY_FILE", "SARAPAY_LANG", "SARAPAY_API_BASE", "SARAPAY_CLIENT_ID",
+                 "SARAPAY_DATABASE_URL", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     return home
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL server for the session (tests/pg.py). Where it cannot start, the tests that
+    need it skip, loudly, with the reason; under SARAPAY_REQUIRE_POSTGRES=1 (.ci/run) they fail instead."""
+    from tests import pg
+
+    cluster, reason = pg.start_or_reason()
+    if cluster is None:
+        message = f"PostgreSQL could not start, PostgreSQL tests not run: {reason}"
+        if os.environ.get(pg.ENV_REQUIRE) == "1":
+            pytest.fail(f"{message} ({pg.ENV_REQUIRE}=1)", pytrace=False)
+        yield None
+        return
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A new, empty PostgreSQL database for this test, as a URL (no password: the test role is trusted)."""
+    if pg_cluster is None:
+        from tests import pg
+
+        if os.environ.get(pg.ENV_REQUIRE) == "1":
+            pytest.fail("PostgreSQL is required but could not start", pytrace=False)
+        pytest.skip("PostgreSQL could not start here (see the first PostgreSQL test's reason); "
+                    "install the `postgresql` package to run these tests")
+    name = pg_cluster.create_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_backend(request, monkeypatch):
+    """Runs the test once on each backend: on "postgresql", every sarapay the test starts (in process or
+    as a subprocess) uses a new PostgreSQL database through SARAPAY_DATABASE_URL."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("SARAPAY_DATABASE_URL", request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv("SARAPAY_DATABASE_URL", raising=False)
+    return request.param
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ ENV_KEY_FILE = "SARAPAY_KEY_FILE"
 ENV_API_BASE = "SARAPAY_API_BASE"
 ENV_CLIENT_ID = "SARAPAY_CLIENT_ID"
 ENV_KEYRING_TIMEOUT = "SARAPAY_KEYRING_TIMEOUT"
+ENV_DATABASE_URL = "SARAPAY_DATABASE_URL"
 
 CONFIG_FILE_NAME = "config.json"
 KEY_FILE_NAME = "stripe-key"
@@ -173,6 +174,22 @@ def config_path() -> Path:
 
 def ledger_path() -> Path:
     return data_dir() / LEDGER_FILE_NAME
+
+
+def database_url() -> tuple[str | None, str | None]:
+    """The team's PostgreSQL URL and where it comes from ("env" or "file"), or (None, None) for the
+    embedded SQLite ledger. The environment wins over `config set-database`."""
+    value = os.environ.get(ENV_DATABASE_URL, "").strip()
+    if value:
+        return value, SOURCE_ENV
+    value = str(read_config_file().get("database_url") or "").strip()
+    return (value, SOURCE_FILE) if value else (None, None)
+
+
+def ledger_location() -> Path | str:
+    """What `open_ledger` opens: the PostgreSQL URL when one is set, else the SQLite file's path."""
+    url, _source = database_url()
+    return url if url else ledger_path()
 
 
 def default_key_file() -> Path:
@@ -446,7 +463,7 @@ def _keyring_timeout() -> float:
         return KEYRING_TIMEOUT_SECONDS
 
 
-def _keyring_call(action: str, *args: str) -> Any:
+def _keyring_call(action: str, *args: str, username: str = KEYRING_USERNAME) -> Any:
     """Runs a keyring call in a daemon thread so a blocked backend cannot hang a cron job.
 
     Any failure (no backend, the fail/null backend, a locked or broken one) is a ConfigError naming the
@@ -464,7 +481,7 @@ def _keyring_call(action: str, *args: str) -> Any:
             if isinstance(backend, (keyring.backends.fail.Keyring, keyring.backends.null.Keyring)):
                 outcome["unavailable"] = "no usable backend" if i18n.get_lang() == "en" else "aucun trousseau utilisable"
                 return
-            outcome["value"] = getattr(keyring, action)(KEYRING_SERVICE, KEYRING_USERNAME, *args)
+            outcome["value"] = getattr(keyring, action)(KEYRING_SERVICE, username, *args)
         except Exception as exc:  # NoKeyringError, KeyringError, dbus/secretstorage errors, ImportError...
             outcome["unavailable"] = type(exc).__name__
 
@@ -488,6 +505,24 @@ def read_keyring() -> SecretKey | None:
 
 def store_in_keyring(key: SecretKey) -> None:
     _keyring_call("set_password", key.reveal())
+
+
+def database_keyring_username(masked_url: str) -> str:
+    """The keyring entry of a database password: the URL it opens (never holding a password itself)."""
+    return f"database:{masked_url}"
+
+
+def read_database_password(masked_url: str) -> str | None:
+    """The database password kept in the keyring for this URL, or None (no entry, or no usable keyring:
+    PGPASSWORD and ~/.pgpass are the other sources, read by libpq itself)."""
+    try:
+        return _keyring_call("get_password", username=database_keyring_username(masked_url)) or None
+    except ConfigError:
+        return None
+
+
+def store_database_password(masked_url: str, password: str) -> None:
+    _keyring_call("set_password", password, username=database_keyring_username(masked_url))
 
 
 def find_key() -> SecretKey | None:

@@ -22,7 +22,7 @@ DAY = 86400
 
 
 def ledger():
-    return open_ledger(settings.ledger_path())
+    return open_ledger(settings.ledger_location())
 
 
 def link_practitioner(sandbox, n: int = 1, *, name: str | None = "Dre Martin", default_max: int | None = None) -> dict:

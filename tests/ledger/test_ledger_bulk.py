@@ -48,14 +48,16 @@ def test_a_duplicate_writes_nothing(ledger):
     assert ledger.count_consultations() == 0
 
 
-def test_status_queries_use_the_indexes(ledger):
+def test_status_queries_use_the_indexes(sqlite_ledger):
+    ledger = sqlite_ledger
     plans = ledger.query_plans(rpps=RPPS, state=["uncaptured"])
     assert any("idx_consultations_rpps_state_at" in line for line in plans["listing"])
     assert not any(line.startswith("SCAN consultations") for line in plans["listing"] + plans["totals"])
     assert not any("TEMP B-TREE FOR ORDER BY" in line for line in plans["listing"])
 
 
-def test_totals_over_everything_read_the_covering_index(ledger):
+def test_totals_over_everything_read_the_covering_index(sqlite_ledger):
+    ledger = sqlite_ledger
     plans = ledger.query_plans()
     assert any("COVERING INDEX idx_consultations_state_sums" in line for line in plans["totals"])
 

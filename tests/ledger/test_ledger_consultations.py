@@ -180,8 +180,8 @@ def test_transaction_rolls_back_every_write_on_error(data, ledger_path):
     assert len(data.history("TC-000002")) == 1
 
 
-def test_other_connections_see_a_transaction_all_at_once(data, ledger_path):
-    with open_ledger(ledger_path) as other:
+def test_other_connections_see_a_transaction_all_at_once(data, ledger_target):
+    with open_ledger(ledger_target) as other:
         with data.transaction():
             data.update_consultation("TC-000002", state="succeeded")
             data.update_consultation("TC-000002", captured_cents=2500)
@@ -212,7 +212,7 @@ def test_compare_and_set(data):
     assert excinfo.value.key == "ledger.unknown_consultation"
 
 
-def test_compare_and_set_race_between_two_connections(data, ledger_path):
+def test_compare_and_set_race_between_two_connections(data, ledger_target):
     """Two terminals capture the same hold at the same moment: exactly one wins, every time."""
     for attempt in range(10):
         data.update_consultation("TC-000002", state="uncaptured", captured_cents=0)
@@ -222,7 +222,7 @@ def test_compare_and_set_race_between_two_connections(data, ledger_path):
 
         def capture(amount: int) -> None:
             try:
-                with open_ledger(ledger_path) as mine:
+                with open_ledger(ledger_target) as mine:
                     barrier.wait()
                     results.append(
                         mine.update_if_state("TC-000002", "uncaptured", state="succeeded", captured_cents=amount)

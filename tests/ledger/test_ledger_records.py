@@ -171,7 +171,8 @@ def test_meta(ledger):
     assert ledger.get_meta("last_sync") == "2026-01-06T10:00:00Z"
 
 
-def test_vacuum_into_makes_a_private_consistent_copy(ledger, tmp_path):
+def test_vacuum_into_makes_a_private_consistent_copy(sqlite_ledger, tmp_path):
+    ledger = sqlite_ledger
     ledger.upsert_practitioner(A, name="Dr A")
     ledger.append_audit("link", outcome="ok", target=A)
     old = os.umask(0o022)
@@ -188,7 +189,8 @@ def test_vacuum_into_makes_a_private_consistent_copy(ledger, tmp_path):
     assert excinfo.value.key == "ledger.backup_exists"
 
 
-def test_vacuum_into_an_impossible_place_is_a_config_error(ledger, tmp_path):
+def test_vacuum_into_an_impossible_place_is_a_config_error(sqlite_ledger, tmp_path):
+    ledger = sqlite_ledger
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(ConfigError):

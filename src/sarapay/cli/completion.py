@@ -21,10 +21,10 @@ def _with_ledger(query: Callable[[Any], list[tuple[str, str]]]) -> list[tuple[st
         from sarapay import settings
         from sarapay.ledger import open_ledger
 
-        path = settings.ledger_path()
-        if not path.exists():
+        path = settings.ledger_location()
+        if not isinstance(path, str) and not path.exists():
             return []
-        with open_ledger(path, read_only=True, busy_timeout_ms=200) as ledger:
+        with open_ledger(path, read_only=True, busy_timeout_ms=200, connect_timeout=2) as ledger:
             return query(ledger)
     except Exception:  # completion must never print a traceback into the user's prompt
         return []

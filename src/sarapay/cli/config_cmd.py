@@ -69,6 +69,39 @@ i18n.register(
             "fr": "Chemin inconnu « {value} » : config, key-file, ledger ou home.",
             "en": "Unknown path '{value}': config, key-file, ledger or home.",
         },
+        "config.database_password_in_url": {
+            "fr": "L'adresse {url} contient un mot de passe : il ne se passe jamais sur la ligne de commande (historique du "
+            "shell, liste des processus). Donnez l'adresse sans mot de passe ; le mot de passe vient du trousseau "
+            "(--password, saisie masquée), de la variable PGPASSWORD ou du fichier ~/.pgpass.",
+            "en": "The address {url} carries a password: it is never given on the command line (shell history, process "
+            "list). Give the address without it; the password comes from the keyring (--password, hidden prompt), "
+            "the PGPASSWORD variable or the ~/.pgpass file.",
+        },
+        "config.database_set": {
+            "fr": "Registre d'équipe : {url} (dans {path}). Vérifiez-le avec « sarapay ledger check » ; "
+            "pour y copier le registre local : « sarapay ledger copy --to {url} » (avant ce réglage).",
+            "en": "Team ledger: {url} (in {path}). Check it with `sarapay ledger check`; to copy the local ledger "
+            "into it: `sarapay ledger copy --to {url}` (before this setting).",
+        },
+        "config.database_reset": {
+            "fr": "Registre : de nouveau le fichier SQLite local ({path}).",
+            "en": "Ledger: back to the local SQLite file ({path}).",
+        },
+        "config.database_needs_value": {
+            "fr": "Donnez une adresse postgresql://utilisateur@hôte:port/base, ou --reset.",
+            "en": "Give a postgresql://user@host:port/database address, or --reset.",
+        },
+        "config.database_password_prompt": {"fr": "Mot de passe PostgreSQL (saisie masquée)", "en": "PostgreSQL password (hidden input)"},
+        "config.database_password_stored": {
+            "fr": "Mot de passe de {url} enregistré dans le trousseau du système.",
+            "en": "Password of {url} stored in the OS keyring.",
+        },
+        "config.database_password_no_tty": {
+            "fr": "Pas de terminal pour saisir le mot de passe : passez-le sur l'entrée standard avec --stdin.",
+            "en": "No terminal to type the password: pass it on standard input with --stdin.",
+        },
+        "config.label.database": {"fr": "Registre", "en": "Ledger"},
+        "config.value.sqlite": {"fr": "SQLite (fichier local)", "en": "SQLite (local file)"},
         "config.label.mode": {"fr": "Mode", "en": "Mode"},
         "config.label.key": {"fr": "Clé secrète", "en": "Secret key"},
         "config.label.key_source": {"fr": "Provenance de la clé", "en": "Key source"},
@@ -214,6 +247,49 @@ def set_api_base(
         render.warn(i18n.t("config.env_overrides", name=settings.ENV_API_BASE))
 
 
+@config_app.command(
+    "set-database",
+    epilog="Exemples : [bold]sarapay config set-database postgresql://sarapay@db.example:5432/sarapay[/] · "
+    "[bold]sarapay config set-database postgresql://sarapay@db.example/sarapay --password[/] (mot de passe dans le trousseau) · "
+    "[bold]sarapay config set-database --reset[/] (retour au fichier SQLite).",
+)
+def set_database(
+    url: Optional[str] = typer.Argument(None, metavar="URL", help="postgresql://utilisateur@hôte:port/base, sans mot de passe."),
+    password: bool = typer.Option(False, "--password", help="Demande le mot de passe (saisie masquée) et le garde dans le trousseau."),
+    stdin: bool = typer.Option(False, "--stdin", help="Avec --password : lit le mot de passe sur l'entrée standard."),
+    reset: bool = typer.Option(False, "--reset", help="Revient au registre SQLite local."),
+) -> None:
+    """Partage le registre d'une équipe sur PostgreSQL (le mot de passe : trousseau, PGPASSWORD ou ~/.pgpass)."""
+    import os
+
+    from sarapay import settings
+    from sarapay.ledger import postgres
+
+    if reset:
+        settings.set_config_value("database_url", None)
+        render.message(i18n.t("config.database_reset", path=str(settings.ledger_path())))
+        return
+    if not url:
+        raise BadInput("config.database_needs_value")
+    masked = postgres.mask_url(url)
+    if postgres.has_password(url):
+        raise BadInput("config.database_password_in_url", url=masked)
+    value = postgres.check_url(url)
+    if password:
+        if stdin:
+            secret = sys.stdin.readline().rstrip("\n")
+        elif sys.stdin.isatty():
+            secret = typer.prompt(i18n.t("config.database_password_prompt"), hide_input=True, err=True)
+        else:
+            raise BadInput("config.database_password_no_tty")
+        settings.store_database_password(masked, secret)
+        render.message(i18n.t("config.database_password_stored", url=masked))
+    path = settings.set_config_value("database_url", value)
+    render.message(i18n.t("config.database_set", url=masked, path=str(path)))
+    if os.environ.get(settings.ENV_DATABASE_URL, "").strip():
+        render.warn(i18n.t("config.env_overrides", name=settings.ENV_DATABASE_URL))
+
+
 def _describe(ctx: typer.Context) -> dict:
     """The effective configuration, as data. Never raises for a key problem: it reports it."""
     from sarapay import settings
@@ -232,8 +308,20 @@ def _describe(ctx: typer.Context) -> dict:
         "api_base_source": None,
         "config_path": str(settings.config_path()),
         "ledger_path": str(settings.ledger_path()),
+        "ledger_backend": "sqlite",
+        "database_url": None,  # masked: a password in SARAPAY_DATABASE_URL is never shown
+        "database_source": None,
         "lang": i18n.get_lang(),
     }
+    try:
+        url, source = settings.database_url()
+    except SarapayError as exc:
+        url, source = None, None
+        info["config_problem"] = {"code": exc.key, "message": exc.message}
+    if url:
+        from sarapay.ledger.postgres import mask_url
+
+        info.update(ledger_backend="postgresql", database_url=mask_url(url), database_source=source)
     try:
         key = settings.find_key()
         if key is None:
@@ -296,6 +384,11 @@ def show(
         ),
         ("config.label.config_file", info["config_path"]),
         ("config.label.key_file", info["key_file_path"]),
+        (
+            "config.label.database",
+            sourced(info["database_url"], info["database_source"], settings.ENV_DATABASE_URL)
+            if info["database_url"] else i18n.t("config.value.sqlite"),
+        ),
         ("config.label.ledger", info["ledger_path"]),
         ("config.label.lang", info["lang"]),
     ]

@@ -4,7 +4,11 @@ Rules for this file:
 - a step, once released, is never edited: change the schema with a new step appended at the end;
 - every step is plain DDL and runs inside the transaction `open_ledger` holds (BEGIN IMMEDIATE), so two
   terminals opening a fresh ledger at once cannot both apply it;
-- there is no column for card data and there never will be: Stripe holds the card, we hold Stripe ids.
+- there is no column for card data and there never will be: Stripe holds the card, we hold Stripe ids;
+- a step is written once, in SQLite's DDL through `db.execute(...)`: on PostgreSQL the same function runs
+  with ledger/postgres.py translating each statement (types, CHECKs, GLOB, keys), and is recorded in
+  `_sarapay_migrations`. Keep to plain DDL (no sqlite_utils table API) so both backends take it;
+  tests/ledger applies every step on both.
 
 Importing this module does not import sqlite_utils: opening an up-to-date ledger (every command but the
 first) only compares STEPS with `_sqlite_migrations`; `migration_set()` builds the sqlite_utils.Migrations
@@ -36,6 +40,12 @@ def step(name: str):
         return func
 
     return register
+
+
+def function_of(name: str) -> Callable[[Any], None]:
+    """The step's function: it receives an object with `execute(sql)` (a sqlite_utils Database on SQLite,
+    ledger.postgres.SchemaTarget on PostgreSQL, which runs the same DDL translated)."""
+    return _FUNCTIONS[STEPS.index(name)]
 
 
 def migration_set() -> Migrations:

@@ -94,6 +94,26 @@ i18n.register(
             "en": "This text contains what looks like a card number: sarapay never stores card data. "
             "Remove it and try again.",
         },
+        "ledger.backup_postgres": {
+            "fr": "Le registre est sur PostgreSQL : copiez-le dans un fichier avec « sarapay ledger copy --to {path} ».",
+            "en": "The ledger is on PostgreSQL: copy it to a file with `sarapay ledger copy --to {path}`.",
+        },
+        "ledger.copy_not_empty": {
+            "fr": "Le registre cible {target} n'est pas vide : la copie ne l'écrasera pas. Donnez un registre neuf "
+            "(une base PostgreSQL vide, ou un fichier qui n'existe pas encore).",
+            "en": "The target ledger {target} is not empty: the copy will not overwrite it. Give a new ledger "
+            "(an empty PostgreSQL database, or a file that does not exist yet).",
+        },
+        "ledger.copy_schema": {
+            "fr": "Le registre cible {target} n'a pas la même table {table} que la source : mettez sarapay à jour "
+            "sur les deux. Rien n'a été copié.",
+            "en": "The target ledger {target} does not have the same table {table} as the source: upgrade sarapay "
+            "on both. Nothing was copied.",
+        },
+        "ledger.copy_mismatch": {
+            "fr": "La vérification de la copie vers {target} a échoué (table {table}) : rien n'a été copié.",
+            "en": "Verifying the copy into {target} failed (table {table}): nothing was copied.",
+        },
         "ledger.secret_refused": {
             "fr": "Ce texte contient ce qui ressemble à une clé secrète Stripe : elle ne sera pas enregistrée. "
             "Retirez-la, et si elle a circulé, faites-la renouveler dans le tableau de bord Stripe.",
@@ -227,14 +247,20 @@ def _guarded(method):
 
 
 def open_ledger(
-    path: Path | str, *, read_only: bool = False, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    path: Path | str, *, read_only: bool = False, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    connect_timeout: int = 10,
 ) -> Ledger:
-    """Open (creating it 0600 if needed) and migrate the ledger at `path`.
+    """Open (creating it 0600 if needed) and migrate the ledger at `path`, a SQLite file's path or a
+    PostgreSQL URL (`postgresql://user@host:port/db`, see ledger/postgres.py).
 
     `read_only=True` opens an existing ledger without writing anything (no migration, no WAL switch);
     a file the user cannot write is opened that way automatically, and any write then raises
-    ConfigError("ledger.read_only"). Every problem with the file is a ConfigError (exit 4) naming it.
+    ConfigError("ledger.read_only"). Every problem with the file or the server is a ConfigError (exit 4)
+    naming it (a URL always masked).
     """
+    if _is_url(path):
+        return _open_postgres(str(path), read_only=read_only, busy_timeout_ms=busy_timeout_ms,
+                              connect_timeout=connect_timeout)
     path = Path(path).expanduser()
     if path.is_dir():
         raise files.unreadable(path, "is a directory")
@@ -276,20 +302,87 @@ def open_ledger(
         raise
 
 
+def _is_url(target: Path | str) -> bool:
+    # Cheap test first: importing ledger.postgres is not needed to open a SQLite file.
+    return isinstance(target, str) and "://" in target and target.split("://", 1)[0].lower() in ("postgresql", "postgres")
+
+
+def _open_postgres(url: str, *, read_only: bool, busy_timeout_ms: int, connect_timeout: int) -> Ledger:
+    from sarapay.ledger import postgres
+
+    conn = postgres.connect(url, read_only=read_only, busy_timeout_ms=busy_timeout_ms, connect_timeout=connect_timeout)
+    try:
+        ledger = Ledger(conn, None, read_only=read_only, busy_timeout_ms=busy_timeout_ms, location=conn.location)
+        ledger._prepare_schema(upgrade_refused_key="ledger.needs_upgrade")
+        return ledger
+    except BaseException:
+        conn.close()
+        raise
+
+
+def inspect_ledger(target: Path | str) -> dict[str, Any]:
+    """What `sarapay ledger check` reports, without creating or upgrading anything: the backend, where it is
+    (a URL masked), the schema steps applied and pending. A schema newer than this sarapay raises (exit 4)."""
+    from sarapay.ledger import schema
+
+    if _is_url(target):
+        from sarapay.ledger import postgres
+
+        conn = postgres.connect(str(target), read_only=True)
+        try:
+            ledger = Ledger(conn, None, read_only=True, busy_timeout_ms=DEFAULT_BUSY_TIMEOUT_MS, location=conn.location)
+            applied = ledger._applied_names()
+            server = conn._raw.info.server_version
+            info = {"backend": "postgresql", "location": conn.location,
+                    "server_version": postgres._version_text(server), "exists": True}
+        finally:
+            conn.close()
+    else:
+        path = Path(target).expanduser()
+        info = {"backend": "sqlite", "location": str(path), "server_version": sqlite3.sqlite_version,
+                "exists": path.exists() and path.stat().st_size > 0}
+        if info["exists"]:
+            with open_ledger(path, read_only=True) as ledger:  # refuses a newer schema (it only lacks nothing)
+                applied = ledger._applied_names()
+        else:
+            applied = []
+    unknown = [name for name in applied if name not in schema.STEPS]
+    if unknown:
+        key = "ledger.pg_newer_schema" if info["backend"] == "postgresql" else "ledger.newer_schema"
+        raise ConfigError(key, url=info["location"], path=info["location"], steps=", ".join(unknown[:5]))
+    info.update(
+        schema_version=applied[-1] if applied else None,
+        applied=applied,
+        pending=[name for name in schema.STEPS if name not in applied],
+        latest=schema.STEPS[-1],
+    )
+    return info
+
+
 # --- the ledger -------------------------------------------------------------------------------------------
 
 
 class Ledger:
-    """One connection to the ledger file. Not shared between threads: open one Ledger per thread."""
+    """One connection to the ledger (a SQLite file, or a PostgreSQL database through ledger/postgres.py's
+    PgConnection, which runs the same SQL). Not shared between threads: open one Ledger per thread."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool, busy_timeout_ms: int) -> None:
-        self.path = path
+    def __init__(
+        self, conn: Any, path: Path | None, *, read_only: bool, busy_timeout_ms: int, location: str | None = None
+    ) -> None:
+        self.path = path  # the SQLite file; None on PostgreSQL
+        self.location = location or str(path)  # what messages name: the file, or the masked URL
+        self.backend = getattr(conn, "backend", "sqlite")
         self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
         self._conn = conn
         self._database: Database | None = None
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        conn.execute("PRAGMA foreign_keys = ON")
+        if self.backend == "sqlite":
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.backend == "postgresql"
 
     @property
     def _db(self) -> Database:
@@ -305,6 +398,15 @@ class Ledger:
         """The schema steps recorded in `_sqlite_migrations` (sqlite_utils.Migrations' table), in order."""
         from sarapay.ledger import schema
 
+        if self.is_postgres:
+            from sarapay.ledger.postgres import MIGRATIONS_TABLE
+
+            if MIGRATIONS_TABLE not in (self._table_names() if tables is None else tables):
+                return []
+            rows = self._conn.execute(
+                f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ? ORDER BY id", (schema.MIGRATION_SET,)
+            )
+            return [name for (name,) in rows]
         if schema.MIGRATIONS_TABLE not in (self._table_names() if tables is None else tables):
             return []
         rows = self._conn.execute(
@@ -315,6 +417,9 @@ class Ledger:
     def _prepare_schema(self, *, upgrade_refused_key: str) -> None:
         from sarapay.ledger import schema
 
+        if self.is_postgres:
+            self._prepare_postgres_schema(upgrade_refused_key=upgrade_refused_key)
+            return
         tables = self._table_names()
         applied = self._applied_names(tables)
         if tables and not applied:
@@ -339,7 +444,48 @@ class Ledger:
         if missing:
             raise files.damaged(self.path, f"missing tables: {', '.join(sorted(missing))}")
 
+    def _prepare_postgres_schema(self, *, upgrade_refused_key: str) -> None:
+        """As for SQLite: refuse a database that is not a sarapay ledger or was upgraded by a newer sarapay,
+        apply the pending steps in one transaction under the write lock (two machines starting at once: one
+        migrates, the other waits then finds nothing left to do)."""
+        from sarapay.ledger import postgres, schema
+
+        def check(applied: list[str], tables: set[str]) -> list[str]:
+            if not applied and tables & set(schema.TABLES):
+                raise ConfigError("ledger.pg_foreign", url=self.location,
+                                  tables=", ".join(sorted(tables & set(schema.TABLES))[:5]))
+            unknown = [name for name in applied if name not in schema.STEPS]
+            if unknown:
+                raise ConfigError("ledger.pg_newer_schema", url=self.location, steps=", ".join(unknown[:5]))
+            return [name for name in schema.STEPS if name not in applied]
+
+        tables = self._table_names()
+        pending = check(self._applied_names(tables), tables)
+        if pending and self.read_only:
+            raise ConfigError(upgrade_refused_key, path=self.location)
+        if pending:
+            with self.transaction():
+                tables = self._table_names()
+                pending = check(self._applied_names(tables), tables)
+                self._conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {postgres.MIGRATIONS_TABLE} ("
+                    " id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, migration_set TEXT NOT NULL,"
+                    " name TEXT NOT NULL, applied_at TEXT NOT NULL, UNIQUE (migration_set, name))"
+                )
+                target = postgres.SchemaTarget(self._conn)
+                for name in pending:
+                    schema.function_of(name)(target)
+                    self._conn.execute(
+                        f"INSERT INTO {postgres.MIGRATIONS_TABLE} (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                        (schema.MIGRATION_SET, name, iso_utc(now_utc())),
+                    )
+        missing = set(schema.TABLES) - self._table_names()
+        if missing:
+            raise ConfigError("ledger.pg_foreign", url=self.location, tables=", ".join(sorted(missing)[:5]))
+
     def _table_names(self) -> set[str]:
+        if self.is_postgres:
+            return self._conn.table_names()
         rows = self._conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         )
@@ -355,7 +501,7 @@ class Ledger:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<Ledger {str(self.path)!r}{' read-only' if self.read_only else ''}>"
+        return f"<Ledger {self.location!r}{' read-only' if self.read_only else ''}>"
 
     @_guarded
     def applied_steps(self) -> list[str]:
@@ -381,7 +527,16 @@ class Ledger:
                 raise
             conn.execute(f"RELEASE {name}")
             return
-        self._sql_guard(conn.execute, "BEGIN IMMEDIATE")
+        if self.is_postgres:
+            conn.execute("BEGIN")
+            try:
+                conn.lock_writes()  # what BEGIN IMMEDIATE does on SQLite: one writer at a time, from the start
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        else:
+            self._sql_guard(conn.execute, "BEGIN IMMEDIATE")
         try:
             yield self
         except BaseException:
@@ -612,7 +767,7 @@ class Ledger:
             params.append(rpps)
         if state is not None:
             states = _states(state)
-            clauses.append(f"state IN ({', '.join('?' * len(states))})" if states else "0")
+            clauses.append(f"state IN ({', '.join('?' * len(states))})" if states else "1 = 0")
             params.extend(states)
         if since is not None:
             clauses.append("scheduled_at >= ?")
@@ -651,6 +806,10 @@ class Ledger:
             ("listing", self._listing_sql(rpps, state, since, until, newest_first)),
             ("totals", self._totals_sql(rpps, state, since, until)),
         ):
+            if self.is_postgres:
+                rows = self._conn.execute(f"EXPLAIN {sql}", params).fetchall()
+                plans[name] = [line for (line,) in rows]
+                continue
             rows = self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
             plans[name] = [detail for (_id, _parent, _unused, detail) in rows]
         return plans
@@ -722,7 +881,8 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """One page of consultations, ordered by scheduled_at then id."""
         sql, params = self._listing_sql(rpps, state, since, until, newest_first)
-        return self._all(f"{sql} LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit, offset])
+        no_limit = None if self.is_postgres else -1  # LIMIT NULL / LIMIT -1: no limit
+        return self._all(f"{sql} LIMIT ? OFFSET ?", [*params, no_limit if limit is None else limit, offset])
 
     def iter_consultations(
         self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
@@ -907,12 +1067,15 @@ class Ledger:
             raise ValueError(f"outcome must be one of {AUDIT_OUTCOMES}, got {outcome!r}")
         refuse_sensitive(detail)
         refuse_sensitive(target)
+        returning = " RETURNING id" if self.is_postgres else ""
         with self.transaction():
             cursor = self._conn.execute(
                 "INSERT INTO audit_log (at, actor, command, target, outcome, detail, stripe_request_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f" VALUES (?, ?, ?, ?, ?, ?, ?){returning}",
                 (iso_utc(now_utc()), actor or os_user(), command, target, outcome, detail, stripe_request_id),
             )
+            if returning:
+                return int(cursor.fetchone()[0])
             return int(cursor.lastrowid or 0)
 
     @_guarded
@@ -947,6 +1110,8 @@ class Ledger:
     def vacuum_into(self, target: Path | str) -> Path:
         """A consistent, compacted copy of the ledger at `target`, created 0600 like the ledger itself."""
         target = Path(target).expanduser()
+        if self.is_postgres:
+            raise BadInput("ledger.backup_postgres", path=str(target))
         if self._conn.in_transaction:
             raise RuntimeError("vacuum_into cannot run inside a transaction")
         if target.exists() and (target.is_dir() or target.stat().st_size > 0):
@@ -962,6 +1127,130 @@ class Ledger:
                 raise
             raise error from exc
         return target
+
+    # --- locks held across machines (PostgreSQL) -----------------------------------------------------------
+
+    def try_lock(self, kind: str, name: str) -> bool:
+        """PostgreSQL only: a session lock on (kind, name) ("consultation" or "run"), False if held elsewhere.
+        Released by `unlock`, or by the server when this connection ends (a killed process included)."""
+        return self._conn.try_lock(kind, name)
+
+    def unlock(self, kind: str, name: str) -> None:
+        self._conn.unlock(kind, name)
+
+    def lock_holder(self, kind: str, name: str) -> tuple[str, str] | None:
+        try:
+            return self._conn.lock_holder(kind, name)
+        except Exception:  # pg_stat_activity hidden from this role, say: the message then says "unknown"
+            return None
+
+    # --- copying a whole ledger (`sarapay ledger copy`) ---------------------------------------------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Ledger]:
+        """A read transaction: every read inside sees the ledger as it was at its first read, and nothing
+        is locked against other writers (SQLite's WAL, PostgreSQL's repeatable read)."""
+        if self.is_postgres:
+            self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        else:
+            self._sql_guard(self._conn.execute, "BEGIN DEFERRED")
+        try:
+            yield self
+        finally:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    def data_tables(self) -> list[str]:
+        """The ledger's tables (not the migrations' bookkeeping), parents before children."""
+        from sarapay.ledger import schema
+
+        names = self._table_names() - {"_sqlite_migrations", "_sarapay_migrations", "sqlite_sequence"}
+        return [t for t in schema.TABLES if t in names] + sorted(names - set(schema.TABLES))
+
+    def _columns(self, table: str) -> list[str]:
+        if self.is_postgres:
+            rows = self._conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            )
+            return [name for (name,) in rows]
+        return [name for (_cid, name, *_rest) in self._conn.execute(f'PRAGMA table_info("{table}")')]
+
+    def _rows(self, table: str, columns: list[str]) -> Iterator[tuple]:
+        """Every row in insertion order (rowid on both backends; an integer key is its rowid)."""
+        order = "rowid" if not self.is_postgres or "rowid" in self._columns(table) else "id"
+        cursor = self._conn.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}')
+        yield from cursor
+
+    def table_digest(self, table: str, columns: list[str] | None = None) -> tuple[int, str]:
+        """(row count, sha256 of the rows) of `table`, independent of backend and row order."""
+        import hashlib
+        import json
+
+        columns = columns or self.copy_columns(table)
+        lines = sorted(json.dumps(list(row), ensure_ascii=False) for row in self._rows(table, columns))
+        return len(lines), hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    def copy_columns(self, table: str) -> list[str]:
+        return [c for c in self._columns(table) if c != "rowid"]
+
+    def is_empty(self) -> bool:
+        """Nothing but what a new ledger holds (meta's `application` row)."""
+        for table in self.data_tables():
+            where = " WHERE key <> 'application'" if table == "meta" else ""
+            (count,) = self._conn.execute(f'SELECT count(*) FROM "{table}"{where}').fetchone()
+            if count:
+                return False
+        return True
+
+    @_guarded
+    def copy_into(self, target: Ledger, *, audit_target: str | None = None) -> dict[str, tuple[int, str]]:
+        """Copies every table of this ledger into the empty `target` in one transaction of the target, checks
+        each table's row count and checksum there before committing, and appends one audit row to the
+        target. Returns {table: (rows, sha256)}. This ledger is only read (in one snapshot)."""
+        digests: dict[str, tuple[int, str]] = {}
+        with self.snapshot(), target.transaction():
+            if not target.is_empty():
+                raise BadInput("ledger.copy_not_empty", target=target.location)
+            tables = self.data_tables()
+            target._conn.execute("DELETE FROM meta")
+            for table in tables:
+                columns = self.copy_columns(table)
+                missing = set(columns) - set(target.copy_columns(table)) if table in target.data_tables() else {table}
+                if missing:
+                    raise ConfigError("ledger.copy_schema", target=target.location, table=table)
+                insert = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+                batch: list[tuple] = []
+                for row in self._rows(table, columns):
+                    batch.append(row)
+                    if len(batch) >= 5000:
+                        target._conn.executemany(insert, batch)
+                        batch.clear()
+                if batch:
+                    target._conn.executemany(insert, batch)
+                digests[table] = self.table_digest(table, columns)
+            if target.is_postgres:
+                target._reset_identities(tables)
+            for table in tables:
+                copied = target.table_digest(table, self.copy_columns(table))
+                if copied != digests[table]:
+                    raise ConfigError("ledger.copy_mismatch", target=target.location, table=table)
+            rows = sum(count for count, _ in digests.values())
+            target.append_audit("ledger copy", outcome="ok", target=audit_target,
+                                detail=f"{rows} rows, {len(tables)} tables, checksums verified")
+        return digests
+
+    def _reset_identities(self, tables: list[str]) -> None:
+        """After rows were inserted with their ids: the next generated id follows the largest one."""
+        for table in tables:
+            for column in ("id", "rowid"):
+                (sequence,) = self._conn.execute("SELECT pg_get_serial_sequence(?, ?)", (table, column)).fetchone() \
+                    if column in self._columns(table) else (None,)
+                if sequence:
+                    self._conn.execute(
+                        f'SELECT setval(?, (SELECT COALESCE(max({column}), 0) + 1 FROM "{table}"), false)', (sequence,)
+                    )
 
 
 def os_user() -> str:

@@ -28,7 +28,7 @@ class Context:
             from sarapay import settings
             from sarapay.ledger import open_ledger
 
-            self._ledger = open_ledger(settings.ledger_path())
+            self._ledger = open_ledger(settings.ledger_location())  # a SQLite file, or the team's PostgreSQL
         return self._ledger
 
     @property

@@ -1,4 +1,5 @@
-"""One command at a time per consultation on this machine (capture, cancel, refund, pay-link).
+"""One command at a time per consultation (capture, cancel, refund, pay-link): on this machine with a
+SQLite ledger, on every machine sharing a PostgreSQL ledger.
 
 A second terminal acting on the same consultation waits for the first, then starts from the ledger the
 first one left, instead of racing it to Stripe.
@@ -38,13 +39,27 @@ def one_at_a_time(ctx: Context, consultation_id: str) -> Iterator[None]:
     Without it, two terminals capturing the same amount both pass the ledger check, send the same
     idempotency key, and both hear "captured" (the second one a replay). With it the second waits, then
     reads the first one's result in the ledger and is told it was already captured. An flock is released by
-    the kernel when its process dies, so a killed command never leaves a stale lock behind."""
+    the kernel when its process dies, so a killed command never leaves a stale lock behind. On PostgreSQL
+    the lock is the server's (a session advisory lock, released when the dead process's connection ends)."""
+    ledger = ctx.ledger
+    if ledger.is_postgres:
+        if ledger.read_only:
+            raise ConfigError("ledger.read_only", path=ledger.location)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while not ledger.try_lock("consultation", consultation_id):
+            if time.monotonic() >= deadline:
+                raise BadInput("payments.busy", consultation_id=consultation_id, seconds=LOCK_WAIT_SECONDS)
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            ledger.unlock("consultation", consultation_id)
+        return
     try:
         import fcntl
     except ImportError:  # not POSIX: Stripe's idempotency alone guards the money
         yield
         return
-    ledger = ctx.ledger
     if ledger.read_only:  # refused before anything moves: the ledger could not record what Stripe did
         raise ConfigError("ledger.read_only", path=str(ledger.path))
     folder = ledger.path.parent / "locks"

@@ -152,11 +152,23 @@ class ReconcileReport:
 
 
 @contextmanager
-def run_lock() -> Iterator[None]:
+def run_lock(ctx: Context | None = None) -> Iterator[None]:
     """Holds the reconcile/sync lock for the block, or raises at once (exit 1) if another run holds it.
 
     An flock dies with its process, so a crashed cron job never leaves a stale lock; the file stays
-    (deleting it would let two runs lock two different files)."""
+    (deleting it would let two runs lock two different files). With a PostgreSQL ledger the lock is the
+    server's, so it holds across machines (and dies with the session of a crashed run)."""
+    if ctx is not None and ctx.ledger.is_postgres:
+        ledger = ctx.ledger
+        if not ledger.try_lock("run", LOCK_FILE_NAME):
+            holder = ledger.lock_holder("run", LOCK_FILE_NAME)
+            shown = i18n.t("reconcile.busy_holder", pid=holder[0], since=holder[1]) if holder else i18n.t("reconcile.busy_unknown")
+            raise SarapayError("reconcile.busy", holder=shown, path=f"{ledger.location} (advisory lock)")
+        try:
+            yield
+        finally:
+            ledger.unlock("run", LOCK_FILE_NAME)
+        return
     import fcntl
 
     from sarapay import settings
@@ -319,7 +331,7 @@ def reconcile(
     max_workers: int = MAX_WORKERS,
 ) -> ReconcileReport:
     """One reconcile run under the lock. `progress(done, total)` is called with the number of accounts read."""
-    with run_lock():
+    with run_lock(ctx):
         return _reconcile(ctx, rpps=rpps, warn_within=warn_within, progress=progress, max_workers=max_workers)
 
 
