@@ -12,7 +12,7 @@ try:
     runpy.run_module("sarapay", run_name="__main__")
 except SystemExit:
     pass
-heavy = sorted(m for m in ("stripe", "keyring", "sqlite_utils", "babel") if m in sys.modules)
+heavy = sorted(m for m in ("stripe", "keyring", "sqlite_utils", "babel", "psycopg") if m in sys.modules)
 sys.stderr.write("HEAVY=" + ",".join(heavy) + "\\n")
 """
 
@@ -27,6 +27,7 @@ def test_help_does_not_import_stripe():
     heavy = heavy_modules("--help")
     assert "stripe" not in heavy
     assert "keyring" not in heavy
+    assert "psycopg" not in heavy
 
 
 def test_config_help_does_not_import_stripe():
@@ -47,7 +48,7 @@ def test_importing_the_gateway_does_not_import_stripe():
 def test_status_on_an_existing_ledger_imports_neither_stripe_nor_sqlite_utils():
     heavy_modules("status")  # the first run creates and migrates the ledger (that needs sqlite_utils)
     heavy = heavy_modules("status")
-    assert not {"stripe", "keyring", "sqlite_utils"} & set(heavy)
+    assert not {"stripe", "keyring", "sqlite_utils", "psycopg"} & set(heavy)  # psycopg: only for a PostgreSQL URL
 
 
 def test_fees_imports_nothing_heavy():

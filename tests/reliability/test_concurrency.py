@@ -1,5 +1,7 @@
 """Two processes capturing the same consultation at the same moment (two terminals, or a terminal and a cron
-job). A latency fault on the capture widens the window so both are really in flight together."""
+job). A latency fault on the capture widens the window so both are really in flight together. Each test runs
+on both backends (`ledger_backend`): an flock on SQLite, the server's advisory lock on PostgreSQL;
+tests/cli/test_team_ledger.py has the same race between two machines (two SARAPAY_HOME) on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def both(*args):
     return [finish(first), finish(second)]
 
 
-def test_two_captures_at_once_one_captures_the_other_is_told_it_was_already_captured(run, sandbox, stripe_client, doctor):
+def test_two_captures_at_once_one_captures_the_other_is_told_it_was_already_captured(ledger_backend, run, sandbox, stripe_client, doctor):
     cid = authorised(run, sandbox, doctor["rpps"])
     assert run("status", cid, "--refresh").exit_code == 0
     since = last_seq(sandbox)
@@ -52,7 +54,7 @@ def test_two_captures_at_once_one_captures_the_other_is_told_it_was_already_capt
     assert (row["state"], row["captured_cents"]) == ("succeeded", 2500)
 
 
-def test_two_captures_of_different_amounts_at_once_capture_once(run, sandbox, stripe_client, doctor):
+def test_two_captures_of_different_amounts_at_once_capture_once(ledger_backend, run, sandbox, stripe_client, doctor):
     """Different amounts are different keys: Stripe itself refuses the second capture."""
     cid = authorised(run, sandbox, doctor["rpps"])
     assert run("status", cid, "--refresh").exit_code == 0
@@ -76,7 +78,7 @@ def test_two_captures_of_different_amounts_at_once_capture_once(run, sandbox, st
     assert consultation(cid)["captured_cents"] == pi.amount_received
 
 
-def test_a_command_killed_while_capturing_leaves_no_stale_lock(run, sandbox, stripe_client, doctor):
+def test_a_command_killed_while_capturing_leaves_no_stale_lock(ledger_backend, run, sandbox, stripe_client, doctor):
     """kill -9 while its capture request is in flight (held 2 s by the sandbox): the next capture does not
     wait for the dead one's lock, and the money moves once (Stripe refuses the late first capture)."""
     import signal

@@ -588,6 +588,11 @@ def _check_unchanged(ctx: Context, plan: Plan) -> None:
     if plan.resumes:
         move = ctx.ledger.get_money_move(plan.idempotency_key)
         if move is None or move["state"] != "pending":
+            # Another terminal (or machine) finished it while this one waited for the lock: say where that left
+            # the consultation ("déjà capturée") when there is a sentence for it, as for any other moved state.
+            current = ctx.ledger.get_consultation(cid)
+            if current is not None and f"{plan.command}.state.{current['state']}" in i18n.catalog():
+                raise _state_error(BadInput, plan.command, current)
             raise BadInput("payments.finished_elsewhere", consultation_id=cid)
         return
     current = ctx.ledger.get_consultation(cid)
