@@ -537,12 +537,12 @@ class Gateway:
                 err = StripeRefused("stripe.refused", code=code or "-", detail=detail)
         else:
             err = StripeRefused("stripe.refused", code=code or type(exc).__name__, detail=detail)
-        err.stripe_code = code  # type: ignore[attr-defined]
-        err.http_status = getattr(exc, "http_status", None)  # type: ignore[attr-defined]
-        err.request_id = getattr(exc, "request_id", None)  # type: ignore[attr-defined]
-        err.stripe_param = getattr(error_obj, "param", None)  # type: ignore[attr-defined]
-        err.stripe_message = detail  # type: ignore[attr-defined]
-        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_applied  # type: ignore[attr-defined]
+        err.stripe_code = code
+        err.http_status = getattr(exc, "http_status", None)
+        err.request_id = getattr(exc, "request_id", None)
+        err.stripe_param = getattr(error_obj, "param", None)
+        err.stripe_message = detail
+        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_applied
         return err
 
     def _pages(self, service: Any, params: dict[str, Any], *, account: str | None) -> Iterator[dict[str, Any]]:

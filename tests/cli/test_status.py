@@ -310,7 +310,7 @@ def test_detail_json_carries_the_timeline(run, dataset):
 def test_unknown_or_malformed_consultation_exits_2(run, dataset):
     unknown = run("status", "TC-ZZZZZZ")
     assert (unknown.exit_code, unknown.stdout) == (2, "")
-    assert "TC-ZZZZZZ n'existe pas" in unknown.stderr
+    assert "Aucune consultation TC-ZZZZZZ dans le registre" in unknown.stderr
     malformed = run("status", "TC-0000")
     assert malformed.exit_code == 2 and "n'est pas un identifiant de consultation" in malformed.stderr
     assert run("status", "TC-SUCCE2", "--state", "expired").exit_code == 2

@@ -170,10 +170,9 @@ def change_schedule(ctx: Context, rpps: str, schedule_text: str, *, limit: int =
             # No deterministic idempotency key: daily → weekly → daily must apply three times, not replay.
             ctx.gateway.update_payout_schedule(account_id, schedule)
         except StripeRefused as exc:
-            if getattr(exc, "http_status", None) == 403 and getattr(exc, "stripe_code", None) != "account_invalid":
+            if exc.http_status == 403 and exc.stripe_code != "account_invalid":
                 refused = StripeRefused("payouts.schedule_dashboard", account=account_id)
-                refused.stripe_code = getattr(exc, "stripe_code", None)  # type: ignore[attr-defined]
-                refused.http_status = 403  # type: ignore[attr-defined]
+                refused.with_stripe(exc).http_status = 403
                 raise refused from None
             raise
     return _overview(ctx, practitioner, limit=limit)

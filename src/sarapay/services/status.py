@@ -20,12 +20,6 @@ if TYPE_CHECKING:
 
 i18n.register(
     {
-        "listing.unknown_consultation": {
-            "fr": "La consultation {consultation_id} n'existe pas dans le registre local : vérifiez l'identifiant "
-            "(sarapay status liste les consultations).",
-            "en": "The consultation {consultation_id} is not in the local ledger: check the id "
-            "(sarapay status lists the consultations).",
-        },
         "listing.empty_range": {
             "fr": "La période est vide : --since ({since}) doit précéder --until ({until}).",
             "en": "The period is empty: --since ({since}) must come before --until ({until}).",
@@ -148,11 +142,9 @@ def totals(ctx: Context, filters: Filters) -> dict[str, Any]:
 
 def get_consultation(ctx: Context, consultation: str) -> dict[str, Any]:
     """The ledger row of a typed id (`tc-8f3k2q` works); BadInput (exit 2) when malformed or unknown."""
-    consultation_id = ids.normalize_consultation_id(consultation)
-    record = ctx.ledger.get_consultation(consultation_id)
-    if record is None:
-        raise BadInput("listing.unknown_consultation", consultation_id=consultation_id)
-    return record
+    from sarapay.services.consultations import require_consultation  # the one lookup, with its one message
+
+    return require_consultation(ctx, consultation)
 
 
 def history(ctx: Context, consultation_id: str) -> list[dict[str, Any]]:
