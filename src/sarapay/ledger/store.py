@@ -1179,7 +1179,9 @@ class Ledger:
 
     def _rows(self, table: str, columns: list[str]) -> Iterator[tuple]:
         """Every row in insertion order (rowid on both backends; an integer key is its rowid)."""
-        order = "rowid" if not self.is_postgres or "rowid" in self._columns(table) else "id"
+        order = "rowid"
+        if self.is_postgres and "rowid" not in (present := self._columns(table)):
+            order = present[0]  # the table's integer key, which ledger/postgres.py made an identity column
         cursor = self._conn.execute(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY {order}')
         yield from cursor
 
