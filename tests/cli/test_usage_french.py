@@ -9,7 +9,7 @@ from sarapay.cli import app
 from sarapay.cli.usage_fr import to_french
 
 CASES = [
-    (["capture"], "Argument manquant : consultation."),
+    (["capture"], "Argument manquant : CONSULTATION."),
     (["plan", "10000000009"], "Option obligatoire manquante : --at."),
     (["capture", "TC-AAAAAA", "20", "extra"], "Argument en trop : extra."),
     (["captur"], "Commande inconnue : « captur ». Vouliez-vous dire capture ?"),

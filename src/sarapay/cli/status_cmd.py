@@ -42,7 +42,7 @@ HUMAN_LIMIT = 50  # rows on screen by default; machine output has no default lim
     "status",
     rich_help_panel=PANEL_SUPPORT,
     epilog="Exemples : [bold]sarapay status[/] · [bold]sarapay status TC-8F3K2Q[/] · "
-    "[bold]sarapay status --practitioner 10000012343 --state « Non capturé » --since 01/12/2026[/] · "
+    "[bold]sarapay status --practitioner 10000012343 --state \"Non capturé\" --since 01/12/2026[/] · "
     "[bold]sarapay status --since 2026-12-01 --until 2026-12-31 --excel > decembre.csv[/]",
 )
 @output_flags("json", "csv", "nl", "excel")
