@@ -428,9 +428,7 @@ _STATUS_PRIORITY = [
 ]
 
 
-def status_table(records: Iterable[dict[str, Any]]) -> int:
-    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
-    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
+def _status_table(records: Iterable[dict[str, Any]]):
     from sarapay import statuses
 
     columns = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline"]
@@ -453,13 +451,19 @@ def status_table(records: Iterable[dict[str, Any]]) -> int:
             _deadline(deadline) if narrow else _when(deadline),
         ])
     table, hidden = _fitted(columns, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
+    return table, hidden, len(rows)
+
+
+def status_table(records: Iterable[dict[str, Any]]) -> int:
+    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
+    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
+    table, hidden, count = _status_table(records)
     _print_data(table)
     _say_hidden(hidden)
-    return len(rows)
+    return count
 
 
-def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
-    """Counts and sums per state (Ledger.totals), then the overall line."""
+def _totals_table(totals: dict[str, Any], currency: str = "eur"):
     from sarapay import statuses
 
     sums = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
@@ -473,11 +477,46 @@ def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
     footer = [i18n.t("view.total"), str(totals["count"]), *(_money(totals[key], currency) for key in sums)]
     priority = ["view.col.state", "view.col.count", "view.col.captured", "view.col.net", "view.col.authorised", "view.col.fee",
                 "view.col.refunded"]
-    table, hidden = _fitted(
+    return _fitted(
         columns, rows, priority=priority, right=("view.col.count", *money_cols), title=i18n.t("view.totals_title"), footer=footer,
     )
+
+
+def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
+    """Counts and sums per state (Ledger.totals), then the overall line."""
+    table, hidden = _totals_table(totals, currency)
     _print_data(table)
     _say_hidden(hidden, "view.hidden_totals")
+
+
+def status_listing(records: Iterable[dict[str, Any]], totals: dict[str, Any], notice: str | None = None) -> int:
+    """`sarapay status`: the payments table, the totals per state and the notice (« 50 consultations affichées
+    sur 65 »). On a terminal they are one text, paged together, the notice first: what the pager shows is
+    complete, nothing is left for after it quits. Piped, the tables go to stdout and the words to stderr."""
+    table, hidden, count = _status_table(records)
+    totals_view, hidden_totals = _totals_table(totals)
+    if not _isatty(out().file):
+        _print_data(table)
+        _say_hidden(hidden)
+        _print_data(totals_view)
+        _say_hidden(hidden_totals, "view.hidden_totals")
+        if notice:
+            message(notice)
+        return count
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = []
+    if notice:
+        parts += [Text(notice, style="bold"), Text("")]
+    parts.append(table)
+    if hidden:
+        parts.append(Text(i18n.t("view.hidden_columns", columns=", ".join(hidden)), style="dim"))
+    parts += [Text(""), totals_view]
+    if hidden_totals:
+        parts.append(Text(i18n.t("view.hidden_totals", columns=", ".join(hidden_totals)), style="dim"))
+    _print_data(Group(*parts))
+    return count
 
 
 _DETAIL_FIELDS = (

@@ -105,10 +105,12 @@ def test_long_tables_go_through_the_pager_on_a_terminal(hermetic_home, tmp_path)
     _ledger(rows=60)
     marker = tmp_path / "paged"
     pager = tmp_path / "pager.sh"
-    pager.write_text(f"#!/bin/sh\ntouch {marker}\ncat\n")
+    pager.write_text(f"#!/bin/sh\ntee {marker}\n")
     pager.chmod(0o755)
     _in_tmux(f"{PROGRAM} status", env=_env(PAGER=str(pager)), until="__DONE__")
-    assert marker.exists()
+    paged = marker.read_text()
+    # What the pager shows is complete: the count first (not after quitting), the table, the totals.
+    assert paged.index("50 consultations affichées sur 64") < paged.index("TC-8F3K2Q") < paged.index("Totaux par état")
 
 
 @needs_tmux
