@@ -586,7 +586,7 @@ i18n.register(
         "log.detail.denied": {"fr": "refusé par le praticien", "en": "declined by the practitioner"},
         "log.detail.no-onboarding-link": {"fr": "sans lien d'inscription", "en": "no onboarding link"},
         "log.detail.force": {"fr": "forcé", "en": "forced"},
-        "log.detail.max": {"fr": "maximum {before} → {after}", "en": "maximum {before} → {after}"},
+        "log.detail.max": {"fr": "maximum {before} → {after}", "en": "maximum from {before} to {after}"},
         "log.detail.refreshed": {"fr": "{n} mise à jour|{n} mises à jour", "en": "{n} brought up to date|{n} brought up to date"},
         "log.detail.failed": {"fr": "{n} en échec|{n} en échec", "en": "{n} failed|{n} failed"},
         "log.detail.added": {"fr": "{n} ajoutée|{n} ajoutées", "en": "{n} added|{n} added"},
