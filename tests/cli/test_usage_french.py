@@ -41,3 +41,9 @@ def test_english_users_keep_clicks_wording():
 
 def test_an_unknown_shape_is_left_as_it_is_rather_than_mistranslated():
     assert to_french("Something Click may say one day.") == "Something Click may say one day."
+
+
+def test_an_invalid_language_ends_with_one_full_stop():
+    result = CliRunner().invoke(app, ["--lang", "de", "status"])
+    assert result.exit_code == 2
+    assert "utilisez fr ou en." in _flat(result.stderr) and "en.." not in _flat(result.stderr)
