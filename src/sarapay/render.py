@@ -371,11 +371,14 @@ _MONEY_COLUMNS = ("view.col.max", "view.col.authorised", "view.col.captured", "v
 
 def _fitted(
     columns: list[str], rows: list[list[str]], *, priority: list[str], right: Iterable[str] = (), title: str | None = None,
-    footer: list[str] | None = None,
+    footer: list[str] | None = None, wrap: str | None = None, wrap_min: int = 24,
 ):
     """A table of the columns that fit the terminal, whole: no cell cut with « … ». Columns are taken in
     `priority` order while they fit (each as wide as its widest cell) and shown in their natural order; the
-    ones left out are named on stderr. Piped output (240 columns) keeps them all."""
+    ones left out are named on stderr. Piped output (240 columns) keeps them all.
+
+    `wrap`: one column of text (a sentence) that is always shown and wraps on words in the width the
+    others leave, at least `wrap_min` (or its widest cell if narrower)."""
     from rich.cells import cell_len
 
     console = out()
@@ -387,6 +390,9 @@ def _fitted(
     compact = sum(need.values()) + 3 * (len(columns) - 1) > width
     kept: list[str] = []
     used = 0
+    if wrap is not None:
+        used = min(need[wrap], max(wrap_min, cell_len(i18n.t(wrap))))
+        kept.append(wrap)
     for key in priority:
         extra = need[key] + ((2 if compact else 3) if kept else 0)
         if used + extra <= width:
@@ -394,6 +400,9 @@ def _fitted(
             used += extra
     shown = [i for i, key in enumerate(columns) if key in kept]
     table = _table(*(columns[i] for i in shown), title=title, right=right, compact=compact)
+    if wrap is not None:
+        column = table.columns[[columns[i] for i in shown].index(wrap)]
+        column.no_wrap, column.overflow, column.min_width = False, "fold", min(need[wrap], wrap_min)
     for row in rows:
         table.add_row(*(row[i] for i in shown))
     if footer:
@@ -414,6 +423,10 @@ i18n.register(
             "fr": "Colonnes masquées faute de place : {columns} (élargissez le terminal, ou « sarapay status ID » pour le détail).",
             "en": "Columns hidden for lack of room: {columns} (widen the terminal, or `sarapay status ID` for the detail).",
         },
+        "view.hidden_log_columns": {
+            "fr": "Colonnes masquées faute de place : {columns} (élargissez le terminal, ou sarapay log --json).",
+            "en": "Columns hidden for lack of room: {columns} (widen the terminal, or sarapay log --json).",
+        },
         "view.hidden_totals": {
             "fr": "Totaux masqués faute de place : {columns}.",
             "en": "Totals hidden for lack of room: {columns}.",
@@ -428,9 +441,7 @@ _STATUS_PRIORITY = [
 ]
 
 
-def status_table(records: Iterable[dict[str, Any]]) -> int:
-    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
-    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
+def _status_table(records: Iterable[dict[str, Any]]):
     from sarapay import statuses
 
     columns = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline"]
@@ -453,13 +464,19 @@ def status_table(records: Iterable[dict[str, Any]]) -> int:
             _deadline(deadline) if narrow else _when(deadline),
         ])
     table, hidden = _fitted(columns, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
+    return table, hidden, len(rows)
+
+
+def status_table(records: Iterable[dict[str, Any]]) -> int:
+    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
+    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
+    table, hidden, count = _status_table(records)
     _print_data(table)
     _say_hidden(hidden)
-    return len(rows)
+    return count
 
 
-def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
-    """Counts and sums per state (Ledger.totals), then the overall line."""
+def _totals_table(totals: dict[str, Any], currency: str = "eur"):
     from sarapay import statuses
 
     sums = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
@@ -473,11 +490,46 @@ def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
     footer = [i18n.t("view.total"), str(totals["count"]), *(_money(totals[key], currency) for key in sums)]
     priority = ["view.col.state", "view.col.count", "view.col.captured", "view.col.net", "view.col.authorised", "view.col.fee",
                 "view.col.refunded"]
-    table, hidden = _fitted(
+    return _fitted(
         columns, rows, priority=priority, right=("view.col.count", *money_cols), title=i18n.t("view.totals_title"), footer=footer,
     )
+
+
+def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
+    """Counts and sums per state (Ledger.totals), then the overall line."""
+    table, hidden = _totals_table(totals, currency)
     _print_data(table)
     _say_hidden(hidden, "view.hidden_totals")
+
+
+def status_listing(records: Iterable[dict[str, Any]], totals: dict[str, Any], notice: str | None = None) -> int:
+    """`sarapay status`: the payments table, the totals per state and the notice (« 50 consultations affichées
+    sur 65 »). On a terminal they are one text, paged together, the notice first: what the pager shows is
+    complete, nothing is left for after it quits. Piped, the tables go to stdout and the words to stderr."""
+    table, hidden, count = _status_table(records)
+    totals_view, hidden_totals = _totals_table(totals)
+    if not _isatty(out().file):
+        _print_data(table)
+        _say_hidden(hidden)
+        _print_data(totals_view)
+        _say_hidden(hidden_totals, "view.hidden_totals")
+        if notice:
+            message(notice)
+        return count
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = []
+    if notice:
+        parts += [Text(notice, style="bold"), Text("")]
+    parts.append(table)
+    if hidden:
+        parts.append(Text(i18n.t("view.hidden_columns", columns=", ".join(hidden)), style="dim"))
+    parts += [Text(""), totals_view]
+    if hidden_totals:
+        parts.append(Text(i18n.t("view.hidden_totals", columns=", ".join(hidden_totals)), style="dim"))
+    _print_data(Group(*parts))
+    return count
 
 
 _DETAIL_FIELDS = (
@@ -520,26 +572,124 @@ def consultation_detail(record: dict[str, Any], history: Iterable[dict[str, Any]
     _print_data(timeline)
 
 
+i18n.register(
+    {
+        "log.detail.capture": {"fr": "capture de {amount}", "en": "capture of {amount}"},
+        "log.detail.cancel": {"fr": "libération de l'empreinte", "en": "hold released"},
+        "log.detail.close_link": {"fr": "lien de paiement fermé", "en": "payment link closed"},
+        "log.detail.refund": {"fr": "remboursement de {amount}", "en": "refund of {amount}"},
+        "log.detail.outcome_unknown": {"fr": "résultat inconnu (voir status --refresh)",
+                                       "en": "outcome unknown (see status --refresh)"},
+        "log.detail.interrupted": {"fr": "interrompu", "en": "interrupted"},
+        "log.detail.healthy": {"fr": "appariement en ordre", "en": "pairing healthy"},
+        "log.detail.needs-attention": {"fr": "appariement à reprendre", "en": "pairing needs attention"},
+        "log.detail.denied": {"fr": "refusé par le praticien", "en": "declined by the practitioner"},
+        "log.detail.no-onboarding-link": {"fr": "sans lien d'inscription", "en": "no onboarding link"},
+        "log.detail.force": {"fr": "forcé", "en": "forced"},
+        "log.detail.max": {"fr": "maximum {before} → {after}", "en": "maximum from {before} to {after}"},
+        "log.detail.refreshed": {"fr": "{n} mise à jour|{n} mises à jour", "en": "{n} brought up to date|{n} brought up to date"},
+        "log.detail.failed": {"fr": "{n} en échec|{n} en échec", "en": "{n} failed|{n} failed"},
+        "log.detail.added": {"fr": "{n} ajoutée|{n} ajoutées", "en": "{n} added|{n} added"},
+        "log.detail.corrected": {"fr": "{n} corrigée|{n} corrigées", "en": "{n} corrected|{n} corrected"},
+        "log.detail.unread": {"fr": "{n} illisible|{n} illisibles", "en": "{n} unread|{n} unread"},
+        "log.detail.updated": {"fr": "{n} mise à jour|{n} mises à jour", "en": "{n} updated|{n} updated"},
+        "log.detail.needs_action": {"fr": "{n} à traiter|{n} à traiter", "en": "{n} needs action|{n} need action"},
+        "log.detail.holds": {"fr": "{n} empreinte en cours|{n} empreintes en cours", "en": "{n} open hold|{n} open holds"},
+        "log.detail.schedule": {"fr": "versements : {text}", "en": "payouts: {text}"},
+    }
+)
+_IDEMPOTENCY = re.compile(r"^sarapay:\S+$")
+_MESSAGE_KEY = re.compile(r"^[a-z_]+(\.[a-z0-9_-]+)+,?$")
+_COUNT = re.compile(r"^(?P<key>[a-z_]+)=(?P<value>\S*)$")
+_MAX_CHANGE = re.compile(r"^(?P<before>\d+|None)->(?P<after>\d+)$")
+
+
+def _short_message(key: str, target: str | None) -> str:
+    """A catalog message as a short phrase: its first clause, the row's target for the consultation or the
+    practitioner it names, other values left out."""
+    text = i18n.catalog()[key][i18n.get_lang()]
+    text = re.sub(r"\s*\(\{[^}]*\}\)", "", text)
+    text = re.sub(r"\{(consultation_id|rpps|target)\}", target or "…", text)
+    text = re.sub(r"\{[^}]*\}", "…", text)
+    return re.split(r" : |: |\. | ; |; | \(", text, maxsplit=1)[0].rstrip(" .")
+
+
+def _counted(key: str, n: str) -> str:
+    one, many = i18n.t(key).split("|")
+    return (one if n in ("0", "1") else many).format(n=n)
+
+
+def audit_detail_text(detail: str | None, target: str | None = None) -> str:
+    """The stored detail of an audit row (message keys, counters, amounts in cents, idempotency keys) as
+    short words for people: `capture 2000 sarapay:capture:…` → « capture de 20,00 € »,
+    `paylink.already_authorised` → the message's first clause. `--json` keeps the stored text."""
+    if not detail:
+        return ""
+    catalog = i18n.catalog()
+    pairs = dict(word.split("=", 1) for word in detail.split() if "=" in word)
+    if "interval" in pairs:  # payouts --schedule: interval=weekly weekly_anchor=monday delay_days=7
+        schedule = {**pairs, "delay_days": int(pairs["delay_days"]) if pairs.get("delay_days", "").isdigit() else None}
+        return i18n.t("log.detail.schedule", text=schedule_text(schedule)).capitalize()
+    words = detail.replace(", outcome unknown", " outcome_unknown").replace("outcome unknown", "outcome_unknown").split()
+    said: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word in ("capture", "refund") and following.isdigit():
+            said.append(i18n.t(f"log.detail.{word}", amount=_money(int(following))))
+            i += 2
+            continue
+        if word in ("cancel", "close_link") and following.isdigit():
+            said.append(i18n.t(f"log.detail.{word}"))
+            i += 2
+            continue
+        i += 1
+        bare = word.rstrip(",")
+        if _IDEMPOTENCY.match(bare):
+            continue  # an idempotency key says nothing to a person (kept in --json)
+        if f"log.detail.{bare}" in catalog and "{" not in catalog[f"log.detail.{bare}"]["fr"]:
+            said.append(i18n.t(f"log.detail.{bare}"))
+        elif (match := _COUNT.match(bare)) and f"log.detail.{match['key']}" in catalog:
+            said.append(_counted(f"log.detail.{match['key']}", match["value"]))
+        elif match := _MAX_CHANGE.match(bare):
+            before = _money(int(match["before"])) if match["before"].isdigit() else i18n.t("view.none")
+            said.append(i18n.t("log.detail.max", before=before, after=_money(int(match["after"]))))
+        elif _MESSAGE_KEY.match(bare) and bare in catalog:
+            said.append(_short_message(bare, target))
+        else:
+            said.append(bare)
+    text = ", ".join(said)
+    return text[:1].upper() + text[1:]
+
+
+# Narrow terminals: when, what, on what, how it ended come first; who and Stripe's request id when room is left.
+_AUDIT_PRIORITY = ["view.col.at", "view.col.command", "view.col.target", "view.col.outcome", "view.col.actor", "view.col.request_id"]
+
+
 def audit_table(entries: Iterable[dict[str, Any]]) -> int:
-    table = _table(
-        "view.col.at", "view.col.actor", "view.col.command", "view.col.target", "view.col.outcome", "view.col.detail",
-        "view.col.request_id",
-    )
+    """The audit log, fitted to the terminal like `status`: whole cells (no id cut short), the less useful
+    columns left out on a narrow terminal (named on stderr), the detail in words, wrapped in the room left."""
     none = i18n.t("view.none")
-    count = 0
-    for entry in entries:
-        table.add_row(
+    columns = ["view.col.at", "view.col.actor", "view.col.command", "view.col.target", "view.col.outcome",
+               "view.col.detail", "view.col.request_id"]
+    rows = [
+        [
             _when(entry["at"]),
             entry["actor"],
-            entry["command"],
+            entry["command"],  # as --command takes it
             entry.get("target") or none,
             i18n.t(f"view.outcome.{entry['outcome']}"),
-            entry.get("detail") or "",
+            audit_detail_text(entry.get("detail"), entry.get("target")),
             entry.get("stripe_request_id") or none,
-        )
-        count += 1
+        ]
+        for entry in entries
+    ]
+    table, hidden = _fitted(columns, rows, priority=_AUDIT_PRIORITY, wrap="view.col.detail", wrap_min=18)
     _print_data(table)
-    return count
+    if hidden:
+        message(i18n.t("view.hidden_log_columns", columns=", ".join(hidden)), style="dim")
+    return len(rows)
 
 
 def schedule_text(schedule: dict[str, Any] | None, *, editable: bool = True) -> str:
