@@ -602,6 +602,123 @@ def payouts_view(overview: dict[str, Any]) -> None:
     _print_data(table)
 
 
+# --- what a payout contains (payouts RPPS --payout po_…) and the monthly statement ---------------------------
+
+i18n.register(
+    {
+        "view.kind.charge": {"fr": "Paiement", "en": "Payment"},
+        "view.kind.refund": {"fr": "Remboursement", "en": "Refund"},
+        "view.kind.dispute_withdrawal": {"fr": "Litige : retrait", "en": "Dispute: withdrawal"},
+        "view.kind.dispute_reinstatement": {"fr": "Litige : restitué", "en": "Dispute: reinstated"},
+        "view.kind.payout": {"fr": "Versement", "en": "Payout"},
+        "view.kind.other": {"fr": "Autre ({type})", "en": "Other ({type})"},
+        "view.col.kind": {"fr": "Opération", "en": "Transaction"},
+        "view.col.day": {"fr": "Date", "en": "Day"},
+        "view.payout.head.id": {"fr": "Versement", "en": "Payout"},
+        "view.payout.head.amount": {"fr": "Montant du versement", "en": "Payout amount"},
+        "view.payout.head.status": {"fr": "État", "en": "Status"},
+        "view.payout.head.arrival": {"fr": "Arrivée sur le compte bancaire", "en": "Arrival in the bank account"},
+        "view.payout.head.created": {"fr": "Créé le", "en": "Created"},
+        "view.payout.head.automatic": {"fr": "Déclenchement", "en": "Triggered by"},
+        "view.payout.automatic": {"fr": "automatique (calendrier des versements)", "en": "automatic (payout schedule)"},
+        "view.payout.manual": {"fr": "manuel (à la demande)", "en": "manual (on request)"},
+        "view.payout.contents_title": {"fr": "Contenu du versement", "en": "What the payout contains"},
+        "view.payout.sum_of_nets": {"fr": "Somme des nets", "en": "Sum of the nets"},
+        "view.payout.difference": {"fr": "Écart", "en": "Difference"},
+        "view.payout.no_transactions": {
+            "fr": "Stripe ne liste aucune transaction pour ce versement.",
+            "en": "Stripe lists no transaction for this payout.",
+        },
+    }
+)
+
+
+def kind_label(kind: str, type_: str | None = None) -> str:
+    """`Paiement`, `Remboursement`, `Litige : retrait`... for a line's kind (services.balance_lines.KINDS)."""
+    key = f"view.kind.{kind}"
+    if key not in i18n.catalog():
+        key = "view.kind.other"
+    return i18n.t(key, type=type_ or kind)
+
+
+def payout_status_label(status: str | None) -> str:
+    key = f"view.payout.{status}"
+    return i18n.t(key) if status and key in i18n.catalog() else (status or i18n.t("view.none"))
+
+
+def _day(value: Any) -> str:
+    from datetime import datetime
+
+    from sarapay import timefmt
+
+    if not value:
+        return i18n.t("view.none")
+    return timefmt.format_day(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def _lines_table(lines: list[dict[str, Any]], totals: dict[str, Any] | None, currency: str, *, title: str | None = None):
+    """Balance-transaction lines: what, which consultation, when, gross, fee, net (80 columns: the least
+    needed columns give way, named on stderr)."""
+    columns = ["view.col.kind", "view.col.consultation", "view.col.day", "view.col.amount", "view.col.fee", "view.col.net"]
+    rows = [
+        [
+            kind_label(row["kind"], row.get("type")),
+            row.get("consultation_id") or i18n.t("view.none"),
+            _day(row.get("created")),
+            _money(row["amount_cents"], row["currency"]),
+            _money(row["fee_cents"], row["currency"]),
+            _money(row["net_cents"], row["currency"]),
+        ]
+        for row in lines
+    ]
+    footer = None
+    if totals is not None:
+        footer = [
+            i18n.t("view.total"), "", "", _money(totals["amount_cents"], currency), _money(totals["fee_cents"], currency),
+            _money(totals["net_cents"], currency),
+        ]
+    priority = ["view.col.kind", "view.col.consultation", "view.col.net", "view.col.day", "view.col.amount", "view.col.fee"]
+    money_cols = ("view.col.amount", "view.col.fee", "view.col.net")
+    return _fitted(columns, rows, priority=priority, right=money_cols, title=title, footer=footer)
+
+
+def payout_contents_view(view: dict[str, Any]) -> None:
+    """One payout: its head, then (automatic payouts) one line per balance transaction, the totals and the
+    check of the nets against the payout's amount (services.payouts.payout_contents)."""
+    from rich.table import Table
+
+    payout = view["payout"]
+    currency = payout["currency"]
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(no_wrap=True)
+    head.add_row(i18n.t("view.field.rpps"), view["rpps"])
+    head.add_row(i18n.t("view.balance.account"), view["account_id"])
+    head.add_row(i18n.t("view.payout.head.id"), payout["id"])
+    head.add_row(i18n.t("view.payout.head.amount"), _money(payout["amount_cents"], currency))
+    head.add_row(i18n.t("view.payout.head.status"), payout_status_label(payout.get("status")))
+    head.add_row(i18n.t("view.payout.head.arrival"), _day(payout.get("arrival_date")))
+    head.add_row(i18n.t("view.payout.head.created"), _when(payout.get("created")))
+    head.add_row(i18n.t("view.payout.head.automatic"), i18n.t("view.payout.automatic" if payout["automatic"] else "view.payout.manual"))
+    _print_data(head)
+    if view["transactions"] is None:
+        return
+    if not view["transactions"]:
+        message(i18n.t("view.payout.no_transactions"))
+    else:
+        table, hidden = _lines_table(view["transactions"], view["totals"], currency, title=i18n.t("view.payout.contents_title"))
+        _print_data(table)
+        _say_hidden(hidden)
+    check = Table(show_header=False, box=None, pad_edge=False)
+    check.add_column(style="bold", no_wrap=True)
+    check.add_column(justify="right", no_wrap=True)
+    check.add_row(i18n.t("view.payout.sum_of_nets"), _money(view["totals"]["net_cents"], currency))
+    check.add_row(i18n.t("view.payout.head.amount"), _money(payout["amount_cents"], currency))
+    check.add_row(i18n.t("view.payout.difference"), _money(view["difference_cents"], currency),
+                  style=None if view["difference_cents"] == 0 else "bold red")
+    _print_data(check)
+
+
 def fees_view(estimate: dict[str, Any]) -> None:
     """Amount, estimated fee (with its rule) and net, French money format."""
     from rich.table import Table
