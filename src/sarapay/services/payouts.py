@@ -109,7 +109,8 @@ def _money_list(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{"amount_cents": int(e.get("amount") or 0), "currency": (e.get("currency") or "eur").lower()} for e in entries or []]
 
 
-def _payout(payout: dict[str, Any]) -> dict[str, Any]:
+def payout_row(payout: dict[str, Any]) -> dict[str, Any]:
+    """The machine view of a payout (PAYOUT_FIELDS: cents, ISO 8601 UTC)."""
     return {
         "id": payout["id"],
         "amount_cents": int(payout.get("amount") or 0),
@@ -152,7 +153,7 @@ def _overview(ctx: Context, practitioner: dict[str, Any], *, limit: int) -> dict
         # Only an account the platform controls accepts a schedule change from it (stripe.md §5).
         "schedule_editable": bool((account.get("controller") or {}).get("is_controller")),
         "payouts_enabled": bool(account.get("payouts_enabled")),
-        "payouts": [_payout(p) for p in payouts],
+        "payouts": [payout_row(p) for p in payouts],
     }
 
 
@@ -203,7 +204,7 @@ def payout_contents(ctx: Context, rpps: str, payout_id: str) -> dict[str, Any]:
     practitioner = require_linked(ctx, rpps)
     account_id = practitioner["account_id"]
     payout = ctx.gateway.retrieve_payout(account_id, raw)
-    detail = {**_payout(payout), "reconciliation_status": payout.get("reconciliation_status")}
+    detail = {**payout_row(payout), "reconciliation_status": payout.get("reconciliation_status")}
     view: dict[str, Any] = {
         "rpps": practitioner["rpps"],
         "account_id": account_id,
