@@ -217,3 +217,27 @@ def test_many_transactions_take_one_list_request_per_hundred(run, sandbox, strip
     assert view["totals"]["net_cents"] == expected_net == view["payout"]["amount_cents"]
     assert view["difference_cents"] == 0
     assert lists(sandbox, since) == [f"/v1/payouts/{payout['id']}", "/v1/balance_transactions", "/v1/balance_transactions"]
+
+
+def test_a_difference_is_shown_never_hidden(capsys):
+    """Stripe's nets not adding up to the payout (a reconciliation still running, a line Stripe left out):
+    the table says the difference, and a warning says it on stderr in every output mode."""
+    from sarapay import render
+    from sarapay.cli.payouts_cmd import _explain
+
+    line = {"id": "txn_1", "kind": "charge", "type": "charge", "reporting_category": "charge", "created": "2026-11-30T09:00:00Z",
+            "consultation_id": "TC-AAAAAA", "source_id": "ch_1", "amount_cents": 2500, "fee_cents": 63, "net_cents": 2437,
+            "currency": "eur", "status": "available"}
+    view = {
+        "rpps": make_test_rpps(307), "account_id": "acct_x",
+        "payout": {"id": "po_1", "amount_cents": 2474, "currency": "eur", "status": "paid", "arrival_date": "2026-12-02T00:00:00Z",
+                   "created": "2026-11-30T00:00:00Z", "automatic": True, "method": "standard", "reconciliation_status": "completed"},
+        "reconcilable": True, "reason": None, "transactions": [line],
+        "totals": {"count": 1, "amount_cents": 2500, "fee_cents": 63, "net_cents": 2437, "currency": "eur"},
+        "difference_cents": 2437 - 2474,
+    }
+    render.payout_contents_view(view)
+    _explain(view, human=False)  # as under --json
+    out, err = capsys.readouterr()
+    assert f"-0,37{EUR}" in next(text for text in out.splitlines() if "Écart" in text)
+    assert "Attention" in err and f"-0,37{EUR}" in err and f"24,37{EUR}" in err and f"24,74{EUR}" in err
