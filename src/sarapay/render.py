@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sarapay import i18n
 
@@ -133,20 +133,26 @@ def emit_csv(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
 i18n.register({"view.field.currency": {"fr": "Devise", "en": "Currency"}})
 
 
-def emit_excel(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
+def emit_excel(
+    rows: Iterable[dict[str, Any]], fields: Iterable[str], labels: dict[str, Callable[[Any, dict[str, Any]], str]] | None = None
+) -> int:
     """CSV for French spreadsheets (Excel, LibreOffice in French): UTF-8 with a BOM so Excel reads the
     accents, `;` since `,` is the decimal mark, CRLF, amounts `25,00` (no symbol, no grouping: a number to
     Excel), times `05/01/2026 14:07` in Paris time, states and yes/no as the French labels, French headers.
-    Streamed like emit_csv."""
+    `labels` turns other codes into words: `{key: label(value, row)}`. Streamed like emit_csv."""
     import csv
 
     from sarapay import money, statuses, timefmt
 
     fields = list(fields)
 
-    def cell(key: str, value: Any) -> Any:
+    labels = labels or {}
+
+    def cell(key: str, value: Any, row: dict[str, Any]) -> Any:
         if value is None:
             return ""
+        if key in labels:
+            return labels[key](value, row)
         if isinstance(value, bool):
             return i18n.t("view.yes" if value else "view.no")
         if key.endswith("_cents") and isinstance(value, int):
@@ -170,7 +176,7 @@ def emit_excel(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
     writer.writerow([header(key) for key in fields])
     count = 0
     for row in rows:
-        writer.writerow([cell(key, value) for key, value in row.items()])
+        writer.writerow([cell(key, value, row) for key, value in row.items()])
         count += 1
     return count
 
@@ -750,6 +756,252 @@ def payouts_view(overview: dict[str, Any]) -> None:
             timefmt.format_day(datetime.fromisoformat(arrival.replace("Z", "+00:00"))) if arrival else i18n.t("view.none"),
         )
     _print_data(table)
+
+
+# --- what a payout contains (payouts RPPS --payout po_…) and the monthly statement ---------------------------
+
+i18n.register(
+    {
+        "view.kind.charge": {"fr": "Paiement", "en": "Payment"},
+        "view.kind.refund": {"fr": "Remboursement", "en": "Refund"},
+        "view.kind.dispute_withdrawal": {"fr": "Litige : retrait", "en": "Dispute: withdrawal"},
+        "view.kind.dispute_reinstatement": {"fr": "Litige : restitué", "en": "Dispute: reinstated"},
+        "view.kind.payout": {"fr": "Versement", "en": "Payout"},
+        "view.kind.other": {"fr": "Autre ({type})", "en": "Other ({type})"},
+        "view.col.kind": {"fr": "Opération", "en": "Transaction"},
+        "view.col.day": {"fr": "Date", "en": "Day"},
+        "view.payout.head.id": {"fr": "Versement", "en": "Payout"},
+        "view.payout.head.amount": {"fr": "Montant du versement", "en": "Payout amount"},
+        "view.payout.head.status": {"fr": "État", "en": "Status"},
+        "view.payout.head.arrival": {"fr": "Arrivée sur le compte bancaire", "en": "Arrival in the bank account"},
+        "view.payout.head.created": {"fr": "Créé le", "en": "Created"},
+        "view.payout.head.automatic": {"fr": "Déclenchement", "en": "Triggered by"},
+        "view.payout.automatic": {"fr": "automatique (calendrier des versements)", "en": "automatic (payout schedule)"},
+        "view.payout.manual": {"fr": "manuel (à la demande)", "en": "manual (on request)"},
+        "view.payout.contents_title": {"fr": "Contenu du versement", "en": "What the payout contains"},
+        "view.payout.sum_of_nets": {"fr": "Somme des nets", "en": "Sum of the nets"},
+        "view.payout.difference": {"fr": "Écart", "en": "Difference"},
+        "view.payout.no_transactions": {
+            "fr": "Stripe ne liste aucune transaction pour ce versement.",
+            "en": "Stripe lists no transaction for this payout.",
+        },
+    }
+)
+
+
+def kind_label(kind: str, type_: str | None = None) -> str:
+    """`Paiement`, `Remboursement`, `Litige : retrait`... for a line's kind (services.balance_lines.KINDS)."""
+    key = f"view.kind.{kind}"
+    if key not in i18n.catalog():
+        key = "view.kind.other"
+    return i18n.t(key, type=type_ or kind)
+
+
+def payout_status_label(status: str | None) -> str:
+    key = f"view.payout.{status}"
+    return i18n.t(key) if status and key in i18n.catalog() else (status or i18n.t("view.none"))
+
+
+def _day(value: Any) -> str:
+    from datetime import datetime
+
+    from sarapay import timefmt
+
+    if not value:
+        return i18n.t("view.none")
+    return timefmt.format_day(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def _lines_table(lines: list[dict[str, Any]], totals: dict[str, Any] | None, currency: str, *, title: str | None = None):
+    """Balance-transaction lines: what, which consultation, when, gross, fee, net (80 columns: the least
+    needed columns give way, named on stderr)."""
+    columns = ["view.col.kind", "view.col.consultation", "view.col.day", "view.col.amount", "view.col.fee", "view.col.net"]
+    rows = [
+        [
+            kind_label(row["kind"], row.get("type")),
+            row.get("consultation_id") or i18n.t("view.none"),
+            _day(row.get("created")),
+            _money(row["amount_cents"], row["currency"]),
+            _money(row["fee_cents"], row["currency"]),
+            _money(row["net_cents"], row["currency"]),
+        ]
+        for row in lines
+    ]
+    footer = None
+    if totals is not None:
+        footer = [
+            i18n.t("view.total"), "", "", _money(totals["amount_cents"], currency), _money(totals["fee_cents"], currency),
+            _money(totals["net_cents"], currency),
+        ]
+    priority = ["view.col.kind", "view.col.consultation", "view.col.net", "view.col.day", "view.col.amount", "view.col.fee"]
+    money_cols = ("view.col.amount", "view.col.fee", "view.col.net")
+    return _fitted(columns, rows, priority=priority, right=money_cols, title=title, footer=footer)
+
+
+def payout_contents_view(view: dict[str, Any]) -> None:
+    """One payout: its head, then (automatic payouts) one line per balance transaction, the totals and the
+    check of the nets against the payout's amount (services.payouts.payout_contents)."""
+    from rich.table import Table
+
+    payout = view["payout"]
+    currency = payout["currency"]
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(no_wrap=True)
+    head.add_row(i18n.t("view.field.rpps"), view["rpps"])
+    head.add_row(i18n.t("view.balance.account"), view["account_id"])
+    head.add_row(i18n.t("view.payout.head.id"), payout["id"])
+    head.add_row(i18n.t("view.payout.head.amount"), _money(payout["amount_cents"], currency))
+    head.add_row(i18n.t("view.payout.head.status"), payout_status_label(payout.get("status")))
+    head.add_row(i18n.t("view.payout.head.arrival"), _day(payout.get("arrival_date")))
+    head.add_row(i18n.t("view.payout.head.created"), _when(payout.get("created")))
+    head.add_row(i18n.t("view.payout.head.automatic"), i18n.t("view.payout.automatic" if payout["automatic"] else "view.payout.manual"))
+    _print_data(head)
+    if view["transactions"] is None:
+        return
+    if not view["transactions"]:
+        message(i18n.t("view.payout.no_transactions"))
+    else:
+        table, hidden = _lines_table(view["transactions"], view["totals"], currency, title=i18n.t("view.payout.contents_title"))
+        _print_data(table)
+        _say_hidden(hidden)
+    check = Table(show_header=False, box=None, pad_edge=False)
+    check.add_column(style="bold", no_wrap=True)
+    check.add_column(justify="right", no_wrap=True)
+    check.add_row(i18n.t("view.payout.sum_of_nets"), _money(view["totals"]["net_cents"], currency))
+    check.add_row(i18n.t("view.payout.head.amount"), _money(payout["amount_cents"], currency))
+    check.add_row(i18n.t("view.payout.difference"), _money(view["difference_cents"], currency),
+                  style=None if view["difference_cents"] == 0 else "bold red")
+    _print_data(check)
+
+
+i18n.register(
+    {
+        "view.statement.title": {"fr": "Relevé mensuel", "en": "Monthly statement"},
+        "view.statement.practitioner": {"fr": "Praticien", "en": "Practitioner"},
+        "view.statement.month": {"fr": "Mois", "en": "Month"},
+        "view.statement.bounds": {"fr": "Période", "en": "Period"},
+        "view.statement.period": {
+            "fr": "du {start} au {end} inclus (heure de Paris)",
+            "en": "from {start} to {end} inclusive (Paris time)",
+        },
+        "view.statement.transactions_title": {"fr": "Transactions Stripe du mois", "en": "Stripe transactions of the month"},
+        "view.statement.payouts_title": {"fr": "Versements arrivés dans le mois", "en": "Payouts that arrived in the month"},
+        "view.statement.totals_title": {"fr": "Totaux du mois", "en": "Totals of the month"},
+        "view.statement.none": {"fr": "Aucune transaction Stripe ce mois-ci.", "en": "No Stripe transaction this month."},
+        "view.statement.no_payouts": {"fr": "Aucun versement arrivé ce mois-ci.", "en": "No payout arrived this month."},
+        "view.statement.section.charges": {"fr": "Consultations encaissées", "en": "Consultations captured"},
+        "view.statement.section.refunds": {"fr": "Remboursements", "en": "Refunds"},
+        "view.statement.section.disputes": {"fr": "Litiges", "en": "Disputes"},
+        "view.statement.section.other": {"fr": "Autres opérations Stripe", "en": "Other Stripe transactions"},
+        "view.statement.section.transactions": {"fr": "Total des transactions", "en": "All transactions"},
+        "view.statement.section.payouts": {"fr": "Versements arrivés", "en": "Payouts arrived"},
+        "view.statement.not_counted": {
+            "fr": "Les versements en échec ou annulés sont listés sans être comptés.",
+            "en": "Failed or canceled payouts are listed, not counted.",
+        },
+        "view.col.section": {"fr": "Rubrique", "en": "Section"},
+        "view.txn.available": {"fr": "Disponible", "en": "Available"},
+        "view.txn.pending": {"fr": "En attente", "en": "Pending"},
+        "view.field.date": {"fr": "Date (Paris)", "en": "Date (Paris)"},
+        "view.field.kind": {"fr": "Opération", "en": "Transaction"},
+        "view.field.consultation_id": {"fr": "Consultation", "en": "Consultation ID"},
+        "view.field.amount_cents": {"fr": "Montant", "en": "Amount"},
+        "view.field.stripe_id": {"fr": "Identifiant Stripe", "en": "Stripe ID"},
+        "view.field.type": {"fr": "Type Stripe", "en": "Stripe type"},
+        "view.field.source_id": {"fr": "Objet Stripe lié", "en": "Related Stripe object"},
+        "view.field.status": {"fr": "Statut", "en": "Status"},
+    }
+)
+
+
+def statement_status_label(value: Any, row: dict[str, Any]) -> str:
+    """A payout's status (Payé, En transit…) or a balance transaction's (Disponible, En attente)."""
+    if row.get("kind") == "payout":
+        return payout_status_label(value)
+    key = f"view.txn.{value}"
+    return i18n.t(key) if key in i18n.catalog() else str(value)
+
+
+# --excel of a statement: codes as words.
+STATEMENT_EXCEL_LABELS: dict[str, Callable[[Any, dict[str, Any]], str]] = {
+    "kind": lambda value, row: kind_label(value, row.get("type")),
+    "status": statement_status_label,
+}
+
+
+def statement_bounds(statement: dict[str, Any]) -> str:
+    """`du 01/11/2026 au 30/11/2026 inclus (heure de Paris)`: the statement's first and last day."""
+    from datetime import datetime, timedelta
+
+    from sarapay import timefmt
+
+    start = datetime.fromisoformat(statement["period"]["start"].replace("Z", "+00:00"))
+    last = datetime.fromisoformat(statement["period"]["end"].replace("Z", "+00:00")) - timedelta(seconds=1)
+    return i18n.t("view.statement.period", start=timefmt.format_day(start), end=timefmt.format_day(last))
+
+
+def statement_month(statement: dict[str, Any]) -> str:
+    """`novembre 2026`."""
+    from sarapay import timefmt
+
+    year, month = (int(part) for part in statement["month"].split("-"))
+    return timefmt.format_month(year, month)
+
+
+def statement_view(statement: dict[str, Any]) -> None:
+    """The monthly statement on a terminal: who and which month, the month's transactions, the payouts that
+    arrived, the totals per section (services.statements.monthly_statement)."""
+    from rich.table import Table
+
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(no_wrap=True)
+    who = f"{statement['name']} (RPPS {statement['rpps']})" if statement.get("name") else f"RPPS {statement['rpps']}"
+    head.add_row(i18n.t("view.statement.practitioner"), who)
+    head.add_row(i18n.t("view.balance.account"), statement["account_id"])
+    head.add_row(i18n.t("view.statement.month"), statement_month(statement))
+    head.add_row(i18n.t("view.statement.bounds"), statement_bounds(statement))
+    _print_data(head)
+    currencies = list(statement["totals"]) or ["eur"]
+    if statement["transactions"]:
+        for currency in currencies:
+            mine = [row for row in statement["transactions"] if row["currency"] == currency]
+            if mine:
+                table, hidden = _lines_table(mine, statement["totals"][currency]["transactions"], currency,
+                                             title=i18n.t("view.statement.transactions_title"))
+                _print_data(table)
+                _say_hidden(hidden)
+    else:
+        message(i18n.t("view.statement.none"))
+    if statement["payouts"]:
+        table = _table("view.col.payout_id", "view.col.arrival", "view.col.payout_status", "view.col.amount",
+                       title=i18n.t("view.statement.payouts_title"), right=("view.col.amount",))
+        for payout in statement["payouts"]:
+            table.add_row(payout["id"], _day(payout.get("arrival_date")), payout_status_label(payout.get("status")),
+                          _money(payout["amount_cents"], payout["currency"]))
+        _print_data(table)
+        if any(p["status"] in ("failed", "canceled") for p in statement["payouts"]):
+            message(i18n.t("view.statement.not_counted"))
+    else:
+        message(i18n.t("view.statement.no_payouts"))
+    for currency in currencies:
+        totals = statement["totals"][currency]
+        money_cols = ("view.col.amount", "view.col.fee", "view.col.net")
+        table = _table("view.col.section", "view.col.count", *money_cols, title=i18n.t("view.statement.totals_title"),
+                       right=("view.col.count", *money_cols))
+        for section in ("charges", "refunds", "disputes", "other"):
+            sums = totals[section]
+            if sums["count"] or section in ("charges", "refunds"):
+                table.add_row(i18n.t(f"view.statement.section.{section}"), str(sums["count"]),
+                              *(_money(sums[key], currency) for key in ("amount_cents", "fee_cents", "net_cents")))
+        table.add_section()
+        sums = totals["transactions"]
+        table.add_row(i18n.t("view.statement.section.transactions"), str(sums["count"]),
+                      *(_money(sums[key], currency) for key in ("amount_cents", "fee_cents", "net_cents")), style="bold")
+        table.add_row(i18n.t("view.statement.section.payouts"), str(totals["payouts"]["count"]),
+                      _money(totals["payouts"]["amount_cents"], currency), "", "")
+        _print_data(table)
 
 
 def fees_view(estimate: dict[str, Any]) -> None:
