@@ -36,6 +36,9 @@ def hermetic_home(tmp_path, monkeypatch):
                  "SARAPAY_DATABASE_URL", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    from sarapay import i18n
+
+    i18n.set_lang(None)  # an in-process `--lang en` of a previous test must not leak into this one
     return home
 
 

@@ -276,3 +276,12 @@ def test_card_numbers_never_reach_the_ledger(data, text):
     assert text not in excinfo.value.message
     # Ordinary numbers are fine: RPPS, amounts, a unix time, a phone number.
     data.add_history("TC-000002", note=f"RPPS {A}, 25,00 €, 1767603600, 06 12 34 56 78")
+
+
+def test_consultation_ids_by_stripe_id_on_both_backends(data):
+    """Arrived from the statements branch: payout contents and statements name many Stripe ids at once."""
+    data.update_consultation("TC-000002", charge_id="ch_000002")
+    many = [f"pi_{n:06d}" for n in range(900)] + ["ch_000002", "pi_unknown", ""]
+    found = data.consultation_ids_by_stripe_id(many)
+    assert found["pi_000001"] == "TC-000001" and found["ch_000002"] == "TC-000002"
+    assert "pi_unknown" not in found and set(found) <= set(many)

@@ -124,6 +124,77 @@ def iter_records(ctx: Context, filters: Filters, *, limit: int | None = None) ->
         stream.close()  # releases the cursor when the caller stops early
 
 
+def _paris_today(now: datetime | None) -> tuple[datetime, datetime]:
+    """[start, end) of today in Paris, as aware datetimes."""
+    from datetime import timedelta, timezone
+
+    moment = (now or datetime.now(timezone.utc)).astimezone(timefmt.PARIS)
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=1)  # wall-clock arithmetic: the next midnight in Paris, DST or not
+    return start, end
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or a.timestamp() < b.timestamp() else a
+
+
+def _earlier(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or a.timestamp() > b.timestamp() else a
+
+
+def attention_records(
+    ctx: Context, filters: Filters, *, limit: int | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """What a person at the terminal needs first (`status` on screen), within the filters:
+
+    1. holds to capture (« Non capturé »), the soonest `capture_before` first;
+    2. today's payments left « Incomplet » (the patient has not paid yet);
+    3. today and the recent past, newest first;
+    4. then the days to come, soonest first.
+
+    Each part is one indexed query (state, scheduled_at) of at most `limit` rows; holds live a week at
+    most, so sorting them by deadline here is cheap.
+    """
+    start, end = _paris_today(now)
+    wanted = set(filters.states) if filters.states else None
+    base = {"rpps": filters.rpps, "since": filters.since, "until": filters.until}
+    seen: set[str] = set()
+    shown: list[dict[str, Any]] = []
+
+    def take(rows: Iterable[dict[str, Any]]) -> bool:
+        for row in rows:
+            if limit is not None and len(shown) >= limit:
+                return False
+            if row["id"] not in seen:
+                seen.add(row["id"])
+                shown.append(row)
+        return limit is None or len(shown) < limit
+
+    def states(*codes: str) -> list[str] | None:
+        return [c for c in codes if wanted is None or c in wanted]
+
+    if states(statuses.UNCAPTURED):
+        holds = ctx.ledger.list_consultations(**base, state=[statuses.UNCAPTURED])
+        holds.sort(key=lambda r: (r.get("capture_before") is None, r.get("capture_before") or 0, r["scheduled_at"]))
+        if not take(holds):
+            return shown
+    if states(statuses.INCOMPLETE):
+        today = {**base, "since": _later(filters.since, start), "until": _earlier(filters.until, end)}
+        if today["since"].timestamp() < today["until"].timestamp():
+            if not take(ctx.ledger.list_consultations(**today, state=[statuses.INCOMPLETE], limit=limit)):
+                return shown
+    state = list(filters.states) if filters.states else None
+    more = None if limit is None else limit + len(seen)  # rows already shown come back in these queries
+    past = {**base, "until": _earlier(filters.until, end)}
+    if past["since"] is None or past["since"].timestamp() < past["until"].timestamp():
+        if not take(ctx.ledger.list_consultations(**past, state=state, newest_first=True, limit=more)):
+            return shown
+    future = {**base, "since": _later(filters.since, end)}
+    if future["until"] is None or future["since"].timestamp() < future["until"].timestamp():
+        take(ctx.ledger.list_consultations(**future, state=state, limit=more))
+    return shown
+
+
 def iter_machine_rows(
     ctx: Context, filters: Filters, *, limit: int | None = None, show_email: bool = False
 ) -> Iterator[dict[str, Any]]:
