@@ -250,8 +250,8 @@ def set_api_base(
 @config_app.command(
     "set-database",
     epilog="Exemples : [bold]sarapay config set-database postgresql://sarapay@db.example:5432/sarapay[/] · "
-    "[bold]sarapay config set-database postgresql://sarapay@db.example/sarapay --password[/] (mot de passe dans le trousseau) · "
-    "[bold]sarapay config set-database --reset[/] (retour au fichier SQLite).",
+    "[bold]sarapay config set-database --reset[/] (retour au fichier SQLite). Le mot de passe : --password "
+    "(saisie masquée, gardé dans le trousseau), ou PGPASSWORD, ou ~/.pgpass.",
 )
 def set_database(
     url: Optional[str] = typer.Argument(None, metavar="URL", help="postgresql://utilisateur@hôte:port/base, sans mot de passe."),

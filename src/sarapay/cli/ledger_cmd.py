@@ -130,7 +130,9 @@ def copy(
 
     created_file = isinstance(target_spec, Path) and not target_spec.exists()
     try:
-        with open_ledger(source_location, read_only=True) as source, open_ledger(target_spec) as target:
+        # The source is opened as by any command (created or upgraded on first use, like every command does),
+        # then only read, in one snapshot.
+        with open_ledger(source_location) as source, open_ledger(target_spec) as target:
             digests = source.copy_into(target, audit_target=source.location)
     except BaseException:
         if created_file and isinstance(target_spec, Path):
