@@ -157,7 +157,7 @@ def build_message(
     message["Date"] = format_datetime(now.astimezone(timefmt.PARIS))
     # The sender's domain, not the machine's name: make_msgid would otherwise ask DNS for it.
     message["Message-ID"] = make_msgid("sarapay", domain=sender.rpartition("@")[2] or "sarapay.invalid")
-    message["Content-Language"] = lang
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-reply loops
     message.set_content(body(lines, lang=lang, name=name), charset="utf-8")
+    message["Content-Language"] = lang  # after set_content, which clears every Content-* header
     return message

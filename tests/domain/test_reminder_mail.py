@@ -68,5 +68,6 @@ def test_message_headers():
     assert message["Message-ID"].endswith("@portail.example.fr>")
     assert message["Date"] == "Sun, 04 Jan 2026 09:00:00 +0100"
     assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Content-Language"] == "fr"
     assert message.get_content_type() == "text/plain" and message.get_content_charset() == "utf-8"
     assert message.get_content() == reminder_mail.body(HOLDS, lang="fr", name="Dre Martin")
