@@ -69,9 +69,9 @@ def main() -> None:
             say(f"PostgreSQL {version // 10000}.{version % 10000}")
             busiest = rpps_list[0]
             cases = {
-                "status --practitioner R --state uncaptured": {"rpps": busiest, "states": ["uncaptured"]},
+                "status --practitioner R --state uncaptured": {"practitioner": busiest, "states": ["uncaptured"]},
                 "status --state uncaptured": {"states": ["uncaptured"]},
-                "status --practitioner R --since 2026-01-01": {"rpps": busiest, "since": "2026-01-01"},
+                "status --practitioner R --since 2026-01-01": {"practitioner": busiest, "since": "2026-01-01"},
                 "status --state succeeded": {"states": ["succeeded"]},
                 "status (no filter)": {},
             }

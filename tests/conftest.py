@@ -33,7 +33,8 @@ def hermetic_home(tmp_path, monkeypatch):
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.delenv(name, raising=False)
     for name in ("STRIPE_API_KEY", "SARAPAY_KEY_FILE", "SARAPAY_LANG", "SARAPAY_API_BASE", "SARAPAY_CLIENT_ID",
-                 "SARAPAY_DATABASE_URL", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSFILE"):
+                 "SARAPAY_SMTP_PASSWORD", "SARAPAY_DATABASE_URL", "PGPASSWORD", "PGHOST", "PGPORT", "PGUSER",
+                 "PGDATABASE", "PGPASSFILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     from sarapay import i18n

@@ -200,3 +200,69 @@ def test_every_config_command_has_french_help_and_an_example(run):
         result = run("config", command, "--help")
         assert result.exit_code == 0
         assert "Exemple" in result.stdout, command
+
+
+# --------------------------------------------------------------------------- the mail server (remind)
+
+SMTP_PASSWORD = "mot-de-passe-smtp-9f3e"
+
+
+def test_set_smtp_writes_settings_and_never_a_password(run, hermetic_home):
+    result = run("config", "set-smtp", "smtp.example.fr", "--user", "rappels@example.fr", "--from", "Rappels@Example.FR")
+    assert result.exit_code == 0, result.output
+    smtp = json.loads((hermetic_home / "config.json").read_text())["smtp"]
+    assert smtp == {"host": "smtp.example.fr", "port": 587, "starttls": True, "user": "rappels@example.fr",
+                    "from": "Rappels@example.fr"}
+    assert "SARAPAY_SMTP_PASSWORD" in result.stderr  # where the password will be read
+    # --from is kept when the server changes
+    assert run("config", "set-smtp", "[::1]:2525", "--no-starttls").exit_code == 0
+    smtp = json.loads((hermetic_home / "config.json").read_text())["smtp"]
+    assert (smtp["host"], smtp["port"], smtp["starttls"], smtp["from"]) == ("::1", 2525, False, "Rappels@example.fr")
+    assert "user" not in smtp
+
+
+def test_set_smtp_password_to_keyring_and_show_says_where(run, memory_keyring):
+    result = run("config", "set-smtp", "smtp.example.fr:465", "--user", "rappels", "--from", "r@example.fr",
+                 "--password-stdin", input=SMTP_PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert memory_keyring[("sarapay", "smtp-password")] == SMTP_PASSWORD
+    assert SMTP_PASSWORD not in result.output
+    info = json.loads(run("config", "show", "--json").stdout)
+    assert info["smtp"]["host"] == "smtp.example.fr" and info["smtp"]["port"] == 465
+    assert info["smtp"]["password_source"] == "keyring" and info["smtp"]["problem"] is None
+    shown = run("config", "show", env={"COLUMNS": "250", "SARAPAY_SMTP_PASSWORD": "autre-secret-42"})
+    assert "smtp.example.fr:465 (chiffré par STARTTLS)" in shown.stdout and "SARAPAY_SMTP_PASSWORD" in shown.stdout
+    assert SMTP_PASSWORD not in shown.output and "autre-secret-42" not in shown.output
+
+
+def test_set_smtp_refuses_a_password_argument_without_echoing_it(run, hermetic_home):
+    result = run("config", "set-smtp", "smtp.example.fr", "--user", "rappels", SMTP_PASSWORD)
+    assert result.exit_code == 2
+    assert SMTP_PASSWORD not in result.output and "jamais en argument" in result.stderr
+    assert not (hermetic_home / "config.json").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (("smtp.example.fr", "--user", "rappels", "--no-starttls"), "en clair"),  # a password in clear text on the network
+    (("smtp example.fr",), "HÔTE:PORT"),
+    (("smtp.example.fr:99999",), "HÔTE:PORT"),
+    (("smtp.example.fr", "--from", "pas-une-adresse"), "adresse e-mail"),
+    (("smtp.example.fr", "--password-stdin"), "--user"),
+])
+def test_set_smtp_refuses_bad_settings(run, hermetic_home, args, words):
+    result = run("config", "set-smtp", *args, input="x\n")
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr
+    assert not (hermetic_home / "config.json").exists()
+
+
+def test_set_smtp_keyring_unavailable_exits_4_and_changes_nothing(run, hermetic_home):
+    result = run("config", "set-smtp", "smtp.example.fr", "--user", "rappels", "--password-stdin", input=SMTP_PASSWORD)
+    assert result.exit_code == 4 and SMTP_PASSWORD not in result.output
+    assert not (hermetic_home / "config.json").exists()
+
+
+def test_show_reports_a_missing_smtp_password(run):
+    run("config", "set-smtp", "smtp.example.fr", "--user", "rappels", "--from", "r@example.fr")
+    info = json.loads(run("config", "show", "--json").stdout)
+    assert info["smtp"]["password_source"] is None and info["smtp"]["problem"]["code"] == "settings.keyring_unavailable"

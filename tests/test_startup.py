@@ -60,3 +60,14 @@ def test_status_on_an_existing_ledger_imports_neither_stripe_nor_sqlite_utils():
 
 def test_fees_imports_nothing_heavy():
     assert heavy_modules("fees", "25") == []
+
+
+def test_only_sending_imports_smtplib():
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['sarapay', 'remind', '--help']\n"
+        "try:\n    runpy.run_module('sarapay', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write('SMTPLIB=' + str('smtplib' in sys.modules) + '\\n')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "SMTPLIB=False" in done.stderr

@@ -84,6 +84,14 @@ class StripeUnavailable(SarapayError):
     kind = "stripe_unavailable"
 
 
+class MailUnavailable(SarapayError):
+    """The mail server `remind` sends through cannot be reached, or dropped the connection (exit 6, as for
+    Stripe: the network or a service is unavailable; what was not sent is retried on the next run)."""
+
+    exit_code = 6
+    kind = "mail_unavailable"
+
+
 class Interrupted(SarapayError):
     """Ctrl-C (SIGINT) while a request to Stripe was on its way (exit 130): it may have been applied."""
 

@@ -2,7 +2,7 @@
 
 Each module owns its messages and registers them at import: `register({"key": {"fr": ..., "en": ...}})`.
 `t("key", **params)` formats the message in the current language (SARAPAY_LANG / --lang, French by
-default). A message missing a language is a bug, caught when it is registered.
+default); `t_in(lang, "key", **params)` in a given one (an email in its recipient's language). A message missing a language is a bug, caught when it is registered.
 """
 
 from __future__ import annotations
@@ -47,4 +47,15 @@ def t(key: str, **params: object) -> str:
     if texts is None:
         raise KeyError(f"unknown message {key!r}")
     text = texts[get_lang()]
+    return text.format(**params) if params else text
+
+
+def t_in(lang: str, key: str, **params: object) -> str:
+    """The message in `lang` ("fr" or "en"), whatever the current language is."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}")
+    texts = _CATALOG.get(key)
+    if texts is None:
+        raise KeyError(f"unknown message {key!r}")
+    text = texts[lang]
     return text.format(**params) if params else text

@@ -1035,6 +1035,7 @@ i18n.register(
         "view.col.account": {"fr": "Compte Stripe", "en": "Stripe account"},
         "view.col.link_method": {"fr": "Liaison", "en": "Link"},
         "view.col.default_max": {"fr": "Maximum par défaut", "en": "Default maximum"},
+        "view.col.lang": {"fr": "Langue", "en": "Language"},
     }
 )
 
@@ -1044,19 +1045,20 @@ def link_method_label(method: str | None) -> str:
 
 
 def practitioners_table(rows: Iterable[dict[str, Any]]) -> int:
-    """RPPS, name, masked email, account, link method, default maximum; returns the number of rows."""
+    """RPPS, name, masked email, account, link method, default maximum, language of their emails; returns the
+    number of rows."""
     from sarapay.ids import mask_email
 
     table = _table(
         "view.col.rpps", "view.col.practitioner_name", "view.col.email", "view.col.account", "view.col.link_method",
-        "view.col.default_max", right=("view.col.default_max",),
+        "view.col.default_max", "view.col.lang", right=("view.col.default_max",),
     )
     count = 0
     for row in rows:
         count += 1
         table.add_row(
             row["rpps"], row.get("name") or "", mask_email(row.get("email")), row.get("account_id") or "",
-            link_method_label(row.get("link_method")), _money(row["default_max_cents"]),
+            link_method_label(row.get("link_method")), _money(row["default_max_cents"]), row.get("lang") or "fr",
         )
     _print_data(table)
     return count

@@ -8,6 +8,10 @@ The secret key is looked up in this order: `STRIPE_API_KEY`, a key file (`SARAPA
 default path, refused unless 0600), the OS keyring (service "sarapay"). It travels inside `SecretKey`,
 whose repr and str are masked, so it cannot leak through a message, a log line or a traceback.
 
+The mail server `remind` sends through (`config set-smtp`) is in the configuration file too; its password
+never is: `SARAPAY_SMTP_PASSWORD`, else the OS keyring (same service, user "smtp-password"), carried in a
+masked `SmtpPassword` like the key.
+
 keyring and platformdirs are imported inside the functions that need them: `sarapay --help` stays fast.
 """
 
@@ -38,6 +42,9 @@ ENV_API_BASE = "SARAPAY_API_BASE"
 ENV_CLIENT_ID = "SARAPAY_CLIENT_ID"
 ENV_KEYRING_TIMEOUT = "SARAPAY_KEYRING_TIMEOUT"
 ENV_DATABASE_URL = "SARAPAY_DATABASE_URL"
+ENV_SMTP_PASSWORD = "SARAPAY_SMTP_PASSWORD"
+KEYRING_SMTP_USERNAME = "smtp-password"
+DEFAULT_SMTP_PORT = 587  # submission, with STARTTLS
 
 CONFIG_FILE_NAME = "config.json"
 KEY_FILE_NAME = "stripe-key"
@@ -132,6 +139,40 @@ i18n.register(
             "fr": "Le fichier de configuration {path} est illisible ({reason}). Corrigez-le ou supprimez-le.",
             "en": "The configuration file {path} cannot be read ({reason}). Fix it or delete it.",
         },
+        "settings.smtp_host_format": {
+            "fr": "Serveur d'envoi « {value} » non reconnu : écrivez HÔTE ou HÔTE:PORT, par exemple smtp.example.fr:587.",
+            "en": "Mail server '{value}' not recognised: write HOST or HOST:PORT, for example smtp.example.fr:587.",
+        },
+        "settings.smtp_user_format": {
+            "fr": "Identifiant SMTP « {value} » refusé : un mot sans espace, de 254 caractères au plus.",
+            "en": "SMTP user '{value}' refused: one word without blanks, at most 254 characters.",
+        },
+        "settings.smtp_incomplete": {
+            "fr": "L'envoi des rappels n'est pas configuré ({missing}) : réglez-le avec « sarapay config set-smtp HÔTE[:PORT] "
+            "--from ADRESSE [--user IDENTIFIANT] ».",
+            "en": "Sending reminders is not configured ({missing}): set it with 'sarapay config set-smtp HOST[:PORT] "
+            "--from ADDRESS [--user USER]'.",
+        },
+        "settings.smtp_missing_host": {"fr": "aucun serveur", "en": "no server"},
+        "settings.smtp_missing_from": {"fr": "aucune adresse d'expéditeur", "en": "no sender address"},
+        "settings.smtp_no_password": {
+            "fr": "Aucun mot de passe SMTP trouvé pour l'identifiant {user} ({where}). Enregistrez-le dans le trousseau du "
+            "système (« sarapay config set-smtp … --user {user} --password ») ou, sur un serveur ou dans une tâche cron, "
+            "fournissez-le par la variable SARAPAY_SMTP_PASSWORD.",
+            "en": "No SMTP password found for user {user} ({where}). Store it in the OS keyring "
+            "('sarapay config set-smtp … --user {user} --password') or, on a server or in a cron job, provide it "
+            "through the SARAPAY_SMTP_PASSWORD variable.",
+        },
+        "settings.smtp_keyring_empty": {"fr": "rien dans le trousseau", "en": "nothing in the keyring"},
+        "settings.smtp_keyring_unavailable": {"fr": "trousseau indisponible : {reason}", "en": "keyring unavailable: {reason}"},
+        "settings.smtp_cleartext_login": {
+            "fr": "Connexion refusée à {host} sans STARTTLS : l'identifiant et le mot de passe circuleraient en clair. "
+            "Gardez --starttls (par défaut), ou n'utilisez --no-starttls qu'avec un serveur local (127.0.0.1, localhost).",
+            "en": "Login to {host} without STARTTLS refused: the user and password would travel in clear text. "
+            "Keep --starttls (the default), or use --no-starttls only with a local server (127.0.0.1, localhost).",
+        },
+        "settings.smtp_source.env": {"fr": "variable SARAPAY_SMTP_PASSWORD", "en": "SARAPAY_SMTP_PASSWORD variable"},
+        "settings.smtp_source.keyring": {"fr": "trousseau du système", "en": "OS keyring"},
         "settings.source.env": {"fr": "variable STRIPE_API_KEY", "en": "STRIPE_API_KEY variable"},
         "settings.source.file": {"fr": "fichier {path}", "en": "file {path}"},
         "settings.source.keyring": {"fr": "trousseau du système", "en": "OS keyring"},
@@ -344,6 +385,157 @@ def check_return_url(value: str) -> str:
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise BadInput("settings.return_url_format", value=shown(value))
     return value
+
+
+# --------------------------------------------------------------------------- the mail server (remind)
+
+_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.?$")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where reminders are sent from: the configuration file's `smtp` object (no password in it, ever)."""
+
+    host: str | None = None
+    port: int = DEFAULT_SMTP_PORT
+    starttls: bool = True
+    user: str | None = None
+    sender: str | None = None  # the From address
+
+    def missing(self) -> list[str]:
+        """Message keys of what is missing to send anything."""
+        return [key for key, value in (("settings.smtp_missing_host", self.host), ("settings.smtp_missing_from", self.sender))
+                if not value]
+
+    @property
+    def address(self) -> str:
+        """`host:port` as people write it (`[::1]:25` for an IPv6 address)."""
+        host = self.host or ""
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+
+    def as_config(self) -> dict[str, Any]:
+        return {"host": self.host, "port": self.port, "starttls": self.starttls, "user": self.user, "from": self.sender}
+
+
+class SmtpPassword:
+    """The SMTP password, masked in repr and str like SecretKey: `.reveal()` only where smtplib needs it."""
+
+    __slots__ = ("_value", "source")
+
+    def __init__(self, value: str, source: str) -> None:
+        self._value = value
+        self.source = source  # "env" or "keyring"
+
+    def reveal(self) -> str:
+        return self._value
+
+    def describe_source(self) -> str:
+        return i18n.t(f"settings.smtp_source.{self.source}")
+
+    def __repr__(self) -> str:
+        return f"SmtpPassword(***, source={self.source})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("SmtpPassword cannot be pickled")
+
+
+def parse_smtp_server(text: str) -> tuple[str, int | None]:
+    """(host, port or None) from `HOST`, `HOST:PORT`, `[IPv6]` or `[IPv6]:PORT`; BadInput otherwise."""
+    from sarapay.inputs import shown
+
+    raw = (text or "").strip()
+    host, port_text = raw, None
+    if raw.startswith("["):
+        inside, bracket, rest = raw[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise BadInput("settings.smtp_host_format", value=shown(raw))
+        host, port_text = inside, rest[1:] if rest else None
+        valid = ":" in host and all(c in "0123456789abcdefABCDEF:." for c in host)
+    else:
+        if raw.count(":") == 1:
+            host, port_text = raw.split(":")
+        valid = bool(_HOSTNAME_RE.match(host))
+    port: int | None = None
+    if port_text is not None:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            valid = False
+        else:
+            port = int(port_text)
+    if not valid:
+        raise BadInput("settings.smtp_host_format", value=shown(raw))
+    return host.rstrip(".").lower(), port
+
+
+def check_smtp_user(text: str) -> str:
+    from sarapay.inputs import shown
+
+    value = (text or "").strip()
+    if not value or len(value) > 254 or not value.isprintable() or any(ch.isspace() for ch in value):
+        raise BadInput("settings.smtp_user_format", value=shown(value))
+    return value
+
+
+def check_smtp_login_safe(settings: SmtpSettings, *, error: type = ConfigError) -> None:
+    """A login without STARTTLS sends the password in clear text: only to a server on this machine."""
+    if settings.user and not settings.starttls and not is_loopback(settings.host):
+        raise error("settings.smtp_cleartext_login", host=settings.host)
+
+
+def load_smtp() -> SmtpSettings:
+    """The mail server settings of the configuration file (all None when `config set-smtp` was never run)."""
+    data = read_config_file().get("smtp") or {}
+    if not isinstance(data, dict):
+        raise ConfigError("settings.config_damaged", path=str(config_path()), reason="smtp is not an object")
+    try:
+        port = int(data.get("port") or DEFAULT_SMTP_PORT)
+    except (TypeError, ValueError):
+        raise ConfigError("settings.config_damaged", path=str(config_path()), reason="smtp.port is not a number") from None
+    return SmtpSettings(
+        host=data.get("host") or None, port=port, starttls=bool(data.get("starttls", True)),
+        user=data.get("user") or None, sender=data.get("from") or None,
+    )
+
+
+def save_smtp(settings: SmtpSettings) -> Path:
+    data = read_config_file()
+    data["smtp"] = {k: v for k, v in settings.as_config().items() if v is not None}
+    return write_config_file(data)
+
+
+def find_smtp_password() -> SmtpPassword | None:
+    """SARAPAY_SMTP_PASSWORD, else the keyring's; None when neither has one. A broken keyring raises
+    ConfigError (settings.keyring_unavailable / keyring_timeout)."""
+    value = os.environ.get(ENV_SMTP_PASSWORD, "")
+    if value.strip():
+        return SmtpPassword(value.strip(), SOURCE_ENV)
+    stored = _keyring_call("get_password", username=KEYRING_SMTP_USERNAME)
+    return SmtpPassword(stored, SOURCE_KEYRING) if stored else None
+
+
+def resolve_smtp() -> tuple[SmtpSettings, SmtpPassword | None]:
+    """The settings and password to send with, or ConfigError (exit 4) saying what is missing."""
+    settings = load_smtp()
+    missing = settings.missing()
+    if missing:
+        raise ConfigError("settings.smtp_incomplete", missing=", ".join(i18n.t(key) for key in missing))
+    check_smtp_login_safe(settings)
+    if not settings.user:
+        return settings, None
+    try:
+        password = find_smtp_password()
+        where = i18n.t("settings.smtp_keyring_empty")
+    except ConfigError as exc:
+        reason = exc.params.get("reason") or f"> {exc.params.get('seconds')} s"  # unavailable, or timed out
+        password, where = None, i18n.t("settings.smtp_keyring_unavailable", reason=reason)
+    if password is None:
+        raise ConfigError("settings.smtp_no_password", user=settings.user, where=where)
+    return settings, password
+
+
+def store_smtp_password(value: str) -> None:
+    _keyring_call("set_password", value, username=KEYRING_SMTP_USERNAME)
 
 
 # --------------------------------------------------------------------------- the secret key

@@ -145,7 +145,7 @@ def test_show_one_and_json(run, sandbox):
     assert [row["rpps"] for row in data] == [R1, R2]
     assert data[0] == {
         "rpps": R1, "name": None, "email": "jean.martin@example.fr", "account_id": None, "link_method": None,
-        "linked_at": None, "default_max_cents": 4000, "currency": "eur", "livemode": False,
+        "linked_at": None, "default_max_cents": 4000, "currency": "eur", "livemode": False, "lang": "fr",
     }
     single = json.loads(run("--lang", "en", "prefs", "show", R2, "--json").stdout)
     assert single["rpps"] == R2 and single["default_max_cents"] == 2500
@@ -157,3 +157,27 @@ def test_show_unknown_and_empty(run, sandbox):
     assert json.loads(run("prefs", "show", "--json").stdout) == []
     unknown = run("prefs", "show", R1)
     assert unknown.exit_code == 2 and f"sarapay link {R1}" in unknown.stderr
+
+
+def test_set_lang_for_the_practitioners_emails(run, sandbox):
+    register(R1)
+    assert json.loads(run("prefs", "show", R1, "--json").stdout)["lang"] == "fr"  # French unless set
+    result = run("prefs", "set-lang", R1, "EN")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "en\n" and "avant : fr" in result.stderr
+    with ledger() as book:
+        assert book.get_practitioner(R1)["lang"] == "en"
+        [entry] = book.list_audit(1, command="prefs.set-lang")
+    assert (entry["target"], entry["outcome"], entry["detail"]) == (R1, "ok", "fr->en")
+    data = json.loads(run("prefs", "set-lang", R1, "fr", "--json").stdout)
+    assert data["lang"] == "fr" and data["previous_lang"] == "en"
+
+
+def test_set_lang_refuses_other_languages_and_unknown_practitioners(run, sandbox):
+    register(R1)
+    before = audit_count()
+    bad = run("prefs", "set-lang", R1, "de")
+    assert bad.exit_code == 2 and "fr (français, par défaut) ou en" in bad.stderr
+    unknown = run("prefs", "set-lang", R2, "en")
+    assert unknown.exit_code == 2 and f"sarapay link {R2}" in unknown.stderr
+    assert audit_count() == before + 2  # both refusals are in the audit log

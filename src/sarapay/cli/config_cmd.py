@@ -102,6 +102,52 @@ i18n.register(
         },
         "config.label.database": {"fr": "Registre", "en": "Ledger"},
         "config.value.sqlite": {"fr": "SQLite (fichier local)", "en": "SQLite (local file)"},
+        "config.smtp_set": {
+            "fr": "Serveur d'envoi des rappels : {server} ({tls}), identifiant {user}, expéditeur {sender} (dans {path}).",
+            "en": "Reminder mail server: {server} ({tls}), user {user}, sender {sender} (in {path}).",
+        },
+        "config.smtp_tls_on": {"fr": "chiffré par STARTTLS", "en": "encrypted with STARTTLS"},
+        "config.smtp_tls_off": {"fr": "sans chiffrement, serveur local", "en": "no encryption, local server"},
+        "config.smtp_password_stored": {
+            "fr": "Mot de passe SMTP de {user} enregistré dans le trousseau du système.",
+            "en": "SMTP password of {user} stored in the OS keyring.",
+        },
+        "config.smtp_password_hint": {
+            "fr": "Le mot de passe de {user} sera lu dans la variable SARAPAY_SMTP_PASSWORD, sinon dans le trousseau du "
+            "système (« sarapay config set-smtp … --user {user} --password » l'y enregistre).",
+            "en": "The password of {user} will be read from the SARAPAY_SMTP_PASSWORD variable, else from the OS keyring "
+            "('sarapay config set-smtp … --user {user} --password' stores it there).",
+        },
+        "config.smtp_no_from": {
+            "fr": "Aucune adresse d'expéditeur : ajoutez --from ADRESSE, sans elle aucun rappel ne part.",
+            "en": "No sender address: add --from ADDRESS, no reminder is sent without it.",
+        },
+        "config.smtp_password_needs_user": {
+            "fr": "Un mot de passe SMTP va avec un identifiant : ajoutez --user IDENTIFIANT.",
+            "en": "An SMTP password goes with a user: add --user USER.",
+        },
+        "config.smtp_password_as_argument": {
+            "fr": "Le mot de passe SMTP ne se passe jamais en argument : il resterait dans l'historique du shell et visible "
+            "dans la liste des processus. Utilisez --password (saisie masquée), --password-stdin, ou la variable "
+            "SARAPAY_SMTP_PASSWORD ; si c'était le vrai mot de passe, changez-le.",
+            "en": "The SMTP password is never passed as an argument: it would stay in the shell history and be visible "
+            "in the process list. Use --password (hidden prompt), --password-stdin, or the SARAPAY_SMTP_PASSWORD "
+            "variable; if it was the real password, change it.",
+        },
+        "config.smtp_prompt": {"fr": "Mot de passe SMTP de {user} (la saisie est masquée)", "en": "SMTP password of {user} (input is hidden)"},
+        "config.smtp_no_tty": {
+            "fr": "Pas de terminal pour saisir le mot de passe : passez-le sur l'entrée standard avec --password-stdin.",
+            "en": "No terminal to type the password: pass it on standard input with --password-stdin.",
+        },
+        "config.smtp_empty_password": {"fr": "Aucun mot de passe saisi.", "en": "No password entered."},
+        "config.label.smtp": {"fr": "Serveur d'envoi (rappels)", "en": "Mail server (reminders)"},
+        "config.label.smtp_user": {"fr": "Identifiant SMTP", "en": "SMTP user"},
+        "config.label.smtp_from": {"fr": "Expéditeur des rappels", "en": "Reminders sender"},
+        "config.label.smtp_password": {"fr": "Mot de passe SMTP", "en": "SMTP password"},
+        "config.value.smtp_password_missing": {
+            "fr": "introuvable (trousseau ou SARAPAY_SMTP_PASSWORD)",
+            "en": "not found (keyring or SARAPAY_SMTP_PASSWORD)",
+        },
         "config.label.mode": {"fr": "Mode", "en": "Mode"},
         "config.label.key": {"fr": "Clé secrète", "en": "Secret key"},
         "config.label.key_source": {"fr": "Provenance de la clé", "en": "Key source"},
@@ -122,7 +168,8 @@ i18n.register(
 
 config_app = typer.Typer(
     name="config",
-    help="Réglages : clé secrète Stripe, identifiant client Connect, adresse de l'API, emplacement des fichiers.",
+    help="Réglages : clé secrète Stripe, identifiant client Connect, adresse de l'API, serveur d'envoi des rappels, "
+    "emplacement des fichiers.",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -288,6 +335,111 @@ def set_database(
     render.message(i18n.t("config.database_set", url=masked, path=str(path)))
     if os.environ.get(settings.ENV_DATABASE_URL, "").strip():
         render.warn(i18n.t("config.env_overrides", name=settings.ENV_DATABASE_URL))
+def _read_smtp_password(from_stdin: bool, user: str) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+    elif sys.stdin.isatty():
+        line = typer.prompt(i18n.t("config.smtp_prompt", user=user), hide_input=True, err=True)
+    else:
+        raise BadInput("config.smtp_no_tty")
+    value = (line or "").rstrip("\r\n")
+    if not value.strip():
+        raise BadInput("config.smtp_empty_password")
+    return value
+
+
+@config_app.command(
+    "set-smtp",
+    # Extra arguments are accepted by the parser only to refuse a password typed on the command line.
+    context_settings={"allow_extra_args": True},
+    epilog="Exemples : [bold]sarapay config set-smtp smtp.example.fr:587 --user rappels@example.fr "
+    "--from rappels@example.fr --password[/] (saisie masquée, trousseau) · cron : [bold]sarapay config set-smtp "
+    "smtp.example.fr --user rappels@example.fr --from rappels@example.fr[/] (avec SARAPAY_SMTP_PASSWORD dans "
+    "l'environnement) · relais local : [bold]sarapay config set-smtp 127.0.0.1:25 --no-starttls --from rappels@example.fr[/]",
+)
+def set_smtp(
+    ctx: typer.Context,
+    server: str = typer.Argument(..., metavar="HÔTE[:PORT]", help="Serveur d'envoi (port 587 par défaut)."),
+    user: Optional[str] = typer.Option(None, "--user", metavar="IDENTIFIANT", help="Identifiant de connexion (sans lui : pas d'authentification)."),
+    starttls: bool = typer.Option(
+        True, "--starttls/--no-starttls",
+        help="Chiffre la connexion (STARTTLS, par défaut). --no-starttls seulement pour un relais sur cette machine.",
+    ),
+    sender: Optional[str] = typer.Option(None, "--from", metavar="ADRESSE", help="Adresse d'expéditeur des rappels (gardée si omise)."),
+    password: bool = typer.Option(False, "--password", help="Demande le mot de passe (saisie masquée) et l'enregistre dans le trousseau."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Lit le mot de passe sur une ligne de l'entrée standard et l'enregistre dans le trousseau.",
+    ),
+) -> None:
+    """Règle le serveur d'envoi des rappels aux praticiens (sarapay remind). Le mot de passe ne passe jamais en
+    argument : trousseau du système (--password) ou variable SARAPAY_SMTP_PASSWORD."""
+    import os
+
+    from sarapay import settings
+    from sarapay.emails import normalize_email
+
+    if ctx.args:  # refused without echoing it back, as click's usage error would
+        raise BadInput("config.smtp_password_as_argument")
+    host, port = settings.parse_smtp_server(server)
+    login = settings.check_smtp_user(user) if user is not None else None
+    previous = settings.load_smtp()
+    chosen = settings.SmtpSettings(
+        host=host, port=port or settings.DEFAULT_SMTP_PORT, starttls=starttls, user=login,
+        sender=normalize_email(sender) if sender is not None else previous.sender,
+    )
+    settings.check_smtp_login_safe(chosen, error=BadInput)
+    if (password or password_stdin) and not login:
+        raise BadInput("config.smtp_password_needs_user")
+    if password or password_stdin:
+        # Stored before the settings: if the keyring refuses, nothing has changed.
+        settings.store_smtp_password(_read_smtp_password(password_stdin, login or ""))
+    path = settings.save_smtp(chosen)
+    none = i18n.t("config.value.none")
+    render.message(
+        i18n.t(
+            "config.smtp_set", server=chosen.address, tls=i18n.t("config.smtp_tls_on" if starttls else "config.smtp_tls_off"),
+            user=login or none, sender=chosen.sender or none, path=str(path),
+        )
+    )
+    if password or password_stdin:
+        render.message(i18n.t("config.smtp_password_stored", user=login))
+    elif login and not os.environ.get(settings.ENV_SMTP_PASSWORD, "").strip():
+        render.message(i18n.t("config.smtp_password_hint", user=login))
+    if not chosen.sender:
+        render.warn(i18n.t("config.smtp_no_from"))
+
+
+def _describe_smtp() -> dict:
+    """The mail server settings, and where the password would come from (never the password)."""
+    import os
+
+    from sarapay import settings
+
+    smtp = settings.load_smtp()
+    info: dict = {
+        "host": smtp.host, "port": smtp.port if smtp.host else None, "starttls": smtp.starttls if smtp.host else None,
+        "user": smtp.user, "from": smtp.sender, "password_source": None, "problem": None,
+    }
+    missing = smtp.missing()
+    if smtp.host is None and smtp.sender is None:
+        return info  # never configured: nothing to report as a problem
+    if missing:
+        info["problem"] = {"code": "settings.smtp_incomplete",
+                           "message": i18n.t("settings.smtp_incomplete", missing=", ".join(i18n.t(k) for k in missing))}
+    if smtp.user:
+        if os.environ.get(settings.ENV_SMTP_PASSWORD, "").strip():
+            info["password_source"] = "env"
+        else:
+            try:
+                found = settings.find_smtp_password()
+            except SarapayError as exc:
+                info["problem"] = info["problem"] or {"code": exc.key, "message": exc.message}
+            else:
+                info["password_source"] = found.source if found else None
+                if found is None and not info["problem"]:
+                    info["problem"] = {"code": "settings.smtp_no_password",
+                                       "message": i18n.t("config.value.smtp_password_missing")}
+    return info
 
 
 def _describe(ctx: typer.Context) -> dict:
@@ -340,6 +492,11 @@ def _describe(ctx: typer.Context) -> dict:
         )
     except SarapayError as exc:
         info["config_problem"] = {"code": exc.key, "message": exc.message}
+    try:
+        info["smtp"] = _describe_smtp()
+    except SarapayError as exc:
+        info["smtp"] = None
+        info.setdefault("config_problem", {"code": exc.key, "message": exc.message})
     return info
 
 
@@ -382,6 +539,20 @@ def show(
             "config.label.api_base",
             sourced(info["api_base"], info["api_base_source"], settings.ENV_API_BASE) if info["api_base"] else i18n.t("config.value.stripe"),
         ),
+    ]
+    smtp = info.get("smtp") or {}
+    if smtp.get("host") or smtp.get("from"):
+        server = none
+        if smtp.get("host"):
+            address = settings.SmtpSettings(host=smtp["host"], port=smtp["port"]).address
+            server = f"{address} (" + i18n.t("config.smtp_tls_on" if smtp["starttls"] else "config.smtp_tls_off") + ")"
+        rows += [("config.label.smtp", server), ("config.label.smtp_from", smtp.get("from") or none)]
+        if smtp.get("user"):
+            source = i18n.t(f"settings.smtp_source.{smtp['password_source']}") if smtp.get("password_source") else none
+            rows += [("config.label.smtp_user", smtp["user"]), ("config.label.smtp_password", source)]
+    else:
+        rows.append(("config.label.smtp", none))
+    rows += [
         ("config.label.config_file", info["config_path"]),
         ("config.label.key_file", info["key_file_path"]),
         (
@@ -400,6 +571,8 @@ def show(
     render.out().print(table)
     if info.get("config_problem"):
         render.warn(info["config_problem"]["message"])
+    if (info.get("smtp") or {}).get("problem"):
+        render.warn(info["smtp"]["problem"]["message"])
 
 
 @config_app.command(

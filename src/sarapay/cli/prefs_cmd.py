@@ -1,4 +1,5 @@
-"""`sarapay prefs`: a practitioner's default maximum per teleconsultation, and the practitioners' list.
+"""`sarapay prefs`: a practitioner's default maximum per teleconsultation, the language of their emails, and the
+practitioners' list.
 
 Typer wiring only; the rules (bounds, the 70 € written-information threshold) are in
 services/practitioners.py.
@@ -26,6 +27,10 @@ i18n.register(
             "en": "Warning: from €70.00 in fees, the patient must receive a written prior information about the fee "
             "(CSP L.1111-3, R.4127-53); make sure the portal provides it.",
         },
+        "prefs.lang_set": {
+            "fr": "Langue des e-mails du praticien {rpps} : {lang} (avant : {previous}).",
+            "en": "Language of the emails of practitioner {rpps}: {lang} (before: {previous}).",
+        },
         "prefs.none": {
             "fr": "Aucun praticien enregistré : commencez par « sarapay link RPPS --email EMAIL ».",
             "en": "No practitioner registered: start with 'sarapay link RPPS --email EMAIL'.",
@@ -35,7 +40,7 @@ i18n.register(
 
 prefs_app = typer.Typer(
     name="prefs",
-    help="Préférences des praticiens : maximum par défaut d'une téléconsultation.",
+    help="Préférences des praticiens : maximum par défaut d'une téléconsultation, langue des e-mails de rappel.",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -85,13 +90,37 @@ def set_max(
         render.warn(i18n.t("prefs.written_information"))
 
 
+@prefs_app.command(
+    "set-lang",
+    epilog="Exemples : [bold]sarapay prefs set-lang 10000000017 en[/] · [bold]sarapay prefs set-lang 10000000017 fr[/] (défaut)",
+)
+def set_lang(
+    ctx: typer.Context,
+    rpps: str = typer.Argument(..., metavar="RPPS", help="Numéro RPPS du praticien (déjà enregistré par sarapay link).", autocompletion=rpps_numbers),
+    lang: str = typer.Argument(..., metavar="fr|en", help="fr (français, par défaut) ou en (anglais)."),
+    json_out: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """Fixe la langue des e-mails envoyés au praticien (rappels d'empreintes à capturer) : français par défaut, ou anglais."""
+    from sarapay.services import practitioners as svc
+
+    with _context(ctx) as context:
+        result = svc.set_lang(context, rpps, lang)
+    row = result["practitioner"]
+    if json_out:
+        render.emit_json({**svc.practitioner_view(row), "previous_lang": result["previous"]})
+    else:
+        render.data_line(result["lang"])
+        render.message(i18n.t("prefs.lang_set", rpps=row["rpps"], lang=result["lang"], previous=result["previous"]))
+
+
 @prefs_app.command("show", epilog="Exemples : [bold]sarapay prefs show[/] · [bold]sarapay prefs show 10000000017 --json[/]")
 def show(
     ctx: typer.Context,
     rpps: Optional[str] = typer.Argument(None, metavar="[RPPS]", help="Un seul praticien (sinon tous).", autocompletion=rpps_numbers),
     json_out: bool = typer.Option(False, "--json", help="Sortie JSON : e-mails en clair, montants en centimes, heures ISO 8601 UTC."),
 ) -> None:
-    """Affiche les praticiens enregistrés : RPPS, nom, e-mail (masqué), compte Stripe, mode de liaison, maximum par défaut."""
+    """Affiche les praticiens enregistrés : RPPS, nom, e-mail (masqué), compte Stripe, mode de liaison, maximum par défaut,
+    langue des e-mails."""
     from sarapay.services import practitioners as svc
 
     with _context(ctx) as context:

@@ -246,6 +246,7 @@ class PgCursor:
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
         self.lastrowid = None
+        self.rowcount = cursor.rowcount
         names = [column.name for column in cursor.description] if cursor.description else []
         self._keep = [i for i, name in enumerate(names) if name != "rowid"] if "rowid" in names else None
         self.description = [(names[i],) for i in (self._keep if self._keep is not None else range(len(names)))]

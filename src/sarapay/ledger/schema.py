@@ -70,6 +70,7 @@ def __getattr__(name: str) -> Any:
 # The tables every step together creates; open_ledger checks they are all there after migrating.
 TABLES = (
     "meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log", "money_moves",
+    "reminders_sent",
 )
 
 
@@ -235,4 +236,27 @@ def _money_moves(db: Database) -> None:
             stripe_object_id TEXT
         )""",
         "CREATE INDEX idx_money_moves_consultation ON money_moves (consultation_id, state)",
+    )
+
+
+@step("0009_reminders")
+def _reminders(db: Database) -> None:
+    # `remind` emails each practitioner their holds (and disputes) whose deadline is near. A row is written only
+    # once the mail server accepted the message, and the unique key makes "once per item and deadline" hold for
+    # an hourly cron: a hold whose deadline moves (a new authorisation) is a new row. `lang` is the
+    # practitioner's language for those emails (NULL: French, the default).
+    _ddl(
+        db,
+        "ALTER TABLE practitioners ADD COLUMN lang TEXT CHECK (lang IS NULL OR lang IN ('fr', 'en'))",
+        """CREATE TABLE reminders_sent (
+            id INTEGER PRIMARY KEY,
+            consultation_id TEXT NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('hold', 'dispute')),
+            deadline INTEGER NOT NULL CHECK (typeof(deadline) = 'integer'),
+            rpps TEXT NOT NULL,
+            sent_at TEXT NOT NULL,
+            message_id TEXT,
+            UNIQUE (consultation_id, kind, deadline)
+        )""",
+        "CREATE INDEX idx_reminders_sent_rpps ON reminders_sent (rpps, sent_at)",
     )

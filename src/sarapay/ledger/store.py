@@ -132,8 +132,10 @@ LINK_METHODS = ("oauth", "created", "attached")
 NON_FINAL_STATES = tuple(code for code in statuses.CODES if code not in statuses.FINAL_STATES)
 
 _PRACTITIONER_FIELDS = frozenset(
-    {"name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode"}
+    {"name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode", "lang"}
 )
+LANGS = ("fr", "en")  # a practitioner's language for the emails sarapay sends them (schema step 0009)
+REMINDER_KINDS = ("hold", "dispute")
 _CONSULTATION_FIELDS = frozenset(
     {
         "scheduled_at", "paid_online", "max_cents", "currency", "patient_ref", "patient_email", "account_id",
@@ -208,6 +210,8 @@ def _prepare(fields: Mapping[str, Any], allowed: frozenset[str], table: str) -> 
             if name in _FREE_TEXT:
                 refuse_sensitive(value)
             values[name] = value
+    if values.get("lang") not in (None, *LANGS):
+        raise ValueError(f"lang must be one of {LANGS}")
     if values.get("link_method") not in (None, *LINK_METHODS):
         raise ValueError(f"link_method must be one of {LINK_METHODS}")
     if "state" in values and values["state"] not in statuses.CODES:
@@ -645,6 +649,15 @@ class Ledger:
                 raise BadInput("ledger.practitioner_has_consultations", rpps=rpps, count=count)
             self._conn.execute("DELETE FROM practitioners WHERE rpps = ?", (rpps,))
 
+    @_guarded
+    def set_practitioner_lang(self, rpps: str, lang: str | None) -> dict[str, Any]:
+        """The language of the emails sent to the practitioner (None: back to the default, French)."""
+        values = _prepare({"lang": lang}, _PRACTITIONER_FIELDS, "practitioners")
+        with self.transaction():
+            self._require_practitioner(rpps)
+            self._set("practitioners", "rpps", rpps, {**values, "updated_at": iso_utc(now_utc())})
+            return self._require_practitioner(rpps)
+
     def _require_practitioner(self, rpps: str) -> dict[str, Any]:
         row = self.get_practitioner(rpps)
         if row is None:
@@ -1013,6 +1026,75 @@ class Ledger:
         return self._all(
             "SELECT * FROM money_moves WHERE consultation_id = ? ORDER BY created_at, rowid", (consultation_id,)
         )
+
+    # --- reminders (schema step 0009) ---------------------------------------------------------------------
+
+    @_guarded
+    def holds_due(self, *, after: int, until: int, rpps: str | None = None) -> list[dict[str, Any]]:
+        """Card holds still to capture (« Non capturé », an amount held) whose deadline `capture_before` falls in
+        (after, until], Stripe's unix times; soonest deadline first."""
+        clauses = ["state = ?", "paid_online = 1", "authorised_cents > 0", "capture_before > ?", "capture_before <= ?"]
+        params: list[Any] = [statuses.UNCAPTURED, int(after), int(until)]
+        if rpps is not None:
+            clauses.append("rpps = ?")
+            params.append(rpps)
+        return self._all(
+            f"SELECT * FROM consultations WHERE {' AND '.join(clauses)} ORDER BY capture_before, id", params
+        )
+
+    @_guarded
+    def sent_reminders(self, consultation_ids: Iterable[str]) -> set[tuple[str, str, int]]:
+        """The (consultation id, kind, deadline) reminders already sent among these consultations."""
+        ids = list(dict.fromkeys(consultation_ids))
+        found: set[tuple[str, str, int]] = set()
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters is far above; keep it small
+            chunk = ids[start:start + 500]
+            rows = self._conn.execute(
+                f"SELECT consultation_id, kind, deadline FROM reminders_sent WHERE consultation_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((cid, kind, int(deadline)) for cid, kind, deadline in rows)
+        return found
+
+    @_guarded
+    def record_reminders(
+        self, reminders: Iterable[Mapping[str, Any]], *, message_id: str | None = None, sent_at: datetime | str | None = None,
+    ) -> int:
+        """Records the reminders one accepted message carried, all or none: each mapping has consultation_id,
+        kind, deadline (unix) and rpps, and may have a `note` for the consultation's timeline, written with it.
+        One already recorded is left as it is (and gets no second note). Returns the rows added."""
+        stamp = iso_utc(sent_at or now_utc())
+        added = 0
+        with self.transaction():
+            for reminder in reminders:
+                kind, deadline = reminder["kind"], reminder["deadline"]
+                if kind not in REMINDER_KINDS:
+                    raise ValueError(f"kind must be one of {REMINDER_KINDS}, got {kind!r}")
+                if isinstance(deadline, bool) or not isinstance(deadline, int):
+                    raise TypeError(f"deadline must be a unix time (int), got {type(deadline).__name__}")
+                cursor = self._conn.execute(
+                    "INSERT INTO reminders_sent (consultation_id, kind, deadline, rpps, sent_at, message_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (consultation_id, kind, deadline) DO NOTHING",
+                    (reminder["consultation_id"], kind, deadline, reminder["rpps"], stamp, message_id),
+                )
+                added += cursor.rowcount
+                if cursor.rowcount and reminder.get("note"):
+                    refuse_sensitive(reminder["note"])
+                    self._history(reminder["consultation_id"], stamp, None, reminder["note"])
+        return added
+
+    @_guarded
+    def list_reminders_sent(self, *, consultation_id: str | None = None, rpps: str | None = None) -> list[dict[str, Any]]:
+        """Reminders sent, oldest first, optionally for one consultation or one practitioner."""
+        clauses, params = [], []
+        if consultation_id is not None:
+            clauses.append("consultation_id = ?")
+            params.append(consultation_id)
+        if rpps is not None:
+            clauses.append("rpps = ?")
+            params.append(rpps)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        return self._all(f"SELECT * FROM reminders_sent{where} ORDER BY id", params)
 
     # --- history ------------------------------------------------------------------------------------------
 

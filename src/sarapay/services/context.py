@@ -65,8 +65,8 @@ class Context:
 
         Parse the user's values inside the block, so a mistyped one is recorded as "refused" too; once
         parsed, set `entry.target` to the normalised value (the raw text is the target until then). The
-        body may also set `entry.outcome` ("dry_run"...) and `entry.detail`; an exception records
-        "cancelled", "refused" or "error" and propagates.
+        body may also set `entry.outcome` ("dry_run"...) and `entry.detail`, or `entry.record = False` when a
+        successful run changed nothing; an exception records "cancelled", "refused" or "error" and propagates.
         """
         entry = AuditEntry(target)
         try:
@@ -90,7 +90,8 @@ class Context:
             self._append_quietly(command, entry.target, "error", _join(entry.detail, type(exc).__name__))
             raise
         else:
-            self._append(command, entry.target, entry.outcome, entry.detail)
+            if entry.record:
+                self._append(command, entry.target, entry.outcome, entry.detail)
 
     def _append_quietly(self, command: str, target: str | None, outcome: str, detail: str | None) -> None:
         """The audit row of a failed command: if the ledger cannot take it (disk full, read-only), the
@@ -118,6 +119,8 @@ class AuditEntry:
         self.target = target
         self.outcome = "ok"
         self.detail: str | None = None
+        # False: the run changed nothing worth a row (a cron pass with nothing to do); failures are always recorded.
+        self.record = True
 
 
 def _join(*parts: Any) -> str | None:

@@ -167,6 +167,10 @@ i18n.register(
             "fr": "Le maximum {value} est trop bas : Stripe n'accepte pas de paiement sous {min}. Indiquez au moins 0,50.",
             "en": "The maximum {value} is too low: Stripe accepts no payment below {min}. Give at least 0.50.",
         },
+        "prefs.bad_lang": {
+            "fr": "Langue « {value} » inconnue pour les e-mails du praticien : fr (français, par défaut) ou en (anglais).",
+            "en": "Unknown language '{value}' for the practitioner's emails: fr (French, the default) or en (English).",
+        },
         "prefs.above_ceiling": {
             "fr": "Le maximum {value} dépasse le plafond de sarapay ({ceiling}) pour une téléconsultation : vérifiez le montant (faute de frappe ?).",
             "en": "The maximum {value} is above sarapay's ceiling ({ceiling}) for a teleconsultation: check the amount (a typo?).",
@@ -213,6 +217,7 @@ def practitioner_view(row: dict[str, Any]) -> dict[str, Any]:
         "default_max_cents": row["default_max_cents"],
         "currency": "eur",
         "livemode": bool(row.get("livemode")),
+        "lang": row.get("lang") or "fr",
     }
 
 
@@ -639,3 +644,19 @@ def set_default_max(ctx: Context, rpps: str, amount: str) -> dict[str, Any]:
         "default_max_cents": cents,
         "written_information_required": cents >= WRITTEN_INFORMATION_FROM,
     }
+
+
+def set_lang(ctx: Context, rpps: str, lang: str) -> dict[str, Any]:
+    """Sets the language of the emails sarapay sends the practitioner (reminders): "fr" (the default) or "en".
+
+    Returns {"practitioner", "previous", "lang"}."""
+    with ctx.audited("prefs.set-lang", shown(rpps)) as entry:
+        number = normalize_rpps(rpps)
+        entry.target = number
+        value = clean(lang).lower()
+        if value not in ("fr", "en"):
+            raise BadInput("prefs.bad_lang", value=shown(lang))
+        previous = require_practitioner(ctx, number).get("lang") or "fr"
+        row = ctx.ledger.set_practitioner_lang(number, value)
+        entry.detail = f"{previous}->{value}"
+    return {"practitioner": row, "previous": previous, "lang": value}

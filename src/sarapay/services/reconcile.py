@@ -151,36 +151,41 @@ class ReconcileReport:
 # --------------------------------------------------------------------------- the lock
 
 
+class Busy(SarapayError):
+    """Another run holds the lock (exit 1): this one did nothing."""
+
+
 @contextmanager
-def run_lock(ctx: Context | None = None) -> Iterator[None]:
-    """Holds the reconcile/sync lock for the block, or raises at once (exit 1) if another run holds it.
+def run_lock(name: str = LOCK_FILE_NAME, busy_key: str = "reconcile.busy", ctx: Context | None = None) -> Iterator[None]:
+    """Holds the reconcile/sync lock (or the lock file `name`) for the block, or raises Busy at once (exit 1)
+    if another run holds it; `busy_key` is the message, given {holder} and {path}.
 
     An flock dies with its process, so a crashed cron job never leaves a stale lock; the file stays
     (deleting it would let two runs lock two different files). With a PostgreSQL ledger the lock is the
     server's, so it holds across machines (and dies with the session of a crashed run)."""
     if ctx is not None and ctx.ledger.is_postgres:
         ledger = ctx.ledger
-        if not ledger.try_lock("run", LOCK_FILE_NAME):
-            holder = ledger.lock_holder("run", LOCK_FILE_NAME)
+        if not ledger.try_lock("run", name):
+            holder = ledger.lock_holder("run", name)
             shown = i18n.t("reconcile.busy_holder", pid=holder[0], since=holder[1]) if holder else i18n.t("reconcile.busy_unknown")
-            raise SarapayError("reconcile.busy", holder=shown, path=f"{ledger.location} (advisory lock)")
+            raise Busy(busy_key, holder=shown, path=f"{ledger.location} (advisory lock {name})")
         try:
             yield
         finally:
-            ledger.unlock("run", LOCK_FILE_NAME)
+            ledger.unlock("run", name)
         return
     import fcntl
 
     from sarapay import settings
 
     folder = settings.ensure_private_dir(settings.data_dir())
-    path = folder / LOCK_FILE_NAME
+    path = folder / name
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # BlockingIOError (EWOULDBLOCK), or EACCES on some systems
-            raise SarapayError("reconcile.busy", holder=_holder(path), path=str(path)) from None
+            raise Busy(busy_key, holder=_holder(path), path=str(path)) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {timefmt.iso_utc(refresh.now())}\n".encode(), 0)
         yield
@@ -331,7 +336,7 @@ def reconcile(
     max_workers: int = MAX_WORKERS,
 ) -> ReconcileReport:
     """One reconcile run under the lock. `progress(done, total)` is called with the number of accounts read."""
-    with run_lock(ctx):
+    with run_lock(ctx=ctx):
         return _reconcile(ctx, rpps=rpps, warn_within=warn_within, progress=progress, max_workers=max_workers)
 
 
@@ -344,7 +349,61 @@ def _reconcile(
     last = _last_run(ledger, rpps)
     report = ReconcileReport(now=refresh.now(), since=0, warn_within=warn_within, rpps=rpps)  # times set once Stripe answered
     names = {p["rpps"]: p.get("name") for p in ledger.list_practitioners()}
+    after_rows, declined = _read_open(ctx, report, names, progress=progress, max_workers=max_workers)
 
+    # Stripe's time once the accounts were read (the machine's when there was nothing to ask Stripe).
+    report.now = now = refresh.stripe_now(ctx)
+    report.since = last if last is not None else now - DEFAULT_LOOKBACK
+    for row in after_rows:
+        if statuses.needs_action(row["state"], capture_before=row.get("capture_before"), now=now, warn_within=warn_within):
+            report.items.append(_item(HOLD_EXPIRING, row, names, amount=row.get("authorised_cents"), deadline=row.get("capture_before")))
+        elif row["state"] == statuses.INCOMPLETE and row["id"] in declined:
+            error = declined[row["id"]]
+            report.items.append(
+                _item(DECLINED, row, names, amount=row.get("max_cents"), deadline=row.get("link_expires_at"),
+                      detail=error.get("decline_code") or error.get("code"))
+            )
+    report.items.extend(_ran_out(ledger, report, names))
+    report.items.sort(key=Item.sort_key)
+
+    if report.changes:
+        ledger.append_audit(
+            "reconcile", outcome="ok", target=rpps,
+            detail=f"updated={len(report.changes)} needs_action={len(report.items)}",
+            stripe_request_id=None,
+        )
+    if report.complete:
+        # Never back: a run that asked Stripe nothing has the machine's clock, which may be behind Stripe's
+        # (a sandbox moved forward), and a mark moved back would report again what ran out before it.
+        ledger.set_meta(last_run_key(rpps), timefmt.iso_utc(now if last is None else max(now, last)))
+    return report
+
+
+def refresh_open(
+    ctx: Context, *, rpps: str | None = None, progress: Callable[[int, int], None] | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> ReconcileReport:
+    """Brings the open consultations (of `rpps`, a normalised RPPS, or all) up to date from Stripe with
+    reconcile's own bulk read, under its lock, and nothing more: no judgement of what needs a person, no
+    audit row, and reconcile's last-run mark left alone, so reconcile still reports what ran out since its
+    own last run. For commands that act on fresh holds (remind). Raises Busy when a reconcile or sync runs;
+    `report.now` is Stripe's time once read, `changes` and `unavailable` say what happened."""
+    with run_lock(ctx=ctx):
+        report = ReconcileReport(now=refresh.now(), since=0, warn_within=0, rpps=rpps)
+        names = {p["rpps"]: p.get("name") for p in ctx.ledger.list_practitioners()}
+        _read_open(ctx, report, names, progress=progress, max_workers=max_workers)
+        report.now = refresh.stripe_now(ctx)
+    return report
+
+
+def _read_open(
+    ctx: Context, report: ReconcileReport, names: dict[str, Any], *, progress: Callable[[int, int], None] | None,
+    max_workers: int,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Reads every account with open consultations (one list each) and applies what Stripe says to the
+    ledger; fills the report's counts, changes, unavailable accounts and refused ones. Returns the rows as
+    written, and the declines seen (consultation id -> the PaymentIntent's last_payment_error)."""
+    ledger, rpps = ctx.ledger, report.rpps
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in ledger.non_final(rpps):
         if row.get("paid_online") and row.get("account_id") and (row.get("checkout_session_id") or row.get("payment_intent_id")):
@@ -380,33 +439,7 @@ def _reconcile(
             index = index_sessions(sessions)
             for row in rows:
                 after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined))
-
-    # Stripe's time once the accounts were read (the machine's when there was nothing to ask Stripe).
-    report.now = now = refresh.stripe_now(ctx)
-    report.since = last if last is not None else now - DEFAULT_LOOKBACK
-    for row in after_rows:
-        if statuses.needs_action(row["state"], capture_before=row.get("capture_before"), now=now, warn_within=warn_within):
-            report.items.append(_item(HOLD_EXPIRING, row, names, amount=row.get("authorised_cents"), deadline=row.get("capture_before")))
-        elif row["state"] == statuses.INCOMPLETE and row["id"] in declined:
-            error = declined[row["id"]]
-            report.items.append(
-                _item(DECLINED, row, names, amount=row.get("max_cents"), deadline=row.get("link_expires_at"),
-                      detail=error.get("decline_code") or error.get("code"))
-            )
-    report.items.extend(_ran_out(ledger, report, names))
-    report.items.sort(key=Item.sort_key)
-
-    if report.changes:
-        ledger.append_audit(
-            "reconcile", outcome="ok", target=rpps,
-            detail=f"updated={len(report.changes)} needs_action={len(report.items)}",
-            stripe_request_id=None,
-        )
-    if report.complete:
-        # Never back: a run that asked Stripe nothing has the machine's clock, which may be behind Stripe's
-        # (a sandbox moved forward), and a mark moved back would report again what ran out before it.
-        ledger.set_meta(last_run_key(rpps), timefmt.iso_utc(now if last is None else max(now, last)))
-    return report
+    return after_rows, declined
 
 
 def _apply(

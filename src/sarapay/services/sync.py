@@ -110,7 +110,7 @@ def rebuild(
     ctx: Context, *, progress: Callable[[int, int], None] | None = None, max_workers: int = MAX_WORKERS
 ) -> SyncReport:
     """Rebuild every consultation paid online from Stripe, under the reconcile/sync lock."""
-    with run_lock(ctx):
+    with run_lock(ctx=ctx):
         return _rebuild(ctx, progress=progress, max_workers=max_workers)
 
 
