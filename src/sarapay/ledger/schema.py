@@ -60,6 +60,7 @@ def __getattr__(name: str) -> Any:
 # The tables every step together creates; open_ledger checks they are all there after migrating.
 TABLES = (
     "meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log", "money_moves",
+    "disputes",
 )
 
 
@@ -225,4 +226,38 @@ def _money_moves(db: Database) -> None:
             stripe_object_id TEXT
         )""",
         "CREATE INDEX idx_money_moves_consultation ON money_moves (consultation_id, state)",
+    )
+
+
+@step("0010_disputes")
+def _disputes(db: Database) -> None:
+    # Named 0010: 0009 is kept for a step written alongside on another branch. Steps apply in list order,
+    # and each is recorded by name, so the gap changes nothing.
+    # One row per Stripe dispute of a consultation's charge, as Stripe last said it: the amount the bank took
+    # back, Stripe's dispute fee and the net of the dispute's balance transactions (withdrawal, reinstatement),
+    # the reason and status codes, the answer deadline (Stripe's unix time, like capture_before).
+    # `first_seen_at` (our clock) tells reconcile which disputes it has not reported yet.
+    _ddl(
+        db,
+        """CREATE TABLE disputes (
+            id TEXT PRIMARY KEY CHECK (id GLOB 'dp_?*' OR id GLOB 'du_?*'),
+            consultation_id TEXT NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
+            account_id TEXT NOT NULL,
+            charge_id TEXT,
+            payment_intent_id TEXT,
+            amount_cents INTEGER NOT NULL CHECK (typeof(amount_cents) = 'integer' AND amount_cents >= 0),
+            fee_cents INTEGER NOT NULL DEFAULT 0 CHECK (typeof(fee_cents) = 'integer'),
+            net_cents INTEGER NOT NULL DEFAULT 0 CHECK (typeof(net_cents) = 'integer'),
+            currency TEXT NOT NULL DEFAULT 'eur',
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status <> ''),
+            due_by INTEGER,
+            created INTEGER NOT NULL,
+            livemode INTEGER NOT NULL DEFAULT 0 CHECK (livemode IN (0, 1)),
+            first_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_disputes_consultation ON disputes (consultation_id, created)",
+        "CREATE INDEX idx_disputes_status_due ON disputes (status, due_by)",
+        "CREATE INDEX idx_disputes_account_created ON disputes (account_id, created)",
     )

@@ -134,7 +134,7 @@ _PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Pai
 <body style="font-family:sans-serif;max-width:32em;margin:3em auto">
 <h1>Paiement sécurisé (sandbox)</h1><p>{amount} — {status}</p>{form}
 <p><small>Cartes de test : 4242 4242 4242 4242 (acceptée), 4000 0000 0000 0002 (refusée),
-4000 0000 0000 9995 (fonds insuffisants).</small></p>
+4000 0000 0000 9995 (fonds insuffisants), 4000 0000 0000 0259 (acceptée puis contestée une fois capturée).</small></p>
 <script>
 const f = document.getElementById('pay');
 if (f) f.addEventListener('submit', async (e) => {{
