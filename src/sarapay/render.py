@@ -1074,6 +1074,8 @@ i18n.register(
         "view.reconcile.declined": {"fr": "Carte refusée", "en": "Card declined"},
         "view.reconcile.abandoned": {"fr": "Paiement abandonné", "en": "Payment abandoned"},
         "view.reconcile.account_refused": {"fr": "Compte Stripe inaccessible", "en": "Stripe account unreachable"},
+        "view.reconcile.dispute_new": {"fr": "Paiement contesté", "en": "Payment disputed"},
+        "view.reconcile.dispute_deadline": {"fr": "Contestation à répondre", "en": "Dispute to answer"},
         "view.col.what": {"fr": "À traiter", "en": "Needs action"},
         "view.col.practitioner": {"fr": "Praticien", "en": "Practitioner"},
         "view.col.due": {"fr": "Échéance (Paris)", "en": "Deadline (Paris)"},
@@ -1085,6 +1087,10 @@ def _reconcile_cells(item: dict[str, Any]) -> list[str]:
     none = i18n.t("view.none")
     who = item["rpps"] + (f" ({item['practitioner']})" if item.get("practitioner") else "")
     detail = item.get("detail")
+    if item.get("dispute_id"):
+        from sarapay import disputes
+
+        detail = disputes.reason_label(detail, short=True)
     return [
         i18n.t(f"view.reconcile.{item['kind']}") + (f" ({detail})" if detail else ""),
         item.get("consultation_id") or none,
@@ -1114,6 +1120,48 @@ def reconcile_items(items: Iterable[dict[str, Any]]) -> int:
         for item in items:
             data_line(" · ".join(_reconcile_cells(item)))
     return len(items)
+
+# --- disputes ---------------------------------------------------------------------------------------------
+
+i18n.register(
+    {
+        "view.col.reason": {"fr": "Motif", "en": "Reason"},
+        "view.col.dispute_status": {"fr": "Contestation", "en": "Dispute"},
+        "view.col.answer_by": {"fr": "Échéance", "en": "Answer by"},  # short: the table fits 80 columns
+    }
+)
+
+_DISPUTE_PRIORITY = [
+    "view.col.consultation", "view.col.dispute_status", "view.col.amount", "view.col.answer_by", "view.col.reason",
+    "view.col.fee", "view.col.rpps",
+]
+
+
+def disputes_table(rows: Iterable[dict[str, Any]]) -> int:
+    """Disputed payments (machine rows of services.disputes): amount taken back, dispute fee, reason and
+    status in words, the answer deadline in Paris time; fits 80 columns like the payments table."""
+    from sarapay import disputes
+
+    columns = ["view.col.consultation", "view.col.rpps", "view.col.amount", "view.col.fee", "view.col.reason",
+               "view.col.dispute_status", "view.col.answer_by"]
+    narrow = _isatty(out().file) and out().width < 120
+    cells = []
+    for row in rows:
+        due = row["due_by"] if row["needs_response"] else None
+        cells.append([
+            row["consultation_id"],
+            row["rpps"],
+            _money(row["amount_cents"], row["currency"]),
+            _money(row["fee_cents"], row["currency"]),
+            disputes.reason_label(row["reason"], short=True),
+            disputes.status_label(row["status"]),
+            _deadline(due) if narrow else _when(due),
+        ])
+    table, hidden = _fitted(columns, cells, priority=_DISPUTE_PRIORITY, right=("view.col.amount", "view.col.fee"))
+    _print_data(table)
+    _say_hidden(hidden)
+    return len(cells)
+
 
 class progress:
     """`with render.progress(label, enabled) as step:` a transient progress bar on stderr, only when stderr is a

@@ -102,5 +102,9 @@ class SandboxControl:
     def clear_requests(self) -> None:
         self._call("DELETE", "/_sandbox/requests")
 
+    def settle_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
+        """Plays the cardholder's bank: `won` or `lost` (docs/sandbox.md, "Disputes")."""
+        return self._call("POST", f"/_sandbox/disputes/{dispute_id}/close", {"outcome": outcome})
+
     def settings(self, **values: str) -> dict[str, Any]:
         return self._call("POST", "/_sandbox/settings", values)

@@ -7,6 +7,12 @@ that ran out from a PaymentIntent that never got a card. Inputs are the plain di
 Money after a partial capture: Stripe releases the uncaptured remainder (amount − amount_captured) as
 a refund on the charge, so `amount_refunded` includes it. That release is not money returned to the
 patient: refunds after capture = amount_refunded − (amount − amount_captured).
+
+Disputes: a captured payment the patient disputes with their bank is « Contesté » while a chargeback holds
+its funds (Stripe's dispute `needs_response`, `under_review`), « Contestation perdue » once the bank decided
+for the patient (`lost`); a won dispute (`won`) and an inquiry that moves no money (`warning_*`) leave the
+payment in the state its PaymentIntent and charge say (`with_dispute`, the one rule; refresh, reconcile and
+a webhook receiver all ask here).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ CANCELED = "canceled"
 EXPIRED = "expired"
 REFUNDED = "refunded"
 PARTIALLY_REFUNDED = "partially_refunded"
+DISPUTED = "disputed"
+DISPUTE_LOST = "dispute_lost"
 
 _LABELS: dict[str, dict[str, str]] = {
     NO_ONLINE_PAYMENT: {"fr": "Sans paiement en ligne", "en": "No online payment"},
@@ -37,12 +45,26 @@ _LABELS: dict[str, dict[str, str]] = {
     EXPIRED: {"fr": "Expiré", "en": "Expired"},
     REFUNDED: {"fr": "Remboursé", "en": "Refunded"},
     PARTIALLY_REFUNDED: {"fr": "Remboursé partiellement", "en": "Partially refunded"},
+    DISPUTED: {"fr": "Contesté", "en": "Disputed"},
+    DISPUTE_LOST: {"fr": "Contestation perdue", "en": "Dispute lost"},
 }
 CODES: tuple[str, ...] = tuple(_LABELS)
 
-# Stripe will not change these by itself (no patient step, no deadline left); only a person can
-# (a refund). Reconcile polls the others.
-FINAL_STATES = frozenset({NO_ONLINE_PAYMENT, SUCCEEDED, CANCELED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED})
+# Neither the patient's Checkout nor a hold's deadline can change these any more; only a person can (a
+# refund), or the patient's bank (a dispute, which reconcile follows through each account's list of disputes,
+# not through its Checkout Sessions). Reconcile polls the others through their sessions.
+FINAL_STATES = frozenset(
+    {NO_ONLINE_PAYMENT, SUCCEEDED, CANCELED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED, DISPUTED, DISPUTE_LOST}
+)
+# A payment whose money was taken: the states a dispute can move it between.
+CAPTURED_STATES = frozenset({SUCCEEDED, PARTIALLY_REFUNDED, REFUNDED, DISPUTED, DISPUTE_LOST})
+
+# Stripe's dispute statuses (the Dispute object). A chargeback withdraws the funds at once and keeps them
+# until the bank decides; an inquiry (`warning_*`) moves no money. `prevented` never reached the payment.
+DISPUTE_HOLDS_FUNDS = frozenset({"needs_response", "under_review"})
+DISPUTE_LOST_STATUS = "lost"
+DISPUTE_NEEDS_RESPONSE = frozenset({"needs_response", "warning_needs_response"})
+DISPUTE_OPEN = frozenset({"needs_response", "warning_needs_response", "under_review", "warning_under_review"})
 
 # cancellation_reason values Stripe sets when a hold runs out: `automatic` (older API versions), `expired`.
 _EXPIRY_REASONS = frozenset({"automatic", "expired"})
@@ -100,6 +122,37 @@ def capture_deadline(payment_intent: dict | None, charge: dict | None = None) ->
     return int(deadline) if deadline is not None else None
 
 
+def after_capture(captured: int, refunded: int) -> str:
+    """The state of a captured payment from its amounts alone (no dispute): « Réussi », « Remboursé
+    partiellement » or « Remboursé »."""
+    if refunded <= 0:
+        return SUCCEEDED
+    return REFUNDED if refunded >= captured else PARTIALLY_REFUNDED
+
+
+def with_dispute(state: str, dispute_status: str | None) -> str:
+    """The state once the payment's latest dispute is taken into account. `state` is what the PaymentIntent
+    and charge say (or the ledger's state); a state without captured money is left alone (Stripe disputes
+    only captured charges). A dispute that no longer holds the funds gives the payment back its state
+    without the dispute: pass that state (`after_capture`) rather than « Contesté »."""
+    if state not in CAPTURED_STATES or dispute_status is None:
+        return state
+    if dispute_status in DISPUTE_HOLDS_FUNDS:
+        return DISPUTED
+    if dispute_status == DISPUTE_LOST_STATUS:
+        return DISPUTE_LOST
+    return state
+
+
+def state_with_dispute(state: str, *, captured: int, refunded: int, dispute_status: str | None) -> str:
+    """`with_dispute` from what the ledger knows (no PaymentIntent at hand): a captured payment's state
+    without the dispute comes from its amounts, so a won dispute returns it to « Réussi » (or « Remboursé
+    partiellement »)."""
+    if state not in CAPTURED_STATES:
+        return state
+    return with_dispute(after_capture(captured, refunded), dispute_status)
+
+
 def amounts_from(payment_intent: dict | None, charge: dict | None = None) -> dict[str, int]:
     """`{"authorised", "captured", "refunded"}` in cents; refunded counts money returned after capture only."""
     pi = payment_intent or {}
@@ -150,12 +203,14 @@ def derive_state(
     charge: dict[str, Any] | None,
     now: int,
     closed_on_purpose: bool = False,
+    dispute_status: str | None = None,
 ) -> str:
     """The state code of a consultation from its latest Checkout Session, PaymentIntent and charge.
 
     `closed_on_purpose`: the session was closed before its time (see `closed_on_purpose()`, which decides
     it), so an expired session means « Annulé », not « Expiré ». `now` (Unix seconds) spots a hold or link
-    past its deadline that Stripe has not closed yet.
+    past its deadline that Stripe has not closed yet. `dispute_status`: the status of the charge's latest
+    dispute, if any (see `with_dispute`).
     """
     if not paid_online:
         return NO_ONLINE_PAYMENT
@@ -168,9 +223,7 @@ def derive_state(
             return EXPIRED if deadline is not None and now >= deadline else UNCAPTURED
         if pi_status == "succeeded":
             amounts = amounts_from(payment_intent, ch)
-            if amounts["refunded"] <= 0:
-                return SUCCEEDED
-            return REFUNDED if amounts["refunded"] >= amounts["captured"] else PARTIALLY_REFUNDED
+            return with_dispute(after_capture(amounts["captured"], amounts["refunded"]), dispute_status)
         if pi_status == "canceled":
             if payment_intent.get("cancellation_reason") in _EXPIRY_REASONS:
                 return EXPIRED
@@ -195,3 +248,9 @@ def derive_state(
 def needs_action(state: str, *, capture_before: int | None, now: int, warn_within: int) -> bool:
     """True for a hold still to capture whose deadline is within `warn_within` seconds (or past)."""
     return state == UNCAPTURED and capture_before is not None and capture_before - now <= warn_within
+
+
+def dispute_needs_answer(dispute_status: str | None, *, due_by: int | None, now: int, warn_within: int) -> bool:
+    """True for a dispute still waiting for the practitioner's answer whose deadline is within `warn_within`
+    seconds (or past: Stripe has not decided it yet)."""
+    return dispute_status in DISPUTE_NEEDS_RESPONSE and bool(due_by) and int(due_by) - now <= warn_within

@@ -838,6 +838,16 @@ class Gateway:
             params["expand"] = list(expand)
         return self._pages(self._client.v1.balance_transactions, params, account=account)
 
+    def list_disputes(
+        self, account: str, *, created_gte: int | None = None, payment_intent: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The account's disputes (newest first), each with its balance transactions (withdrawal,
+        reinstatement: the dispute fee is theirs). `payment_intent`: only that payment's."""
+        params = self._created(created_gte)
+        if payment_intent:
+            params["payment_intent"] = payment_intent
+        return self._pages(self._client.v1.disputes, params, account=account)
+
     def list_events(
         self, account: str, *, created_gte: int | None = None, types: list[str] | None = None
     ) -> Iterator[dict[str, Any]]:

@@ -317,6 +317,7 @@ def test_json_document_keys_cents_and_utc_times(run, clocks, cli_env):
         "kind": "hold_expiring", "consultation_id": cid, "rpps": doc["rpps"], "practitioner": "Dre Martin",
         "account_id": doc["account"], "state": "uncaptured", "amount_cents": 2000, "currency": "eur",
         "deadline": timefmt.iso_utc(row(cid)["capture_before"]), "scheduled_at": row(cid)["scheduled_at"], "detail": None,
+        "dispute_id": None,
     }
     assert result.stderr == ""  # --json: nothing but the document (no summary, no progress)
 
@@ -348,13 +349,14 @@ def test_one_list_per_account_with_open_items_never_a_retrieve(run, clocks, cli_
     pay(sandbox, cid)
     done = plan(run, clocks, idle["rpps"], in_seconds=DAY)
     pay(sandbox, done)
-    assert run("capture", done, "--yes").exit_code == 0  # final: nothing left to reconcile on that account
+    assert run("capture", done, "--yes").exit_code == 0  # final: only its disputes are left to watch
     seq = last_seq(sandbox)
     code, report = reconcile_json(run)
-    assert code == 0 and report["accounts"] == 2 and report["checked"] == 5 and report["retrieves"] == 0
+    assert code == 0 and report["accounts"] == 3 and report["checked"] == 5 and report["retrieves"] == 0
     requests = api_requests(sandbox, seq)
     assert sorted((r["method"], r["path"], r["account"]) for r in requests) == sorted(
-        [("GET", "/v1/checkout/sessions", a["account"]), ("GET", "/v1/checkout/sessions", b["account"])]
+        [("GET", "/v1/checkout/sessions", a["account"]), ("GET", "/v1/checkout/sessions", b["account"]),
+         ("GET", "/v1/disputes", idle["account"])]  # the account with a capture: its disputes, one list
     )
     for r in requests:
         assert int(r["params"]["limit"]) == 100 and int(r["params"]["created"]["gte"]) > 0

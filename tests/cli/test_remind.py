@@ -395,3 +395,25 @@ def test_starttls_then_login_then_sent(run, sandbox, tls_server, monkeypatch):
     result = run("remind")
     assert result.exit_code == 0, result.stderr
     assert len(server.messages) == 1 and len(sent_rows()) == 1
+
+
+def test_an_open_dispute_is_reminded_with_its_answer_deadline_once(run, sandbox, smtp):
+    """A payment disputed by the patient's bank (Stripe's dispute test card): the practitioner is told the
+    answer deadline, once, and nothing about the patient."""
+    from .payments_helpers import plan_paid, session_id_of
+
+    rpps = practitioner(sandbox, 91, email="dr.litige@example.fr")
+    planned = plan_paid(run, rpps, "--patient-ref", PATIENT_REF, "--email", PATIENT_EMAIL)["id"]
+    assert sandbox.pay(session_id_of(planned), "4000000000000259")["outcome"] == "authorized"
+    assert run("capture", planned, "--yes").exit_code == 0
+    configure(run, smtp)
+    code, report = remind_json(run, "--within", "8d")
+    assert code == 0, report
+    [message] = smtp.messages
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    [dispute] = ledger().list_disputes(rpps=rpps)
+    assert planned in body and timefmt.format_when(int(dispute["due_by"])) in body
+    assert_no_patient_data(smtp)
+    assert [(r["consultation_id"], r["kind"]) for r in sent_rows()] == [(planned, "dispute")]
+    again, _ = remind_json(run, "--within", "8d")
+    assert again == 0 and len(smtp.messages) == 1  # once per dispute and deadline

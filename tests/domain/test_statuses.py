@@ -76,6 +76,8 @@ def state(**kw):
         ("expired", "Expiré", "Expired"),
         ("refunded", "Remboursé", "Refunded"),
         ("partially_refunded", "Remboursé partiellement", "Partially refunded"),
+        ("disputed", "Contesté", "Disputed"),
+        ("dispute_lost", "Contestation perdue", "Dispute lost"),
     ],
 )
 def test_labels(code, fr, en, lang):
@@ -88,9 +90,10 @@ def test_labels(code, fr, en, lang):
     assert parse_state(en.upper()) == code
 
 
-def test_codes_are_the_eight_of_the_product():
+def test_codes_are_the_ten_of_the_product():
     assert statuses.CODES == (
         "no_online_payment", "incomplete", "uncaptured", "succeeded", "canceled", "expired", "refunded", "partially_refunded",
+        "disputed", "dispute_lost",
     )
 
 
@@ -266,7 +269,9 @@ def test_capture_deadline():
 
 
 def test_final_states():
-    assert FINAL_STATES == {"no_online_payment", "succeeded", "canceled", "expired", "refunded", "partially_refunded"}
+    # The dispute states change with the bank's decision, but reconcile follows them through the disputes list.
+    assert FINAL_STATES == {"no_online_payment", "succeeded", "canceled", "expired", "refunded", "partially_refunded",
+                            "disputed", "dispute_lost"}
     assert "incomplete" not in FINAL_STATES and "uncaptured" not in FINAL_STATES
 
 
@@ -284,3 +289,52 @@ def test_final_states():
 )
 def test_needs_action(st, capture_before, expected):
     assert needs_action(st, capture_before=capture_before, now=NOW, warn_within=48 * HOUR) is expected
+
+
+# --- disputes ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dispute_status, captured, refunded, expected",
+    [
+        (None, 2500, 0, "succeeded"),
+        ("needs_response", 2500, 0, "disputed"),
+        ("under_review", 2000, 500, "disputed"),
+        ("lost", 2500, 0, "dispute_lost"),
+        ("won", 2500, 0, "succeeded"),  # back to its former state
+        ("won", 2500, 500, "partially_refunded"),
+        ("warning_needs_response", 2500, 0, "succeeded"),  # an inquiry takes no money
+        ("warning_under_review", 2500, 0, "succeeded"),
+        ("warning_closed", 2500, 0, "succeeded"),
+        ("prevented", 2500, 0, "succeeded"),
+    ],
+)
+def test_a_dispute_on_a_captured_payment(dispute_status, captured, refunded, expected):
+    intent = pi("succeeded", received=captured)
+    ch = charge(captured=captured, refunded=refunded)
+    assert state(payment_intent=intent, charge=ch, dispute_status=dispute_status) == expected
+    for before in ("succeeded", "partially_refunded", "disputed", "dispute_lost"):
+        assert statuses.state_with_dispute(before, captured=captured, refunded=refunded,
+                                           dispute_status=dispute_status) == expected
+
+
+@pytest.mark.parametrize("before", ["incomplete", "uncaptured", "canceled", "expired", "no_online_payment"])
+def test_a_dispute_never_moves_a_payment_without_captured_money(before):
+    assert statuses.with_dispute(before, "needs_response") == before
+    assert statuses.state_with_dispute(before, captured=0, refunded=0, dispute_status="lost") == before
+
+
+@pytest.mark.parametrize(
+    "dispute_status, due_by, expected",
+    [
+        ("needs_response", NOW + 48 * HOUR, True),
+        ("needs_response", NOW + 48 * HOUR + 1, False),
+        ("warning_needs_response", NOW + HOUR, True),
+        ("needs_response", NOW - HOUR, True),  # past: Stripe has not decided it yet
+        ("under_review", NOW + HOUR, False),  # answered
+        ("won", NOW + HOUR, False),
+        ("needs_response", None, False),
+    ],
+)
+def test_dispute_needs_answer(dispute_status, due_by, expected):
+    assert statuses.dispute_needs_answer(dispute_status, due_by=due_by, now=NOW, warn_within=48 * HOUR) is expected

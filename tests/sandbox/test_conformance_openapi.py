@@ -242,6 +242,25 @@ def _story(sandbox, client) -> list[tuple[str, Any]]:
     client.v1.application_fees.retrieve(fees.data[0].id)
     client.v1.balance_transactions.retrieve(fees.data[0].balance_transaction.id)
 
+    # Disputes: a chargeback answered with evidence (staged, then submitted: won), an inquiry accepted,
+    # a chargeback the bank decides; their balance transactions with the dispute as source.
+    for method in ("pm_card_createDispute", "pm_card_createDisputeInquiry", "pm_card_createDisputeProductNotReceived"):
+        client.v1.payment_intents.create(params={"amount": 2500, "currency": "eur", "confirm": True,
+                                                 "payment_method": method}, options=on)
+    disputes = client.v1.disputes.list(params={"expand": ["data.charge"]}, options=on).data
+    by_reason = {(d.reason, d.status): d.id for d in disputes}
+    won = by_reason[("fraudulent", "needs_response")]
+    client.v1.disputes.update(won, params={"evidence": {"product_description": "Téléconsultation"}, "submit": False},
+                              options=on)
+    client.v1.disputes.update(won, params={"evidence": {"uncategorized_text": "winning_evidence"},
+                                           "metadata": {"case": "1"}}, options=on)
+    client.v1.disputes.retrieve(won, params={"expand": ["payment_intent"]}, options=on)
+    client.v1.disputes.close(by_reason[("fraudulent", "warning_needs_response")], options=on)
+    control.append(("dispute", sandbox.settle_dispute(by_reason[("product_not_received", "needs_response")], "lost")))
+    client.v1.balance_transactions.list(params={"type": "adjustment", "expand": ["data.source"]}, options=on)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.disputes.close(won, options=on)
+
     # Every event of every account, and one retrieved alone.
     for account in (acct, created.id, None):
         options = {"stripe_account": account} if account else {}

@@ -25,8 +25,10 @@ i18n.register(
             "{changed} updated, {count} item(s) needing action.",
         },
         "reconcile.nothing": {
-            "fr": "Rien à traiter : aucune empreinte n'expire dans les {window}, rien n'a expiré ni été refusé depuis le {since}.",
-            "en": "Nothing needs action: no hold expires within {window}, nothing expired or was declined since {since}.",
+            "fr": "Rien à traiter : aucune empreinte n'expire ni aucune contestation n'attend de réponse dans les {window}, "
+            "rien n'a expiré, été refusé ni contesté depuis le {since}.",
+            "en": "Nothing needs action: no hold expires and no dispute awaits an answer within {window}, nothing expired, "
+            "was declined or disputed since {since}.",
         },
         "reconcile.unavailable": {
             "fr": "Compte {account} (RPPS {rpps}) non lu : {reason} Il sera repris au prochain passage.",
@@ -54,12 +56,13 @@ def reconcile(
     practitioner: Optional[str] = typer.Option(None, "--practitioner", "-p", metavar="RPPS", help="Seulement ce praticien (RPPS).", autocompletion=rpps_numbers),
     warn_within: str = typer.Option(
         "48h", "--warn-within", metavar="DURÉE",
-        help="Signale les empreintes à capturer avant cette échéance (48h, 2j, 36h…).",
+        help="Signale les empreintes à capturer et les contestations à répondre avant cette échéance (48h, 2j, 36h…).",
     ),
     output: Output = Output.HUMAN,
 ) -> None:
     """Met à jour depuis Stripe les paiements en cours et signale ce qui demande une personne (code 8) : empreintes
-    bientôt expirées ou expirées, cartes refusées, liens de paiement expirés. Sans danger à relancer."""
+    bientôt expirées ou expirées, cartes refusées, liens de paiement expirés, paiements contestés et réponses aux
+    contestations bientôt dues. Sans danger à relancer."""
     from sarapay import render, timefmt
     from sarapay.errors import EXIT_NEEDS_ACTION, StripeUnavailable
     from sarapay.services import reconcile as service

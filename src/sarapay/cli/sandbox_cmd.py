@@ -81,7 +81,8 @@ def pay(
     card: str = typer.Option(
         "4242 4242 4242 4242",
         "--card",
-        help="Carte de test : 4242… acceptée, 4000 0000 0000 0002 refusée, 4000 0000 0000 9995 fonds insuffisants.",
+        help="Carte de test : 4242… acceptée, 4000 0000 0000 0002 refusée, 4000 0000 0000 9995 fonds insuffisants, "
+        "4000 0000 0000 0259 acceptée puis contestée (fraude) une fois capturée.",
     ),
 ) -> None:
     """Joue le patient : remplit la page de paiement de la consultation avec une carte de test."""

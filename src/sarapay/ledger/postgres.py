@@ -233,9 +233,17 @@ def _reason(text: str) -> str:
 # --------------------------------------------------------------------------- the connection
 
 
+_BOOLEAN_LITERAL = re.compile(r"\b(WHERE|AND|OR|ON|WHEN)\s+([01])\b(?!\s*[-+*/=<>!.,)])", re.I)
+
+
+def _booleans(sql: str) -> str:
+    """SQLite's `WHERE 0` / `AND 1` (a filter on nothing / on everything): PostgreSQL wants FALSE / TRUE."""
+    return _BOOLEAN_LITERAL.sub(lambda m: f"{m.group(1)} {'TRUE' if m.group(2) == '1' else 'FALSE'}", sql)
+
+
 @lru_cache(maxsize=512)
 def _translate_query(sql: str) -> str:
-    sql = sql.replace("%", "%%")
+    sql = _booleans(sql).replace("%", "%%")
     sql = re.sub(r"\bIS\s+\?", "IS NOT DISTINCT FROM ?", sql)
     return sql.replace("?", "%s")
 
@@ -296,7 +304,7 @@ class PgConnection:
         cursor = self._raw.cursor()
         try:
             if params is None:
-                cursor.execute(sql)
+                cursor.execute(_booleans(sql))
             else:
                 cursor.execute(_translate_query(sql), tuple(params))
         except Exception as exc:

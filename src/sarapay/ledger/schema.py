@@ -71,6 +71,7 @@ def __getattr__(name: str) -> Any:
 TABLES = (
     "meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log", "money_moves",
     "reminders_sent",
+    "disputes",
 )
 
 
@@ -259,4 +260,36 @@ def _reminders(db: Database) -> None:
             UNIQUE (consultation_id, kind, deadline)
         )""",
         "CREATE INDEX idx_reminders_sent_rpps ON reminders_sent (rpps, sent_at)",
+    )
+
+
+@step("0010_disputes")
+def _disputes(db: Database) -> None:
+    # One row per Stripe dispute of a consultation's charge, as Stripe last said it: the amount the bank took
+    # back, Stripe's dispute fee and the net of the dispute's balance transactions (withdrawal, reinstatement),
+    # the reason and status codes, the answer deadline (Stripe's unix time, like capture_before).
+    # `first_seen_at` (our clock) tells reconcile which disputes it has not reported yet.
+    _ddl(
+        db,
+        """CREATE TABLE disputes (
+            id TEXT PRIMARY KEY CHECK (id GLOB 'dp_?*' OR id GLOB 'du_?*'),
+            consultation_id TEXT NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
+            account_id TEXT NOT NULL,
+            charge_id TEXT,
+            payment_intent_id TEXT,
+            amount_cents INTEGER NOT NULL CHECK (typeof(amount_cents) = 'integer' AND amount_cents >= 0),
+            fee_cents INTEGER NOT NULL DEFAULT 0 CHECK (typeof(fee_cents) = 'integer'),
+            net_cents INTEGER NOT NULL DEFAULT 0 CHECK (typeof(net_cents) = 'integer'),
+            currency TEXT NOT NULL DEFAULT 'eur',
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status <> ''),
+            due_by INTEGER,
+            created INTEGER NOT NULL,
+            livemode INTEGER NOT NULL DEFAULT 0 CHECK (livemode IN (0, 1)),
+            first_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_disputes_consultation ON disputes (consultation_id, created)",
+        "CREATE INDEX idx_disputes_status_due ON disputes (status, due_by)",
+        "CREATE INDEX idx_disputes_account_created ON disputes (account_id, created)",
     )

@@ -144,12 +144,19 @@ _CONSULTATION_FIELDS = frozenset(
         "stripe_synced_at",
     }
 )
+_DISPUTE_FIELDS = frozenset(
+    {
+        "consultation_id", "account_id", "charge_id", "payment_intent_id", "amount_cents", "fee_cents", "net_cents",
+        "currency", "reason", "status", "due_by", "created", "livemode",
+    }
+)
 _CENTS = frozenset(
-    {"default_max_cents", "max_cents", "authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents"}
+    {"default_max_cents", "max_cents", "authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents",
+     "amount_cents"}
 )
 _SIGNED_CENTS = frozenset({"net_cents"})  # Stripe's net goes negative when a refund exceeds what was left
 _TIMES = frozenset({"scheduled_at", "stripe_synced_at", "linked_at"})
-_UNIX_TIMES = frozenset({"capture_before", "link_expires_at"})
+_UNIX_TIMES = frozenset({"capture_before", "link_expires_at", "due_by", "created"})
 _BOOLS = frozenset({"paid_online", "closed_on_purpose", "livemode"})
 _FREE_TEXT = frozenset({"name", "patient_ref"})  # typed by people: checked for card numbers and keys
 _MONEY_SUMS = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
@@ -1095,6 +1102,87 @@ class Ledger:
             params.append(rpps)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         return self._all(f"SELECT * FROM reminders_sent{where} ORDER BY id", params)
+
+    # --- disputes (schema step 0010) ------------------------------------------------------------------------
+
+    @_guarded
+    def get_dispute(self, dispute_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM disputes WHERE id = ?", (dispute_id,))
+
+    @_guarded
+    def upsert_dispute(self, dispute_id: str, **fields: Any) -> tuple[dict[str, Any], bool]:
+        """Records what Stripe says of a dispute; returns (the row, whether it was new). Only what changed is
+        written: a second call with the same values writes nothing (`updated_at` included)."""
+        values = _prepare(fields, _DISPUTE_FIELDS, "disputes")
+        stamp = iso_utc(now_utc())
+        with self.transaction():
+            before = self.get_dispute(dispute_id)
+            if before is None:
+                row = {"id": dispute_id, **values, "first_seen_at": stamp, "updated_at": stamp}
+                self._conn.execute(
+                    f"INSERT INTO disputes ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+                )
+                return self.get_dispute(dispute_id) or row, True
+            changed = {name: value for name, value in values.items() if before.get(name) != value}
+            if changed:
+                self._set("disputes", "id", dispute_id, {**changed, "updated_at": stamp})
+            return self.get_dispute(dispute_id) or before, False
+
+    @_guarded
+    def latest_dispute(self, consultation_id: str) -> dict[str, Any] | None:
+        """The consultation's most recent dispute (a charge is disputed once, in practice)."""
+        return self._one(
+            "SELECT * FROM disputes WHERE consultation_id = ? ORDER BY created DESC, id DESC LIMIT 1", (consultation_id,)
+        )
+
+    @_guarded
+    def list_disputes(
+        self, *, rpps: str | None = None, statuses: Iterable[str] | None = None, ids: Iterable[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Disputes with their consultation's practitioner and date (`rpps`, `scheduled_at`, `state`), newest first."""
+        clauses, params = [], []
+        if rpps is not None:
+            clauses.append("c.rpps = ?")
+            params.append(rpps)
+        for column, values in (("d.status", statuses), ("d.id", ids)):
+            if values is not None:
+                chosen = list(values)
+                clauses.append(f"{column} IN ({', '.join('?' * len(chosen))})" if chosen else "0")
+                params.extend(chosen)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        return self._all(
+            "SELECT d.*, c.rpps AS rpps, c.scheduled_at AS scheduled_at, c.state AS state FROM disputes d "
+            f"JOIN consultations c ON c.id = d.consultation_id{where} ORDER BY d.created DESC, d.id DESC",
+            params,
+        )
+
+    @_guarded
+    def dispute_watch(self, *, captured_since: datetime | str, open_statuses: Iterable[str], rpps: str | None = None) -> dict[str, int | None]:
+        """The accounts whose disputes reconcile reads: those with a payment captured for a consultation
+        scheduled since `captured_since` (a dispute comes within the card networks' window), and those with a
+        dispute still open; only accounts still linked to their practitioner. Each with the `created` of its
+        oldest open dispute (None when none is open)."""
+        chosen = list(open_statuses)
+        marks = ", ".join("?" * len(chosen)) or "NULL"
+        by_rpps = " AND c.rpps = ?" if rpps is not None else ""
+        params: list[Any] = [iso_utc(captured_since), *([rpps] if rpps is not None else [])]
+        accounts: dict[str, int | None] = {
+            row["account_id"]: None
+            for row in self._all(
+                "SELECT DISTINCT c.account_id FROM consultations c JOIN practitioners p ON p.rpps = c.rpps "
+                "AND p.account_id = c.account_id WHERE c.captured_cents > 0"
+                f" AND c.scheduled_at >= ?{by_rpps}",
+                params,
+            )
+        }
+        for row in self._all(
+            "SELECT d.account_id, min(d.created) AS oldest FROM disputes d JOIN consultations c ON c.id = d.consultation_id "
+            "JOIN practitioners p ON p.rpps = c.rpps AND p.account_id = d.account_id "
+            f"WHERE d.status IN ({marks}){by_rpps} GROUP BY d.account_id",
+            [*chosen, *([rpps] if rpps is not None else [])],
+        ):
+            accounts[row["account_id"]] = int(row["oldest"])
+        return accounts
 
     # --- history ------------------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ def stripe_fee(amount: int) -> int:
 
 def add_txn(store: Store, acct: str, *, type: str, amount: int, currency: str, source: str | None,
             fee_details: list[dict[str, Any]] | None = None, available_on: int | None = None,
-            description: str | None = None) -> dict[str, Any]:
+            description: str | None = None, reporting_category: str | None = None) -> dict[str, Any]:
     now = store.now()
     fee_details = fee_details or []
     fee = sum(f["amount"] for f in fee_details)
@@ -37,7 +37,7 @@ def add_txn(store: Store, acct: str, *, type: str, amount: int, currency: str, s
         "id": store.new_id("txn_"), "object": "balance_transaction", "amount": amount, "available_on": available_on,
         # Card payments, refunds, fees and payouts all move the payments balance (the only one modelled).
         "balance_type": "payments", "created": now, "currency": currency, "description": description, "exchange_rate": None, "fee": fee,
-        "fee_details": fee_details, "net": amount - fee, "reporting_category": REPORTING.get(type, type),
+        "fee_details": fee_details, "net": amount - fee, "reporting_category": reporting_category or REPORTING.get(type, type),
         "source": source, "status": "available" if available_on <= now else "pending", "type": type,
     })
 

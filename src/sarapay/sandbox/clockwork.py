@@ -3,7 +3,8 @@
 Due transitions run in time order, each with the clock set to the moment it fell due, so objects
 and events carry the right timestamps whether the clock was advanced or real time passed:
 session expiry, hold expiry (capture_before), funds becoming available, automatic payouts at 00:00
-UTC following the account's schedule, and payouts moving pending → in_transit → paid.
+UTC following the account's schedule, payouts moving pending → in_transit → paid, and disputes: opened
+after the capture of a dispute test card's payment, decided after test evidence, lost past `due_by`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from . import auth, balances, checkout, payments
+from . import auth, balances, checkout, disputes, payments
 from .events import changed
 from .framework import Store
 
@@ -85,6 +86,10 @@ def _due(store: Store, now: int) -> tuple[list[tuple[int, int, str, Any]], float
                 moment, what = obj["created"] + DAY, "in_transit"
             elif kind == "payout" and obj["status"] == "in_transit":
                 moment, what = obj["arrival_date"], "paid"
+            elif kind == "charge" and obj.get("_dispute_due"):
+                moment, what = obj["_dispute_due"], "dispute"
+            elif kind == "dispute" and (when := disputes.due(obj)):
+                moment, what = when
             if not moment:
                 continue
             if moment <= now:
@@ -112,6 +117,10 @@ def _apply(store: Store, kind: str, target: Any, moment: int) -> None:
         balances.advance_payout(store, target, "in_transit")
     elif kind == "paid":
         balances.advance_payout(store, target, "paid")
+    elif kind == "dispute":
+        disputes.open_dispute(store, target)
+    elif kind in ("outcome", "run_out"):
+        disputes.apply_due(store, target, kind)
     elif kind == "payout_run":
         store.table("payout_runs")[target] = moment
         balances.automatic_payout(store, target)

@@ -10,11 +10,11 @@ import html
 import json
 from typing import Any
 
-from . import checkout, clockwork, faults, persistence
+from . import checkout, clockwork, disputes, faults, persistence
 from .framework import ROUTER, Request, StripeError, int_param
 
 CONTROL = {"auth": "none", "account_scoped": False}
-SETTINGS = {"checkout_paid_on_authorize": False}
+SETTINGS = {"checkout_paid_on_authorize": False, "dispute_fee_refunded_when_won": True}
 
 
 def _bool(value: Any, name: str) -> bool:
@@ -51,6 +51,21 @@ def advance(req: Request) -> dict[str, Any]:
 def pay(req: Request) -> dict[str, Any]:
     card = str(req.params.get("card") or "4242424242424242")
     return checkout.pay(req.store, req.path_params["id"], card, req.params.get("email") or None)
+
+
+@ROUTER.route("POST", "/_sandbox/disputes/{id}/close", **CONTROL)
+def settle_dispute(req: Request) -> dict[str, Any]:
+    """Plays the cardholder's bank: `outcome=won|lost` decides an open dispute (an inquiry is closed)."""
+    outcome = str(req.params.get("outcome") or "")
+    if outcome not in ("won", "lost"):
+        raise StripeError(400, "Invalid outcome: must be one of won, lost", code="parameter_invalid", param="outcome")
+    dispute = req.store.locate(req.path_params["id"])
+    if dispute is None or dispute.get("object") != "dispute":
+        raise StripeError(404, f"No such dispute: '{req.path_params['id']}'", code="resource_missing", param="id")
+    if dispute["status"] not in disputes.OPEN:
+        raise StripeError(400, f"This dispute is already {dispute['status']}.", param="outcome")
+    disputes.close(req.store, dispute, outcome)
+    return dispute
 
 
 @ROUTER.route("POST", "/_sandbox/faults", **CONTROL)
@@ -119,7 +134,7 @@ _PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Pai
 <body style="font-family:sans-serif;max-width:32em;margin:3em auto">
 <h1>Paiement sécurisé (sandbox)</h1><p>{amount} — {status}</p>{form}
 <p><small>Cartes de test : 4242 4242 4242 4242 (acceptée), 4000 0000 0000 0002 (refusée),
-4000 0000 0000 9995 (fonds insuffisants).</small></p>
+4000 0000 0000 9995 (fonds insuffisants), 4000 0000 0000 0259 (acceptée puis contestée une fois capturée).</small></p>
 <script>
 const f = document.getElementById('pay');
 if (f) f.addEventListener('submit', async (e) => {{

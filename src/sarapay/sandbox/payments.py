@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import balances
+from . import balances, disputes
 from .connect import require_card_payments
 from .events import changed, emit
 from .expand import virtual
@@ -39,12 +39,17 @@ CARDS = {
     "4000000000000069": ("visa", "expired_card"),
     "4000000000000127": ("visa", "incorrect_cvc"),
     "4000000000000119": ("visa", "processing_error"),
+    # Disputed once captured (disputes.CARDS).
+    "4000000000000259": ("visa", None),
+    "4000000000002685": ("visa", None),
+    "4000000000001976": ("visa", None),
 }
 TEST_PAYMENT_METHODS = {
     "pm_card_visa": "4242424242424242",
     "pm_card_mastercard": "5555555555554444",
     "pm_card_chargeDeclined": "4000000000000002",
     "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
+    **disputes.TEST_PAYMENT_METHODS,
 }
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",
@@ -224,6 +229,7 @@ def authorize(store: Store, pi: dict[str, Any], number: str, *, email: str | Non
         "status": "failed" if decline else "succeeded", "transfer_data": None, "transfer_group": None,
         "_released": 0,
     })
+    disputes.schedule(store, charge, number)
     if decline:
         error = {"charge": charge["id"], "code": DECLINE_CODES.get(decline, "card_declined"),
                  "decline_code": decline, "doc_url": "https://stripe.com/docs/error-codes/card-declined",
@@ -301,6 +307,7 @@ def capture(store: Store, req: Request | None, pi: dict[str, Any], amount: int |
     session = store.find(acct, pi["_checkout_session"]) if pi.get("_checkout_session") else None
     if session is not None:
         session["payment_status"] = "paid"  # the funds are now in the account (stripe.md §2)
+    disputes.captured(store, charge)
     emit(store, acct, "charge.captured", charge, request=req)
     emit(store, acct, "payment_intent.succeeded", pi, request=req)
     return pi
@@ -327,6 +334,9 @@ def refund(store: Store, req: Request, charge: dict[str, Any], amount: int | Non
                               "release the authorization instead.", code="charge_not_refundable", param="charge")
         raise StripeError(400, "This PaymentIntent does not have a successful charge to refund.",
                           param="payment_intent")
+    if disputes.blocks_refund(store, charge):
+        raise StripeError(400, f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                          code="charge_disputed", param="charge")
     refundable = charge["amount_captured"] - (charge["amount_refunded"] - charge.get("_released", 0))
     if refundable <= 0:
         raise StripeError(400, f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded",

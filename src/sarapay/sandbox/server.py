@@ -22,7 +22,7 @@ from .forms import decode
 from .framework import ROUTER, OAuthError, Request, Store, StripeError, public
 
 # Importing the resource modules registers their routes on ROUTER.
-from . import balances, checkout, control, events, payments  # noqa: F401,E402
+from . import balances, checkout, control, disputes, events, payments  # noqa: F401,E402
 
 try:  # Connect (accounts, links, OAuth) is written separately and may not exist yet.
     from . import connect  # noqa: F401

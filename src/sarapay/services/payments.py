@@ -94,6 +94,45 @@ i18n.register(
             "fr": "La consultation {consultation_id} a déjà été capturée ({captured}) puis remboursée en partie : il n'y a rien à capturer.",
             "en": "Consultation {consultation_id} was already captured ({captured}) then partly refunded: there is nothing to capture.",
         },
+        "capture.state.disputed": {
+            "fr": "La consultation {consultation_id} a déjà été capturée ({captured}) et le patient conteste ce paiement "
+            "auprès de sa banque : il n'y a rien à capturer. Voir « sarapay disputes ».",
+            "en": "Consultation {consultation_id} was already captured ({captured}) and the patient disputes the payment "
+            "with their bank: there is nothing to capture. See 'sarapay disputes'.",
+        },
+        "capture.state.dispute_lost": {
+            "fr": "La consultation {consultation_id} a déjà été capturée ({captured}), puis la banque du patient lui a "
+            "rendu l'argent (contestation perdue) : il n'y a rien à capturer.",
+            "en": "Consultation {consultation_id} was already captured ({captured}), then the patient's bank gave the "
+            "money back (dispute lost): there is nothing to capture.",
+        },
+        "cancel.state.disputed": {
+            "fr": "La consultation {consultation_id} a été capturée et son paiement est contesté par le patient : "
+            "elle ne s'annule plus. Voir « sarapay disputes ».",
+            "en": "Consultation {consultation_id} was captured and its payment is disputed by the patient: it can no "
+            "longer be canceled. See 'sarapay disputes'.",
+        },
+        "cancel.state.dispute_lost": {
+            "fr": "La consultation {consultation_id} a été capturée, puis la banque du patient lui a rendu l'argent "
+            "(contestation perdue) : il n'y a rien à annuler.",
+            "en": "Consultation {consultation_id} was captured, then the patient's bank gave the money back (dispute "
+            "lost): there is nothing to cancel.",
+        },
+        "refund.state.disputed": {
+            "fr": "Le patient conteste le paiement de {consultation_id} auprès de sa banque : les fonds sont déjà retirés "
+            "du solde du praticien jusqu'à la décision, un remboursement les rendrait deux fois (Stripe le refuse). "
+            "Le praticien répond à la contestation dans son tableau de bord Stripe : « sarapay disputes » donne le lien.",
+            "en": "The patient disputes the payment of {consultation_id} with their bank: the funds are already "
+            "withdrawn from the practitioner's balance until the decision, and a refund would return them twice "
+            "(Stripe refuses it). The practitioner answers the dispute in their Stripe dashboard: 'sarapay disputes' "
+            "gives the link.",
+        },
+        "refund.state.dispute_lost": {
+            "fr": "La banque du patient lui a déjà rendu le paiement de {consultation_id} (contestation perdue) : "
+            "il n'y a rien à rembourser.",
+            "en": "The patient's bank already gave back the payment of {consultation_id} (dispute lost): there is "
+            "nothing to refund.",
+        },
         "capture.above_hold": {
             "fr": "Le montant {amount} est au-dessus de l'empreinte de {hold} pour {consultation_id} : capturez {hold} ou moins.",
             "en": "The amount {amount} is above the hold of {hold} for {consultation_id}: capture {hold} or less.",

@@ -15,6 +15,14 @@ found with its link closed: that account's `checkout.session.expired` events in 
 tell a link closed on purpose (« Annulé », through the API or the dashboard) from one that ran out
 (« Expiré »); the answer is kept, so the next run does not ask again.
 
+Disputes: ONE more paginated list, `GET /v1/disputes` (`created[gte]` = the last run minus WINDOW_MARGIN, or
+back to the oldest dispute the ledger still knows open; the last DISPUTE_LOOKBACK on a first run), for each
+account still linked that has a payment captured for a consultation of the last DISPUTE_WINDOW, or a dispute
+still open; and for an account otherwise read only for its sessions, when one of them shows a disputed charge.
+Each dispute comes with its balance transactions (amount withdrawn, dispute fee, reinstatement): nothing more is
+asked. So a run costs, per account: one list of sessions if it has open consultations, one list of disputes if it
+has recent captures, one list of expiry events when a link closed (each per hundred objects).
+
 Accounts are read concurrently by a bounded pool (MAX_WORKERS threads, one Gateway each, 429 handled by
 the Gateway's backoff); every ledger write happens on the calling thread, through the one mapping from
 Stripe objects to ledger rows (`refresh.apply_stripe_state`), which writes only what changed: a second
@@ -26,7 +34,10 @@ What needs a person (report.items, most urgent first):
 - link_expired: a payment link that ran out before the consultation (send a new one: `pay-link`);
 - declined: the patient's card was refused, the link is still open (the patient may retry);
 - abandoned: a payment link that ran out after the consultation without a payment;
+- dispute_deadline: a dispute waiting for the practitioner's answer, due within `warn_within` (or past);
+- dispute_new: a dispute opened since the last run (or first seen by this one while still open);
 - account_refused: Stripe refuses to read a practitioner's account (access revoked...).
+(Ordered: hold_expiring, dispute_deadline, hold_expired, dispute_new, then the links, then refused accounts.)
 Deadlines are Stripe's, so "now" is Stripe's time as its answers give it (`refresh.stripe_now`): a
 machine clock that is off, or a sandbox clock moved forward for a training, changes nothing to what is
 reported. "Since the last run" uses the time of the last complete run kept in the ledger's meta (the last
@@ -44,7 +55,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from sarapay import i18n, statuses, timefmt
@@ -81,13 +92,23 @@ LINK_LIFETIME_MAX = 86400  # a Checkout Session lives at most 24 h: created ≥ 
 HOLD_LIFETIME_MAX = 8 * 86400  # a hold lives 7 days (capture_before), plus a day of slack
 SESSION_EXPAND = ["data.payment_intent.latest_charge.balance_transaction"]
 
+# Disputes: the card networks give a cardholder 120 days (540 at most, rarely) to dispute; accounts with a
+# capture this recent, or with a dispute still open, have their disputes read.
+DISPUTE_WINDOW = 180 * 86400
+DISPUTE_LOOKBACK = 120 * 86400  # the first run reads the disputes of the last 120 days
+DISPUTE_DONE = frozenset({"won", "warning_closed", "prevented"})  # no longer anyone's concern
+
 HOLD_EXPIRING = "hold_expiring"
+DISPUTE_DEADLINE = "dispute_deadline"
 HOLD_EXPIRED = "hold_expired"
+DISPUTE_NEW = "dispute_new"
 LINK_EXPIRED = "link_expired"
 DECLINED = "declined"
 ABANDONED = "abandoned"
 ACCOUNT_REFUSED = "account_refused"
-KINDS = (HOLD_EXPIRING, HOLD_EXPIRED, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED)  # most urgent first
+KINDS = (  # most urgent first
+    HOLD_EXPIRING, DISPUTE_DEADLINE, HOLD_EXPIRED, DISPUTE_NEW, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED,
+)
 
 
 @dataclass
@@ -102,9 +123,10 @@ class Item:
     state: str | None = None
     amount_cents: int | None = None
     currency: str = "eur"
-    deadline: int | None = None  # unix: capture_before for holds, the link's expiry for links
+    deadline: int | None = None  # unix: capture_before for holds, the link's expiry for links, due_by for disputes
     scheduled_at: str | None = None  # ISO 8601 UTC, from the ledger
-    detail: str | None = None  # a decline code, a Stripe error code
+    detail: str | None = None  # a decline code, a Stripe error code, a dispute's reason
+    dispute_id: str | None = None
 
     def sort_key(self) -> tuple:
         return (KINDS.index(self.kind), self.deadline is None, self.deadline or 0, self.scheduled_at or "", self.consultation_id or "")
@@ -138,6 +160,7 @@ class ReconcileReport:
     changes: list[Change] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     unavailable: list[Unavailable] = field(default_factory=list)
+    new_disputes: set[str] = field(default_factory=set)  # dispute ids this run recorded for the first time
 
     @property
     def needs_action(self) -> bool:
@@ -348,8 +371,9 @@ def _reconcile(
         rpps = require_practitioner(ctx, rpps)["rpps"]
     last = _last_run(ledger, rpps)
     report = ReconcileReport(now=refresh.now(), since=0, warn_within=warn_within, rpps=rpps)  # times set once Stripe answered
+
     names = {p["rpps"]: p.get("name") for p in ledger.list_practitioners()}
-    after_rows, declined = _read_open(ctx, report, names, progress=progress, max_workers=max_workers)
+    after_rows, declined = _read_open(ctx, report, names, last=last, progress=progress, max_workers=max_workers)
 
     # Stripe's time once the accounts were read (the machine's when there was nothing to ask Stripe).
     report.now = now = refresh.stripe_now(ctx)
@@ -364,6 +388,7 @@ def _reconcile(
                       detail=error.get("decline_code") or error.get("code"))
             )
     report.items.extend(_ran_out(ledger, report, names))
+    report.items.extend(_dispute_items(ledger, report, names))
     report.items.sort(key=Item.sort_key)
 
     if report.changes:
@@ -384,67 +409,90 @@ def refresh_open(
     max_workers: int = MAX_WORKERS,
 ) -> ReconcileReport:
     """Brings the open consultations (of `rpps`, a normalised RPPS, or all) up to date from Stripe with
-    reconcile's own bulk read, under its lock, and nothing more: no judgement of what needs a person, no
-    audit row, and reconcile's last-run mark left alone, so reconcile still reports what ran out since its
-    own last run. For commands that act on fresh holds (remind). Raises Busy when a reconcile or sync runs;
-    `report.now` is Stripe's time once read, `changes` and `unavailable` say what happened."""
+    reconcile's own bulk read (their disputes included), under its lock, and nothing more: no judgement of
+    what needs a person, no audit row, and reconcile's last-run mark left alone, so reconcile still reports
+    what ran out since its own last run. For commands that act on fresh holds (remind). Raises Busy when a
+    reconcile or sync runs; `report.now` is Stripe's time once read, `changes` and `unavailable` say what
+    happened."""
     with run_lock(ctx=ctx):
         report = ReconcileReport(now=refresh.now(), since=0, warn_within=0, rpps=rpps)
         names = {p["rpps"]: p.get("name") for p in ctx.ledger.list_practitioners()}
-        _read_open(ctx, report, names, progress=progress, max_workers=max_workers)
+        _read_open(ctx, report, names, last=_last_run(ctx.ledger, rpps), progress=progress, max_workers=max_workers)
         report.now = refresh.stripe_now(ctx)
     return report
 
 
 def _read_open(
-    ctx: Context, report: ReconcileReport, names: dict[str, Any], *, progress: Callable[[int, int], None] | None,
-    max_workers: int,
+    ctx: Context, report: ReconcileReport, names: dict[str, Any], *, last: int | None,
+    progress: Callable[[int, int], None] | None, max_workers: int,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Reads every account with open consultations (one list each) and applies what Stripe says to the
-    ledger; fills the report's counts, changes, unavailable accounts and refused ones. Returns the rows as
-    written, and the declines seen (consultation id -> the PaymentIntent's last_payment_error)."""
+    """Reads every account with open consultations (one list of sessions each) or disputes to watch (one
+    list of disputes), and applies what Stripe says to the ledger; fills the report's counts, changes, new
+    disputes, unavailable accounts and refused ones. Returns the rows as written, and the declines seen
+    (consultation id -> the PaymentIntent's last_payment_error)."""
     ledger, rpps = ctx.ledger, report.rpps
+    rpps_of = {p["account_id"]: p["rpps"] for p in ledger.list_practitioners() if p.get("account_id")}
+
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in ledger.non_final(rpps):
         if row.get("paid_online") and row.get("account_id") and (row.get("checkout_session_id") or row.get("payment_intent_id")):
             groups.setdefault(row["account_id"], []).append(row)
-    report.accounts = len(groups)
     declined: dict[str, dict[str, Any]] = {}  # consultation id -> its PaymentIntent's last_payment_error
     after_rows: list[dict[str, Any]] = []
 
     bounds = {account: _created_bound(rows) for account, rows in groups.items()}
+    watched = dispute_bounds(ledger, rpps, last)
+    accounts = list(dict.fromkeys([*groups, *watched]))
+    report.accounts = len(accounts)
 
-    def fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-        sessions = list(gateway.list_checkout_sessions(account, bounds[account], expand=SESSION_EXPAND))
-        by_id, by_consultation = index_sessions(sessions)
-        link_closed = any(
-            refresh.needs_expiry_event(row, pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation))
-            for row in groups[account]
-        )
-        events = refresh.fetch_expiry_events(gateway, account, bounds[account]) if link_closed else {}
-        return sessions, events
+    def fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[dict[str, Any]] | None]:
+        sessions: list[dict[str, Any]] = []
+        events: dict[str, dict[str, Any]] = {}
+        if account in groups:
+            sessions = list(gateway.list_checkout_sessions(account, bounds[account], expand=SESSION_EXPAND))
+            by_id, by_consultation = index_sessions(sessions)
+            link_closed = any(
+                refresh.needs_expiry_event(row, pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation))
+                for row in groups[account]
+            )
+            events = refresh.fetch_expiry_events(gateway, account, bounds[account]) if link_closed else {}
+        disputes = None
+        if account in watched:
+            disputes = list(gateway.list_disputes(account, created_gte=watched[account]))
+        elif any(refresh.charge_disputed(payment_intent_of(session)) for session in sessions):
+            # A payment captured and disputed since the last look (from the dashboard): its dispute came after its session.
+            disputes = list(gateway.list_disputes(account, created_gte=bounds[account]))
+        return sessions, events, disputes
 
-    for account, result, error in read_accounts(ctx, list(groups), fetch, progress=progress, max_workers=max_workers):
+    for account, result, error in read_accounts(ctx, accounts, fetch, progress=progress, max_workers=max_workers):
         now = refresh.stripe_now(ctx)  # Stripe's deadlines against Stripe's time, as of this answer
-        rows = groups[account]
+        rows = groups.get(account, [])
+        owner = rows[0]["rpps"] if rows else rpps_of.get(account, "")
         if isinstance(error, StripeUnavailable):
-            report.unavailable.append(Unavailable(account, rows[0]["rpps"], error.key, error.message))
+            report.unavailable.append(Unavailable(account, owner, error.key, error.message))
         elif error is not None:
             report.items.append(
-                Item(ACCOUNT_REFUSED, rows[0]["rpps"], names.get(rows[0]["rpps"]), account,
-                     detail=error.stripe_code or error.key)
+                Item(ACCOUNT_REFUSED, owner, names.get(owner), account, detail=getattr(error, "stripe_code", None) or error.key)
             )
         else:
-            sessions, events = result
+            sessions, events, disputes = result
             index = index_sessions(sessions)
+            by_payment: dict[str, list[dict[str, Any]]] = {}
+            for dispute in disputes or []:
+                pi_id = refresh.id_of(dispute.get("payment_intent"))
+                if pi_id:
+                    by_payment.setdefault(pi_id, []).append(dispute)
             for row in rows:
-                after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined))
+                after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined,
+                                         disputes=by_payment))
+            _apply_disputes(ctx, report, account, by_payment)
     return after_rows, declined
 
 
 def _apply(
     ctx: Context, report: ReconcileReport, row: dict[str, Any], *, sessions_index: tuple,
     events: dict[str, dict[str, Any]], now: int, declined: dict[str, dict[str, Any]],
+    disputes: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
     by_id, by_consultation = sessions_index
     session = pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation)
@@ -461,6 +509,15 @@ def _apply(
         if session["id"] != row.get("checkout_session_id"):
             # A newer link for the consultation: what the ledger knew about the old one does not carry over.
             row = ctx.ledger.update_consultation(row["id"], checkout_session_id=session["id"], closed_on_purpose=False)
+    pi_id = (payment_intent or {}).get("id")
+    if pi_id in disputes:
+        report.new_disputes.update(refresh.record_disputes(ctx.ledger, row, disputes.pop(pi_id)))
+    elif refresh.charge_disputed(payment_intent):
+        assert pi_id is not None  # disputed outside the listed window: asked for alone, like the retrieve
+        report.retrieves += 1
+        report.new_disputes.update(
+            refresh.record_disputes(ctx.ledger, row, refresh.fetch_disputes(ctx.gateway, row["account_id"], pi_id))
+        )
     report.checked += 1
     after = refresh.apply_stripe_state(ctx.ledger, row, session, payment_intent, now, event)
     if after["state"] != row["state"]:
@@ -469,6 +526,55 @@ def _apply(
     if error and (payment_intent or {}).get("status") == "requires_payment_method":
         declined[row["id"]] = error
     return after
+
+
+def dispute_bounds(ledger: Any, rpps: str | None, last: int | None) -> dict[str, int]:
+    """created[gte] of each account whose disputes are read: since the last run (a margin before it), or the
+    last DISPUTE_LOOKBACK on a first run; back to the oldest dispute still open, so its status is read too."""
+    since = (last - WINDOW_MARGIN) if last is not None else refresh.now() - DISPUTE_LOOKBACK
+    watch = ledger.dispute_watch(
+        captured_since=datetime.fromtimestamp(refresh.now() - DISPUTE_WINDOW, timezone.utc),
+        open_statuses=statuses.DISPUTE_OPEN, rpps=rpps,
+    )
+    return {account: max(0, min(since, oldest) if oldest is not None else since) for account, oldest in watch.items()}
+
+
+def _apply_disputes(ctx: Context, report: ReconcileReport, account: str, disputes: dict[str, list[dict[str, Any]]]) -> None:
+    """Disputes of payments reconcile did not read through a session (captured, so final): recorded, and the
+    consultation's state moved by them (statuses.with_dispute). A dispute of a payment sarapay did not make
+    is left alone."""
+    for pi_id, found in disputes.items():
+        row = ctx.ledger.find_by_payment_intent(pi_id)
+        if row is None or row.get("account_id") != account:
+            continue
+        after, new = refresh.apply_disputes(ctx.ledger, row, found)
+        report.new_disputes.update(new)
+        if after["state"] != row["state"]:
+            report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
+
+
+def _dispute_items(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
+    """An answer due within the window (the practitioner answers in their Stripe dashboard), then disputes
+    opened since the last run (or first seen by this one while still open)."""
+    items = []
+    for dispute in ledger.list_disputes(rpps=report.rpps):
+        status, due_by = dispute["status"], dispute.get("due_by")
+        if statuses.dispute_needs_answer(status, due_by=due_by, now=report.now, warn_within=report.warn_within):
+            kind = DISPUTE_DEADLINE
+        elif status not in DISPUTE_DONE and (
+            report.since < int(dispute["created"]) <= report.now
+            or (dispute["id"] in report.new_disputes and status in statuses.DISPUTE_OPEN)
+        ):
+            kind = DISPUTE_NEW
+        else:
+            continue
+        items.append(Item(
+            kind=kind, rpps=dispute["rpps"], practitioner=names.get(dispute["rpps"]), account_id=dispute["account_id"],
+            consultation_id=dispute["consultation_id"], state=dispute["state"], amount_cents=dispute["amount_cents"],
+            currency=dispute.get("currency") or "eur", deadline=int(due_by) if due_by else None,
+            scheduled_at=dispute.get("scheduled_at"), detail=dispute["reason"], dispute_id=dispute["id"],
+        ))
+    return items
 
 
 def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
@@ -504,7 +610,7 @@ def _iso(value: int | None) -> str | None:
 
 
 ITEM_FIELDS = ("kind", "consultation_id", "rpps", "practitioner", "account_id", "state", "amount_cents", "currency",
-               "deadline", "scheduled_at", "detail")
+               "deadline", "scheduled_at", "detail", "dispute_id")
 
 
 def item_document(item: Item) -> dict[str, Any]:

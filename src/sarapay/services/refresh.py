@@ -19,6 +19,17 @@
         a consultation not yet final is seen with an expired session (one extra list request), and the
         answer is kept in the ledger (`closed_on_purpose`), so later reads need no event.
 
+    record_disputes(ledger, consultation, disputes) / apply_disputes(ledger, consultation, disputes)
+        Disputes of the consultation's charge (Stripe's Dispute objects, as `GET /v1/disputes` lists them)
+        are kept in the ledger's `disputes` table; the consultation's state then takes its latest dispute
+        into account through statuses.with_dispute (« Contesté », « Contestation perdue », or back to its
+        former state when the dispute is won, with a line in its history saying so). `apply_stripe_state`
+        reads the latest dispute the ledger knows, so whoever fetched disputes records them first;
+        `apply_disputes` is the path without a PaymentIntent at hand (reconcile reading an account's
+        disputes), the state without the dispute then coming from the ledger's amounts. Disputes are asked
+        for only when the charge says `disputed: true` (one more request for that consultation) or by
+        reconcile, one list per account (services/reconcile.py).
+
 Ledger fields written: state, payment_intent_id, charge_id, authorised_cents, captured_cents,
 refunded_cents, fee_cents, net_cents, capture_before, link_expires_at, closed_on_purpose (for an expired
 session), stripe_synced_at.
@@ -32,7 +43,7 @@ wrote the consultation in between, its row wins and is returned (both read the s
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sarapay import statuses
 
@@ -115,12 +126,108 @@ def fetch_expiry_event(gateway: Any, account: str, session: dict[str, Any]) -> d
     return None
 
 
+# --------------------------------------------------------------------------- disputes
+
+DISPUTE_NOTES = {
+    statuses.DISPUTED: "contestation {dispute_id} ouverte par la banque du patient ({reason}) : "
+    "fonds retirés jusqu'à sa décision",
+    statuses.DISPUTE_LOST: "contestation {dispute_id} perdue : la banque a donné raison au patient",
+    "won": "contestation {dispute_id} gagnée : fonds restitués, retour à l'état d'avant",
+    "other": "contestation {dispute_id} : {status}",
+}
+
+
+def charge_disputed(payment_intent: dict | None) -> bool:
+    """Whether the PaymentIntent's charge (expanded) says it was disputed."""
+    charge = (payment_intent or {}).get("latest_charge")
+    return isinstance(charge, dict) and bool(charge.get("disputed"))
+
+
+def dispute_fields(consultation: dict[str, Any], dispute: dict[str, Any]) -> dict[str, Any]:
+    """The ledger's row of a Stripe Dispute (pure): fee and net are those of its balance transactions
+    (the withdrawal with the dispute fee; the reinstatement, which may give the fee back)."""
+    txns = [t for t in dispute.get("balance_transactions") or [] if isinstance(t, dict)]
+    due_by = (dispute.get("evidence_details") or {}).get("due_by")
+    return {
+        "consultation_id": consultation["id"],
+        "account_id": consultation.get("account_id") or "",
+        "charge_id": id_of(dispute.get("charge")),
+        "payment_intent_id": id_of(dispute.get("payment_intent")),
+        "amount_cents": int(dispute.get("amount") or 0),
+        "fee_cents": max(0, sum(int(t.get("fee") or 0) for t in txns)),
+        "net_cents": sum(int(t.get("net") or 0) for t in txns),
+        "currency": dispute.get("currency") or consultation.get("currency") or "eur",
+        "reason": dispute.get("reason") or "general",
+        "status": dispute.get("status") or "needs_response",
+        "due_by": int(due_by) if due_by else None,  # 0: the bank allows no answer
+        "created": int(dispute.get("created") or 0),
+        "livemode": bool(dispute.get("livemode")),
+    }
+
+
+def record_disputes(ledger: Ledger, consultation: dict[str, Any], disputes: Iterable[dict[str, Any]]) -> list[str]:
+    """Writes what Stripe says of the consultation's disputes; returns the ids the ledger did not know."""
+    new = []
+    for dispute in disputes:
+        _, inserted = ledger.upsert_dispute(dispute["id"], **dispute_fields(consultation, dispute))
+        if inserted:
+            new.append(dispute["id"])
+    return new
+
+
+def fetch_disputes(gateway: Any, account: str, payment_intent: str) -> list[dict[str, Any]]:
+    """The disputes of one payment (one list request)."""
+    return list(gateway.list_disputes(account, payment_intent=payment_intent))
+
+
+def _dispute_note(before: str, after: str, dispute: dict[str, Any] | None) -> str | None:
+    """The history line of a state change a dispute made (None for any other change)."""
+    if dispute is None or not ({before, after} & {statuses.DISPUTED, statuses.DISPUTE_LOST}):
+        return None
+    if after in (statuses.DISPUTED, statuses.DISPUTE_LOST):
+        template = DISPUTE_NOTES[after]
+    elif dispute.get("status") == "won":
+        template = DISPUTE_NOTES["won"]
+    else:
+        template = DISPUTE_NOTES["other"]
+    from sarapay import disputes
+
+    # Notes are kept as written, in French like the portal's other history notes.
+    return template.format(
+        dispute_id=dispute["id"], reason=disputes.reason_label(dispute.get("reason"), lang="fr"),
+        status=disputes.status_label(dispute.get("status"), lang="fr"),
+    )
+
+
+def apply_disputes(
+    ledger: Ledger, consultation: dict[str, Any], disputes: Iterable[dict[str, Any]]
+) -> tuple[dict[str, Any], list[str]]:
+    """Records the consultation's disputes and moves its state accordingly, from what the ledger knows of its
+    amounts (no PaymentIntent needed). Returns the row and the ids of disputes the ledger did not know."""
+    new = record_disputes(ledger, consultation, disputes)
+    latest = ledger.latest_dispute(consultation["id"])
+    state = statuses.state_with_dispute(
+        consultation["state"], captured=int(consultation.get("captured_cents") or 0),
+        refunded=int(consultation.get("refunded_cents") or 0), dispute_status=(latest or {}).get("status"),
+    )
+    if state == consultation["state"]:
+        return consultation, new
+    from datetime import datetime, timezone
+
+    ledger.update_if_state(
+        consultation["id"], consultation["state"], note=_dispute_note(consultation["state"], state, latest),
+        state=state, stripe_synced_at=datetime.now(timezone.utc),
+    )
+    return ledger.get_consultation(consultation["id"]) or consultation, new
+
+
 def stripe_fields(
     consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int,
-    expired_event: dict | None = None,
+    expired_event: dict | None = None, dispute_status: str | None = None,
 ) -> dict[str, Any]:
     """The ledger fields Stripe's objects say, for a consultation paid online (pure). `expired_event` is the
-    session's `checkout.session.expired` event when it was fetched (see statuses.closed_on_purpose)."""
+    session's `checkout.session.expired` event when it was fetched (see statuses.closed_on_purpose);
+    `dispute_status` the status of the charge's latest dispute (statuses.with_dispute)."""
     charge = (payment_intent or {}).get("latest_charge")
     charge_obj = charge if isinstance(charge, dict) else None
     closed = statuses.closed_on_purpose(session, expired_event, known=bool(consultation.get("closed_on_purpose")))
@@ -132,6 +239,7 @@ def stripe_fields(
             charge=charge_obj,
             now=now,
             closed_on_purpose=closed,
+            dispute_status=dispute_status,
         )
     }
     if (session or {}).get("status") == "expired":
@@ -171,20 +279,23 @@ def apply_stripe_state(
 
     `session` is the consultation's Checkout Session (or None), `payment_intent` its PaymentIntent with
     `latest_charge.balance_transaction` expanded (or None), `now` the Unix seconds Stripe's deadlines are
-    compared with (`stripe_now`), `expired_event` the session's expiry event when one was fetched. No Stripe
-    call here. A consultation without online payment is returned untouched. `stripe_synced_at`, like the
+    compared with (`stripe_now`), `expired_event` the session's expiry event when one was fetched. The
+    consultation's disputes are those the ledger knows (`record_disputes` first). No Stripe call here. A consultation without online payment is returned untouched. `stripe_synced_at`, like the
     ledger's other bookkeeping times, is the machine's clock.
     """
     if not consultation.get("paid_online"):
         return consultation
-    fields = stripe_fields(consultation, session, payment_intent, now, expired_event)
+    captured = (payment_intent or {}).get("status") == "succeeded" or consultation["state"] in statuses.CAPTURED_STATES
+    dispute = ledger.latest_dispute(consultation["id"]) if captured else None  # only captured money is disputed
+    fields = stripe_fields(consultation, session, payment_intent, now, expired_event, (dispute or {}).get("status"))
     changed = {name: value for name, value in fields.items() if consultation.get(name) != value}
     if not changed:
         return consultation
     from datetime import datetime, timezone
 
     synced = datetime.now(timezone.utc)
-    if ledger.update_if_state(consultation["id"], consultation["state"], stripe_synced_at=synced, **changed):
+    note = _dispute_note(consultation["state"], fields["state"], dispute)
+    if ledger.update_if_state(consultation["id"], consultation["state"], note=note, stripe_synced_at=synced, **changed):
         return ledger.get_consultation(consultation["id"]) or consultation
     # Someone else wrote it in between, from the same Stripe: theirs stands.
     return ledger.get_consultation(consultation["id"]) or consultation
@@ -200,6 +311,9 @@ def refresh_consultation(ctx: Context, consultation: dict[str, Any], *, at: int 
     if not consultation.get("checkout_session_id") and not consultation.get("payment_intent_id"):
         return consultation
     session, payment_intent = fetch_stripe_objects(ctx, consultation)
+    if charge_disputed(payment_intent):
+        assert payment_intent is not None
+        record_disputes(ctx.ledger, consultation, fetch_disputes(ctx.gateway, consultation["account_id"], payment_intent["id"]))
     event = None
     if needs_expiry_event(consultation, session):
         assert session is not None

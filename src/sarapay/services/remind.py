@@ -117,11 +117,16 @@ class RemindReport:
 
 
 def disputes_due(ctx: Context, *, after: int, until: int, rpps: str | None = None) -> list[dict[str, Any]]:
-    """Open disputes whose answer deadline (`due_by`) falls in (after, until], as rows with consultation_id, rpps,
-    scheduled_at, amount_cents, currency, due_by. The ledger keeps no disputes yet, so there are none: when it
-    has them, this reads them (one ledger query) and their reminders follow the holds' path unchanged
-    (kind "dispute", the deadline being `due_by`)."""
-    return []
+    """Disputes waiting for the practitioner's answer whose deadline (`due_by`) falls in (after, until], as rows
+    with consultation_id, rpps, scheduled_at, amount_cents, currency, due_by (one ledger query); their reminders
+    follow the holds' path (kind "dispute", the deadline being `due_by`)."""
+    from sarapay import statuses
+
+    return [
+        row
+        for row in ctx.ledger.list_disputes(rpps=rpps, statuses=sorted(statuses.DISPUTE_NEEDS_RESPONSE))
+        if row.get("due_by") is not None and after < int(row["due_by"]) <= until
+    ]
 
 
 def _hold_line(row: dict[str, Any]) -> reminder_mail.Line:
