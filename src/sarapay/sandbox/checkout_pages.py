@@ -164,7 +164,7 @@ def _pay_page(store: Store, session: dict[str, Any], values: dict[str, str] | No
 
 
 def _expired_page(store: Store, session: dict[str, Any]) -> Any:
-    body = f"""<div class="card"><h1>Ce lien a expiré</h1>
+    body = f"""<div class="card"><h1>Lien de paiement expiré</h1>
 <div class="alert warn" role="alert">{esc(EXPIRED)}</div>
 <p>Rien n'a été réservé sur votre carte avec ce lien.</p><hr>
 {_summary(store, session, amount_label="Empreinte demandée")}</div>"""

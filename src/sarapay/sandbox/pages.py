@@ -77,7 +77,8 @@ input:focus,select:focus{outline:2px solid var(--brand);outline-offset:1px;borde
 input[aria-invalid=true],select[aria-invalid=true]{border-color:var(--bad);background:#fffafa}
 .row{display:flex;gap:.75rem}
 .row>.field{flex:1;min-width:0}
-fieldset{border:0;padding:0;margin:0 0 .9rem}
+fieldset{border:0;padding:0;margin:0 0 .9rem;min-width:0}
+legend{padding:0}
 label.choice,.field label.choice{display:flex;gap:.6rem;align-items:flex-start;padding:.6rem .75rem;
 border:1px solid #c9d1db;border-radius:8px;margin-bottom:.45rem;font-weight:400;background:#fff}
 .choice input{margin-top:.3rem;flex:none}
