@@ -106,9 +106,10 @@ class Pages:
         if response.request.resource_type == "document" and response.status < 300:
             self.documents.append((response.url, response.headers.get("content-type", "")))
 
-    def shot(self, page: Any, step: str) -> Path:
+    def shot(self, page: Any, step: str, *, full_page: bool = True) -> Path:
+        """The whole page, or (full_page=False) what the screen shows, scrolled where the browser put it."""
         path = artifacts_dir() / f"{self.test_name}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 
 import pytest
 
@@ -45,6 +46,11 @@ def state_of(run, consultation: str) -> str:
     result = run("status", consultation, "--refresh", "--json")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)["state"]
+
+
+def shell_words(command: str) -> list[str]:
+    """The command as a shell reads it (its lines are joined by backslash-newlines)."""
+    return shlex.split(command.replace("\\\n", " "))
 
 
 def fill_card(page, number: str) -> None:
@@ -89,10 +95,10 @@ def test_oauth_consent_then_the_pasted_command_links_the_practitioner(run, sandb
     page.get_by_role("button", name="Créer mon compte et autoriser l'accès").click()
     page.wait_for_url(re.compile(r"/_sandbox/oauth/return\?"))
     assert "Accès autorisé" in text(page)
-    command = page.locator("#command").inner_text().strip()
-    assert command.startswith(f"sarapay link {rpps} --code ac_")
+    command = shell_words(page.locator("#command").inner_text())
+    assert command[:4] == ["sarapay", "link", rpps, "--code"] and command[4].startswith("ac_")
     pages.shot(page, "oauth-return")
-    result = run(*command.split()[1:])
+    result = run(*command[1:])
     assert result.exit_code == 0, result.stderr
     check = run("link", rpps, "--check", "--json")
     assert json.loads(check.stdout)["healthy"] is True
@@ -174,6 +180,7 @@ def test_a_declined_card_then_one_without_funds_then_a_good_one(run, sandbox, pa
     assert "generic_decline" not in page.content()
     assert page.evaluate("document.activeElement.id") == "card"
     pages.shot(page, "declined")
+    pages.shot(page, "declined-screen", full_page=False)  # the phone scrolled to the card field
     assert state_of(run, consultation["id"]) == "incomplete"
     fill_card(page, "4000 0000 0000 9995")
     assert "le solde ou le plafond de votre carte est insuffisant" in text(page)
@@ -224,8 +231,7 @@ def test_everything_works_without_javascript(run, sandbox, pages):
     sign_up(page, email=False)
     page.get_by_role("button", name="Créer mon compte et autoriser l'accès").click()
     page.wait_for_url(re.compile(r"/_sandbox/oauth/return\?"))
-    command = page.locator("#command").inner_text().strip()
-    assert run(*command.split()[1:]).exit_code == 0
+    assert run(*shell_words(page.locator("#command").inner_text())[1:]).exit_code == 0
     # Another practitioner: a created account, onboarded (with a mistake first).
     other = make_test_rpps(522)
     page.goto(run("link", other, "--new", "--email", "dr.durand@example.fr").stdout.strip().splitlines()[-1])

@@ -302,12 +302,14 @@ def test_the_return_page_shows_the_command_to_paste(sandbox, client):
     url = client.oauth.authorize_url(params={"scope": "read_write", "state": "csrf-ret",
                                              "redirect_uri": f"{sandbox.url}/_sandbox/oauth/return?rpps={RPPS}"})
     answer = sandbox.oauth_authorize(url)
-    words = text_of(assert_page_for_people(fetch(sandbox.url, "GET", path_of(answer["redirect_url"]))))
-    assert f"sarapay link {RPPS} --code {answer['code']} --state csrf-ret" in words
+    body = assert_page_for_people(fetch(sandbox.url, "GET", path_of(answer["redirect_url"])))
+    # One argument per line, continued with a backslash: pasted into a shell, it is one command.
+    assert f"sarapay link {RPPS} \\\n  --code {answer['code']} \\\n  --state csrf-ret" in body
+    words = text_of(body)
     assert "dans les 5 minutes" in words
     bare = sandbox.oauth_authorize(client.oauth.authorize_url(params={"scope": "read_write", "state": "csrf-bare"}))
     words = text_of(fetch(sandbox.url, "GET", path_of(bare["redirect_url"]))[2])
-    assert f"sarapay link RPPS --code {bare['code']} --state csrf-bare" in words and "Remplacez RPPS" in words
+    assert f"sarapay link RPPS \\ --code {bare['code']} \\ --state csrf-bare" in words and "Remplacez RPPS" in words
 
 
 def test_a_broken_authorize_address_is_explained_in_french(sandbox):

@@ -265,7 +265,7 @@ def return_page(req: Request) -> Any:
                    if rpps == "RPPS" else "")
     if p.get("error"):
         back = f"{req.base_url}{req.path}?{urlencode({k: v for k, v in p.items() if isinstance(v, str)})}"
-        command = f"sarapay link {rpps} --return-url '{back}'"
+        command = f"sarapay link {rpps} \\\n  --return-url '{back}'"
         body = f"""<div class="card"><h1>Accès refusé</h1>
 <p>Vous avez refusé l'accès : votre compte Stripe n'est pas relié à la plateforme, et rien n'a été créé.</p>
 <p>Si vous changez d'avis, demandez un nouveau lien à votre plateforme.</p></div>
@@ -273,7 +273,9 @@ def return_page(req: Request) -> Any:
 <p class="small">Pour enregistrer ce refus :</p><pre class="cmd">{pages.esc(command)}</pre>{placeholder}</details>"""
         return pages.page(200, "Accès refusé", body)
     code, state = str(p.get("code") or ""), str(p.get("state") or "")
-    command = f"sarapay link {rpps} --code {code} --state {state}"
+    # One argument per line, joined by the shell's backslash-newline: a phone wraps nothing inside "--state",
+    # and the text pastes into a terminal as it is.
+    command = f"sarapay link {rpps} \\\n  --code {code} \\\n  --state {state}"
     minutes = CODE_TTL // 60
     body = f"""<div class="card"><div class="check" aria-hidden="true">✓</div>
 <h1>Accès autorisé</h1>
@@ -281,7 +283,7 @@ def return_page(req: Request) -> Any:
 <h2>Pour le support de la plateforme</h2>
 <p class="small">Collez cette commande dans les {minutes} minutes (le code expire ensuite) :</p>
 <pre class="cmd" id="command">{pages.esc(command)}</pre>{placeholder}
-<p class="small muted">Vous pouvez aussi lui transmettre l'adresse de cette page.</p></div>"""
+<p class="small muted">Vous pouvez aussi transmettre au support l'adresse de cette page.</p></div>"""
     return pages.page(200, "Accès autorisé", body)
 
 

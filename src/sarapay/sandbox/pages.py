@@ -94,8 +94,8 @@ details[open] summary{margin-bottom:.6rem}
 .testcards{font-size:.88rem;color:var(--muted)}
 .testcards ul{margin:.3rem 0;padding-left:1.1rem}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:.9em}
-pre.cmd{white-space:pre-wrap;word-break:break-all;background:#111827;color:#e5e7eb;padding:.8rem .9rem;
-border-radius:8px;font-size:.88rem;line-height:1.45;margin:.5rem 0;user-select:all;-webkit-user-select:all}
+pre.cmd{white-space:pre-wrap;overflow-wrap:anywhere;background:#111827;color:#e5e7eb;padding:.8rem .9rem;
+border-radius:8px;font-size:.8rem;line-height:1.45;margin:.5rem 0;user-select:all;-webkit-user-select:all}
 .check{font-size:2.2rem;line-height:1;color:var(--ok)}
 hr{border:0;border-top:1px solid var(--line);margin:1.1rem 0}
 footer{max-width:32rem;margin:0 auto;padding:0 1rem 2rem;color:var(--muted);font-size:.8rem;text-align:center}
