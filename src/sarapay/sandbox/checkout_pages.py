@@ -37,7 +37,6 @@ DECLINES = {
     "incorrect_number": "Le numéro de carte est incorrect : vérifiez-le.",
 }
 DECLINE_DEFAULT = DECLINES["generic_decline"]
-STATUS_FR = {"open": "En attente de votre carte", "complete": "Empreinte enregistrée", "expired": "Lien expiré"}
 EXPIRED = "Ce lien a expiré : demandez un nouveau lien à votre praticien."
 TEST_CARDS = (
     ("4242 4242 4242 4242", "acceptée"),
