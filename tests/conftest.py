@@ -116,3 +116,22 @@ def run(cli_env):
         return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it once more at the end, in red: tests that skipped because a component could not start
+    (tests/components.py). CI runs with SARAPAY_REQUIRE_COMPONENTS=1, where they fail instead."""
+    from tests.components import PREFIX, REQUIRE
+
+    components: set[str] = set()
+    count = 0
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        if PREFIX in reason:
+            count += 1
+            components.add(reason.split(PREFIX, 1)[1].split(":", 1)[0].strip())
+    if count:
+        terminalreporter.write_sep(
+            "!", f"{count} test(s) skipped, missing: {', '.join(sorted(components))} "
+            f"(CI sets {REQUIRE}=1 and fails on this; see tests/components.py)", red=True, bold=True)
