@@ -46,16 +46,14 @@ def hermetic_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def pg_cluster():
     """One throwaway PostgreSQL server for the session (tests/pg.py). Where it cannot start, the tests that
-    need it skip, loudly, with the reason; under SARAPAY_REQUIRE_POSTGRES=1 (.ci/run) they fail instead."""
+    need it skip loudly as a missing component (tests/components.py); under SARAPAY_REQUIRE_COMPONENTS=1
+    (.ci/run) they fail instead."""
     from tests import pg
+    from tests.components import missing_component
 
     cluster, reason = pg.start_or_reason()
     if cluster is None:
-        message = f"PostgreSQL could not start, PostgreSQL tests not run: {reason}"
-        if os.environ.get(pg.ENV_REQUIRE) == "1":
-            pytest.fail(f"{message} ({pg.ENV_REQUIRE}=1)", pytrace=False)
-        yield None
-        return
+        missing_component("postgresql", f"{reason}; install Debian's `postgresql` package")
     try:
         yield cluster
     finally:
@@ -65,13 +63,6 @@ def pg_cluster():
 @pytest.fixture
 def pg_url(pg_cluster):
     """A new, empty PostgreSQL database for this test, as a URL (no password: the test role is trusted)."""
-    if pg_cluster is None:
-        from tests import pg
-
-        if os.environ.get(pg.ENV_REQUIRE) == "1":
-            pytest.fail("PostgreSQL is required but could not start", pytrace=False)
-        pytest.skip("PostgreSQL could not start here (see the first PostgreSQL test's reason); "
-                    "install the `postgresql` package to run these tests")
     name = pg_cluster.create_database()
     yield pg_cluster.url(name)
     pg_cluster.drop_database(name)
@@ -162,3 +153,22 @@ def run(cli_env):
         return runner.invoke(app, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it once more at the end, in red: tests that skipped because a component could not start
+    (tests/components.py). CI runs with SARAPAY_REQUIRE_COMPONENTS=1, where they fail instead."""
+    from tests.components import PREFIX, REQUIRE
+
+    components: set[str] = set()
+    count = 0
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        if PREFIX in reason:
+            count += 1
+            components.add(reason.split(PREFIX, 1)[1].split(":", 1)[0].strip())
+    if count:
+        terminalreporter.write_sep(
+            "!", f"{count} test(s) skipped, missing: {', '.join(sorted(components))} "
+            f"(CI sets {REQUIRE}=1 and fails on this; see tests/components.py)", red=True, bold=True)

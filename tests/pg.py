@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ENV_REQUIRE = "SARAPAY_REQUIRE_POSTGRES"  # set by .ci/run: a cluster that cannot start fails the run
+# Where the cluster cannot start, tests/conftest.py reports PostgreSQL as a missing component
+# (tests/components.py): a loud skip, or a failure under SARAPAY_REQUIRE_COMPONENTS=1 (.ci/run).
 
 
 def find_bin_dir() -> Path | None:

@@ -269,8 +269,13 @@ def write_private_file(path: Path, text: str) -> None:
 # --------------------------------------------------------------------------- configuration
 
 
+# Against Stripe, until `config set-return-urls` names the portal's pages: neutral placeholders (sarapay has
+# no web server, and inventing a real address would send patients somewhere nobody chose).
 DEFAULT_SUCCESS_URL = "https://teleconsultation.invalid/paiement/merci?session={CHECKOUT_SESSION_ID}"
 DEFAULT_CANCEL_URL = "https://teleconsultation.invalid/paiement/annule"
+# Against the sandbox: its own pages, so a demo or a training session never ends on a dead address.
+SANDBOX_SUCCESS_PATH = "/c/done/{CHECKOUT_SESSION_ID}"
+SANDBOX_CANCEL_PATH = "/c/cancel/{CHECKOUT_SESSION_ID}"
 
 
 @dataclass(frozen=True)
@@ -334,10 +339,11 @@ def load_config() -> Config:
         client_id = check_client_id(client_id)
     if api_base:
         api_base = check_api_base(api_base)
+    sandbox = sandbox_base(api_base or None)
     return Config(client_id=client_id or None, api_base=api_base or None,
                   client_id_source=client_id_source, api_base_source=api_base_source,
-                  success_url=data.get("success_url") or DEFAULT_SUCCESS_URL,
-                  cancel_url=data.get("cancel_url") or DEFAULT_CANCEL_URL)
+                  success_url=data.get("success_url") or (sandbox + SANDBOX_SUCCESS_PATH if sandbox else DEFAULT_SUCCESS_URL),
+                  cancel_url=data.get("cancel_url") or (sandbox + SANDBOX_CANCEL_PATH if sandbox else DEFAULT_CANCEL_URL))
 
 
 def check_client_id(value: str) -> str:
@@ -351,6 +357,12 @@ def check_client_id(value: str) -> str:
 
 def is_loopback(host: str | None) -> bool:
     return (host or "").lower() in {"127.0.0.1", "localhost", "::1"} or (host or "").startswith("127.")
+
+
+def sandbox_base(api_base: str | None) -> str | None:
+    """`api_base` when it is the embedded sandbox (a loopback address: Stripe is never one), else None.
+    There, sarapay sends people to the sandbox's own pages rather than to placeholders or Stripe's dashboard."""
+    return api_base.rstrip("/") if api_base and is_loopback(urlsplit(api_base).hostname) else None
 
 
 def check_api_base(value: str) -> str:

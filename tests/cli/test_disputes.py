@@ -349,10 +349,14 @@ def test_reconcile_cost_one_list_of_disputes_per_account_with_captures(run, sand
 
 
 def test_the_disputes_table_is_readable_at_80_columns(hermetic_home):
-    from .test_terminal import PROGRAM, _env, _in_tmux, _screen_lines, needs_tmux
+    import shutil
 
-    if needs_tmux.args[0]:
-        pytest.skip(needs_tmux.kwargs["reason"])
+    from tests.components import missing_component
+
+    from .test_terminal import PROGRAM, _env, _in_tmux, _screen_lines
+
+    if shutil.which("tmux") is None:
+        missing_component("tmux", "not installed (apt-get install tmux; .ci/run installs it)")
     rpps = make_test_rpps(80)
     with ledger() as book:
         book.upsert_practitioner(rpps, name="Dre Quatre-Vingts", account_id="acct_80columns")

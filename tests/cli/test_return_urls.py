@@ -24,12 +24,30 @@ def test_checkout_sends_the_patient_back_to_the_configured_portal_pages(run, san
     assert (params["success_url"], params["cancel_url"]) == (PORTAL_THANKS, PORTAL_BACK)
 
 
-def test_without_configuration_the_return_pages_are_neutral_placeholders(run, sandbox):
+def test_on_the_sandbox_without_configuration_the_patient_lands_on_the_sandboxs_own_pages(run, sandbox):
     doctor = link_practitioner(sandbox, 62)
     plan_paid(run, doctor["rpps"])
     params = _checkout_params(sandbox)
-    assert params["success_url"] == settings.DEFAULT_SUCCESS_URL
-    assert params["cancel_url"] == settings.DEFAULT_CANCEL_URL
+    assert params["success_url"] == f"{sandbox.url}/c/done/{{CHECKOUT_SESSION_ID}}"
+    assert params["cancel_url"] == f"{sandbox.url}/c/cancel/{{CHECKOUT_SESSION_ID}}"
+
+
+def test_against_stripe_without_configuration_the_return_pages_are_neutral_placeholders(monkeypatch):
+    # Real Stripe (no API base, or one that is not a loopback sandbox): nothing invented, placeholders
+    # until `config set-return-urls` names the portal's pages.
+    for base in (None, "https://api.stripe.com", "https://stripe-proxy.example.fr"):
+        if base:
+            monkeypatch.setenv("SARAPAY_API_BASE", base)
+        config = settings.load_config()
+        assert (config.success_url, config.cancel_url) == (settings.DEFAULT_SUCCESS_URL, settings.DEFAULT_CANCEL_URL)
+    assert "teleconsultation.invalid" in settings.DEFAULT_SUCCESS_URL
+
+
+def test_configured_return_pages_win_on_the_sandbox_too(monkeypatch, sandbox):
+    monkeypatch.setenv("SARAPAY_API_BASE", sandbox.url)
+    settings.set_config_value("success_url", PORTAL_THANKS)
+    assert settings.load_config().success_url == PORTAL_THANKS
+    assert settings.load_config().cancel_url == f"{sandbox.url}/c/cancel/{{CHECKOUT_SESSION_ID}}"
 
 
 def test_a_cleartext_or_malformed_return_page_is_refused_and_nothing_is_stored(run):

@@ -259,7 +259,7 @@ def test_a_connection_lost_in_the_middle_rolls_back(pg_url, pg_cluster):
 
 
 def test_where_postgresql_cannot_start_the_reason_is_given(monkeypatch):
-    """The skip's reason (or under SARAPAY_REQUIRE_POSTGRES=1, the failure's) says what is missing."""
+    """The skip's reason (or under SARAPAY_REQUIRE_COMPONENTS=1, the failure's) says what is missing."""
     from tests import pg
 
     monkeypatch.setenv("SARAPAY_PG_BIN", "/nonexistent/bin")

@@ -1,7 +1,8 @@
 """The status table in a real terminal: readable at 80 columns (tmux, kept as tests/fixtures/status_80cols.txt),
 and long tables through the pager only on a terminal.
 
-Runs under tmux when it is installed (.ci/run installs it); this test installs nothing.
+Runs under tmux when it is installed (.ci/run installs it); this test installs nothing. Without tmux it
+skips loudly, or fails under SARAPAY_REQUIRE_COMPONENTS=1 (tests/components.py).
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ import pytest
 from sarapay import settings
 from sarapay.ledger import open_ledger
 from sarapay.rpps import make_test_rpps
+from tests.components import missing_component
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "status_80cols.txt"
 PROGRAM = Path(sys.executable).parent / "sarapay"
 RPPS = make_test_rpps(80)
-needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
+needs_tmux = pytest.mark.usefixtures("tmux")
+
+
+@pytest.fixture
+def tmux() -> None:
+    if shutil.which("tmux") is None:
+        missing_component("tmux", "not installed (apt-get install tmux; .ci/run installs it)")
 
 
 def _ledger(rows: int = 0) -> None:

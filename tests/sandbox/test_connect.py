@@ -234,7 +234,9 @@ def test_account_link_page_is_single_use(sandbox, client):
     assert link.url.startswith(sandbox.url) and path.startswith(f"/setup/{acct}/")
     status, headers, page = get(sandbox.url, path)
     assert status == 200 and headers["content-type"].startswith("text/html")
-    assert f"/_sandbox/accounts/{acct}/onboarding" in page and "https://example.org/return" in page
+    # A plain form posting back to the link (no JavaScript), asking in French, no API field names.
+    assert f'method="post" action="{path}"' in page and "IBAN" in page and "SIREN" in page
+    assert "tos_acceptance" not in page and "business_profile" not in page
     status, headers, _ = get(sandbox.url, path)
     assert (status, headers["location"]) == (302, "https://example.org/refresh")
 
@@ -346,7 +348,7 @@ def test_consent_page_and_default_return_page(sandbox, client):
     url = client.oauth.authorize_url(params={"scope": "read_write", "state": "s", "stripe_user": {"email": "x@y.fr"}})
     status, headers, page = get(sandbox.url, url[len(sandbox.url):])
     assert status == 200 and headers["content-type"].startswith("text/html")
-    assert "/_sandbox/oauth/authorize" in page and 'value="x@y.fr"' in page
+    assert 'method="post" action="/oauth/authorize"' in page and 'value="x@y.fr"' in page
     answer = sandbox.oauth_authorize(url)
     assert answer["redirect_url"].startswith(sandbox.url + "/_sandbox/oauth/return?code=ac_")
     status, _, page = get(sandbox.url, answer["redirect_url"][len(sandbox.url):])

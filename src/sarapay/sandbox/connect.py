@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import html
-import json
 import re
 from typing import Any
 
@@ -670,38 +668,6 @@ def create_account_link(req: Request) -> tuple[int, Any]:
     }
 
 
-@ROUTER.route("GET", "/setup/{account}/{token}", auth="none")
-def onboarding_page(req: Request) -> Any:
-    """Stripe's hosted onboarding, reduced to one button. Single use: a reload goes to refresh_url."""
-    account_id, token = req.path_params["account"], req.path_params["token"]
-    link = req.store.table("account_links").get(token)
-    if link is None or link["account"] != account_id:
-        return html_page(404, "Lien invalide", "<p>Ce lien d'inscription n'existe pas.</p>")
-    if link["used"] or req.now >= link["expires_at"]:
-        return redirect(link["refresh_url"])
-    link["used"] = True
-    acct = req.store.accounts[account_id]
-    due = acct["requirements"]["currently_due"]
-    body = f"""
-<p>Compte <code>{html.escape(account_id)}</code> ({html.escape(acct.get("email") or "sans e-mail")}).</p>
-<p>Informations demandées : {html.escape(", ".join(due) or "aucune")}.</p>
-<button id="complete">Terminer l'inscription</button>
-<button id="later">Plus tard</button>
-<script>
-const returnUrl = {_js(link["return_url"])};
-async function finish(outcome) {{
-  await fetch({_js("/_sandbox/accounts/" + account_id + "/onboarding")}, {{
-    method: "POST",
-    headers: {{"Content-Type": "application/x-www-form-urlencoded"}},
-    body: "outcome=" + outcome}});
-  window.location = returnUrl;
-}}
-document.getElementById("complete").onclick = () => finish("complete");
-document.getElementById("later").onclick = () => finish("incomplete");
-</script>"""
-    return html_page(200, "Inscription Stripe (bac à sable)", body)
-
-
 @ROUTER.route("POST", "/_sandbox/accounts/{account}/onboarding", auth="none")
 def control_onboarding(req: Request) -> tuple[int, Any]:
     account_id = req.path_params["account"]
@@ -710,6 +676,10 @@ def control_onboarding(req: Request) -> tuple[int, Any]:
         raise missing("account", account_id, "account")
     outcome = _enum(req.params.get("outcome") or "complete", ("complete", "incomplete", "restricted"), "outcome")
     before = public(acct)
+    name = " ".join(str(req.params.get("business_name") or "").split())
+    if name:  # the name patients see on the Checkout page, as the practitioner would type it while onboarding
+        acct["business_profile"]["name"] = name
+        acct["settings"]["dashboard"]["display_name"] = name
     if outcome == "complete":
         complete_onboarding(acct, req.now)
     elif outcome == "restricted":
@@ -726,20 +696,6 @@ def control_onboarding(req: Request) -> tuple[int, Any]:
 # --------------------------------------------------------------------------- hosted pages
 
 
-def _js(value: str) -> str:
-    """A JS string literal safe inside <script>."""
-    return json.dumps(value).replace("<", "\\u003c")
-
-
-def html_page(status: int, title: str, body: str) -> tuple[int, str, dict[str, str]]:
-    """A page for people; the server sends a str body as text/html."""
-    doc = f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:40em;margin:3em auto}}button{{font-size:1.1em;margin-right:1em}}</style>
-</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"""
-    return status, doc, {}
-
-
 def redirect(url: str) -> tuple[int, str, dict[str, str]]:
     return 302, "", {"Location": url}
 
@@ -750,3 +706,4 @@ def derive(*parts: str, length: int = 24) -> str:
 
 
 from . import oauth as _oauth  # noqa: E402,F401  (registers the OAuth routes)
+from . import onboarding as _onboarding  # noqa: E402,F401  (registers the hosted onboarding pages)

@@ -6,8 +6,6 @@ observe or break (the request log, faults, reset, documented ambiguities).
 
 from __future__ import annotations
 
-import html
-import json
 from typing import Any
 
 from . import checkout, clockwork, disputes, faults, persistence
@@ -126,40 +124,3 @@ def settings(req: Request) -> dict[str, Any]:
 @ROUTER.route("GET", "/_sandbox/settings", **CONTROL)
 def get_settings(req: Request) -> dict[str, Any]:
     return {**SETTINGS, **req.store.table("settings")}
-
-
-# --------------------------------------------------------------------------- hosted Checkout page
-
-_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Paiement (sandbox)</title></head>
-<body style="font-family:sans-serif;max-width:32em;margin:3em auto">
-<h1>Paiement sécurisé (sandbox)</h1><p>{amount} — {status}</p>{form}
-<p><small>Cartes de test : 4242 4242 4242 4242 (acceptée), 4000 0000 0000 0002 (refusée),
-4000 0000 0000 9995 (fonds insuffisants), 4000 0000 0000 0259 (acceptée puis contestée une fois capturée).</small></p>
-<script>
-const f = document.getElementById('pay');
-if (f) f.addEventListener('submit', async (e) => {{
-  e.preventDefault();
-  const r = await fetch(f.action, {{method: 'POST', body: new URLSearchParams(new FormData(f))}});
-  const j = await r.json();
-  document.getElementById('out').textContent = j.outcome === 'authorized'
-    ? 'Carte acceptée. Vous pouvez fermer cette page.'
-    : 'Paiement refusé : ' + (j.decline_code || (j.error && j.error.message));
-  if (j.outcome === 'authorized' && {success}) location.href = {success};
-}});
-</script><p id="out"></p></body></html>"""
-
-
-@ROUTER.route("GET", "/c/pay/{id}", **CONTROL)
-def checkout_page(req: Request) -> Any:
-    session = req.store.locate(req.path_params["id"])
-    if session is None or session.get("object") != "checkout.session":
-        return 404, "<!doctype html><p>Session de paiement inconnue.</p>"
-    amount = f"{session['amount_total'] / 100:.2f} {session['currency'].upper()}".replace(".", ",")
-    form = ""
-    if session["status"] == "open":
-        form = (f'<form id="pay" method="post" action="/_sandbox/checkout/sessions/{html.escape(session["id"])}/pay">'
-                '<label>Numéro de carte <input name="card" value="4242 4242 4242 4242" size="24"></label> '
-                '<button type="submit">Payer</button></form>')
-    success = (session.get("success_url") or "").replace("{CHECKOUT_SESSION_ID}", session["id"])
-    return 200, _PAGE.format(amount=html.escape(amount), status=html.escape(session["status"]), form=form,
-                             success=json.dumps(success) if success else "''")

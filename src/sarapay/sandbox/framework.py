@@ -239,6 +239,7 @@ class Request:
     stripe_account: str | None = None  # validated Stripe-Account header
     idempotency_key: str | None = None
     base_url: str = ""  # http://127.0.0.1:PORT, to build hosted-page URLs
+    client_ip: str | None = None  # who sent it (hosted pages record it, as Stripe records tos_acceptance.ip)
 
     @property
     def account(self) -> str:

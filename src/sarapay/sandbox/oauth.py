@@ -8,13 +8,12 @@ key. OAuth errors use their own shape (framework.OAuthError) with the strings St
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 from urllib.parse import urlencode
 
-from . import connect
-from .framework import ROUTER, OAuthError, Request, Store, missing, param_invalid, param_missing
+from . import connect, onboarding, pages
+from .framework import ROUTER, OAuthError, Request, Store, StripeError, missing, param_invalid, param_missing
 
 CODE_TTL = 300  # authorization codes are good for 5 minutes
 CLIENT_ID = re.compile(r"ca_[A-Za-z0-9]{8,}")
@@ -91,44 +90,110 @@ def _stripe_user(p: dict[str, Any]) -> dict[str, Any]:
     return {k[len("stripe_user[") : -1]: v for k, v in p.items() if k.startswith("stripe_user[") and k.endswith("]")}
 
 
+OAUTH_PARAMS = ("client_id", "response_type", "scope", "state", "redirect_uri")
+SCOPE_FR = {
+    "read_write": "créer des paiements sur votre compte (les empreintes bancaires de vos téléconsultations), les "
+    "encaisser, les rembourser, et consulter vos paiements et vos versements",
+    "read_only": "consulter vos paiements et vos versements",
+}
+
+
+def _consent_body(p: dict[str, Any], client_id: str, scope: str, values: dict[str, Any], errors: dict[str, str],
+                  account_error: str | None = None) -> str:
+    """The consent page: what the platform asks for, the sign-up form of a new account, another way in with an
+    existing account, and a way to say no. Plain forms: no JavaScript needed."""
+    oauth = {k: p.get(k) for k in OAUTH_PARAMS}
+    oauth["response_type"] = "code"
+    existing = (p.get("account") or "") if account_error else ""
+    account_field = pages.field(
+        "account", "Identifiant de votre compte Stripe", value=existing, error=account_error,
+        attrs='autocomplete="off" spellcheck="false" placeholder="acct_…"', focus=bool(account_error),
+        hint="En mode test, il remplace la connexion à votre compte : il commence par acct_.")
+    return f"""
+<p class="label">Connexion à Stripe</p>
+<h1>Reliez votre compte Stripe à votre plateforme de téléconsultation</h1>
+<div class="note"><p>La plateforme <span class="mono">{pages.esc(client_id)}</span> demande à pouvoir
+{pages.esc(SCOPE_FR[scope])}.</p><p>L'argent de vos patients arrive sur votre compte Stripe, puis sur votre compte
+bancaire. Vous pourrez retirer cet accès à tout moment.</p></div>
+<details{" open" if account_error else ""}><summary>J'ai déjà un compte Stripe</summary>
+<form method="post" action="/oauth/authorize" novalidate>
+{pages.hidden({**oauth, "decision": "approve"})}
+{account_field}
+<button class="btn" type="submit">Autoriser l'accès à ce compte</button>
+</form></details>
+{pages.error_summary(errors)}
+<form class="card" method="post" action="/oauth/authorize" novalidate>
+{pages.hidden(oauth)}
+<p class="small muted">Pas encore de compte Stripe ? Créez-le ici, en quelques minutes.</p>
+{onboarding.form_fields(values, errors, ask_email=True)}
+<button class="btn" type="submit" name="decision" value="approve">Créer mon compte et autoriser l'accès</button>
+<button class="btn secondary" type="submit" name="decision" value="deny" formnovalidate>Refuser</button>
+</form>"""
+
+
+def _prefill(p: dict[str, Any]) -> dict[str, Any]:
+    """The consent form's first values: what the platform prefilled through stripe_user[...]."""
+    user = _stripe_user(p)
+    kind = user.get("business_type") if user.get("business_type") in ("individual", "company") else "individual"
+    return {"email": user.get("email") or "", "business_name": user.get("business_name") or "",
+            "url": user.get("url") or "", "business_type": kind, "mcc": "8011"}
+
+
+def _bad_request(exc: Exception) -> tuple[int, str, dict[str, str]]:
+    message = getattr(exc, "message", str(exc))
+    return pages.page(400, "Demande d'autorisation invalide",
+                      "<h1>Demande d'autorisation invalide</h1><p>L'adresse qui vous a amené ici est incomplète ou "
+                      "abîmée : demandez un nouveau lien à votre plateforme.</p>"
+                      f'<p class="small muted">Détail technique : <span class="mono">{pages.esc(message)}</span></p>')
+
+
 @ROUTER.route("GET", "/oauth/authorize", auth="none")
 def consent_page(req: Request) -> Any:
     try:
         client_id, scope = _authorize_params(req.params)
-    except Exception as exc:  # a person is reading: explain on the page
-        return connect.html_page(400, "Demande d'autorisation invalide", f"<p>{html.escape(str(exc))}</p>")
-    email = _stripe_user(req.params).get("email") or ""
-    rights = "lire et modifier" if scope == "read_write" else "lire"
-    body = f"""
-<p>L'application <code>{html.escape(client_id)}</code> demande à {rights} votre compte Stripe
-(<code>{html.escape(scope)}</code>).</p>
-<p><label>E-mail du compte <input id="email" type="email" value="{html.escape(email)}"></label></p>
-<p><label>Compte existant (facultatif) <input id="account" placeholder="acct_…"></label></p>
-<button id="approve">Autoriser l'accès</button> <button id="deny">Refuser</button>
-<p id="error" style="color:#b00"></p>
-<script>
-async function decide(decision) {{
-  const body = new URLSearchParams(window.location.search);
-  body.set("decision", decision);
-  const email = document.getElementById("email").value;
-  const account = document.getElementById("account").value;
-  if (email) body.set("email", email);
-  if (account) body.set("account", account);
-  const resp = await fetch("/_sandbox/oauth/authorize", {{method: "POST", body: body}});
-  const answer = await resp.json();
-  if (answer.redirect_url) window.location = answer.redirect_url;
-  else document.getElementById("error").textContent = (answer.error || {{}}).message || "Erreur";
-}}
-document.getElementById("approve").onclick = () => decide("approve");
-document.getElementById("deny").onclick = () => decide("deny");
-</script>"""
-    return connect.html_page(200, "Connexion à Stripe (bac à sable)", body)
+    except StripeError as exc:  # a person is reading: explain on the page
+        return _bad_request(exc)
+    body = _consent_body(req.params, client_id, scope, _prefill(req.params), {})
+    return pages.page(200, "Connexion à Stripe", body)
+
+
+@ROUTER.route("POST", "/oauth/authorize", auth="none")
+def consent_submit(req: Request) -> Any:
+    """The consent page's forms: approve with a new account (the sign-up form), with an existing one, or deny."""
+    p = req.params
+    try:
+        client_id, scope = _authorize_params(p)
+    except StripeError as exc:
+        return _bad_request(exc)
+    if p.get("decision") == "deny":
+        return pages.see_other(authorize(req, {**p, "decision": "deny"})["redirect_url"])
+    if p.get("account"):
+        try:
+            return pages.see_other(authorize(req, {**p, "decision": "approve"})["redirect_url"])
+        except StripeError as exc:
+            problem = ("Aucun compte Stripe ne porte cet identifiant." if exc.code == "resource_missing" else
+                       "Ce compte est géré par une autre plateforme : il ne peut pas être relié ici."
+                       if "controlled by another platform" in exc.message else exc.message)
+            return pages.page(422, "Connexion à Stripe",
+                              _consent_body(p, client_id, scope, _prefill(p), {}, account_error=problem))
+    values, errors = onboarding.check_form(p, ask_email=True)
+    values["tos"] = p.get("tos")
+    if errors:
+        return pages.page(422, "Connexion à Stripe", _consent_body(p, client_id, scope, values, errors))
+    answer = authorize(req, {k: p.get(k) for k in OAUTH_PARAMS} | {"decision": "approve", "email": values["email"]},
+                       details=values)
+    return pages.see_other(answer["redirect_url"])
 
 
 @ROUTER.route("POST", "/_sandbox/oauth/authorize", auth="none")
 def control_authorize(req: Request) -> tuple[int, Any]:
     """Plays the practitioner on the consent page (docs/sandbox.md)."""
-    p = req.params
+    return 200, authorize(req, req.params)
+
+
+def authorize(req: Request, p: dict[str, Any], details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The practitioner's decision on the consent page: the redirect (with a code, or the refusal) and what
+    it carries. `details`: what the sign-up form collected for a new account (onboarding.check_form)."""
     client_id, scope = _authorize_params(p)
     decision = p.get("decision")
     if not decision:
@@ -141,7 +206,7 @@ def control_authorize(req: Request) -> tuple[int, Any]:
         url = _with_query(
             redirect_uri, error="access_denied", error_description="The user denied your request", state=state
         )
-        return 200, {"redirect_url": url, "error": "access_denied", "state": state}
+        return {"redirect_url": url, "error": "access_denied", "state": state}
 
     store = req.store
     user = _stripe_user(p)
@@ -170,7 +235,11 @@ def control_authorize(req: Request) -> tuple[int, Any]:
         )
         acct["business_profile"]["url"] = user.get("url") or None
         acct["business_profile"]["name"] = user.get("business_name") or None
-        connect.complete_onboarding(acct, req.now)
+        acct["settings"]["dashboard"]["display_name"] = user.get("business_name") or None
+        if details:
+            onboarding.apply(acct, details, req.now, req.client_ip, req.headers.get("user-agent"))
+        else:
+            connect.complete_onboarding(acct, req.now)
         store.accounts[acct["id"]] = acct
 
     code = store.new_id("ac_", 32)
@@ -183,21 +252,39 @@ def control_authorize(req: Request) -> tuple[int, Any]:
         "platform": None,
     }
     url = _with_query(redirect_uri, code=code, scope=scope, state=state)
-    return 200, {"redirect_url": url, "code": code, "state": state, "stripe_user_id": acct["id"]}
+    return {"redirect_url": url, "code": code, "state": state, "stripe_user_id": acct["id"]}
 
 
 @ROUTER.route("GET", "/_sandbox/oauth/return", auth="none")
 def return_page(req: Request) -> Any:
-    """Where the consent page lands without a redirect_uri: shows what to paste into `sarapay link`."""
+    """Where the consent page lands without a redirect_uri (the platform's page; sarapay has none): the
+    command that finishes the link, ready to paste. sarapay adds `rpps=` to its sandbox redirect_uri."""
     p = req.params
+    rpps = p.get("rpps") if re.fullmatch(r"\d{11}", str(p.get("rpps") or "")) else "RPPS"
+    placeholder = ('<p class="small muted">Remplacez RPPS par le numéro RPPS du praticien.</p>'
+                   if rpps == "RPPS" else "")
     if p.get("error"):
-        body = f"<p>Refusé : {html.escape(p.get('error_description') or p['error'])}.</p>"
-    else:
-        body = (
-            f"<p>Code : <code>{html.escape(p.get('code') or '')}</code></p>"
-            f"<p>State : <code>{html.escape(p.get('state') or '')}</code></p>"
-        )
-    return connect.html_page(200, "Retour de Stripe (bac à sable)", body)
+        back = f"{req.base_url}{req.path}?{urlencode({k: v for k, v in p.items() if isinstance(v, str)})}"
+        command = f"sarapay link {rpps} \\\n  --return-url '{back}'"
+        body = f"""<div class="card"><h1>Accès refusé</h1>
+<p>Vous avez refusé l'accès : votre compte Stripe n'est pas relié à la plateforme, et rien n'a été créé.</p>
+<p>Si vous changez d'avis, demandez un nouveau lien à votre plateforme.</p></div>
+<details><summary>Pour le support de la plateforme</summary>
+<p class="small">Pour enregistrer ce refus :</p><pre class="cmd">{pages.esc(command)}</pre>{placeholder}</details>"""
+        return pages.page(200, "Accès refusé", body)
+    code, state = str(p.get("code") or ""), str(p.get("state") or "")
+    # One argument per line, joined by the shell's backslash-newline: a phone wraps nothing inside "--state",
+    # and the text pastes into a terminal as it is.
+    command = f"sarapay link {rpps} \\\n  --code {code} \\\n  --state {state}"
+    minutes = CODE_TTL // 60
+    body = f"""<div class="card"><div class="check" aria-hidden="true">✓</div>
+<h1>Accès autorisé</h1>
+<p>Votre compte Stripe est prêt. Il reste une étape à la plateforme : relier ce compte à votre numéro RPPS.</p>
+<h2>Pour le support de la plateforme</h2>
+<p class="small">Collez cette commande dans les {minutes} minutes (le code expire ensuite) :</p>
+<pre class="cmd" id="command">{pages.esc(command)}</pre>{placeholder}
+<p class="small muted">Vous pouvez aussi transmettre au support l'adresse de cette page.</p></div>"""
+    return pages.page(200, "Accès autorisé", body)
 
 
 # --------------------------------------------------------------------------- token and deauthorize (platform)

@@ -22,7 +22,7 @@ from .forms import decode
 from .framework import ROUTER, OAuthError, Request, Store, StripeError, public
 
 # Importing the resource modules registers their routes on ROUTER.
-from . import balances, checkout, control, disputes, events, payments  # noqa: F401,E402
+from . import balances, checkout, checkout_pages, control, disputes, events, payments  # noqa: F401,E402
 
 try:  # Connect (accounts, links, OAuth) is written separately and may not exist yet.
     from . import connect  # noqa: F401
@@ -128,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
             route, path_params = matched
             req = Request(method=method, path=path, params=params, headers=headers, store=store,
                           request_id=request_id, path_params=path_params, idempotency_key=idem_key,
-                          base_url=sandbox.url)
+                          base_url=sandbox.url, client_ip=self.client_address[0])
             if route.auth == "key":
                 req.platform = auth.authenticate(store, headers.get("authorization"))
                 if route.account_scoped:

@@ -58,10 +58,15 @@ MAX_CEILING = 50_000
 # CSP L.1111-3 / R.4127-53: from 70 € a written prior information to the patient is required (domain.md).
 WRITTEN_INFORMATION_FROM = 7_000
 # Where Stripe sends the practitioner after hosted onboarding (return) or when the link was already used or
-# expired (refresh). sarapay has no web server: both land on the Stripe dashboard, and support issues a
-# fresh link with `sarapay link RPPS --check`.
+# expired (refresh). sarapay has no web server: against Stripe both land on the Stripe dashboard, and support
+# issues a fresh link with `sarapay link RPPS --check`. Against the sandbox, its own stand-ins for the
+# platform's pages (which say what is left to do and show that command): a test never leaves the sandbox.
 ONBOARDING_RETURN_URL = "https://dashboard.stripe.com/"
 ONBOARDING_REFRESH_URL = "https://dashboard.stripe.com/"
+SANDBOX_ONBOARDING_PAGE = "/_sandbox/onboarding/{account}/{page}?rpps={rpps}"
+# Against the sandbox, the OAuth consent sends the practitioner back to its return page, told the RPPS so
+# it can show the whole `sarapay link RPPS --code … --state …` (Stripe itself keeps the Dashboard's default).
+SANDBOX_OAUTH_RETURN = "/_sandbox/oauth/return?rpps={rpps}"
 NAME_MAX = 120
 
 _CODE = re.compile(r"ac_[A-Za-z0-9]{4,255}")
@@ -290,7 +295,9 @@ def start_oauth(ctx: Context, rpps: str, email: str, name: str | None = None) ->
         ctx.ledger.upsert_practitioner(number, email=address, **({"name": label} if label else {}))
         issued = _now()
         state = ctx.ledger.create_oauth_state(number, ttl=DEFAULT_OAUTH_STATE_TTL)
-        url = ctx.gateway.oauth_authorize_url(state, address, scope="read_write")
+        sandbox = _sandbox_base(ctx)
+        redirect = sandbox + SANDBOX_OAUTH_RETURN.format(rpps=number) if sandbox else None
+        url = ctx.gateway.oauth_authorize_url(state, address, scope="read_write", redirect_uri=redirect)
     return {
         "rpps": number,
         "email": address,
@@ -344,8 +351,19 @@ def complete_oauth(
 # --------------------------------------------------------------------------- created and attached accounts
 
 
-def _onboarding_link(ctx: Context, account_id: str) -> dict[str, Any]:
-    link = ctx.gateway.create_account_link(account_id, ONBOARDING_REFRESH_URL, ONBOARDING_RETURN_URL)
+def _sandbox_base(ctx: Context) -> str | None:
+    from sarapay.settings import sandbox_base
+
+    return sandbox_base(ctx.gateway.api_base)
+
+
+def _onboarding_link(ctx: Context, account_id: str, rpps: str) -> dict[str, Any]:
+    refresh, back = ONBOARDING_REFRESH_URL, ONBOARDING_RETURN_URL
+    sandbox = _sandbox_base(ctx)
+    if sandbox:
+        refresh, back = (sandbox + SANDBOX_ONBOARDING_PAGE.format(account=account_id, page=page, rpps=rpps)
+                         for page in ("refresh", "return"))
+    link = ctx.gateway.create_account_link(account_id, refresh, back)
     return {"url": link["url"], "expires_at": link.get("expires_at")}
 
 
@@ -378,7 +396,7 @@ def create_account(ctx: Context, rpps: str, email: str, name: str | None = None)
         )
         onboarding, problem = None, None
         try:
-            onboarding = _onboarding_link(ctx, account["id"])
+            onboarding = _onboarding_link(ctx, account["id"], number)
         except SarapayError as exc:  # the account exists and is stored: --check will issue the link
             problem = exc.message
             entry.detail = f"{account['id']} no-onboarding-link {exc.key}"
@@ -455,7 +473,7 @@ def check(ctx: Context, rpps: str) -> dict[str, Any]:
         )
         entry.detail = "healthy" if health["healthy"] else "needs-attention"
         if owes and health["controlled"]:
-            health["onboarding"] = _onboarding_link(ctx, account_id)
+            health["onboarding"] = _onboarding_link(ctx, account_id, number)
             entry.detail += " onboarding-link"
     return health
 

@@ -7,7 +7,6 @@ base must be a loopback sandbox, or they refuse.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from sarapay import i18n
 from sarapay.errors import BadInput, ConfigError, StripeUnavailable
@@ -42,8 +41,8 @@ def control(ctx: Context):
     from sarapay import settings
     from sarapay.sandbox_control import SandboxControl
 
-    base = settings.load_config().api_base
-    if not base or not settings.is_loopback(urlsplit(base).hostname):
+    base = settings.sandbox_base(settings.load_config().api_base)
+    if not base:
         raise ConfigError("sandbox.not_configured")
     return SandboxControl(base)
 
