@@ -1076,11 +1076,47 @@ i18n.register(
         "view.reconcile.account_refused": {"fr": "Compte Stripe inaccessible", "en": "Stripe account unreachable"},
         "view.reconcile.dispute_new": {"fr": "Paiement contesté", "en": "Payment disputed"},
         "view.reconcile.dispute_deadline": {"fr": "Contestation à répondre", "en": "Dispute to answer"},
+        "view.reconcile.move_in_doubt": {
+            "fr": "Sans réponse de Stripe, à relancer",
+            "en": "No answer from Stripe, to run again",
+        },
         "view.col.what": {"fr": "À traiter", "en": "Needs action"},
         "view.col.practitioner": {"fr": "Praticien", "en": "Practitioner"},
         "view.col.due": {"fr": "Échéance (Paris)", "en": "Deadline (Paris)"},
     }
 )
+
+
+# The command that finishes a money move left without an answer (commands are not translated).
+MOVE_COMMANDS = {
+    "capture": "sarapay capture {consultation_id}",
+    "cancel": "sarapay cancel {consultation_id}",
+    "close_link": "sarapay cancel {consultation_id}",
+    "refund": "sarapay refund {consultation_id} {amount}",
+    "replace_link": "sarapay pay-link {consultation_id}",
+}
+
+i18n.register(
+    {
+        "view.move_in_doubt": {
+            "fr": "Envoyé à Stripe le {when} sans réponse : {what}. Relancez « {command} » "
+            "(sans risque : même clé d'idempotence, l'argent ne bouge qu'une fois).",
+            "en": "Sent to Stripe on {when} without an answer: {what}. Run '{command}' again "
+            "(safe: same idempotency key, money moves only once).",
+        },
+    }
+)
+
+
+def move_in_doubt_text(consultation_id: str, move: dict[str, Any]) -> str:
+    """The sentence for a money move sent without an answer, naming the command to re-run."""
+    from sarapay.money import format_cents_plain
+
+    amount = int(move.get("amount_cents") or 0)
+    command = MOVE_COMMANDS[move["action"]].format(consultation_id=consultation_id, amount=format_cents_plain(amount))
+    what_key = f"log.detail.{move['action']}"
+    what = i18n.t(what_key, amount=_money(amount)) if what_key in i18n.catalog() else move["action"]
+    return i18n.t("view.move_in_doubt", when=_when(move["created_at"]), what=what, command=command)
 
 
 def _reconcile_cells(item: dict[str, Any]) -> list[str]:
@@ -1091,6 +1127,12 @@ def _reconcile_cells(item: dict[str, Any]) -> list[str]:
         from sarapay import disputes
 
         detail = disputes.reason_label(detail, short=True)
+    elif item["kind"] == "move_in_doubt" and detail:  # the command to re-run (same key: the money moves once)
+        from sarapay.money import format_cents_plain
+
+        detail = MOVE_COMMANDS[detail].format(
+            consultation_id=item.get("consultation_id") or "", amount=format_cents_plain(int(item.get("amount_cents") or 0))
+        )
     return [
         i18n.t(f"view.reconcile.{item['kind']}") + (f" ({detail})" if detail else ""),
         item.get("consultation_id") or none,

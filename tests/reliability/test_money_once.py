@@ -364,3 +364,59 @@ def test_plan_rerun_after_its_page_answer_was_lost_gives_that_consultation_its_l
     assert len({r["idempotency_key"] for r in created}) == 1
     sessions = stripe_client(TEST_KEY).v1.checkout.sessions.list(options={"stripe_account": doctor["account"]}).data
     assert [s.id for s in sessions] == [consultation(first["id"])["checkout_session_id"]]
+
+
+def test_reconcile_reports_a_refund_left_without_an_answer_and_the_command_to_rerun(run, sandbox, doctor, captured):
+    import json
+
+    from freezegun import freeze_time
+
+    sandbox.fault("drop", 10, method="POST", path="/v1/refunds")
+    try:
+        assert run("refund", captured, "5", "--yes").exit_code == 6
+    finally:
+        sandbox.clear_faults()
+    assert run("reconcile", "--json").exit_code == 0  # just sent: it may still be on its way, not reported
+    later = datetime.now(timezone.utc) + timedelta(minutes=10)
+    with freeze_time(later, tick=True):
+        found = run("reconcile", "--json")
+        line = run("reconcile")
+    assert found.exit_code == 8, found.stderr
+    [item] = [i for i in json.loads(found.stdout)["items"] if i["kind"] == "move_in_doubt"]
+    assert (item["consultation_id"], item["detail"], item["amount_cents"]) == (captured, "refund", 500)
+    assert f"sarapay refund {captured} 5,00" in line.stdout
+    assert run("refund", captured, "5,00", "--yes").exit_code == 0  # the re-run it names: replayed, once
+    with freeze_time(later, tick=True):
+        after = json.loads(run("reconcile", "--json").stdout)
+    assert [i for i in after["items"] if i["kind"] == "move_in_doubt"] == []
+
+
+def test_reconcile_settles_a_lost_capture_that_stripe_shows_done(run, sandbox, doctor):
+    import json
+
+    from freezegun import freeze_time
+
+    cid = authorised(run, sandbox, doctor["rpps"])
+    assert run("status", cid, "--refresh").exit_code == 0
+    sandbox.fault("drop", 10, method="POST", path="/v1/payment_intents/")
+    try:
+        assert run("capture", cid, "--yes").exit_code == 6
+    finally:
+        sandbox.clear_faults()
+    with freeze_time(datetime.now(timezone.utc) + timedelta(minutes=10), tick=True):
+        report = json.loads(run("reconcile", "--json").stdout)
+    assert [i for i in report["items"] if i["kind"] == "move_in_doubt"] == []  # Stripe shows it captured
+    assert consultation(cid)["state"] == "succeeded"
+    assert [m["state"] for m in ledger().money_moves(cid)] == ["settled"]
+
+
+def test_status_of_a_consultation_names_the_refund_left_without_an_answer(run, sandbox, doctor, captured):
+    sandbox.fault("drop", 10, method="POST", path="/v1/refunds")
+    try:
+        assert run("refund", captured, "5", "--yes").exit_code == 6
+    finally:
+        sandbox.clear_faults()
+    shown = plain(run("status", captured).stderr)
+    assert "sans réponse : remboursement de 5,00" in shown and f"sarapay refund {captured} 5,00" in shown
+    assert run("refund", captured, "5", "--yes").exit_code == 0
+    assert "sans réponse" not in run("status", captured).stderr

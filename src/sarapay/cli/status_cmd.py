@@ -86,12 +86,15 @@ def status(
             if refresh:
                 record = service.refresh_one(services, record)
             timeline = service.history(services, record["id"])
+            in_doubt = [move for move in services.ledger.money_moves(record["id"]) if move["state"] == "pending"]
         if output is Output.JSON:
             emit_document(service.detail_document(record, timeline, show_email=show_email))
         elif output.machine:
             emit_rows(output, [service.machine_row(record, show_email=show_email)], service.machine_fields(show_email))
         else:
             render.consultation_detail(record, timeline, show_email=show_email)
+            for move in in_doubt:  # sent without an answer: say what to re-run (the same key moves money once)
+                render.warn(render.move_in_doubt_text(record["id"], move))
         return
 
     filters = service.parse_filters(practitioner=practitioner, states=state or (), since=since, until=until)

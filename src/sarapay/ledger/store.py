@@ -1028,6 +1028,19 @@ class Ledger:
         )
 
     @_guarded
+    def pending_money_moves(self, *, created_before: str, rpps: str | None = None) -> list[dict[str, Any]]:
+        """Moves still pending that were recorded before `created_before` (ISO UTC), oldest first."""
+        clauses, params = ["m.state = 'pending'", "m.created_at < ?"], [created_before]
+        if rpps is not None:
+            clauses.append("c.rpps = ?")
+            params.append(rpps)
+        return self._all(
+            "SELECT m.* FROM money_moves m JOIN consultations c ON c.id = m.consultation_id"
+            f" WHERE {' AND '.join(clauses)} ORDER BY m.created_at, m.rowid",
+            params,
+        )
+
+    @_guarded
     def money_moves(self, consultation_id: str) -> list[dict[str, Any]]:
         """Every recorded move of the consultation, oldest first."""
         return self._all(

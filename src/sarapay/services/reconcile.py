@@ -102,12 +102,13 @@ HOLD_EXPIRING = "hold_expiring"
 DISPUTE_DEADLINE = "dispute_deadline"
 HOLD_EXPIRED = "hold_expired"
 DISPUTE_NEW = "dispute_new"
+MOVE_IN_DOUBT = "move_in_doubt"
 LINK_EXPIRED = "link_expired"
 DECLINED = "declined"
 ABANDONED = "abandoned"
 ACCOUNT_REFUSED = "account_refused"
 KINDS = (  # most urgent first
-    HOLD_EXPIRING, DISPUTE_DEADLINE, HOLD_EXPIRED, DISPUTE_NEW, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED,
+    HOLD_EXPIRING, MOVE_IN_DOUBT, DISPUTE_DEADLINE, HOLD_EXPIRED, DISPUTE_NEW, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED,
 )
 
 
@@ -388,6 +389,7 @@ def _reconcile(
                       detail=error.get("decline_code") or error.get("code"))
             )
     report.items.extend(_ran_out(ledger, report, names))
+    report.items.extend(_moves_in_doubt(ledger, report, names))
     report.items.extend(_dispute_items(ledger, report, names))
     report.items.sort(key=Item.sort_key)
 
@@ -593,6 +595,30 @@ def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> lis
             items.append(
                 _item(LINK_EXPIRED if before_consultation else ABANDONED, row, names, amount=row.get("max_cents"), deadline=link)
             )
+    return items
+
+
+# A money move younger than this may still be on its way (a command running now): not reported yet.
+MOVE_IN_FLIGHT = 300
+# A capture, release or link closing in doubt is settled once Stripe's state, just read, shows the consultation
+# went on (whichever way); a refund cannot be told from the state, so it stays to re-run.
+_MOVE_OPEN_STATE = {"capture": statuses.UNCAPTURED, "cancel": statuses.UNCAPTURED, "close_link": statuses.INCOMPLETE}
+
+
+def _moves_in_doubt(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
+    """Money moves sent without an answer (lost answer, Ctrl-C, crash) that nobody re-ran: each is an item
+    saying which command to re-run (safe: the same idempotency key)."""
+    before = timefmt.iso_utc(refresh.now() - MOVE_IN_FLIGHT)
+    items = []
+    for move in ledger.pending_money_moves(created_before=before, rpps=report.rpps):
+        row = ledger.get_consultation(move["consultation_id"])
+        if row is None:
+            continue
+        open_state = _MOVE_OPEN_STATE.get(move["action"])
+        if open_state is not None and row["state"] != open_state:
+            ledger.finish_money_move(move["idempotency_key"], "settled")
+            continue
+        items.append(_item(MOVE_IN_DOUBT, row, names, amount=int(move["amount_cents"]), deadline=None, detail=move["action"]))
     return items
 
 
