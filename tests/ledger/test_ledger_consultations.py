@@ -285,3 +285,17 @@ def test_consultation_ids_by_stripe_id_on_both_backends(data):
     found = data.consultation_ids_by_stripe_id(many)
     assert found["pi_000001"] == "TC-000001" and found["ch_000002"] == "TC-000002"
     assert "pi_unknown" not in found and set(found) <= set(many)
+
+
+def test_pending_money_moves_oldest_first_on_both_backends(data):
+    """Arrived from main (moves in doubt): `m.rowid` is SQLite's rowid, and the hidden identity on PostgreSQL."""
+    data.begin_money_move("key-b", "TC-000002", "capture", 2500)
+    data.begin_money_move("key-a", "TC-000002", "cancel", 0)
+    data.begin_money_move("key-c", "TC-000001", "refund", 100)
+    data.finish_money_move("key-c", "done")
+    moves = data.pending_money_moves(created_before="2999-01-01T00:00:00Z")
+    assert [m["idempotency_key"] for m in moves] == ["key-b", "key-a"]  # same second: insertion order
+    assert "rowid" not in moves[0]
+    assert data.pending_money_moves(created_before="2000-01-01T00:00:00Z") == []
+    assert data.pending_money_moves(created_before="2999-01-01T00:00:00Z", rpps=B) == [] or all(
+        m["consultation_id"] != "TC-000001" for m in data.pending_money_moves(created_before="2999-01-01T00:00:00Z", rpps=B))
