@@ -10,7 +10,7 @@ import html
 import json
 from typing import Any
 
-from . import checkout, clockwork, faults, persistence
+from . import auth, checkout, clockwork, faults, persistence, webhooks
 from .framework import ROUTER, Request, StripeError, int_param
 
 CONTROL = {"auth": "none", "account_scoped": False}
@@ -44,6 +44,7 @@ def advance(req: Request) -> dict[str, Any]:
                           code="parameter_invalid_integer", param="seconds")
     req.store.clock.advance(seconds)
     clockwork.run(req.store)
+    webhooks.wake(req.store)  # retries that fell due
     return {"now": req.now}
 
 
@@ -51,6 +52,14 @@ def advance(req: Request) -> dict[str, Any]:
 def pay(req: Request) -> dict[str, Any]:
     card = str(req.params.get("card") or "4242424242424242")
     return checkout.pay(req.store, req.path_params["id"], card, req.params.get("email") or None)
+
+
+@ROUTER.route("POST", "/_sandbox/restricted_keys", **CONTROL)
+def restricted_key(req: Request) -> dict[str, Any]:
+    secret_key = str(req.params.get("secret_key") or "")
+    if not secret_key:
+        raise StripeError(400, "Missing required param: secret_key.", code="parameter_missing", param="secret_key")
+    return auth.mint_restricted_key(req.store, secret_key)
 
 
 @ROUTER.route("POST", "/_sandbox/faults", **CONTROL)
