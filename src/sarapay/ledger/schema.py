@@ -60,6 +60,7 @@ def __getattr__(name: str) -> Any:
 # The tables every step together creates; open_ledger checks they are all there after migrating.
 TABLES = (
     "meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log", "money_moves",
+    "webhook_events",
 )
 
 
@@ -225,4 +226,28 @@ def _money_moves(db: Database) -> None:
             stripe_object_id TEXT
         )""",
         "CREATE INDEX idx_money_moves_consultation ON money_moves (consultation_id, state)",
+    )
+
+
+@step("0011_webhook_events")
+def _webhook_events(db: Database) -> None:
+    # Every Stripe event the receiver (`webhooks serve`) accepted, recorded in the same transaction as what
+    # it changed: an event id is applied once, however often Stripe delivers it. `fetched_at` is Stripe's
+    # time when the receiver read the consultation's objects for it: an event created before the latest such
+    # read is already reflected in the ledger. A practitioner who disconnected the platform from their
+    # dashboard (account.application.deauthorized) gets `disconnected_at`.
+    _ddl(
+        db,
+        """CREATE TABLE webhook_events (
+            event_id TEXT PRIMARY KEY CHECK (event_id GLOB 'evt_?*'),
+            account_id TEXT,
+            type TEXT NOT NULL,
+            event_created INTEGER NOT NULL,
+            consultation_id TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'already_known', 'ignored', 'disconnected')),
+            fetched_at INTEGER,
+            received_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_webhook_events_consultation ON webhook_events (consultation_id, fetched_at)",
+        "ALTER TABLE practitioners ADD COLUMN disconnected_at TEXT",
     )
