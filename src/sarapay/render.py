@@ -670,6 +670,7 @@ i18n.register(
         "view.reconcile.declined": {"fr": "Carte refusée", "en": "Card declined"},
         "view.reconcile.abandoned": {"fr": "Paiement abandonné", "en": "Payment abandoned"},
         "view.reconcile.account_refused": {"fr": "Compte Stripe inaccessible", "en": "Stripe account unreachable"},
+        "view.reconcile.account_disconnected": {"fr": "Praticien déconnecté de la plateforme", "en": "Practitioner disconnected the platform"},
         "view.col.what": {"fr": "À traiter", "en": "Needs action"},
         "view.col.practitioner": {"fr": "Praticien", "en": "Practitioner"},
         "view.col.due": {"fr": "Échéance (Paris)", "en": "Deadline (Paris)"},

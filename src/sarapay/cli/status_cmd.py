@@ -110,6 +110,11 @@ def status(
             render.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
             return
         render.status_table(records)
+        from sarapay.services.practitioners import disconnected
+
+        for gone in disconnected(services, filters.rpps):
+            if any(r["rpps"] == gone["rpps"] for r in records):
+                render.warn(i18n.t("practitioners.disconnected", **gone))
         totals = service.totals(services, filters)
     render.totals_table(totals)
     if totals["count"] > len(records):

@@ -26,7 +26,14 @@ What needs a person (report.items, most urgent first):
 - link_expired: a payment link that ran out before the consultation (send a new one: `pay-link`);
 - declined: the patient's card was refused, the link is still open (the patient may retry);
 - abandoned: a payment link that ran out after the consultation without a payment;
+- account_disconnected: an open consultation of a practitioner who disconnected the platform from their
+  dashboard (`account.application.deauthorized`, recorded by `webhooks serve`); their account is not read;
 - account_refused: Stripe refuses to read a practitioner's account (access revoked...).
+
+Changes made in the dashboard to payments reconcile considered done (a refund, a capture, a release, a link
+closed) are seen in the same pages: every session of those pages that belongs to a consultation of the
+ledger in a final state goes through the same mapping, without a request more. An account's ledger
+writes are one transaction (one commit per account, not per consultation).
 Deadlines are Stripe's, so "now" is Stripe's time as its answers give it (`refresh.stripe_now`): a
 machine clock that is off, or a sandbox clock moved forward for a training, changes nothing to what is
 reported. "Since the last run" uses the time of the last complete run kept in the ledger's meta (the last
@@ -87,7 +94,9 @@ LINK_EXPIRED = "link_expired"
 DECLINED = "declined"
 ABANDONED = "abandoned"
 ACCOUNT_REFUSED = "account_refused"
-KINDS = (HOLD_EXPIRING, HOLD_EXPIRED, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED)  # most urgent first
+ACCOUNT_DISCONNECTED = "account_disconnected"
+# most urgent first
+KINDS = (HOLD_EXPIRING, HOLD_EXPIRED, ACCOUNT_DISCONNECTED, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED)
 
 
 @dataclass
@@ -331,10 +340,17 @@ def _reconcile(
         rpps = require_practitioner(ctx, rpps)["rpps"]
     last = _last_run(ledger, rpps)
     report = ReconcileReport(now=refresh.now(), since=0, warn_within=warn_within, rpps=rpps)  # times set once Stripe answered
-    names = {p["rpps"]: p.get("name") for p in ledger.list_practitioners()}
+    practitioners = ledger.list_practitioners()
+    names = {p["rpps"]: p.get("name") for p in practitioners}
+    disconnected = {p["rpps"] for p in practitioners if p.get("disconnected_at")}
 
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in ledger.non_final(rpps):
+        if row["rpps"] in disconnected and row.get("paid_online"):
+            # The practitioner disconnected the platform: Stripe would refuse every read; a person decides.
+            report.items.append(_item(ACCOUNT_DISCONNECTED, row, names, amount=row.get("authorised_cents") or row.get("max_cents"),
+                                      deadline=row.get("capture_before") or row.get("link_expires_at"), detail="deauthorized"))
+            continue
         if row.get("paid_online") and row.get("account_id") and (row.get("checkout_session_id") or row.get("payment_intent_id")):
             groups.setdefault(row["account_id"], []).append(row)
     report.accounts = len(groups)
@@ -366,8 +382,10 @@ def _reconcile(
         else:
             sessions, events = result
             index = index_sessions(sessions)
-            for row in rows:
-                after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined))
+            with ledger.transaction():  # one commit per account
+                for row in rows:
+                    after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined))
+                _apply_done(ctx, report, sessions, {row["id"] for row in rows}, now)
 
     # Stripe's time once the accounts were read (the machine's when there was nothing to ask Stripe).
     report.now = now = refresh.stripe_now(ctx)
@@ -424,6 +442,25 @@ def _apply(
     if error and (payment_intent or {}).get("status") == "requires_payment_method":
         declined[row["id"]] = error
     return after
+
+
+def _apply_done(ctx: Context, report: ReconcileReport, sessions: list[dict[str, Any]], open_ids: set[str], now: int) -> None:
+    """Dashboard changes to payments the ledger considers done (refunded from the dashboard, a hold captured or
+    released there...): the sessions of the pages already read that belong to a final consultation go through
+    the same mapping. No request more; a session that is not the consultation's current one is left alone."""
+    ledger = ctx.ledger
+    for session in sessions:
+        row = ledger.find_by_checkout_session(session["id"])
+        if row is None or row["id"] in open_ids or row.get("state") not in statuses.FINAL_STATES:
+            continue
+        if report.rpps is not None and row["rpps"] != report.rpps:
+            continue
+        payment_intent = payment_intent_of(session)
+        if payment_intent is None and session.get("payment_intent"):
+            continue  # not expanded: nothing to compare
+        after = refresh.apply_stripe_state(ledger, row, session, payment_intent, now)
+        if after["state"] != row["state"]:
+            report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
 
 
 def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
