@@ -35,6 +35,9 @@ def hermetic_home(tmp_path, monkeypatch):
     for name in ("STRIPE_API_KEY", "SARAPAY_KEY_FILE", "SARAPAY_LANG", "SARAPAY_API_BASE", "SARAPAY_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    from sarapay import i18n
+
+    i18n.set_lang(None)  # an in-process `--lang en` of a previous test must not leak into this one
     return home
 
 

@@ -12,7 +12,7 @@ try:
     runpy.run_module("sarapay", run_name="__main__")
 except SystemExit:
     pass
-heavy = sorted(m for m in ("stripe", "keyring", "sqlite_utils", "babel") if m in sys.modules)
+heavy = sorted(m for m in ("stripe", "keyring", "sqlite_utils", "babel", "fpdf", "PIL") if m in sys.modules)
 sys.stderr.write("HEAVY=" + ",".join(heavy) + "\\n")
 """
 
@@ -27,6 +27,13 @@ def test_help_does_not_import_stripe():
     heavy = heavy_modules("--help")
     assert "stripe" not in heavy
     assert "keyring" not in heavy
+    assert "fpdf" not in heavy
+
+
+def test_statement_and_payouts_help_import_neither_stripe_nor_the_pdf_library():
+    for command in ("statement", "payouts"):
+        heavy = heavy_modules(command, "--help")
+        assert not {"stripe", "fpdf", "PIL"} & set(heavy), (command, heavy)
 
 
 def test_config_help_does_not_import_stripe():

@@ -19,6 +19,8 @@ class SarapayError(Exception):
     stripe_code: str | None = None
     http_status: int | None = None
     request_id: str | None = None
+    stripe_param: str | None = None  # the request parameter Stripe named in its refusal
+    stripe_message: str | None = None  # Stripe's own words, short, keys masked
     outcome_unknown: bool = False
 
     def __init__(self, key: str, /, **params: Any) -> None:
@@ -40,6 +42,7 @@ class SarapayError(Exception):
         """This error, carrying the Stripe facts of `other` (a service re-says a gateway error in its words)."""
         self.stripe_code, self.http_status = other.stripe_code, other.http_status
         self.request_id, self.outcome_unknown = other.request_id, other.outcome_unknown
+        self.stripe_param, self.stripe_message = other.stripe_param, other.stripe_message
         return self
 
     def to_json(self) -> dict[str, Any]:

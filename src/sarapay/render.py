@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sarapay import i18n
 
@@ -133,20 +133,26 @@ def emit_csv(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
 i18n.register({"view.field.currency": {"fr": "Devise", "en": "Currency"}})
 
 
-def emit_excel(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
+def emit_excel(
+    rows: Iterable[dict[str, Any]], fields: Iterable[str], labels: dict[str, Callable[[Any, dict[str, Any]], str]] | None = None
+) -> int:
     """CSV for French spreadsheets (Excel, LibreOffice in French): UTF-8 with a BOM so Excel reads the
     accents, `;` since `,` is the decimal mark, CRLF, amounts `25,00` (no symbol, no grouping: a number to
     Excel), times `05/01/2026 14:07` in Paris time, states and yes/no as the French labels, French headers.
-    Streamed like emit_csv."""
+    `labels` turns other codes into words: `{key: label(value, row)}`. Streamed like emit_csv."""
     import csv
 
     from sarapay import money, statuses, timefmt
 
     fields = list(fields)
 
-    def cell(key: str, value: Any) -> Any:
+    labels = labels or {}
+
+    def cell(key: str, value: Any, row: dict[str, Any]) -> Any:
         if value is None:
             return ""
+        if key in labels:
+            return labels[key](value, row)
         if isinstance(value, bool):
             return i18n.t("view.yes" if value else "view.no")
         if key.endswith("_cents") and isinstance(value, int):
@@ -170,7 +176,7 @@ def emit_excel(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
     writer.writerow([header(key) for key in fields])
     count = 0
     for row in rows:
-        writer.writerow([cell(key, value) for key, value in row.items()])
+        writer.writerow([cell(key, value, row) for key, value in row.items()])
         count += 1
     return count
 
@@ -371,11 +377,14 @@ _MONEY_COLUMNS = ("view.col.max", "view.col.authorised", "view.col.captured", "v
 
 def _fitted(
     columns: list[str], rows: list[list[str]], *, priority: list[str], right: Iterable[str] = (), title: str | None = None,
-    footer: list[str] | None = None,
+    footer: list[str] | None = None, wrap: str | None = None, wrap_min: int = 24,
 ):
     """A table of the columns that fit the terminal, whole: no cell cut with « … ». Columns are taken in
     `priority` order while they fit (each as wide as its widest cell) and shown in their natural order; the
-    ones left out are named on stderr. Piped output (240 columns) keeps them all."""
+    ones left out are named on stderr. Piped output (240 columns) keeps them all.
+
+    `wrap`: one column of text (a sentence) that is always shown and wraps on words in the width the
+    others leave, at least `wrap_min` (or its widest cell if narrower)."""
     from rich.cells import cell_len
 
     console = out()
@@ -387,6 +396,9 @@ def _fitted(
     compact = sum(need.values()) + 3 * (len(columns) - 1) > width
     kept: list[str] = []
     used = 0
+    if wrap is not None:
+        used = min(need[wrap], max(wrap_min, cell_len(i18n.t(wrap))))
+        kept.append(wrap)
     for key in priority:
         extra = need[key] + ((2 if compact else 3) if kept else 0)
         if used + extra <= width:
@@ -394,6 +406,9 @@ def _fitted(
             used += extra
     shown = [i for i, key in enumerate(columns) if key in kept]
     table = _table(*(columns[i] for i in shown), title=title, right=right, compact=compact)
+    if wrap is not None:
+        column = table.columns[[columns[i] for i in shown].index(wrap)]
+        column.no_wrap, column.overflow, column.min_width = False, "fold", min(need[wrap], wrap_min)
     for row in rows:
         table.add_row(*(row[i] for i in shown))
     if footer:
@@ -414,6 +429,10 @@ i18n.register(
             "fr": "Colonnes masquées faute de place : {columns} (élargissez le terminal, ou « sarapay status ID » pour le détail).",
             "en": "Columns hidden for lack of room: {columns} (widen the terminal, or `sarapay status ID` for the detail).",
         },
+        "view.hidden_log_columns": {
+            "fr": "Colonnes masquées faute de place : {columns} (élargissez le terminal, ou sarapay log --json).",
+            "en": "Columns hidden for lack of room: {columns} (widen the terminal, or sarapay log --json).",
+        },
         "view.hidden_totals": {
             "fr": "Totaux masqués faute de place : {columns}.",
             "en": "Totals hidden for lack of room: {columns}.",
@@ -428,9 +447,7 @@ _STATUS_PRIORITY = [
 ]
 
 
-def status_table(records: Iterable[dict[str, Any]]) -> int:
-    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
-    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
+def _status_table(records: Iterable[dict[str, Any]]):
     from sarapay import statuses
 
     columns = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline"]
@@ -453,13 +470,19 @@ def status_table(records: Iterable[dict[str, Any]]) -> int:
             _deadline(deadline) if narrow else _when(deadline),
         ])
     table, hidden = _fitted(columns, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
+    return table, hidden, len(rows)
+
+
+def status_table(records: Iterable[dict[str, Any]]) -> int:
+    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
+    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
+    table, hidden, count = _status_table(records)
     _print_data(table)
     _say_hidden(hidden)
-    return len(rows)
+    return count
 
 
-def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
-    """Counts and sums per state (Ledger.totals), then the overall line."""
+def _totals_table(totals: dict[str, Any], currency: str = "eur"):
     from sarapay import statuses
 
     sums = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
@@ -473,11 +496,46 @@ def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
     footer = [i18n.t("view.total"), str(totals["count"]), *(_money(totals[key], currency) for key in sums)]
     priority = ["view.col.state", "view.col.count", "view.col.captured", "view.col.net", "view.col.authorised", "view.col.fee",
                 "view.col.refunded"]
-    table, hidden = _fitted(
+    return _fitted(
         columns, rows, priority=priority, right=("view.col.count", *money_cols), title=i18n.t("view.totals_title"), footer=footer,
     )
+
+
+def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
+    """Counts and sums per state (Ledger.totals), then the overall line."""
+    table, hidden = _totals_table(totals, currency)
     _print_data(table)
     _say_hidden(hidden, "view.hidden_totals")
+
+
+def status_listing(records: Iterable[dict[str, Any]], totals: dict[str, Any], notice: str | None = None) -> int:
+    """`sarapay status`: the payments table, the totals per state and the notice (« 50 consultations affichées
+    sur 65 »). On a terminal they are one text, paged together, the notice first: what the pager shows is
+    complete, nothing is left for after it quits. Piped, the tables go to stdout and the words to stderr."""
+    table, hidden, count = _status_table(records)
+    totals_view, hidden_totals = _totals_table(totals)
+    if not _isatty(out().file):
+        _print_data(table)
+        _say_hidden(hidden)
+        _print_data(totals_view)
+        _say_hidden(hidden_totals, "view.hidden_totals")
+        if notice:
+            message(notice)
+        return count
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = []
+    if notice:
+        parts += [Text(notice, style="bold"), Text("")]
+    parts.append(table)
+    if hidden:
+        parts.append(Text(i18n.t("view.hidden_columns", columns=", ".join(hidden)), style="dim"))
+    parts += [Text(""), totals_view]
+    if hidden_totals:
+        parts.append(Text(i18n.t("view.hidden_totals", columns=", ".join(hidden_totals)), style="dim"))
+    _print_data(Group(*parts))
+    return count
 
 
 _DETAIL_FIELDS = (
@@ -520,26 +578,124 @@ def consultation_detail(record: dict[str, Any], history: Iterable[dict[str, Any]
     _print_data(timeline)
 
 
+i18n.register(
+    {
+        "log.detail.capture": {"fr": "capture de {amount}", "en": "capture of {amount}"},
+        "log.detail.cancel": {"fr": "libération de l'empreinte", "en": "hold released"},
+        "log.detail.close_link": {"fr": "lien de paiement fermé", "en": "payment link closed"},
+        "log.detail.refund": {"fr": "remboursement de {amount}", "en": "refund of {amount}"},
+        "log.detail.outcome_unknown": {"fr": "résultat inconnu (voir status --refresh)",
+                                       "en": "outcome unknown (see status --refresh)"},
+        "log.detail.interrupted": {"fr": "interrompu", "en": "interrupted"},
+        "log.detail.healthy": {"fr": "appariement en ordre", "en": "pairing healthy"},
+        "log.detail.needs-attention": {"fr": "appariement à reprendre", "en": "pairing needs attention"},
+        "log.detail.denied": {"fr": "refusé par le praticien", "en": "declined by the practitioner"},
+        "log.detail.no-onboarding-link": {"fr": "sans lien d'inscription", "en": "no onboarding link"},
+        "log.detail.force": {"fr": "forcé", "en": "forced"},
+        "log.detail.max": {"fr": "maximum {before} → {after}", "en": "maximum from {before} to {after}"},
+        "log.detail.refreshed": {"fr": "{n} mise à jour|{n} mises à jour", "en": "{n} brought up to date|{n} brought up to date"},
+        "log.detail.failed": {"fr": "{n} en échec|{n} en échec", "en": "{n} failed|{n} failed"},
+        "log.detail.added": {"fr": "{n} ajoutée|{n} ajoutées", "en": "{n} added|{n} added"},
+        "log.detail.corrected": {"fr": "{n} corrigée|{n} corrigées", "en": "{n} corrected|{n} corrected"},
+        "log.detail.unread": {"fr": "{n} illisible|{n} illisibles", "en": "{n} unread|{n} unread"},
+        "log.detail.updated": {"fr": "{n} mise à jour|{n} mises à jour", "en": "{n} updated|{n} updated"},
+        "log.detail.needs_action": {"fr": "{n} à traiter|{n} à traiter", "en": "{n} needs action|{n} need action"},
+        "log.detail.holds": {"fr": "{n} empreinte en cours|{n} empreintes en cours", "en": "{n} open hold|{n} open holds"},
+        "log.detail.schedule": {"fr": "versements : {text}", "en": "payouts: {text}"},
+    }
+)
+_IDEMPOTENCY = re.compile(r"^sarapay:\S+$")
+_MESSAGE_KEY = re.compile(r"^[a-z_]+(\.[a-z0-9_-]+)+,?$")
+_COUNT = re.compile(r"^(?P<key>[a-z_]+)=(?P<value>\S*)$")
+_MAX_CHANGE = re.compile(r"^(?P<before>\d+|None)->(?P<after>\d+)$")
+
+
+def _short_message(key: str, target: str | None) -> str:
+    """A catalog message as a short phrase: its first clause, the row's target for the consultation or the
+    practitioner it names, other values left out."""
+    text = i18n.catalog()[key][i18n.get_lang()]
+    text = re.sub(r"\s*\(\{[^}]*\}\)", "", text)
+    text = re.sub(r"\{(consultation_id|rpps|target)\}", target or "…", text)
+    text = re.sub(r"\{[^}]*\}", "…", text)
+    return re.split(r" : |: |\. | ; |; | \(", text, maxsplit=1)[0].rstrip(" .")
+
+
+def _counted(key: str, n: str) -> str:
+    one, many = i18n.t(key).split("|")
+    return (one if n in ("0", "1") else many).format(n=n)
+
+
+def audit_detail_text(detail: str | None, target: str | None = None) -> str:
+    """The stored detail of an audit row (message keys, counters, amounts in cents, idempotency keys) as
+    short words for people: `capture 2000 sarapay:capture:…` → « capture de 20,00 € »,
+    `paylink.already_authorised` → the message's first clause. `--json` keeps the stored text."""
+    if not detail:
+        return ""
+    catalog = i18n.catalog()
+    pairs = dict(word.split("=", 1) for word in detail.split() if "=" in word)
+    if "interval" in pairs:  # payouts --schedule: interval=weekly weekly_anchor=monday delay_days=7
+        schedule = {**pairs, "delay_days": int(pairs["delay_days"]) if pairs.get("delay_days", "").isdigit() else None}
+        return i18n.t("log.detail.schedule", text=schedule_text(schedule)).capitalize()
+    words = detail.replace(", outcome unknown", " outcome_unknown").replace("outcome unknown", "outcome_unknown").split()
+    said: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word in ("capture", "refund") and following.isdigit():
+            said.append(i18n.t(f"log.detail.{word}", amount=_money(int(following))))
+            i += 2
+            continue
+        if word in ("cancel", "close_link") and following.isdigit():
+            said.append(i18n.t(f"log.detail.{word}"))
+            i += 2
+            continue
+        i += 1
+        bare = word.rstrip(",")
+        if _IDEMPOTENCY.match(bare):
+            continue  # an idempotency key says nothing to a person (kept in --json)
+        if f"log.detail.{bare}" in catalog and "{" not in catalog[f"log.detail.{bare}"]["fr"]:
+            said.append(i18n.t(f"log.detail.{bare}"))
+        elif (match := _COUNT.match(bare)) and f"log.detail.{match['key']}" in catalog:
+            said.append(_counted(f"log.detail.{match['key']}", match["value"]))
+        elif match := _MAX_CHANGE.match(bare):
+            before = _money(int(match["before"])) if match["before"].isdigit() else i18n.t("view.none")
+            said.append(i18n.t("log.detail.max", before=before, after=_money(int(match["after"]))))
+        elif _MESSAGE_KEY.match(bare) and bare in catalog:
+            said.append(_short_message(bare, target))
+        else:
+            said.append(bare)
+    text = ", ".join(said)
+    return text[:1].upper() + text[1:]
+
+
+# Narrow terminals: when, what, on what, how it ended come first; who and Stripe's request id when room is left.
+_AUDIT_PRIORITY = ["view.col.at", "view.col.command", "view.col.target", "view.col.outcome", "view.col.actor", "view.col.request_id"]
+
+
 def audit_table(entries: Iterable[dict[str, Any]]) -> int:
-    table = _table(
-        "view.col.at", "view.col.actor", "view.col.command", "view.col.target", "view.col.outcome", "view.col.detail",
-        "view.col.request_id",
-    )
+    """The audit log, fitted to the terminal like `status`: whole cells (no id cut short), the less useful
+    columns left out on a narrow terminal (named on stderr), the detail in words, wrapped in the room left."""
     none = i18n.t("view.none")
-    count = 0
-    for entry in entries:
-        table.add_row(
+    columns = ["view.col.at", "view.col.actor", "view.col.command", "view.col.target", "view.col.outcome",
+               "view.col.detail", "view.col.request_id"]
+    rows = [
+        [
             _when(entry["at"]),
             entry["actor"],
-            entry["command"],
+            entry["command"],  # as --command takes it
             entry.get("target") or none,
             i18n.t(f"view.outcome.{entry['outcome']}"),
-            entry.get("detail") or "",
+            audit_detail_text(entry.get("detail"), entry.get("target")),
             entry.get("stripe_request_id") or none,
-        )
-        count += 1
+        ]
+        for entry in entries
+    ]
+    table, hidden = _fitted(columns, rows, priority=_AUDIT_PRIORITY, wrap="view.col.detail", wrap_min=18)
     _print_data(table)
-    return count
+    if hidden:
+        message(i18n.t("view.hidden_log_columns", columns=", ".join(hidden)), style="dim")
+    return len(rows)
 
 
 def schedule_text(schedule: dict[str, Any] | None, *, editable: bool = True) -> str:
@@ -600,6 +756,252 @@ def payouts_view(overview: dict[str, Any]) -> None:
             timefmt.format_day(datetime.fromisoformat(arrival.replace("Z", "+00:00"))) if arrival else i18n.t("view.none"),
         )
     _print_data(table)
+
+
+# --- what a payout contains (payouts RPPS --payout po_…) and the monthly statement ---------------------------
+
+i18n.register(
+    {
+        "view.kind.charge": {"fr": "Paiement", "en": "Payment"},
+        "view.kind.refund": {"fr": "Remboursement", "en": "Refund"},
+        "view.kind.dispute_withdrawal": {"fr": "Litige : retrait", "en": "Dispute: withdrawal"},
+        "view.kind.dispute_reinstatement": {"fr": "Litige : restitué", "en": "Dispute: reinstated"},
+        "view.kind.payout": {"fr": "Versement", "en": "Payout"},
+        "view.kind.other": {"fr": "Autre ({type})", "en": "Other ({type})"},
+        "view.col.kind": {"fr": "Opération", "en": "Transaction"},
+        "view.col.day": {"fr": "Date", "en": "Day"},
+        "view.payout.head.id": {"fr": "Versement", "en": "Payout"},
+        "view.payout.head.amount": {"fr": "Montant du versement", "en": "Payout amount"},
+        "view.payout.head.status": {"fr": "État", "en": "Status"},
+        "view.payout.head.arrival": {"fr": "Arrivée sur le compte bancaire", "en": "Arrival in the bank account"},
+        "view.payout.head.created": {"fr": "Créé le", "en": "Created"},
+        "view.payout.head.automatic": {"fr": "Déclenchement", "en": "Triggered by"},
+        "view.payout.automatic": {"fr": "automatique (calendrier des versements)", "en": "automatic (payout schedule)"},
+        "view.payout.manual": {"fr": "manuel (à la demande)", "en": "manual (on request)"},
+        "view.payout.contents_title": {"fr": "Contenu du versement", "en": "What the payout contains"},
+        "view.payout.sum_of_nets": {"fr": "Somme des nets", "en": "Sum of the nets"},
+        "view.payout.difference": {"fr": "Écart", "en": "Difference"},
+        "view.payout.no_transactions": {
+            "fr": "Stripe ne liste aucune transaction pour ce versement.",
+            "en": "Stripe lists no transaction for this payout.",
+        },
+    }
+)
+
+
+def kind_label(kind: str, type_: str | None = None) -> str:
+    """`Paiement`, `Remboursement`, `Litige : retrait`... for a line's kind (services.balance_lines.KINDS)."""
+    key = f"view.kind.{kind}"
+    if key not in i18n.catalog():
+        key = "view.kind.other"
+    return i18n.t(key, type=type_ or kind)
+
+
+def payout_status_label(status: str | None) -> str:
+    key = f"view.payout.{status}"
+    return i18n.t(key) if status and key in i18n.catalog() else (status or i18n.t("view.none"))
+
+
+def _day(value: Any) -> str:
+    from datetime import datetime
+
+    from sarapay import timefmt
+
+    if not value:
+        return i18n.t("view.none")
+    return timefmt.format_day(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def _lines_table(lines: list[dict[str, Any]], totals: dict[str, Any] | None, currency: str, *, title: str | None = None):
+    """Balance-transaction lines: what, which consultation, when, gross, fee, net (80 columns: the least
+    needed columns give way, named on stderr)."""
+    columns = ["view.col.kind", "view.col.consultation", "view.col.day", "view.col.amount", "view.col.fee", "view.col.net"]
+    rows = [
+        [
+            kind_label(row["kind"], row.get("type")),
+            row.get("consultation_id") or i18n.t("view.none"),
+            _day(row.get("created")),
+            _money(row["amount_cents"], row["currency"]),
+            _money(row["fee_cents"], row["currency"]),
+            _money(row["net_cents"], row["currency"]),
+        ]
+        for row in lines
+    ]
+    footer = None
+    if totals is not None:
+        footer = [
+            i18n.t("view.total"), "", "", _money(totals["amount_cents"], currency), _money(totals["fee_cents"], currency),
+            _money(totals["net_cents"], currency),
+        ]
+    priority = ["view.col.kind", "view.col.consultation", "view.col.net", "view.col.day", "view.col.amount", "view.col.fee"]
+    money_cols = ("view.col.amount", "view.col.fee", "view.col.net")
+    return _fitted(columns, rows, priority=priority, right=money_cols, title=title, footer=footer)
+
+
+def payout_contents_view(view: dict[str, Any]) -> None:
+    """One payout: its head, then (automatic payouts) one line per balance transaction, the totals and the
+    check of the nets against the payout's amount (services.payouts.payout_contents)."""
+    from rich.table import Table
+
+    payout = view["payout"]
+    currency = payout["currency"]
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(no_wrap=True)
+    head.add_row(i18n.t("view.field.rpps"), view["rpps"])
+    head.add_row(i18n.t("view.balance.account"), view["account_id"])
+    head.add_row(i18n.t("view.payout.head.id"), payout["id"])
+    head.add_row(i18n.t("view.payout.head.amount"), _money(payout["amount_cents"], currency))
+    head.add_row(i18n.t("view.payout.head.status"), payout_status_label(payout.get("status")))
+    head.add_row(i18n.t("view.payout.head.arrival"), _day(payout.get("arrival_date")))
+    head.add_row(i18n.t("view.payout.head.created"), _when(payout.get("created")))
+    head.add_row(i18n.t("view.payout.head.automatic"), i18n.t("view.payout.automatic" if payout["automatic"] else "view.payout.manual"))
+    _print_data(head)
+    if view["transactions"] is None:
+        return
+    if not view["transactions"]:
+        message(i18n.t("view.payout.no_transactions"))
+    else:
+        table, hidden = _lines_table(view["transactions"], view["totals"], currency, title=i18n.t("view.payout.contents_title"))
+        _print_data(table)
+        _say_hidden(hidden)
+    check = Table(show_header=False, box=None, pad_edge=False)
+    check.add_column(style="bold", no_wrap=True)
+    check.add_column(justify="right", no_wrap=True)
+    check.add_row(i18n.t("view.payout.sum_of_nets"), _money(view["totals"]["net_cents"], currency))
+    check.add_row(i18n.t("view.payout.head.amount"), _money(payout["amount_cents"], currency))
+    check.add_row(i18n.t("view.payout.difference"), _money(view["difference_cents"], currency),
+                  style=None if view["difference_cents"] == 0 else "bold red")
+    _print_data(check)
+
+
+i18n.register(
+    {
+        "view.statement.title": {"fr": "Relevé mensuel", "en": "Monthly statement"},
+        "view.statement.practitioner": {"fr": "Praticien", "en": "Practitioner"},
+        "view.statement.month": {"fr": "Mois", "en": "Month"},
+        "view.statement.bounds": {"fr": "Période", "en": "Period"},
+        "view.statement.period": {
+            "fr": "du {start} au {end} inclus (heure de Paris)",
+            "en": "from {start} to {end} inclusive (Paris time)",
+        },
+        "view.statement.transactions_title": {"fr": "Transactions Stripe du mois", "en": "Stripe transactions of the month"},
+        "view.statement.payouts_title": {"fr": "Versements arrivés dans le mois", "en": "Payouts that arrived in the month"},
+        "view.statement.totals_title": {"fr": "Totaux du mois", "en": "Totals of the month"},
+        "view.statement.none": {"fr": "Aucune transaction Stripe ce mois-ci.", "en": "No Stripe transaction this month."},
+        "view.statement.no_payouts": {"fr": "Aucun versement arrivé ce mois-ci.", "en": "No payout arrived this month."},
+        "view.statement.section.charges": {"fr": "Consultations encaissées", "en": "Consultations captured"},
+        "view.statement.section.refunds": {"fr": "Remboursements", "en": "Refunds"},
+        "view.statement.section.disputes": {"fr": "Litiges", "en": "Disputes"},
+        "view.statement.section.other": {"fr": "Autres opérations Stripe", "en": "Other Stripe transactions"},
+        "view.statement.section.transactions": {"fr": "Total des transactions", "en": "All transactions"},
+        "view.statement.section.payouts": {"fr": "Versements arrivés", "en": "Payouts arrived"},
+        "view.statement.not_counted": {
+            "fr": "Les versements en échec ou annulés sont listés sans être comptés.",
+            "en": "Failed or canceled payouts are listed, not counted.",
+        },
+        "view.col.section": {"fr": "Rubrique", "en": "Section"},
+        "view.txn.available": {"fr": "Disponible", "en": "Available"},
+        "view.txn.pending": {"fr": "En attente", "en": "Pending"},
+        "view.field.date": {"fr": "Date (Paris)", "en": "Date (Paris)"},
+        "view.field.kind": {"fr": "Opération", "en": "Transaction"},
+        "view.field.consultation_id": {"fr": "Consultation", "en": "Consultation ID"},
+        "view.field.amount_cents": {"fr": "Montant", "en": "Amount"},
+        "view.field.stripe_id": {"fr": "Identifiant Stripe", "en": "Stripe ID"},
+        "view.field.type": {"fr": "Type Stripe", "en": "Stripe type"},
+        "view.field.source_id": {"fr": "Objet Stripe lié", "en": "Related Stripe object"},
+        "view.field.status": {"fr": "Statut", "en": "Status"},
+    }
+)
+
+
+def statement_status_label(value: Any, row: dict[str, Any]) -> str:
+    """A payout's status (Payé, En transit…) or a balance transaction's (Disponible, En attente)."""
+    if row.get("kind") == "payout":
+        return payout_status_label(value)
+    key = f"view.txn.{value}"
+    return i18n.t(key) if key in i18n.catalog() else str(value)
+
+
+# --excel of a statement: codes as words.
+STATEMENT_EXCEL_LABELS: dict[str, Callable[[Any, dict[str, Any]], str]] = {
+    "kind": lambda value, row: kind_label(value, row.get("type")),
+    "status": statement_status_label,
+}
+
+
+def statement_bounds(statement: dict[str, Any]) -> str:
+    """`du 01/11/2026 au 30/11/2026 inclus (heure de Paris)`: the statement's first and last day."""
+    from datetime import datetime, timedelta
+
+    from sarapay import timefmt
+
+    start = datetime.fromisoformat(statement["period"]["start"].replace("Z", "+00:00"))
+    last = datetime.fromisoformat(statement["period"]["end"].replace("Z", "+00:00")) - timedelta(seconds=1)
+    return i18n.t("view.statement.period", start=timefmt.format_day(start), end=timefmt.format_day(last))
+
+
+def statement_month(statement: dict[str, Any]) -> str:
+    """`novembre 2026`."""
+    from sarapay import timefmt
+
+    year, month = (int(part) for part in statement["month"].split("-"))
+    return timefmt.format_month(year, month)
+
+
+def statement_view(statement: dict[str, Any]) -> None:
+    """The monthly statement on a terminal: who and which month, the month's transactions, the payouts that
+    arrived, the totals per section (services.statements.monthly_statement)."""
+    from rich.table import Table
+
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold", no_wrap=True)
+    head.add_column(no_wrap=True)
+    who = f"{statement['name']} (RPPS {statement['rpps']})" if statement.get("name") else f"RPPS {statement['rpps']}"
+    head.add_row(i18n.t("view.statement.practitioner"), who)
+    head.add_row(i18n.t("view.balance.account"), statement["account_id"])
+    head.add_row(i18n.t("view.statement.month"), statement_month(statement))
+    head.add_row(i18n.t("view.statement.bounds"), statement_bounds(statement))
+    _print_data(head)
+    currencies = list(statement["totals"]) or ["eur"]
+    if statement["transactions"]:
+        for currency in currencies:
+            mine = [row for row in statement["transactions"] if row["currency"] == currency]
+            if mine:
+                table, hidden = _lines_table(mine, statement["totals"][currency]["transactions"], currency,
+                                             title=i18n.t("view.statement.transactions_title"))
+                _print_data(table)
+                _say_hidden(hidden)
+    else:
+        message(i18n.t("view.statement.none"))
+    if statement["payouts"]:
+        table = _table("view.col.payout_id", "view.col.arrival", "view.col.payout_status", "view.col.amount",
+                       title=i18n.t("view.statement.payouts_title"), right=("view.col.amount",))
+        for payout in statement["payouts"]:
+            table.add_row(payout["id"], _day(payout.get("arrival_date")), payout_status_label(payout.get("status")),
+                          _money(payout["amount_cents"], payout["currency"]))
+        _print_data(table)
+        if any(p["status"] in ("failed", "canceled") for p in statement["payouts"]):
+            message(i18n.t("view.statement.not_counted"))
+    else:
+        message(i18n.t("view.statement.no_payouts"))
+    for currency in currencies:
+        totals = statement["totals"][currency]
+        money_cols = ("view.col.amount", "view.col.fee", "view.col.net")
+        table = _table("view.col.section", "view.col.count", *money_cols, title=i18n.t("view.statement.totals_title"),
+                       right=("view.col.count", *money_cols))
+        for section in ("charges", "refunds", "disputes", "other"):
+            sums = totals[section]
+            if sums["count"] or section in ("charges", "refunds"):
+                table.add_row(i18n.t(f"view.statement.section.{section}"), str(sums["count"]),
+                              *(_money(sums[key], currency) for key in ("amount_cents", "fee_cents", "net_cents")))
+        table.add_section()
+        sums = totals["transactions"]
+        table.add_row(i18n.t("view.statement.section.transactions"), str(sums["count"]),
+                      *(_money(sums[key], currency) for key in ("amount_cents", "fee_cents", "net_cents")), style="bold")
+        table.add_row(i18n.t("view.statement.section.payouts"), str(totals["payouts"]["count"]),
+                      _money(totals["payouts"]["amount_cents"], currency), "", "")
+        _print_data(table)
 
 
 def fees_view(estimate: dict[str, Any]) -> None:

@@ -550,12 +550,12 @@ class Gateway:
                 err = StripeRefused("stripe.refused", code=code or "-", detail=detail)
         else:
             err = StripeRefused("stripe.refused", code=code or type(exc).__name__, detail=detail)
-        err.stripe_code = code  # type: ignore[attr-defined]
-        err.http_status = getattr(exc, "http_status", None)  # type: ignore[attr-defined]
-        err.request_id = getattr(exc, "request_id", None)  # type: ignore[attr-defined]
-        err.stripe_param = getattr(error_obj, "param", None)  # type: ignore[attr-defined]
-        err.stripe_message = detail  # type: ignore[attr-defined]
-        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_applied  # type: ignore[attr-defined]
+        err.stripe_code = code
+        err.http_status = getattr(exc, "http_status", None)
+        err.request_id = getattr(exc, "request_id", None)
+        err.stripe_param = getattr(error_obj, "param", None)
+        err.stripe_message = detail
+        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_applied
         return err
 
     def _pages(self, service: Any, params: dict[str, Any], *, account: str | None) -> Iterator[dict[str, Any]]:
@@ -819,14 +819,36 @@ class Gateway:
         page = self._call(lambda o: self._client.v1.payouts.list(params=params, options=o), account=account)
         return [_plain(item) for item in page.data]
 
+    def retrieve_payout(self, account: str, payout: str) -> dict[str, Any]:
+        return _plain(self._call(lambda o: self._client.v1.payouts.retrieve(payout, options=o), account=account))
+
+    def list_payouts_arriving(self, account: str, *, arrival_gte: int, arrival_lt: int) -> Iterator[dict[str, Any]]:
+        """Every payout whose `arrival_date` is in [arrival_gte, arrival_lt), newest first, 100 a page."""
+        params = {"arrival_date": {"gte": int(arrival_gte), "lt": int(arrival_lt)}}
+        return self._pages(self._client.v1.payouts, params, account=account)
+
     def list_balance_transactions(
-        self, account: str, *, created_gte: int | None = None, payout: str | None = None, type: str | None = None
+        self,
+        account: str,
+        *,
+        created_gte: int | None = None,
+        created_lt: int | None = None,
+        payout: str | None = None,
+        type: str | None = None,
+        expand: list[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
+        """Balance transactions, newest first, 100 a page. `payout` works for automatic payouts only (Stripe
+        refuses the filter for manual ones); `expand=["data.source"]` brings each one's charge, refund,
+        dispute or payout in the same page, so no request per transaction is needed."""
         params = self._created(created_gte)
+        if created_lt is not None:
+            params.setdefault("created", {})["lt"] = int(created_lt)
         if payout:
             params["payout"] = payout
         if type:
             params["type"] = type
+        if expand:
+            params["expand"] = list(expand)
         return self._pages(self._client.v1.balance_transactions, params, account=account)
 
     # ------------------------------------------------------------------ webhook endpoints

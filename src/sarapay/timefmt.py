@@ -56,6 +56,10 @@ i18n.register(
             "fr": "L'heure « {value} » n'existe pas à Paris (passage à l'heure d'été, de 2 h à 3 h) : choisissez une autre heure.",
             "en": "The time “{value}” does not exist in Paris (clocks go forward from 2:00 to 3:00): choose another time.",
         },
+        "month.invalid": {
+            "fr": "Mois « {value} » non reconnu : écrivez-le AAAA-MM, par exemple 2026-11 (ou 11/2026).",
+            "en": "Month “{value}” not recognised: write it YYYY-MM, for example 2026-11 (or 11/2026).",
+        },
         "when.ambiguous": {
             "fr": "L'heure « {value} » existe deux fois à Paris (passage à l'heure d'hiver) : précisez le décalage, par exemple {example}.",
             "en": "The time “{value}” happens twice in Paris (clocks go back): give the offset, for example {example}.",
@@ -77,6 +81,13 @@ _TIME = (
     r"(?P<off>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
 )
 _DAY_FORMS = [re.compile(_ISO_DAY), re.compile(_FR_DAY)]
+_MONTH_FORMS = [re.compile(r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{1,2})"), re.compile(r"(?P<mo>[0-9]{1,2})/(?P<y>[0-9]{4})")]
+MONTH_NAMES = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+           "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+           "December"),
+}
 _MOMENT_FORMS = [re.compile(_ISO_DAY + _TIME, re.IGNORECASE), re.compile(_FR_DAY + _TIME, re.IGNORECASE)]
 
 
@@ -211,3 +222,27 @@ def format_day(value: int | float | datetime | date, lang: str | None = None) ->
 def iso_utc(value: int | float | datetime) -> str:
     """`2026-01-05T13:07:00Z`: ISO 8601 UTC to the second, for machine output."""
     return _aware(value).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """(year, month) from `2026-11` or `11/2026`; BadInput otherwise (`2026-13`, `2026`, `nov`)."""
+    raw = clean(text)
+    match = next((m for form in _MONTH_FORMS if (m := form.fullmatch(raw))), None)
+    if not match or int(match["y"]) not in _YEARS or not 1 <= int(match["mo"]) <= 12:
+        raise BadInput("month.invalid", value=shown(raw))
+    return int(match["y"]), int(match["mo"])
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """The month in Paris time, half-open: 00:00 Paris on its first day, 00:00 Paris on the next month's first
+    day (midnight always exists in Paris: the clocks change at 2:00 and 3:00)."""
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime(year, month, 1, tzinfo=PARIS), datetime(*following, 1, tzinfo=PARIS)
+
+
+def format_month(year: int, month: int, lang: str | None = None) -> str:
+    """`novembre 2026` (fr) or `November 2026` (en)."""
+    lang = lang or i18n.get_lang()
+    if lang not in MONTH_NAMES:
+        raise ValueError(f"unknown language {lang!r}")
+    return f"{MONTH_NAMES[lang][month - 1]} {year}"

@@ -46,6 +46,10 @@ DATA = [
      dict(paid_online=True, max_cents=2000, checkout_session_id="cs_expr", account_id="acct_aaaaaaaa")),
 ]
 NEWEST_FIRST = ["TC-NPAY23", "TC-EXPR23", "TC-HKDX23", "TC-SUCCE2", "TC-REFD23"]
+# On screen on 2 December at noon (Paris): the hold to capture, then today and the past newest first, then
+# the days to come.
+TODAY = "2026-12-02 11:00:00"  # UTC
+ON_SCREEN = ["TC-HKDX23", "TC-EXPR23", "TC-SUCCE2", "TC-REFD23", "TC-NPAY23"]
 
 MACHINE_KEYS = [
     "id", "rpps", "scheduled_at", "state", "paid_online", "currency", "max_cents", "authorised_cents", "captured_cents",
@@ -80,7 +84,10 @@ def line_with(text: str, needle: str) -> str:
 
 
 def test_table_shows_french_labels_paris_times_and_hand_computed_totals(run, dataset):
-    result = run("status")
+    from freezegun import freeze_time
+
+    with freeze_time(TODAY, tick=True):
+        result = run("status")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     for label in ("Réussi", "Non capturé", "Sans paiement en ligne", "Remboursé partiellement", "Expiré"):
@@ -102,8 +109,8 @@ def test_table_shows_french_labels_paris_times_and_hand_computed_totals(run, dat
     # The per-state line of the partial refund: one consultation, 25 € captured, 10 € refunded.
     per_state = [line for line in out.splitlines() if line.strip().startswith("Remboursé partiellement")][-1]
     assert " 1 " in per_state and "10,00" + EUR in per_state
-    # Newest first.
-    assert [out.index(cid) for cid in NEWEST_FIRST] == sorted(out.index(cid) for cid in NEWEST_FIRST)
+    # What needs action first, then today and the past, then the days to come.
+    assert [out.index(cid) for cid in ON_SCREEN] == sorted(out.index(cid) for cid in ON_SCREEN)
     assert result.stderr == ""
 
 
@@ -118,13 +125,46 @@ def test_table_in_english(run, dataset):
     assert "€20.00" in line_with(result.stdout, "TC-SUCCE2")
 
 
-def test_limit_shows_the_most_recent_and_says_totals_cover_all(run, dataset):
-    result = run("status", "--limit", "2")
+def test_limit_keeps_what_needs_action_and_says_totals_cover_all(run, dataset):
+    from freezegun import freeze_time
+
+    with freeze_time(TODAY, tick=True):
+        result = run("status", "--limit", "2")
     assert result.exit_code == 0
-    assert "TC-NPAY23" in result.stdout and "TC-EXPR23" in result.stdout
-    assert "TC-HKDX23" not in result.stdout
+    assert "TC-HKDX23" in result.stdout and "TC-EXPR23" in result.stdout
+    assert "TC-NPAY23" not in result.stdout
     assert "2 consultations affichées sur 5" in result.stderr
     assert "75,00" + EUR in line_with(result.stdout, "Total")
+
+
+def test_default_view_leads_with_holds_to_capture_then_today(run, dataset):
+    """Many consultations planned ahead must not push today's work off the screen (issue 13.5)."""
+    from freezegun import freeze_time
+
+    soon = int(datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc).timestamp())
+    with ledger() as book:
+        book.insert_consultation(
+            "TC-SOON23", rpps=B, scheduled_at="2026-11-28T10:00:00+01:00", state="uncaptured", paid_online=True,
+            max_cents=2500, authorised_cents=2500, capture_before=soon,
+        )
+        book.insert_consultation(
+            "TC-INCO23", rpps=B, scheduled_at="2026-12-02T16:00:00+01:00", state="incomplete", paid_online=True, max_cents=2500,
+        )
+        book.insert_consultations_many(
+            {"id": f"TC-F{i:05d}".replace("0", "A").replace("1", "B"), "rpps": A, "state": "no_online_payment",
+             "scheduled_at": f"2027-01-{1 + i % 28:02d}T08:{i % 60:02d}:00Z"}
+            for i in range(80)
+        )
+    with freeze_time(TODAY, tick=True):
+        result = run("status")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    order = ["TC-SOON23", "TC-HKDX23", "TC-INCO23", "TC-EXPR23", "TC-SUCCE2", "TC-REFD23", "TC-NPAY23"]
+    assert [out.index(cid) for cid in order] == sorted(out.index(cid) for cid in order)
+    assert "50 consultations affichées sur 87" in result.stderr
+    # Machine output keeps its documented order: newest first.
+    with freeze_time(TODAY, tick=True):
+        assert ids_of(run("status", "--json", "--state", "uncaptured")) == ["TC-HKDX23", "TC-SOON23"]
 
 
 def test_empty_ledger_and_empty_selection_exit_0_with_a_message(run):
@@ -310,7 +350,7 @@ def test_detail_json_carries_the_timeline(run, dataset):
 def test_unknown_or_malformed_consultation_exits_2(run, dataset):
     unknown = run("status", "TC-ZZZZZZ")
     assert (unknown.exit_code, unknown.stdout) == (2, "")
-    assert "TC-ZZZZZZ n'existe pas" in unknown.stderr
+    assert "Aucune consultation TC-ZZZZZZ dans le registre" in unknown.stderr
     malformed = run("status", "TC-0000")
     assert malformed.exit_code == 2 and "n'est pas un identifiant de consultation" in malformed.stderr
     assert run("status", "TC-SUCCE2", "--state", "expired").exit_code == 2

@@ -105,10 +105,12 @@ def test_long_tables_go_through_the_pager_on_a_terminal(hermetic_home, tmp_path)
     _ledger(rows=60)
     marker = tmp_path / "paged"
     pager = tmp_path / "pager.sh"
-    pager.write_text(f"#!/bin/sh\ntouch {marker}\ncat\n")
+    pager.write_text(f"#!/bin/sh\ntee {marker}\n")
     pager.chmod(0o755)
     _in_tmux(f"{PROGRAM} status", env=_env(PAGER=str(pager)), until="__DONE__")
-    assert marker.exists()
+    paged = marker.read_text()
+    # What the pager shows is complete: the count first (not after quitting), the table, the totals.
+    assert paged.index("50 consultations affichées sur 64") < paged.index("TC-8F3K2Q") < paged.index("Totaux par état")
 
 
 @needs_tmux
@@ -132,3 +134,19 @@ def test_no_pager_when_piped(hermetic_home, tmp_path):
                           timeout=60)
     assert done.returncode == 0 and "TC-8F3K2Q" in done.stdout
     assert not marker.exists()
+
+
+@needs_tmux
+def test_log_is_readable_at_80_columns_in_words(hermetic_home):
+    with open_ledger(settings.ledger_path()) as ledger:
+        ledger.append_audit("capture", outcome="ok", target="TC-8F3K2Q", detail="capture 2000 sarapay:capture:TC-8F3K2Q:2000:ab12",
+                            stripe_request_id="req_abcdefghijkl01")
+        ledger.append_audit("pay-link", outcome="refused", target="TC-8F3K2Q", detail="paylink.already_authorised")
+        ledger.append_audit("prefs.set-max", outcome="ok", target=RPPS, detail="2500->3000")
+    screen = _in_tmux(f"{PROGRAM} log", env=_env(PAGER="cat"), until="__DONE__")
+    lines = _screen_lines(screen.split("__DONE__")[0])
+    text = "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines)
+    assert "…" not in text and "sarapay:capture" not in text and "paylink.already" not in text
+    for words in ("TC-8F3K2Q", RPPS, "Capture de 20,00\u00a0€", "Refusé", "Le patient a déjà", "Maximum 25,00\u00a0€ →"):
+        assert words in text, words

@@ -9,7 +9,7 @@ from sarapay.cli import app
 from sarapay.cli.usage_fr import to_french
 
 CASES = [
-    (["capture"], "Argument manquant : consultation."),
+    (["capture"], "Argument manquant : CONSULTATION."),
     (["plan", "10000000009"], "Option obligatoire manquante : --at."),
     (["capture", "TC-AAAAAA", "20", "extra"], "Argument en trop : extra."),
     (["captur"], "Commande inconnue : « captur ». Vouliez-vous dire capture ?"),
@@ -41,3 +41,9 @@ def test_english_users_keep_clicks_wording():
 
 def test_an_unknown_shape_is_left_as_it_is_rather_than_mistranslated():
     assert to_french("Something Click may say one day.") == "Something Click may say one day."
+
+
+def test_an_invalid_language_ends_with_one_full_stop():
+    result = CliRunner().invoke(app, ["--lang", "de", "status"])
+    assert result.exit_code == 2
+    assert "utilisez fr ou en." in _flat(result.stderr) and "en.." not in _flat(result.stderr)

@@ -97,6 +97,7 @@ def _wrap_help_option(option) -> None:
 
     def localised(ctx, param, value):
         if value and not ctx.resilient_parsing:
+            polish_command(ctx.command)
             _localise_typer(ctx.command)
             param.help = i18n.t("cli.help_option")
             for sub in getattr(ctx.command, "commands", {}).values():
@@ -105,6 +106,7 @@ def _wrap_help_option(option) -> None:
 
     option.callback = localised
     option.help = i18n.t("cli.help_option")
+    option.metavar = ""
     option._sarapay_localised = True
 
 
@@ -126,6 +128,88 @@ def _french_usage(exc: Exception) -> None:
     exc._sarapay_french = True  # type: ignore[attr-defined]
 
 
+# Value words shown after an option in help (`--at DATE`), by option name; others by type (N, TEXTE).
+_OPTION_METAVARS = {
+    "--at": "DATE", "--since": "DATE", "--until": "DATE", "--email": "E-MAIL", "--name": "NOM", "--account": "COMPTE",
+    "--code": "CODE", "--return-url": "URL", "--success": "URL", "--cancel": "URL", "--max": "MONTANT",
+    "--patient-ref": "RÉF", "--port": "PORT", "--latency-ms": "MS", "--lang": "fr|en", "--card": "CARTE",
+    "--file": "FICHIER", "--pdf": "FICHIER", "--to": "URL", "--host": "HÔTE",
+}
+
+
+def _reflow(text: Optional[str]) -> Optional[str]:
+    """Docstrings are wrapped at 110 characters in the source, and Typer's rich mode keeps their single
+    newlines: each paragraph becomes one line (the terminal width decides the wrapping). Blank lines stay
+    paragraph breaks; a paragraph starting with \\b, and lines of a list (`- `, `• `), keep their breaks."""
+    if not text or "\n" not in text:
+        return text
+    import inspect
+
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        if paragraph.startswith("\b"):
+            paragraphs.append(paragraph)
+            continue
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and not line.lstrip().startswith(("- ", "• ", "* ")):
+                lines[-1] = lines[-1].rstrip() + " " + line.strip()
+            else:
+                lines.append(line.rstrip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+# Arguments named in English in the code, shown in French in usage lines.
+_ARGUMENT_METAVARS = {"amount": "MONTANT", "duration": "DURÉE", "which": "CHEMIN"}
+
+
+def _argument_metavar(param) -> str:
+    if param.metavar:
+        word = param.metavar.strip("[]{}")
+        return word if "|" in word else word.upper()
+    return _ARGUMENT_METAVARS.get(param.name or "", (param.name or "").upper())
+
+
+def _polish_param(param) -> None:
+    """Help columns without Typer's `<str>`/`<bool>`: flags show nothing, values a word (DATE, MONTANT, N…),
+    arguments their uppercase name; usage reads `RPPS [MONTANT]`, not `{rpps} [[MONTANT]]`."""
+    param.help = _reflow(getattr(param, "help", None))
+    if param.param_type_name == "argument":
+        param.metavar = _argument_metavar(param)
+        dots = "..." if param.nargs != 1 else ""
+        shown = param.metavar
+
+        param.display_type_rich = lambda ctx: None  # the name column already says it
+        param._usage_display_name = (
+            (lambda: f"{shown}{dots}") if param.required else (lambda: f"[{shown}]{dots}")
+        )
+        return
+    if getattr(param, "is_flag", False) or getattr(param, "count", False):
+        param.metavar = ""
+    elif param.metavar is None:
+        long = next((opt for opt in param.opts if opt.startswith("--")), "")
+        descriptor = getattr(param, "type_descriptor", None)
+        number = getattr(descriptor, "annotation", None) in (int, float)
+        param.metavar = _OPTION_METAVARS.get(long) or ("N" if number else "TEXTE")
+
+
+def polish_command(command) -> None:
+    """Once per built command (and, for a group, its sub-commands): reflowed help texts and readable
+    metavars. Called where commands are built (SarapayGroup), so new command modules get it for free."""
+    if command is None or getattr(command, "_sarapay_polished", False):
+        return
+    command._sarapay_polished = True
+    command.help = _reflow(command.help)
+    command.epilog = _reflow(command.epilog)
+    if command.short_help:
+        command.short_help = _reflow(command.short_help)
+    for param in command.params:
+        _polish_param(param)
+    for sub in getattr(command, "commands", {}).values():
+        polish_command(sub)
+
+
 class SarapayGroup(TyperGroup):
     """Turns sarapay's errors into one sentence on stderr and the documented exit code.
 
@@ -143,6 +227,8 @@ class SarapayGroup(TyperGroup):
         return option
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        if self.name == app.info.name:
+            polish_command(self)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except typer._click.exceptions.ClickException as exc:
@@ -157,6 +243,7 @@ class SarapayGroup(TyperGroup):
                 self._adopt(None)  # not where expected: every module, then Click's own "no such command"
         command = super().get_command(ctx, cmd_name)
         if command is not None:
+            polish_command(command)
             _localise_help_option(command, ctx)
         return command
 

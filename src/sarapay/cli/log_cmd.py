@@ -30,7 +30,11 @@ def log(
     target: Optional[str] = typer.Option(None, "--target", metavar="CIBLE", help="Seulement cette cible (TC-…, RPPS)."),
     output: Output = Output.HUMAN,
 ) -> None:
-    """Journal d'audit : quand (heure de Paris), qui, quelle commande, sur quoi, résultat, requête Stripe."""
+    """Journal d'audit : quand (heure de Paris), qui, quelle commande, sur quoi, résultat, détail, requête Stripe.
+
+    À l'écran, le détail est dit en mots (« Capture de 20,00 € ») et les colonnes qui n'entrent pas dans le
+    terminal (qui, requête Stripe) sont laissées de côté ; --json, --csv et --nl gardent le détail tel
+    qu'enregistré."""
     from sarapay import render
     from sarapay.services import status as service
     from sarapay.services.context import Context
@@ -42,4 +46,17 @@ def log(
     elif not entries:
         render.message(i18n.t("log.empty"))
     else:
+        _load_messages()  # the details name message keys registered by every command and service module
         render.audit_table(entries)
+
+
+def _load_messages() -> None:
+    import importlib
+    import pkgutil
+
+    import sarapay.services
+    from sarapay.cli import load_commands
+
+    load_commands()
+    for module in pkgutil.iter_modules(sarapay.services.__path__):
+        importlib.import_module(f"sarapay.services.{module.name}")

@@ -110,10 +110,14 @@ def output_flags(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return decorate
 
 
-def emit_rows(output: Output, rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> int:
+def emit_rows(
+    output: Output, rows: Iterable[dict[str, Any]], fields: Sequence[str],
+    labels: dict[str, Callable[[Any, dict[str, Any]], str]] | None = None,
+) -> int:
     """Streams machine rows (each holding exactly `fields`, in that order) in the chosen format.
 
-    Returns the number of rows written. Nothing is held in memory beyond the current row.
+    Returns the number of rows written. Nothing is held in memory beyond the current row. `labels` (codes
+    into words) applies to --excel only: the other formats are for programs.
     """
     checked = _checked(rows, fields)
     if output is Output.JSON:
@@ -125,7 +129,7 @@ def emit_rows(output: Output, rows: Iterable[dict[str, Any]], fields: Sequence[s
     if output is Output.CSV:
         return render.emit_csv(checked, fields)
     if output is Output.EXCEL:
-        return render.emit_excel(checked, fields)
+        return render.emit_excel(checked, fields, labels)
     raise ValueError(f"not a machine format: {output}")
 
 

@@ -89,7 +89,7 @@ def _warn(warnings: list) -> None:
 @app.command(
     "plan",
     rich_help_panel=PANEL_SUPPORT,
-    epilog="Exemple : sarapay plan 10000012342 --at \"01/12/2026 10:30\" --paid --max 20 --patient-ref P-0042 "
+    epilog="Exemple : sarapay plan 10000012343 --at \"01/12/2026 10:30\" --paid --max 20 --patient-ref P-0042 "
     "--email patient@example.fr",
 )
 def plan(

@@ -19,10 +19,10 @@ i18n.register(
             "en": "No consultation matches these criteria.",
         },
         "listing.limited": {
-            "fr": "{shown} consultations affichées sur {total} (les plus récentes ; --limit 0 pour toutes). "
-            "Les totaux portent sur les {total}.",
-            "en": "{shown} of {total} consultations shown (the most recent; --limit 0 for all). "
-            "The totals cover all {total}.",
+            "fr": "{shown} consultations affichées sur {total} : à capturer d'abord, puis aujourd'hui et les plus "
+            "récentes (--limit 0 pour toutes). Les totaux portent sur les {total}.",
+            "en": "{shown} of {total} consultations shown: holds to capture first, then today and the most recent "
+            "(--limit 0 for all). The totals cover all {total}.",
         },
         "listing.refreshed": {
             "fr": "{count} consultation(s) mise(s) à jour depuis Stripe.",
@@ -42,7 +42,7 @@ HUMAN_LIMIT = 50  # rows on screen by default; machine output has no default lim
     "status",
     rich_help_panel=PANEL_SUPPORT,
     epilog="Exemples : [bold]sarapay status[/] · [bold]sarapay status TC-8F3K2Q[/] · "
-    "[bold]sarapay status --practitioner 10000012343 --state « Non capturé » --since 01/12/2026[/] · "
+    "[bold]sarapay status --practitioner 10000012343 --state \"Non capturé\" --since 01/12/2026[/] · "
     "[bold]sarapay status --since 2026-12-01 --until 2026-12-31 --excel > decembre.csv[/]",
 )
 @output_flags("json", "csv", "nl", "excel")
@@ -62,12 +62,17 @@ def status(
     refresh: bool = typer.Option(False, "--refresh", help="Met d'abord à jour depuis Stripe les consultations non finales listées (ou celle nommée)."),
     limit: Optional[int] = typer.Option(
         None, "--limit", "-n", min=0, metavar="N",
-        help=f"Au plus N consultations, les plus récentes (défaut : {HUMAN_LIMIT} à l'écran, toutes en --json/--csv/--nl ; 0 : toutes).",
+        help=f"Au plus N consultations : à capturer d'abord (échéance la plus proche), puis aujourd'hui et les plus récentes (défaut : {HUMAN_LIMIT} à l'écran, toutes en --json/--csv/--nl ; 0 : toutes).",
     ),
     show_email: bool = typer.Option(False, "--show-email", help="Montre l'e-mail du patient en clair (masqué par défaut, absent des sorties machine)."),
     output: Output = Output.HUMAN,
 ) -> None:
-    """Tableau des paiements (états, montants, frais, échéances) et totaux par état, ou une consultation en détail."""
+    """Tableau des paiements (états, montants, frais, échéances) et totaux par état, ou une consultation en détail.
+
+    À l'écran, ce qui demande une action vient d'abord : les empreintes à capturer (échéance la plus proche en
+    tête), les paiements incomplets du jour, puis aujourd'hui et les jours passés (les plus récents d'abord),
+    enfin les jours à venir. Les sorties --json, --csv, --nl et --excel restent dans l'ordre des dates, les
+    plus récentes d'abord."""
     from sarapay import render
     from sarapay.errors import BadInput
     from sarapay.services import status as service
@@ -105,17 +110,15 @@ def status(
             )
             return
         shown_limit = HUMAN_LIMIT if limit is None else (limit or None)
-        records = list(service.iter_records(services, filters, limit=shown_limit))
+        records = service.attention_records(services, filters, limit=shown_limit)
         if not records:
             render.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
             return
-        render.status_table(records)
         from sarapay.services.practitioners import disconnected
 
         for gone in disconnected(services, filters.rpps):
             if any(r["rpps"] == gone["rpps"] for r in records):
                 render.warn(i18n.t("practitioners.disconnected", **gone))
         totals = service.totals(services, filters)
-    render.totals_table(totals)
-    if totals["count"] > len(records):
-        render.message(i18n.t("listing.limited", shown=len(records), total=totals["count"]))
+    notice = i18n.t("listing.limited", shown=len(records), total=totals["count"]) if totals["count"] > len(records) else None
+    render.status_listing(records, totals, notice)

@@ -42,7 +42,7 @@ def to_french(message: str) -> str:
         if not match:
             continue
         if rewrite is None:
-            return f"Valeur invalide pour {match['param']} : {_why(match['why'].strip())}."
+            return f"Valeur invalide pour {match['param']} : {_why(match['why'].strip()).rstrip('.')}."
         french = match.expand(rewrite)
         hint = match.groupdict().get("hint")
         if hint:

@@ -40,8 +40,8 @@ app.add_typer(webhooks_app, name="webhooks", rich_help_panel=PANEL_RECONCILE)
 
 @webhooks_app.command(
     "register",
-    epilog="Exemples : sarapay webhooks register https://paiements.example.fr/webhooks/stripe · "
-    "sur un serveur sans trousseau : sarapay webhooks register https://… --file",
+    epilog="Exemple : sarapay webhooks register https://paiements.example.fr/webhooks/stripe --file "
+    "(un serveur sans trousseau : le secret dans un fichier 0600)",
 )
 def register(
     ctx: typer.Context,

@@ -572,6 +572,27 @@ class Ledger:
         return self._one("SELECT * FROM consultations WHERE checkout_session_id = ?", (checkout_session_id,))
 
     @_guarded
+    def consultation_ids_by_stripe_id(self, stripe_ids: Iterable[str]) -> dict[str, str]:
+        """`{pi_… or ch_…: consultation id}` for the given PaymentIntent and charge ids the ledger knows, in
+        a few queries whatever their number (payout contents and statements name hundreds at once)."""
+        wanted = sorted({i for i in stripe_ids if i})
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 400):  # well under SQLite's bound on query parameters
+            chunk = wanted[start:start + 400]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT id, payment_intent_id, charge_id FROM consultations"
+                f" WHERE payment_intent_id IN ({marks}) OR charge_id IN ({marks})",
+                [*chunk, *chunk],
+            )
+            for row in rows:
+                for key in (row["payment_intent_id"], row["charge_id"]):
+                    if key:
+                        found[key] = row["id"]
+        asked = set(wanted)
+        return {key: value for key, value in found.items() if key in asked}
+
+    @_guarded
     def update_consultation(self, consultation_id: str, *, note: str | None = None, **fields: Any) -> dict[str, Any]:
         """Set the given fields at once. A change of state (or a note) adds a line to the history."""
         values = _prepare(fields, _CONSULTATION_FIELDS, "consultations")

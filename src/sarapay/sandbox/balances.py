@@ -11,7 +11,7 @@ from typing import Any
 
 from . import auth
 from .events import emit
-from .framework import ROUTER, Request, Store, StripeError, int_param, unknown_params
+from .framework import ROUTER, Request, Store, StripeError, int_param, missing, unknown_params
 from .listing import equal_filter, paginate, range_filter
 
 DAY = 86400
@@ -161,10 +161,22 @@ def get_balance(req: Request) -> dict[str, Any]:
 
 @ROUTER.route("GET", "/v1/balance_transactions")
 def list_balance_transactions(req: Request) -> dict[str, Any]:
+    """`payout=po_…` lists what an automatic payout paid out, its own `payout` transaction included.
+
+    Stripe documents the filter "for automatic Stripe payouts only" (API reference, list balance
+    transactions) and says it cannot tell which transactions a manual payout holds (docs, payout
+    reconciliation): a manual payout is refused here with a 400 rather than answered with a list that
+    would look meaningful. The message is the sandbox's own wording (unverified against Stripe)."""
     p = req.params
     items = req.store.all(req.account, "balance_transaction")
     items = equal_filter(items, p, ("type", "source", "currency"))
     if p.get("payout"):
+        payout = req.store.find(req.account, p["payout"])
+        if payout is None or payout.get("object") != "payout":
+            raise missing("payout", p["payout"], "payout")
+        if not payout["automatic"]:
+            raise StripeError(400, "Balance transaction history can only be filtered on automatic payouts, not manual "
+                              "ones: Stripe cannot tell which transactions a manual payout includes.", param="payout")
         items = [t for t in items if t.get("_payout") == p["payout"]]
     items = range_filter(items, p, "available_on")
     return paginate(req, items, "/v1/balance_transactions", "balance_transaction",

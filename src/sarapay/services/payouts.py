@@ -38,6 +38,10 @@ i18n.register(
             "en": "Give the day of the month of the monthly payouts (1 to 31), for example “monthly:1”: Stripe requires it. "
             "Nothing was sent.",
         },
+        "payouts.payout_invalid": {
+            "fr": "« {value} » n'est pas un identifiant de versement Stripe : il commence par po_ (voir « sarapay payouts RPPS »).",
+            "en": "“{value}” is not a Stripe payout id: it starts with po_ (see 'sarapay payouts RPPS').",
+        },
         "payouts.schedule_dashboard": {
             "fr": "Stripe ne permet pas à la plateforme de changer le calendrier des versements du compte {account} "
             "(compte Standard relié par OAuth) : le praticien le règle lui-même dans son tableau de bord Stripe, "
@@ -57,6 +61,7 @@ _SCHEDULE = re.compile(r"(?P<interval>[a-z]+)(?:\s*:\s*(?P<anchor>[a-z0-9]+))?")
 
 RECENT_PAYOUTS = 10
 PAYOUT_FIELDS = ("id", "amount_cents", "currency", "status", "arrival_date", "created", "automatic", "method")
+_PAYOUT_ID = re.compile(r"po_[A-Za-z0-9]{1,250}")
 
 
 def parse_schedule(text: str) -> dict[str, Any]:
@@ -104,7 +109,8 @@ def _money_list(entries: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{"amount_cents": int(e.get("amount") or 0), "currency": (e.get("currency") or "eur").lower()} for e in entries or []]
 
 
-def _payout(payout: dict[str, Any]) -> dict[str, Any]:
+def payout_row(payout: dict[str, Any]) -> dict[str, Any]:
+    """The machine view of a payout (PAYOUT_FIELDS: cents, ISO 8601 UTC)."""
     return {
         "id": payout["id"],
         "amount_cents": int(payout.get("amount") or 0),
@@ -147,7 +153,7 @@ def _overview(ctx: Context, practitioner: dict[str, Any], *, limit: int) -> dict
         # Only an account the platform controls accepts a schedule change from it (stripe.md §5).
         "schedule_editable": bool((account.get("controller") or {}).get("is_controller")),
         "payouts_enabled": bool(account.get("payouts_enabled")),
-        "payouts": [_payout(p) for p in payouts],
+        "payouts": [payout_row(p) for p in payouts],
     }
 
 
@@ -170,10 +176,56 @@ def change_schedule(ctx: Context, rpps: str, schedule_text: str, *, limit: int =
             # No deterministic idempotency key: daily → weekly → daily must apply three times, not replay.
             ctx.gateway.update_payout_schedule(account_id, schedule)
         except StripeRefused as exc:
-            if getattr(exc, "http_status", None) == 403 and getattr(exc, "stripe_code", None) != "account_invalid":
+            if exc.http_status == 403 and exc.stripe_code != "account_invalid":
                 refused = StripeRefused("payouts.schedule_dashboard", account=account_id)
-                refused.stripe_code = getattr(exc, "stripe_code", None)  # type: ignore[attr-defined]
-                refused.http_status = 403  # type: ignore[attr-defined]
+                refused.with_stripe(exc).http_status = 403
                 raise refused from None
             raise
     return _overview(ctx, practitioner, limit=limit)
+
+
+def payout_contents(ctx: Context, rpps: str, payout_id: str) -> dict[str, Any]:
+    """What one payout contains: one line per balance transaction it paid out (services.balance_lines), their
+    totals, and the difference between the sum of their nets and the payout's amount (0 when they agree;
+    never hidden when they do not).
+
+    Requests: one to read the payout, then one list request per 100 transactions with their sources expanded
+    (`GET /v1/balance_transactions?payout=po_…&expand[]=data.source`); the consultation ids Stripe's sources
+    do not carry come from the ledger. A manual payout has no list: Stripe links transactions to automatic
+    payouts only (docs: payout reconciliation), so `reconcilable` is False and `transactions` None.
+    """
+    from sarapay.services import balance_lines
+    from sarapay.services.practitioners import require_linked
+
+    raw = clean(payout_id)
+    if not _PAYOUT_ID.fullmatch(raw):
+        raise BadInput("payouts.payout_invalid", value=shown(raw))
+    practitioner = require_linked(ctx, rpps)
+    account_id = practitioner["account_id"]
+    payout = ctx.gateway.retrieve_payout(account_id, raw)
+    detail = {**payout_row(payout), "reconciliation_status": payout.get("reconciliation_status")}
+    view: dict[str, Any] = {
+        "rpps": practitioner["rpps"],
+        "account_id": account_id,
+        "payout": detail,
+        "reconcilable": bool(payout.get("automatic")),
+        # Why there is no list: a manual payout (Stripe links transactions to automatic payouts only).
+        "reason": None if payout.get("automatic") else "manual_payout",
+        "transactions": None,
+        "totals": None,
+        "difference_cents": None,
+    }
+    if not view["reconcilable"]:
+        return view
+    own = payout.get("balance_transaction")
+    own_id = own.get("id") if isinstance(own, dict) else own
+    listed = ctx.gateway.list_balance_transactions(account_id, payout=payout["id"], expand=["data.source"])
+    # The list holds the payout's own transaction (its −amount): the others are what it paid out.
+    contents = [
+        txn for txn in listed
+        if txn["id"] != own_id and not (txn.get("type") == "payout" and balance_lines.source_id(txn.get("source")) == payout["id"])
+    ]
+    lines = balance_lines.build_lines(ctx.ledger, contents)
+    totals = {**balance_lines.totals(lines), "currency": detail["currency"]}
+    view.update(transactions=lines, totals=totals, difference_cents=totals["net_cents"] - detail["amount_cents"])
+    return view

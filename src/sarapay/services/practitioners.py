@@ -283,9 +283,7 @@ def _client_id(ctx: Context) -> str:
 
 def _rethrow(error: SarapayError, new: SarapayError) -> SarapayError:
     """`new` keeping what the audit log and --json need from the gateway's error."""
-    for name in ("stripe_code", "http_status", "request_id", "stripe_message"):
-        setattr(new, name, getattr(error, name, None))
-    return new
+    return new.with_stripe(error)
 
 
 def _livemode(ctx: Context) -> bool:
@@ -351,7 +349,7 @@ def complete_oauth(
         try:
             token = ctx.gateway.oauth_token(authorisation)
         except StripeRefused as exc:
-            if getattr(exc, "stripe_code", None) == "invalid_grant":
+            if exc.stripe_code == "invalid_grant":
                 raise _rethrow(exc, StripeRefused("link.invalid_grant", rpps=number)) from None
             raise
         account = token["stripe_user_id"]
@@ -389,7 +387,7 @@ def create_account(ctx: Context, rpps: str, email: str, name: str | None = None)
                 idempotency_key=idempotency_key("account-create", number),
             )
         except StripeRefused as exc:
-            if getattr(exc, "stripe_code", None) == "idempotency_error":
+            if exc.stripe_code == "idempotency_error":
                 raise _rethrow(exc, StripeRefused("link.account_create_conflict", rpps=number)) from None
             raise
         entry.detail = account["id"]
@@ -419,7 +417,7 @@ def attach_account(
         try:
             info = ctx.gateway.retrieve_account(account)
         except StripeRefused as exc:
-            if getattr(exc, "stripe_code", None) == "account_invalid":
+            if exc.stripe_code == "account_invalid":
                 raise _rethrow(exc, StripeRefused("link.account_not_connected", account_id=account, rpps=number)) from None
             raise
         entry.detail = account
@@ -510,7 +508,7 @@ def _read_account(ctx: Context, rpps: str, account_id: str) -> dict[str, Any]:
     try:
         return ctx.gateway.retrieve_account(account_id)
     except StripeRefused as exc:
-        if getattr(exc, "stripe_code", None) == "account_invalid":
+        if exc.stripe_code == "account_invalid":
             raise _rethrow(exc, StripeRefused("link.access_revoked", account_id=account_id, rpps=rpps)) from None
         raise
 
@@ -571,7 +569,7 @@ def _unlink_plan(ctx: Context, row: dict[str, Any], force: bool) -> dict[str, An
         try:
             controlled = _controlled(ctx.gateway.retrieve_account(account_id), row)
         except StripeRefused as exc:
-            if getattr(exc, "stripe_code", None) != "account_invalid":
+            if exc.stripe_code != "account_invalid":
                 raise
             plan.update(action="forget", reason="already_revoked")
             return plan
@@ -590,7 +588,7 @@ def _already_revoked(ctx: Context, account_id: str) -> bool:
     try:
         ctx.gateway.retrieve_account(account_id)
     except StripeRefused as exc:
-        return getattr(exc, "stripe_code", None) == "account_invalid"
+        return exc.stripe_code == "account_invalid"
     return False
 
 
@@ -625,7 +623,7 @@ def unlink(
             except StripeRefused as exc:
                 # invalid_client: "not connected to this account" (revoked on the practitioner's side) or a
                 # wrong client id; only the first means the goal is already reached.
-                if getattr(exc, "stripe_code", None) != "invalid_client" or not _already_revoked(ctx, plan["account_id"]):
+                if exc.stripe_code != "invalid_client" or not _already_revoked(ctx, plan["account_id"]):
                     raise
                 plan["reason"] = "already_revoked"
                 entry.detail += " already-revoked"

@@ -377,7 +377,7 @@ def _reconcile(
         elif error is not None:
             report.items.append(
                 Item(ACCOUNT_REFUSED, rows[0]["rpps"], names.get(rows[0]["rpps"]), account,
-                     detail=getattr(error, "stripe_code", None) or error.key)
+                     detail=error.stripe_code or error.key)
             )
         else:
             sessions, events = result

@@ -20,12 +20,6 @@ if TYPE_CHECKING:
 
 i18n.register(
     {
-        "listing.unknown_consultation": {
-            "fr": "La consultation {consultation_id} n'existe pas dans le registre local : vérifiez l'identifiant "
-            "(sarapay status liste les consultations).",
-            "en": "The consultation {consultation_id} is not in the local ledger: check the id "
-            "(sarapay status lists the consultations).",
-        },
         "listing.empty_range": {
             "fr": "La période est vide : --since ({since}) doit précéder --until ({until}).",
             "en": "The period is empty: --since ({since}) must come before --until ({until}).",
@@ -130,6 +124,77 @@ def iter_records(ctx: Context, filters: Filters, *, limit: int | None = None) ->
         stream.close()  # releases the cursor when the caller stops early
 
 
+def _paris_today(now: datetime | None) -> tuple[datetime, datetime]:
+    """[start, end) of today in Paris, as aware datetimes."""
+    from datetime import timedelta, timezone
+
+    moment = (now or datetime.now(timezone.utc)).astimezone(timefmt.PARIS)
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=1)  # wall-clock arithmetic: the next midnight in Paris, DST or not
+    return start, end
+
+
+def _later(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or a.timestamp() < b.timestamp() else a
+
+
+def _earlier(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or a.timestamp() > b.timestamp() else a
+
+
+def attention_records(
+    ctx: Context, filters: Filters, *, limit: int | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """What a person at the terminal needs first (`status` on screen), within the filters:
+
+    1. holds to capture (« Non capturé »), the soonest `capture_before` first;
+    2. today's payments left « Incomplet » (the patient has not paid yet);
+    3. today and the recent past, newest first;
+    4. then the days to come, soonest first.
+
+    Each part is one indexed query (state, scheduled_at) of at most `limit` rows; holds live a week at
+    most, so sorting them by deadline here is cheap.
+    """
+    start, end = _paris_today(now)
+    wanted = set(filters.states) if filters.states else None
+    base = {"rpps": filters.rpps, "since": filters.since, "until": filters.until}
+    seen: set[str] = set()
+    shown: list[dict[str, Any]] = []
+
+    def take(rows: Iterable[dict[str, Any]]) -> bool:
+        for row in rows:
+            if limit is not None and len(shown) >= limit:
+                return False
+            if row["id"] not in seen:
+                seen.add(row["id"])
+                shown.append(row)
+        return limit is None or len(shown) < limit
+
+    def states(*codes: str) -> list[str] | None:
+        return [c for c in codes if wanted is None or c in wanted]
+
+    if states(statuses.UNCAPTURED):
+        holds = ctx.ledger.list_consultations(**base, state=[statuses.UNCAPTURED])
+        holds.sort(key=lambda r: (r.get("capture_before") is None, r.get("capture_before") or 0, r["scheduled_at"]))
+        if not take(holds):
+            return shown
+    if states(statuses.INCOMPLETE):
+        today = {**base, "since": _later(filters.since, start), "until": _earlier(filters.until, end)}
+        if today["since"].timestamp() < today["until"].timestamp():
+            if not take(ctx.ledger.list_consultations(**today, state=[statuses.INCOMPLETE], limit=limit)):
+                return shown
+    state = list(filters.states) if filters.states else None
+    more = None if limit is None else limit + len(seen)  # rows already shown come back in these queries
+    past = {**base, "until": _earlier(filters.until, end)}
+    if past["since"] is None or past["since"].timestamp() < past["until"].timestamp():
+        if not take(ctx.ledger.list_consultations(**past, state=state, newest_first=True, limit=more)):
+            return shown
+    future = {**base, "since": _later(filters.since, end)}
+    if future["until"] is None or future["since"].timestamp() < future["until"].timestamp():
+        take(ctx.ledger.list_consultations(**future, state=state, limit=more))
+    return shown
+
+
 def iter_machine_rows(
     ctx: Context, filters: Filters, *, limit: int | None = None, show_email: bool = False
 ) -> Iterator[dict[str, Any]]:
@@ -148,11 +213,9 @@ def totals(ctx: Context, filters: Filters) -> dict[str, Any]:
 
 def get_consultation(ctx: Context, consultation: str) -> dict[str, Any]:
     """The ledger row of a typed id (`tc-8f3k2q` works); BadInput (exit 2) when malformed or unknown."""
-    consultation_id = ids.normalize_consultation_id(consultation)
-    record = ctx.ledger.get_consultation(consultation_id)
-    if record is None:
-        raise BadInput("listing.unknown_consultation", consultation_id=consultation_id)
-    return record
+    from sarapay.services.consultations import require_consultation  # the one lookup, with its one message
+
+    return require_consultation(ctx, consultation)
 
 
 def history(ctx: Context, consultation_id: str) -> list[dict[str, Any]]:

@@ -136,7 +136,7 @@ def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_w
     for account, result, error in read_accounts(ctx, list(owners), _fetch, progress=progress, max_workers=max_workers):
         now = refresh.stripe_now(ctx)  # Stripe's deadlines against Stripe's time, as of this answer
         if error is not None:
-            code = error.key if isinstance(error, StripeUnavailable) else (getattr(error, "stripe_code", None) or error.key)
+            code = error.key if isinstance(error, StripeUnavailable) else (error.stripe_code or error.key)
             report.unread.append(Unread(account, owners[account], code, error.message, error.exit_code))
             continue
         sessions, events = result
