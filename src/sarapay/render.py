@@ -1080,6 +1080,7 @@ i18n.register(
             "fr": "Sans réponse de Stripe, à relancer",
             "en": "No answer from Stripe, to run again",
         },
+        "view.reconcile.account_disconnected": {"fr": "Praticien déconnecté de la plateforme", "en": "Practitioner disconnected the platform"},
         "view.col.what": {"fr": "À traiter", "en": "Needs action"},
         "view.col.practitioner": {"fr": "Praticien", "en": "Practitioner"},
         "view.col.due": {"fr": "Échéance (Paris)", "en": "Deadline (Paris)"},

@@ -108,3 +108,24 @@ class SandboxControl:
 
     def settings(self, **values: str) -> dict[str, Any]:
         return self._call("POST", "/_sandbox/settings", values)
+
+    # ------------------------------------------------------------------ webhooks, deauthorization, restricted keys
+
+    def webhook_deliveries(self, **filters: str) -> list[dict[str, Any]]:
+        """What the sandbox sent to webhook endpoints (filters: event, endpoint, status, type, account)."""
+        return self._call("GET", "/_sandbox/webhooks/deliveries", filters or None)["data"]
+
+    def webhook_settings(self, **values: Any) -> dict[str, Any]:
+        """paused, shuffle, duplicate (true/false); retry_base_seconds, max_attempts, timeout_ms, concurrency."""
+        params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in values.items()}
+        if not params:
+            return self._call("GET", "/_sandbox/webhooks/settings")
+        return self._call("POST", "/_sandbox/webhooks/settings", params)
+
+    def deauthorize(self, account_id: str, platform: str | None = None) -> dict[str, Any]:
+        """Plays the practitioner disconnecting the platform from their dashboard."""
+        return self._call("POST", f"/_sandbox/accounts/{account_id}/deauthorize", {"platform": platform})
+
+    def restricted_key(self, secret_key: str) -> str:
+        """A read-only restricted key (rk_test_…) of the platform whose secret key is given."""
+        return self._call("POST", "/_sandbox/restricted_keys", {"secret_key": secret_key})["key"]

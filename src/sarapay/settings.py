@@ -46,6 +46,11 @@ ENV_SMTP_PASSWORD = "SARAPAY_SMTP_PASSWORD"
 KEYRING_SMTP_USERNAME = "smtp-password"
 DEFAULT_SMTP_PORT = 587  # submission, with STARTTLS
 
+ENV_WEBHOOK_SECRET = "SARAPAY_WEBHOOK_SECRET"
+ENV_WEBHOOK_SECRET_FILE = "SARAPAY_WEBHOOK_SECRET_FILE"
+KEYRING_WEBHOOK_USERNAME = "stripe-webhook-secret"
+WEBHOOK_SECRET_FILE_NAME = "webhook-secret"
+
 CONFIG_FILE_NAME = "config.json"
 KEY_FILE_NAME = "stripe-key"
 LEDGER_FILE_NAME = "ledger.db"
@@ -56,12 +61,14 @@ KEYRING_TIMEOUT_SECONDS = 5.0
 # Secret and restricted keys, test or live. Real keys are alphanumeric; the sandbox also allows "_".
 _KEY_RE = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{8,}$")
 _CLIENT_ID_RE = re.compile(r"^ca_[A-Za-z0-9]{8,}$")
+_WEBHOOK_SECRET_RE = re.compile(r"^whsec_[A-Za-z0-9_+/=]{8,}$")
 # Anything that looks like a secret key inside free text (an SDK message, an exception), masked or not.
 _KEY_IN_TEXT_RE = re.compile(r"\b(sk|rk)_(test|live)_[A-Za-z0-9_*]+")
 
 SOURCE_ENV = "env"
 SOURCE_FILE = "file"
 SOURCE_KEYRING = "keyring"
+SOURCE_WEBHOOK_ENV = "webhook_env"
 
 i18n.register(
     {
@@ -173,6 +180,19 @@ i18n.register(
         },
         "settings.smtp_source.env": {"fr": "variable SARAPAY_SMTP_PASSWORD", "en": "SARAPAY_SMTP_PASSWORD variable"},
         "settings.smtp_source.keyring": {"fr": "trousseau du système", "en": "OS keyring"},
+        "settings.no_webhook_secret": {
+            "fr": "Aucun secret de signature des webhooks trouvé. Créez le point de réception avec « sarapay webhooks register URL » "
+            "(le secret est rangé dans le trousseau, ou avec --file dans un fichier 0600), ou fournissez-le par la variable "
+            "SARAPAY_WEBHOOK_SECRET ou un fichier en mode 0600 ({path}).",
+            "en": "No webhook signing secret found. Create the endpoint with 'sarapay webhooks register URL' (the secret goes "
+            "to the keyring, or with --file to a 0600 file), or provide it through SARAPAY_WEBHOOK_SECRET or a file with "
+            "mode 0600 ({path}).",
+        },
+        "settings.webhook_secret_format": {
+            "fr": "Le secret des webhooks ({source}) n'a pas le format attendu (whsec_…).",
+            "en": "The webhook secret ({source}) is not shaped as expected (whsec_…).",
+        },
+        "settings.source.webhook_env": {"fr": "variable SARAPAY_WEBHOOK_SECRET", "en": "SARAPAY_WEBHOOK_SECRET variable"},
         "settings.source.env": {"fr": "variable STRIPE_API_KEY", "en": "STRIPE_API_KEY variable"},
         "settings.source.file": {"fr": "fichier {path}", "en": "file {path}"},
         "settings.source.keyring": {"fr": "trousseau du système", "en": "OS keyring"},
@@ -585,6 +605,8 @@ class SecretKey:
         return self.mode == "live"
 
     def describe_source(self) -> str:
+        if self.source == SOURCE_WEBHOOK_ENV:
+            return i18n.t("settings.source.webhook_env")
         if self.source == SOURCE_FILE:
             return i18n.t("settings.source.file", path=str(self.path))
         return i18n.t(f"settings.source.{self.source}")
@@ -632,7 +654,7 @@ def _file_mode_is_private(path: Path) -> tuple[bool, int]:
     return not (mode & 0o077), mode
 
 
-def read_key_file(path: Path, *, required: bool) -> SecretKey | None:
+def read_key_file(path: Path, *, required: bool, check: Any = None) -> SecretKey | None:
     try:
         exists = path.is_file()
     except OSError:
@@ -651,7 +673,7 @@ def read_key_file(path: Path, *, required: bool) -> SecretKey | None:
     value = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if not value:
         raise ConfigError("settings.key_file_empty", path=str(path))
-    return check_key_format(value, SOURCE_FILE, path=path)
+    return (check or check_key_format)(value, SOURCE_FILE, path=path)
 
 
 def write_key_file(key: SecretKey, path: Path | None = None) -> Path:
@@ -749,3 +771,53 @@ def resolve_key(*, live: bool = False) -> SecretKey:
     if key is None:
         raise ConfigError("settings.no_key", path=str(key_file_path()))
     return check_mode(key, live=live)
+
+
+# --------------------------------------------------------------------------- the webhook signing secret
+# Kept like the API key (`webhooks register` stores it, `webhooks serve` reads it): SARAPAY_WEBHOOK_SECRET,
+# a 0600 file (SARAPAY_WEBHOOK_SECRET_FILE or the default path), the OS keyring; never printed unmasked.
+
+
+def webhook_secret_file_path() -> Path:
+    value = os.environ.get(ENV_WEBHOOK_SECRET_FILE, "").strip()
+    return Path(value).expanduser() if value else config_dir() / WEBHOOK_SECRET_FILE_NAME
+
+
+def check_webhook_secret(value: str, source: str, *, error: type = ConfigError, path: Path | None = None) -> SecretKey:
+    value = (value or "").strip()
+    secret = SecretKey(value, source, path)
+    if not _WEBHOOK_SECRET_RE.match(value):
+        raise error("settings.webhook_secret_format", source=secret.describe_source())
+    return secret
+
+
+def find_webhook_secret() -> SecretKey | None:
+    value = os.environ.get(ENV_WEBHOOK_SECRET, "").strip()
+    if value:
+        return check_webhook_secret(value, SOURCE_WEBHOOK_ENV)
+    explicit_file = bool(os.environ.get(ENV_WEBHOOK_SECRET_FILE, "").strip())
+    secret = read_key_file(webhook_secret_file_path(), required=explicit_file, check=check_webhook_secret)
+    if secret is not None:
+        return secret
+    try:
+        value = _keyring_call("get_password", username=KEYRING_WEBHOOK_USERNAME)
+    except ConfigError:
+        return None  # no usable keyring (a server): the message names the file and the variable instead
+    return check_webhook_secret(value, SOURCE_KEYRING) if value else None
+
+
+def resolve_webhook_secret() -> SecretKey:
+    secret = find_webhook_secret()
+    if secret is None:
+        raise ConfigError("settings.no_webhook_secret", path=str(webhook_secret_file_path()))
+    return secret
+
+
+def store_webhook_secret(secret: SecretKey, *, to_file: bool) -> Path | None:
+    """Keeps the secret in a 0600 file (returned) or the OS keyring (None)."""
+    if to_file:
+        path = webhook_secret_file_path()
+        write_private_file(path, secret.reveal() + "\n")
+        return path
+    _keyring_call("set_password", secret.reveal(), username=KEYRING_WEBHOOK_USERNAME)
+    return None

@@ -68,6 +68,14 @@ i18n.register(
             "en": "The practitioner's Stripe account ({account}) is no longer connected to the platform (access revoked or no such account). "
             "Check the pairing with 'sarapay link RPPS --check'.",
         },
+        "stripe.permission_missing": {
+            "fr": "La clé {masked} est une clé restreinte qui ne permet pas cette opération : il lui manque la permission "
+            "« {permission} ». Les commandes de lecture (reconcile, status, payouts) suffisent d'une clé en lecture seule ; "
+            "pour celle-ci, utilisez une clé qui a cette permission (ou la clé secrète).",
+            "en": "The key {masked} is a restricted key that does not allow this: it lacks the '{permission}' permission. "
+            "Read-only commands (reconcile, status, payouts) work with a read-only key; for this one, use a key that "
+            "has this permission (or the secret key).",
+        },
         "stripe.permission": {
             "fr": "Stripe n'autorise pas la plateforme à faire cela sur le compte {account} : {detail}",
             "en": "Stripe does not allow the platform to do this on account {account}: {detail}",
@@ -210,6 +218,8 @@ _KNOWN_CODES = {
 }
 
 _REQUEST_PREFIX_RE = re.compile(r"^Request req_[A-Za-z0-9]+: ")
+# A restricted key's refusal names what would allow the request: "Having the 'rak_charge_write' permission…"
+_MISSING_PERMISSION_RE = re.compile(r"Having the '?(rak_[a-z_]+)'? permission")
 
 
 def _detail(exc: Any) -> str:
@@ -508,6 +518,9 @@ class Gateway:
         err: SarapayError
         if isinstance(exc, stripe.AuthenticationError):
             err = ConfigError("stripe.auth", masked=self.key.masked)
+        elif isinstance(exc, stripe.PermissionError) and _MISSING_PERMISSION_RE.search(str(exc)):
+            permission = _MISSING_PERMISSION_RE.search(str(exc)).group(1)  # type: ignore[union-attr]
+            err = ConfigError("stripe.permission_missing", masked=self.key.masked, permission=permission)
         elif isinstance(exc, stripe.PermissionError):
             if code == "account_invalid":
                 err = StripeRefused("stripe.account_invalid", account=acct)
@@ -848,6 +861,20 @@ class Gateway:
             params["payment_intent"] = payment_intent
         return self._pages(self._client.v1.disputes, params, account=account)
 
+    # ------------------------------------------------------------------ webhook endpoints
+
+    def create_webhook_endpoint(self, url: str, events: list[str], *, connect: bool = True,
+                                description: str | None = None) -> dict[str, Any]:
+        """A webhook endpoint of the platform; `connect=True` for the events of its connected accounts. The
+        answer carries the signing secret (`whsec_…`), which Stripe shows at creation only."""
+        params: dict[str, Any] = {"url": url, "enabled_events": list(events), "connect": connect}
+        if description:
+            params["description"] = description
+        return _plain(self._call(lambda o: self._client.v1.webhook_endpoints.create(params=params, options=o), kind=WRITE))
+
+    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        return list(self._pages(self._client.v1.webhook_endpoints, {}, account=None))
+
     def list_events(
         self, account: str, *, created_gte: int | None = None, types: list[str] | None = None
     ) -> Iterator[dict[str, Any]]:
@@ -855,3 +882,32 @@ class Gateway:
         if types:
             params["types"] = list(types)
         return self._pages(self._client.v1.events, params, account=account)
+
+
+# --------------------------------------------------------------------------- webhook signatures
+
+
+class BadSignature(Exception):
+    """The payload does not verify: `reason` is "stale" (timestamp outside the tolerance), "signature"
+    (no valid signature, or no header) or "payload" (not an event)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def verify_event(payload: bytes, sig_header: str | None, secret: str, *, tolerance: int = 300) -> dict[str, Any]:
+    """The event, once its `Stripe-Signature` verified with the endpoint's secret, by the SDK itself
+    (`Webhook.construct_event`: HMAC over "t.payload", constant-time comparison, `tolerance` seconds on the
+    timestamp). Raises BadSignature saying why not."""
+    import stripe
+
+    if not sig_header:
+        raise BadSignature("signature")
+    try:
+        event = stripe.Webhook.construct_event(payload.decode("utf-8"), sig_header, secret, tolerance=tolerance)
+    except stripe.SignatureVerificationError as exc:
+        raise BadSignature("stale" if "tolerance" in str(exc).lower() else "signature") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadSignature("payload") from None
+    return _plain(event)

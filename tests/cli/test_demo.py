@@ -34,7 +34,7 @@ def test_demo_tells_the_whole_story_and_leaves_nothing_behind(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     # The final payments table carries each state of the story, with the portal's labels.
     final_table = result.stdout.split("Totaux par état")[0].rsplit("Consultation ┃", 1)[1]
-    for label in ("Réussi", "Expiré", "Incomplet", "Sans paiement en ligne"):
+    for label in ("Réussi", "Contesté", "Expiré", "Incomplet", "Sans paiement en ligne"):
         assert label in final_table
     # 20 € captured of a 25 € hold: Stripe's fee is 1,5 % × 20 € + 0,25 € = 0,55 €, net 19,45 €.
     # French money: a no-break space (U+00A0) before the euro sign.
@@ -43,6 +43,9 @@ def test_demo_tells_the_whole_story_and_leaves_nothing_behind(tmp_path):
     assert "Payé" in result.stdout  # the payout arrived once the clock moved
     # The sandbox clock moved to 10 h before the forgotten hold's deadline: reconcile flags it (Stripe's time).
     assert "$ sarapay reconcile" in result.stderr and "Empreinte à capturer · TC-" in result.stdout
+    # The disputed payment: 25 € and Stripe's dispute fee withdrawn; the payout's content adds up to the payout.
+    assert "$ sarapay disputes" in result.stderr and "Litige : retrait" in result.stdout
+    assert "Écart                 0,00\u00a0€" in result.stdout
     # Nothing left behind: not in sarapay's home, not in the temporary folder, and nothing in the user's
     # home outside sarapay's own folders (the stripe SDK's telemetry would write ~/.config/stripe/telemetry_id).
     assert not home.exists()

@@ -146,6 +146,7 @@ def test_show_one_and_json(run, sandbox):
     assert data[0] == {
         "rpps": R1, "name": None, "email": "jean.martin@example.fr", "account_id": None, "link_method": None,
         "linked_at": None, "default_max_cents": 4000, "currency": "eur", "livemode": False, "lang": "fr",
+        "disconnected_at": None,
     }
     single = json.loads(run("--lang", "en", "prefs", "show", R2, "--json").stdout)
     assert single["rpps"] == R2 and single["default_max_cents"] == 2500

@@ -195,3 +195,17 @@ def test_vacuum_into_an_impossible_place_is_a_config_error(sqlite_ledger, tmp_pa
     blocker.write_text("x")
     with pytest.raises(ConfigError):
         ledger.vacuum_into(blocker / "backup.db")
+
+
+def test_webhook_events_recorded_once_on_both_backends(ledger):
+    """Arrived from main (webhooks): ON CONFLICT DO NOTHING and rowcount, MAX(), ORDER BY rowid."""
+    assert ledger.record_webhook_event("evt_1", account_id="acct_X", type="charge.refunded", event_created=10,
+                                       outcome="ignored", fetched_at=100)
+    assert not ledger.record_webhook_event("evt_1", account_id="acct_X", type="charge.refunded", event_created=10,
+                                           outcome="ignored")
+    assert ledger.record_webhook_event("evt_2", account_id=None, type="payout.paid", event_created=11, outcome="ignored")
+    assert [e["event_id"] for e in ledger.webhook_events()] in (["evt_2", "evt_1"], ["evt_1", "evt_2"])
+    assert "rowid" not in ledger.webhook_events()[0]
+    assert ledger.webhook_event("evt_1")["fetched_at"] == 100
+    assert ledger.webhook_synced_through("TC-NONE") is None
+    assert not ledger.account_known("acct_X")

@@ -65,6 +65,18 @@ i18n.register(
             "fr": "   Personne ne la capture : Stripe la libère, elle est « Expiré ».",
             "en": "   Nobody captures it: Stripe releases it, it is 'Expired'.",
         },
+        "demo.narrate.dispute": {
+            "fr": "5 bis. Un autre patient paie, l'acte est encaissé, puis sa banque conteste le paiement (carte de test "
+            "de litige) : « Contesté », le montant et les frais de litige sont retirés, avec l'échéance pour répondre.",
+            "en": "5b. Another patient pays, the act is captured, then their bank disputes the payment (a dispute test "
+            "card): 'Disputed', the amount and the dispute fee are withdrawn, with the deadline to answer.",
+        },
+        "demo.narrate.payout_contents": {
+            "fr": "7 bis. Ce que contient ce versement : chaque consultation (encaissé, frais, net), le litige retiré, "
+            "et le total vérifié contre le montant versé.",
+            "en": "7b. What this payout contains: each consultation (captured, fee, net), the dispute withdrawn, and "
+            "the total checked against the amount paid out.",
+        },
         "demo.narrate.payout": {
             "fr": "7. Les jours passent : le solde devient disponible et Stripe verse l'argent sur le compte bancaire.",
             "en": "7. Days go by: the balance becomes available and Stripe pays the money out to the bank account.",
@@ -191,6 +203,12 @@ def tell_story(story: Storyteller, sandbox_url: str) -> None:
     story.say("demo.narrate.capture")
     story.run("capture", paid, "20", "--yes")
 
+    story.say("demo.narrate.dispute")
+    contested = _planned(story.run("plan", practitioner, "--at", f"{tomorrow} 10:45", "--paid", "--patient-ref", "P-0005", "--json"))
+    story.run("sandbox", "pay", contested, "--card", "4000 0000 0000 0259")
+    story.run("capture", contested, "--yes")
+    story.run("disputes", "--practitioner", practitioner, "--refresh")
+
     story.say("demo.narrate.expiring")
     forgotten = _planned(story.run("plan", practitioner, "--at", f"{tomorrow} 11:00", "--paid", "--patient-ref", "P-0002", "--json"))
     story.run("sandbox", "pay", forgotten)
@@ -203,7 +221,12 @@ def tell_story(story: Storyteller, sandbox_url: str) -> None:
 
     story.say("demo.narrate.payout")
     story.run("sandbox", "advance", "3d")
+    overview = json.loads(story.run("payouts", practitioner, "--json"))
     story.run("payouts", practitioner)
+    paid_out = [p["id"] for p in overview.get("payouts", []) if p.get("status") == "paid"]
+    if paid_out:
+        story.say("demo.narrate.payout_contents")
+        story.run("payouts", practitioner, "--payout", paid_out[0])
 
     story.say("demo.narrate.incomplete")
     left = _planned(story.run("plan", practitioner, "--at", f"{tomorrow} 11:30", "--paid", "--patient-ref", "P-0003", "--json"))
@@ -224,9 +247,9 @@ def _planned(json_output: str) -> str:
 def demo() -> None:
     """Raconte toute l'histoire avec les vraies commandes, sur le bac à sable embarqué, sans compte Stripe.
 
-    Liaison OAuth d'une praticienne, maximum de 25 €, empreinte, capture de 20 € (frais et net),
-    empreinte bientôt expirée signalée par le rapprochement, puis expirée, versement, paiement incomplet,
-    consultation sans paiement, tableau final.
+    Liaison OAuth d'une praticienne, maximum de 25 €, empreinte, capture de 20 € (frais et net), paiement
+    contesté par la banque du patient, empreinte bientôt expirée signalée par le rapprochement, puis expirée,
+    versement et son contenu, paiement incomplet, consultation sans paiement, tableau final.
     Rien n'est conservé : dossier temporaire, bac à sable en mémoire.
     """
     import tempfile

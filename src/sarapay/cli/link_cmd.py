@@ -237,6 +237,11 @@ def link(
         elif mode == "attach":
             _show_row(svc.attach_account(context, rpps, account or "", email=email, name=name), "link.attached", json_out)
         else:
+            from sarapay.rpps import is_valid_rpps, normalize_rpps
+
+            if is_valid_rpps(rpps):  # a bad number is refused (and audited) by check itself
+                for gone in svc.disconnected(context, normalize_rpps(rpps)):
+                    render.warn(i18n.t("practitioners.disconnected", **gone))
             _show_health(svc.check(context, rpps), json_out)
 
 

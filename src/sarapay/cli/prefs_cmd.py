@@ -125,6 +125,9 @@ def show(
 
     with _context(ctx) as context:
         rows = [svc.require_practitioner(context, rpps)] if rpps is not None else svc.list_practitioners(context)
+    for row in rows:
+        if row.get("disconnected_at"):
+            render.warn(i18n.t("practitioners.disconnected", rpps=row["rpps"], at=row["disconnected_at"]))
     if json_out:
         views = [svc.practitioner_view(row) for row in rows]
         render.emit_json(views[0] if rpps is not None else views)

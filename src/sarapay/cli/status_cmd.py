@@ -117,6 +117,11 @@ def status(
         if not records:
             render.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
             return
+        from sarapay.services.practitioners import disconnected
+
+        for gone in disconnected(services, filters.rpps):
+            if any(r["rpps"] == gone["rpps"] for r in records):
+                render.warn(i18n.t("practitioners.disconnected", **gone))
         totals = service.totals(services, filters)
     notice = i18n.t("listing.limited", shown=len(records), total=totals["count"]) if totals["count"] > len(records) else None
     render.status_listing(records, totals, notice)

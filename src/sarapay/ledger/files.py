@@ -16,6 +16,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 from sarapay import i18n
@@ -141,12 +142,58 @@ def on_read_only_file_system(path: Path) -> bool:
         return False
 
 
+# Files this process has a ledger connection on, by (device, inode) -> how many connections.
+# POSIX advisory locks belong to the process, and closing *any* descriptor of a file drops all of them
+# (SQLite, "How To Corrupt An SQLite Database File" §2.2): reading the header of a ledger this process
+# already has open would drop the SHARED lock its other connections hold, and another process closing
+# would then believe it is the last one, checkpoint and delete the WAL under our feet (lost commits). A
+# long-running process with several connections (`webhooks serve`) opens the same file many times.
+_IN_USE: dict[tuple[int, int], int] = {}
+_IN_USE_LOCK = threading.Lock()
+OPENING = threading.RLock()  # held by store.open_ledger from the header check to the registration
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)  # stat opens no descriptor
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def opened(path: Path) -> tuple[int, int] | None:
+    """Counts a connection of this process on `path`; returns the key to give `closed`."""
+    key = _file_key(path)
+    if key is not None:
+        with _IN_USE_LOCK:
+            _IN_USE[key] = _IN_USE.get(key, 0) + 1
+    return key
+
+
+def closed(key: tuple[int, int] | None) -> None:
+    if key is None:
+        return
+    with _IN_USE_LOCK:
+        left = _IN_USE.get(key, 0) - 1
+        if left > 0:
+            _IN_USE[key] = left
+        else:
+            _IN_USE.pop(key, None)
+
+
 def check_header(path: Path) -> None:
     """Refuse, before SQLite reads it, a file that is not an SQLite database or is visibly truncated.
 
     An empty file is a new ledger. A truncated file still opens in SQLite when its first page survived,
     and only fails later, in the middle of a command; the header's page count catches that at open time.
+    Skipped while this process has a connection on the file (see _IN_USE: the check itself would drop
+    that connection's locks); it was checked when that connection opened.
     """
+    key = _file_key(path)
+    if key is not None:
+        with _IN_USE_LOCK:
+            if _IN_USE.get(key):
+                return
     try:
         with open(path, "rb") as f:
             header = f.read(100)

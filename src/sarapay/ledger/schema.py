@@ -72,6 +72,7 @@ TABLES = (
     "meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log", "money_moves",
     "reminders_sent",
     "disputes",
+    "webhook_events",
 )
 
 
@@ -292,4 +293,28 @@ def _disputes(db: Database) -> None:
         "CREATE INDEX idx_disputes_consultation ON disputes (consultation_id, created)",
         "CREATE INDEX idx_disputes_status_due ON disputes (status, due_by)",
         "CREATE INDEX idx_disputes_account_created ON disputes (account_id, created)",
+    )
+
+
+@step("0011_webhook_events")
+def _webhook_events(db: Database) -> None:
+    # Every Stripe event the receiver (`webhooks serve`) accepted, recorded in the same transaction as what
+    # it changed: an event id is applied once, however often Stripe delivers it. `fetched_at` is Stripe's
+    # time when the receiver read the consultation's objects for it: an event created before the latest such
+    # read is already reflected in the ledger. A practitioner who disconnected the platform from their
+    # dashboard (account.application.deauthorized) gets `disconnected_at`.
+    _ddl(
+        db,
+        """CREATE TABLE webhook_events (
+            event_id TEXT PRIMARY KEY CHECK (event_id GLOB 'evt_?*'),
+            account_id TEXT,
+            type TEXT NOT NULL,
+            event_created INTEGER NOT NULL,
+            consultation_id TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'already_known', 'ignored', 'disconnected')),
+            fetched_at INTEGER,
+            received_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX idx_webhook_events_consultation ON webhook_events (consultation_id, fetched_at)",
+        "ALTER TABLE practitioners ADD COLUMN disconnected_at TEXT",
     )

@@ -132,7 +132,7 @@ LINK_METHODS = ("oauth", "created", "attached")
 NON_FINAL_STATES = tuple(code for code in statuses.CODES if code not in statuses.FINAL_STATES)
 
 _PRACTITIONER_FIELDS = frozenset(
-    {"name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode", "lang"}
+    {"name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode", "lang", "disconnected_at"}
 )
 LANGS = ("fr", "en")  # a practitioner's language for the emails sarapay sends them (schema step 0009)
 REMINDER_KINDS = ("hold", "dispute")
@@ -155,7 +155,7 @@ _CENTS = frozenset(
      "amount_cents"}
 )
 _SIGNED_CENTS = frozenset({"net_cents"})  # Stripe's net goes negative when a refund exceeds what was left
-_TIMES = frozenset({"scheduled_at", "stripe_synced_at", "linked_at"})
+_TIMES = frozenset({"scheduled_at", "stripe_synced_at", "linked_at", "disconnected_at"})
 _UNIX_TIMES = frozenset({"capture_before", "link_expires_at", "due_by", "created"})
 _BOOLS = frozenset({"paid_online", "closed_on_purpose", "livemode"})
 _FREE_TEXT = frozenset({"name", "patient_ref"})  # typed by people: checked for card numbers and keys
@@ -268,10 +268,17 @@ def open_ledger(
     a file the user cannot write is opened that way automatically, and any write then raises
     ConfigError("ledger.read_only"). Every problem with the file or the server is a ConfigError (exit 4)
     naming it (a URL always masked).
+    SQLite opens are serialised within the process (files.OPENING): one thread's header check must not drop
+    the locks of a connection another thread is opening (see files._IN_USE).
     """
     if _is_url(path):
         return _open_postgres(str(path), read_only=read_only, busy_timeout_ms=busy_timeout_ms,
                               connect_timeout=connect_timeout)
+    with files.OPENING:
+        return _open_ledger(path, read_only=read_only, busy_timeout_ms=busy_timeout_ms)
+
+
+def _open_ledger(path: Path | str, *, read_only: bool, busy_timeout_ms: int) -> Ledger:
     path = Path(path).expanduser()
     if path.is_dir():
         raise files.unreadable(path, "is a directory")
@@ -301,6 +308,7 @@ def open_ledger(
         ledger._prepare_schema(upgrade_refused_key="ledger.needs_upgrade" if chosen_read_only else "ledger.read_only")
         if existing and not chosen_read_only:
             files.tighten(path)  # only once the file is known to be ours: a foreign file is left as it was
+        ledger._file_key = files.opened(path)
         return ledger
     except sqlite3.Error as exc:
         if conn is not None:
@@ -386,6 +394,7 @@ class Ledger:
         self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
         self._conn = conn
+        self._file_key: tuple[int, int] | None = None  # files.opened(): this process has the file open
         self._database: Database | None = None
         if self.backend == "sqlite":
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -504,6 +513,8 @@ class Ledger:
 
     def close(self) -> None:
         self._conn.close()
+        files.closed(self._file_key)
+        self._file_key = None
 
     def __enter__(self) -> Ledger:
         return self
@@ -605,6 +616,8 @@ class Ledger:
         values = _prepare(fields, _PRACTITIONER_FIELDS, "practitioners")
         if values.get("default_max_cents", 0) is None:
             del values["default_max_cents"]  # "no preference": keep the current one, or the default below
+        if values.get("account_id"):
+            values.setdefault("disconnected_at", None)  # linked (again): connected
         stamp = iso_utc(now_utc())
         with self.transaction():
             if values.get("account_id"):
@@ -1196,6 +1209,45 @@ class Ledger:
         ):
             accounts[row["account_id"]] = int(row["oldest"])
         return accounts
+
+    # --- webhook events (schema step 0011) -----------------------------------------------------------------
+
+    @_guarded
+    def webhook_event(self, event_id: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM webhook_events WHERE event_id = ?", (event_id,))
+
+    @_guarded
+    def record_webhook_event(
+        self, event_id: str, *, account_id: str | None, type: str, event_created: int, outcome: str,
+        consultation_id: str | None = None, fetched_at: int | None = None,
+    ) -> bool:
+        """Records an accepted event; False (nothing written) when its id was recorded before. Call it inside
+        the transaction that applies the event, so the event and its effect commit together."""
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO webhook_events (event_id, account_id, type, event_created, consultation_id, outcome,"
+                " fetched_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                (event_id, account_id, type, int(event_created), consultation_id, outcome, fetched_at, iso_utc(now_utc())),
+            )
+            return cursor.rowcount == 1
+
+    @_guarded
+    def account_known(self, account_id: str) -> bool:
+        """Whether the account is a practitioner's, now or once (their consultations keep it after unlink)."""
+        return self._one(
+            "SELECT 1 AS k FROM practitioners WHERE account_id = ? UNION ALL "
+            "SELECT 1 FROM consultations WHERE account_id = ? LIMIT 1", (account_id, account_id)
+        ) is not None
+
+    @_guarded
+    def webhook_synced_through(self, consultation_id: str) -> int | None:
+        """Stripe's time of the latest read of the consultation's objects made for an event (None: never)."""
+        row = self._one("SELECT MAX(fetched_at) AS t FROM webhook_events WHERE consultation_id = ?", (consultation_id,))
+        return None if row is None or row["t"] is None else int(row["t"])
+
+    @_guarded
+    def webhook_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM webhook_events ORDER BY received_at DESC, rowid DESC LIMIT ?", (limit,))
 
     # --- history ------------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from .framework import Platform, StripeError, Store
 _TEST_KEY = re.compile(r"^sk_test_[A-Za-z0-9_]{8,}$")
 _PREFIX = re.compile(r"^((?:sk|pk|rk)_(?:test|live)_)")
 DEFAULT_SCHEDULE = {"interval": "daily", "delay_days": 7}
+RESTRICTED_KEYS = "restricted_keys"  # rk_test_… -> {"platform_key": sk_test_…, "permissions": "read_only"}
 
 
 def mask(key: str) -> str:
@@ -46,6 +47,12 @@ def authenticate(store: Store, header: str | None) -> Platform:
         )
     if key.startswith("sk_live_") or key.startswith("rk_live_"):
         raise StripeError(401, f"The sandbox never accepts live keys: {mask(key)}. Use a test key (sk_test_…).")
+    if key.startswith("rk_test_"):
+        restricted = store.table(RESTRICTED_KEYS).get(key)
+        if restricted is None:
+            raise StripeError(401, f"Invalid API Key provided: {mask(key)}")
+        rec = store.platforms[restricted["platform_key"]]
+        return Platform(key=rec["key"], account_id=rec["account_id"], client_id=rec.get("client_id"), restricted_key=key)
     if not _TEST_KEY.match(key):
         raise StripeError(401, f"Invalid API Key provided: {mask(key)}")
     with store.lock:
@@ -81,7 +88,7 @@ def check_account(store: Store, platform: Platform, header: str | None) -> str |
         return acct
     raise StripeError(
         403,
-        f"The provided key '{mask(platform.key)}' does not have access to account '{acct}' (or that account "
+        f"The provided key '{mask(platform.restricted_key or platform.key)}' does not have access to account '{acct}' (or that account "
         "does not exist). Application access may have been revoked.",
         code="account_invalid",
     )
@@ -92,3 +99,42 @@ def schedule(store: Store, acct: str) -> dict:
     account = store.accounts.get(acct) or {}
     sched = ((account.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
     return {**DEFAULT_SCHEDULE, **sched}
+
+
+# --------------------------------------------------------------------------- restricted keys (read-only)
+
+
+def mint_restricted_key(store: Store, secret_key: str) -> dict:
+    """A read-only restricted key (`rk_test_…`) tied to the platform of `secret_key` (docs/sandbox.md)."""
+    platform = authenticate(store, f"Bearer {secret_key}")
+    if platform.restricted_key:
+        raise StripeError(400, "A restricted key cannot mint another one: give the platform's secret key.",
+                          param="secret_key")
+    key = "rk_test_" + store.new_id("", 32)
+    store.table(RESTRICTED_KEYS)[key] = {"platform_key": platform.key, "permissions": "read_only",
+                                         "created": store.now()}
+    return {"object": "restricted_key", "key": key, "permissions": "read_only",
+            "platform_account": platform.account_id, "created": store.now()}
+
+
+def permission_for(method: str, path: str) -> str:
+    """The permission Stripe names in its refusal: `rak_<resource>_write` (`rak_payment_intent_write`...)."""
+    parts = [p for p in path.split("/") if p and not p.startswith(("v1", "oauth"))]
+    resource = "_".join(parts[:2]) if parts[:1] == ["checkout"] else (parts[0] if parts else "connect")
+    if path.startswith("/oauth/"):
+        resource = "connect"
+    singular = resource[:-1] if resource.endswith("s") and resource not in ("balance",) else resource
+    singular = {"checkout_session": "checkout_session", "webhook_endpoint": "webhook"}.get(singular, singular)
+    return f"rak_{singular}_write"
+
+
+def refuse_restricted(platform: Platform, method: str, path: str, account: str) -> None:
+    """A read-only restricted key may only read: a write gets Stripe's permission refusal (403,
+    invalid_request_error, the permission that would allow it named in the message)."""
+    if platform.restricted_key and method != "GET":
+        raise StripeError(
+            403,
+            f"The provided key '{mask(platform.restricted_key)}' does not have the required permissions for this "
+            f"endpoint on account '{account}'. Having the '{permission_for(method, path)}' permission would allow "
+            "this request to continue.",
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import checkout, clockwork, disputes, faults, persistence
+from . import auth, checkout, clockwork, disputes, faults, persistence, webhooks
 from .framework import ROUTER, Request, StripeError, int_param
 
 CONTROL = {"auth": "none", "account_scoped": False}
@@ -42,6 +42,7 @@ def advance(req: Request) -> dict[str, Any]:
                           code="parameter_invalid_integer", param="seconds")
     req.store.clock.advance(seconds)
     clockwork.run(req.store)
+    webhooks.wake(req.store)  # retries that fell due
     return {"now": req.now}
 
 
@@ -64,6 +65,14 @@ def settle_dispute(req: Request) -> dict[str, Any]:
         raise StripeError(400, f"This dispute is already {dispute['status']}.", param="outcome")
     disputes.close(req.store, dispute, outcome)
     return dispute
+
+
+@ROUTER.route("POST", "/_sandbox/restricted_keys", **CONTROL)
+def restricted_key(req: Request) -> dict[str, Any]:
+    secret_key = str(req.params.get("secret_key") or "")
+    if not secret_key:
+        raise StripeError(400, "Missing required param: secret_key.", code="parameter_missing", param="secret_key")
+    return auth.mint_restricted_key(req.store, secret_key)
 
 
 @ROUTER.route("POST", "/_sandbox/faults", **CONTROL)

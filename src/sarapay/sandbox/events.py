@@ -59,7 +59,11 @@ def emit(
     }
     if _is_connected(store, account_id):
         event["account"] = account_id
-    return store.add(account_id, event)
+    store.add(account_id, event)
+    from . import webhooks
+
+    webhooks.on_event(store, account_id, event)  # queued for the endpoints it reaches (none: nothing happens)
+    return event
 
 
 def changed(obj: dict[str, Any], **updates: Any) -> dict[str, Any]:

@@ -150,6 +150,7 @@ class Platform:
     key: str
     account_id: str
     client_id: str | None = None
+    restricted_key: str | None = None  # set when the request came with a read-only restricted key (rk_test_…)
 
 
 @dataclass

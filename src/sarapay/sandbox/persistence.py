@@ -10,7 +10,7 @@ from pathlib import Path
 from .framework import Store
 
 # misc tables that describe this process, not Stripe's state
-TRANSIENT = ("request_log", "request_log_seq", "faults")
+TRANSIENT = ("request_log", "request_log_seq", "faults", "webhook_deliveries")
 
 
 def dump(store: Store) -> dict:

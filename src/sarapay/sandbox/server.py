@@ -22,7 +22,7 @@ from .forms import decode
 from .framework import ROUTER, OAuthError, Request, Store, StripeError, public
 
 # Importing the resource modules registers their routes on ROUTER.
-from . import balances, checkout, checkout_pages, control, disputes, events, payments  # noqa: F401,E402
+from . import balances, checkout, checkout_pages, control, disputes, events, payments, webhooks  # noqa: F401,E402
 
 try:  # Connect (accounts, links, OAuth) is written separately and may not exist yet.
     from . import connect  # noqa: F401
@@ -133,6 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
                 req.platform = auth.authenticate(store, headers.get("authorization"))
                 if route.account_scoped:
                     req.stripe_account = auth.check_account(store, req.platform, headers.get("stripe-account"))
+                auth.refuse_restricted(req.platform, method, path, req.account)
             # Latency is served inside the in-flight window, so a slow request holds its idempotency key.
             delay = 0 if is_control else sandbox.latency_ms
             if fault and fault["kind"] == "latency":
@@ -262,6 +263,7 @@ class SandboxServer:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        webhooks.stop(self.store)
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread:

@@ -223,7 +223,30 @@ def practitioner_view(row: dict[str, Any]) -> dict[str, Any]:
         "currency": "eur",
         "livemode": bool(row.get("livemode")),
         "lang": row.get("lang") or "fr",
+        "disconnected_at": row.get("disconnected_at"),
     }
+
+
+i18n.register(
+    {
+        "practitioners.disconnected": {
+            "fr": "Le praticien {rpps} a déconnecté la plateforme de son tableau de bord Stripe le {at} (UTC) : plus aucune "
+            "opération n'est possible sur son compte ; ses consultations ouvertes sont signalées par « sarapay reconcile ». "
+            "Pour le relier : sarapay link {rpps} --email EMAIL.",
+            "en": "Practitioner {rpps} disconnected the platform from their Stripe dashboard on {at} (UTC): nothing can be done "
+            "on their account any more; their open consultations are reported by 'sarapay reconcile'. To link them again: "
+            "sarapay link {rpps} --email EMAIL.",
+        },
+    }
+)
+
+
+def disconnected(ctx: Context, rpps: str | None = None) -> list[dict[str, Any]]:
+    """The practitioners (or the one named) who disconnected the platform (account.application.deauthorized,
+    recorded by `webhooks serve`), as warnings to show: [{"rpps", "at"}]."""
+    rows = ctx.ledger.list_practitioners()
+    return [{"rpps": r["rpps"], "at": r["disconnected_at"]} for r in rows
+            if r.get("disconnected_at") and (rpps is None or r["rpps"] == rpps)]
 
 
 # --------------------------------------------------------------------------- input checks (before any write)

@@ -36,8 +36,18 @@ What needs a person (report.items, most urgent first):
 - abandoned: a payment link that ran out after the consultation without a payment;
 - dispute_deadline: a dispute waiting for the practitioner's answer, due within `warn_within` (or past);
 - dispute_new: a dispute opened since the last run (or first seen by this one while still open);
+- account_disconnected: an open consultation of a practitioner who disconnected the platform from their
+  dashboard (`account.application.deauthorized`, recorded by `webhooks serve`); their account is not read;
+- move_in_doubt: a money move sent without an answer that nobody re-ran (the command to re-run);
 - account_refused: Stripe refuses to read a practitioner's account (access revoked...).
-(Ordered: hold_expiring, dispute_deadline, hold_expired, dispute_new, then the links, then refused accounts.)
+(Ordered: hold_expiring, move_in_doubt, dispute_deadline, hold_expired, dispute_new, account_disconnected,
+then the links, then refused accounts.)
+
+Changes made in the dashboard to payments reconcile considered done (a refund, a capture, a release, a link
+closed) are seen in the same pages: every session of those pages that belongs to a consultation of the
+ledger in a final state goes through the same mapping, without a request more. An account's ledger
+writes are one transaction (one commit per account, not per consultation).
+
 Deadlines are Stripe's, so "now" is Stripe's time as its answers give it (`refresh.stripe_now`): a
 machine clock that is off, or a sandbox clock moved forward for a training, changes nothing to what is
 reported. "Since the last run" uses the time of the last complete run kept in the ledger's meta (the last
@@ -107,8 +117,10 @@ LINK_EXPIRED = "link_expired"
 DECLINED = "declined"
 ABANDONED = "abandoned"
 ACCOUNT_REFUSED = "account_refused"
+ACCOUNT_DISCONNECTED = "account_disconnected"
 KINDS = (  # most urgent first
-    HOLD_EXPIRING, MOVE_IN_DOUBT, DISPUTE_DEADLINE, HOLD_EXPIRED, DISPUTE_NEW, LINK_EXPIRED, DECLINED, ABANDONED, ACCOUNT_REFUSED,
+    HOLD_EXPIRING, MOVE_IN_DOUBT, DISPUTE_DEADLINE, HOLD_EXPIRED, DISPUTE_NEW, ACCOUNT_DISCONNECTED, LINK_EXPIRED,
+    DECLINED, ABANDONED, ACCOUNT_REFUSED,
 )
 
 
@@ -433,10 +445,17 @@ def _read_open(
     disputes, unavailable accounts and refused ones. Returns the rows as written, and the declines seen
     (consultation id -> the PaymentIntent's last_payment_error)."""
     ledger, rpps = ctx.ledger, report.rpps
-    rpps_of = {p["account_id"]: p["rpps"] for p in ledger.list_practitioners() if p.get("account_id")}
+    practitioners = ledger.list_practitioners()
+    rpps_of = {p["account_id"]: p["rpps"] for p in practitioners if p.get("account_id")}
+    disconnected = {p["rpps"] for p in practitioners if p.get("disconnected_at")}
 
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in ledger.non_final(rpps):
+        if row["rpps"] in disconnected and row.get("paid_online"):
+            # The practitioner disconnected the platform: Stripe would refuse every read; a person decides.
+            report.items.append(_item(ACCOUNT_DISCONNECTED, row, names, amount=row.get("authorised_cents") or row.get("max_cents"),
+                                      deadline=row.get("capture_before") or row.get("link_expires_at"), detail="deauthorized"))
+            continue
         if row.get("paid_online") and row.get("account_id") and (row.get("checkout_session_id") or row.get("payment_intent_id")):
             groups.setdefault(row["account_id"], []).append(row)
     declined: dict[str, dict[str, Any]] = {}  # consultation id -> its PaymentIntent's last_payment_error
@@ -484,10 +503,12 @@ def _read_open(
                 pi_id = refresh.id_of(dispute.get("payment_intent"))
                 if pi_id:
                     by_payment.setdefault(pi_id, []).append(dispute)
-            for row in rows:
-                after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now, declined=declined,
-                                         disputes=by_payment))
-            _apply_disputes(ctx, report, account, by_payment)
+            with ledger.transaction():  # one commit per account
+                for row in rows:
+                    after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now,
+                                             declined=declined, disputes=by_payment))
+                _apply_done(ctx, report, sessions, {row["id"] for row in rows}, now)
+                _apply_disputes(ctx, report, account, by_payment)
     return after_rows, declined
 
 
@@ -551,6 +572,25 @@ def _apply_disputes(ctx: Context, report: ReconcileReport, account: str, dispute
             continue
         after, new = refresh.apply_disputes(ctx.ledger, row, found)
         report.new_disputes.update(new)
+        if after["state"] != row["state"]:
+            report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
+
+
+def _apply_done(ctx: Context, report: ReconcileReport, sessions: list[dict[str, Any]], open_ids: set[str], now: int) -> None:
+    """Dashboard changes to payments the ledger considers done (refunded from the dashboard, a hold captured or
+    released there...): the sessions of the pages already read that belong to a final consultation go through
+    the same mapping. No request more; a session that is not the consultation's current one is left alone."""
+    ledger = ctx.ledger
+    for session in sessions:
+        row = ledger.find_by_checkout_session(session["id"])
+        if row is None or row["id"] in open_ids or row.get("state") not in statuses.FINAL_STATES:
+            continue
+        if report.rpps is not None and row["rpps"] != report.rpps:
+            continue
+        payment_intent = payment_intent_of(session)
+        if payment_intent is None and session.get("payment_intent"):
+            continue  # not expanded: nothing to compare
+        after = refresh.apply_stripe_state(ledger, row, session, payment_intent, now)
         if after["state"] != row["state"]:
             report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
 
