@@ -325,3 +325,23 @@ def test_serve_without_a_secret_says_how_to_get_one(run, tmp_path):
     assert result.exit_code == 4
     assert "webhooks register" in result.stderr
     assert Path  # noqa
+
+
+def test_a_dispute_and_its_outcome_reach_the_ledger(run, webhooks, sandbox):
+    """The patient's bank disputes a captured payment (Stripe's dispute test card): « Contesté » from the
+    charge.dispute.created event, then back to « Réussi » with a history line when the dispute is won."""
+    receiver = webhooks.start()
+    rpps = webhooks.practitioner["rpps"]
+    cid = plan_paid(run, rpps)["id"]
+    sandbox.pay(session_id_of(cid), "4000000000000259")
+    wait_for(lambda: consultation(cid)["state"] == "uncaptured", what="uncaptured")
+    assert run("capture", cid, "--yes").exit_code == 0
+    sandbox.now()  # a request after the capture: the sandbox opens the dispute then, as Stripe does soon after
+    wait_for(lambda: consultation(cid)["state"] == "disputed", what="disputed through the receiver")
+    with ledger() as book:
+        [dispute] = book.list_disputes(rpps=rpps)
+    assert dispute["status"] == "needs_response" and dispute["amount_cents"] == 2500 and dispute["due_by"]
+    sandbox.settle_dispute(dispute["id"], "won")
+    wait_for(lambda: consultation(cid)["state"] == "succeeded", what="won: back to succeeded")
+    handled = {l["type"] for l in receiver.events() if l["outcome"] == "applied"}
+    assert "charge.dispute.created" in handled and "charge.dispute.closed" in handled

@@ -67,8 +67,15 @@ WORKERS = 4  # threads applying events (each with its own ledger connection and 
 MAX_BODY = 512 * 1024  # an event is a few kilobytes; anything this large is not one
 DEAUTHORIZED = "account.application.deauthorized"
 
-# What sarapay needs to keep the ledger fresh (product.md §9). Disputes and payouts belong to other
-# features; an event sarapay does not handle is recorded as ignored.
+# What sarapay needs to keep the ledger fresh (product.md §9 and §10); an event sarapay does not handle is
+# recorded as ignored.
+DISPUTE_EVENTS = (
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+)
 EVENTS = (
     "checkout.session.completed",
     "checkout.session.expired",
@@ -82,6 +89,7 @@ EVENTS = (
     "charge.failed",
     "refund.created",
     "refund.updated",
+    *DISPUTE_EVENTS,
     DEAUTHORIZED,
 )
 PAYMENT_PREFIXES = ("checkout.session.", "payment_intent.", "charge.", "refund.")
@@ -145,7 +153,7 @@ def _object_consultation(ledger: Any, obj: dict[str, Any]) -> dict[str, Any] | N
         row = ledger.find_by_checkout_session(obj.get("id"))
     elif kind == "payment_intent":
         row = ledger.find_by_payment_intent(obj.get("id"))
-    elif kind in ("charge", "refund") and obj.get("payment_intent"):
+    elif kind in ("charge", "refund", "dispute") and obj.get("payment_intent"):
         pi = obj["payment_intent"]
         row = ledger.find_by_payment_intent(pi["id"] if isinstance(pi, dict) else pi)
     if row is None:
@@ -245,7 +253,34 @@ class Receiver:
             return answer
         answer.consultation_id = row["id"]
         with self._lock(row["id"]):
+            if etype in DISPUTE_EVENTS:
+                return self._apply_dispute(ctx, event, row, created, answer)
             return self._apply_payment(ctx, event, row, created, answer)
+
+    def _apply_dispute(self, ctx: Context, event: dict[str, Any], row: dict[str, Any], created: int,
+                       answer: Answer) -> Answer:
+        """A dispute opened, answered, won or lost: the payment's disputes as Stripe has them now (one list
+        request: events can come late or out of order), through the same mapping as reconcile
+        (refresh.apply_disputes); reconcile then reports the new dispute and its answer deadline."""
+        from sarapay.services import refresh
+
+        ledger = ctx.ledger
+        obj = ((event.get("data") or {}).get("object")) or {}
+        pi = obj.get("payment_intent")
+        pi_id = pi.get("id") if isinstance(pi, dict) else pi
+        found = refresh.fetch_disputes(ctx.gateway, row["account_id"], pi_id or row.get("payment_intent_id") or "")
+        fetched_at = refresh.stripe_now(ctx)
+        with ledger.transaction():
+            if not ledger.record_webhook_event(event["id"], account_id=answer.account, type=answer.type or "",
+                                               event_created=created, consultation_id=row["id"], outcome="applied",
+                                               fetched_at=fetched_at):
+                answer.outcome = "duplicate"
+                return answer
+            after, new = refresh.apply_disputes(ledger, ledger.get_consultation(row["id"]) or row, found)
+        answer.outcome, answer.state = "applied", after["state"]
+        if new:
+            answer.extra = {"new_disputes": len(new)}
+        return answer
 
     def _apply_payment(self, ctx: Context, event: dict[str, Any], row: dict[str, Any], created: int,
                        answer: Answer) -> Answer:
