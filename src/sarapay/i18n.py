@@ -59,3 +59,11 @@ def t_in(lang: str, key: str, **params: object) -> str:
         raise KeyError(f"unknown message {key!r}")
     text = texts[lang]
     return text.format(**params) if params else text
+
+
+def count(key: str, n: int, **params: object) -> str:
+    """A counted phrase without « (s) »: the message is "singular|plural" with {n}. French puts 0 and 1 in the
+    singular (« 0 consultation ajoutée »), English only 1."""
+    one, many = t(key).split("|", 1)
+    singular = n in (0, 1) if get_lang() == "fr" else n == 1
+    return (one if singular else many).format(n=n, **params)

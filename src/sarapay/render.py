@@ -91,7 +91,10 @@ def data_line(text: str) -> None:
 
 
 def emit_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+    """One JSON document: indented for a person at a terminal, on ONE line into a pipe or a file (as gh does),
+    so a cron job appending `--json` to a log writes one line per run (a JSON Lines file)."""
+    indent = 2 if _isatty(sys.stdout) else None
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent, sort_keys=False) + "\n")
 
 
 def emit_ndjson(rows: Iterable[dict[str, Any]]) -> None:
@@ -583,6 +586,8 @@ i18n.register(
         "log.detail.capture": {"fr": "capture de {amount}", "en": "capture of {amount}"},
         "log.detail.cancel": {"fr": "libération de l'empreinte", "en": "hold released"},
         "log.detail.close_link": {"fr": "lien de paiement fermé", "en": "payment link closed"},
+        "log.detail.cancel_local": {"fr": "annulée sans paiement en ligne (rien envoyé à Stripe)",
+                                    "en": "canceled without online payment (nothing sent to Stripe)"},
         "log.detail.refund": {"fr": "remboursement de {amount}", "en": "refund of {amount}"},
         "log.detail.outcome_unknown": {"fr": "résultat inconnu (voir status --refresh)",
                                        "en": "outcome unknown (see status --refresh)"},
@@ -646,7 +651,7 @@ def audit_detail_text(detail: str | None, target: str | None = None) -> str:
             said.append(i18n.t(f"log.detail.{word}", amount=_money(int(following))))
             i += 2
             continue
-        if word in ("cancel", "close_link") and following.isdigit():
+        if word in ("cancel", "close_link", "cancel_local") and following.isdigit():
             said.append(i18n.t(f"log.detail.{word}"))
             i += 2
             continue

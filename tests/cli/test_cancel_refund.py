@@ -121,14 +121,6 @@ def test_cancel_twice(run, sandbox, held):
     assert posts(sandbox, before) == []
 
 
-def test_cancel_refused_without_online_payment(run, sandbox, doctor):
-    cid = run("plan", doctor["rpps"], "--at", AT).stdout.strip()
-    before = last_seq(sandbox)
-    result = run("cancel", cid, "--yes")
-    assert result.exit_code == 2 and "sans paiement en ligne" in result.stderr
-    assert sandbox.requests(before) == []
-
-
 def test_cancel_dry_run_and_no_terminal(run, sandbox, held):
     before = last_seq(sandbox)
     dry = run("cancel", held, "--dry-run")
@@ -267,3 +259,31 @@ def test_refund_with_a_lost_answer_says_to_check_before_rerunning(run, sandbox, 
     with Context() as ctx:
         row = refresh_consultation(ctx, ctx.ledger.get_consultation(captured))
     assert row["refunded_cents"] == 500  # applied once, despite the lost answers
+
+
+def test_cancel_of_a_consultation_without_online_payment_cancels_it_locally_and_sends_nothing(run, sandbox):
+    """Nothing of it is on Stripe: the ledger marks it « Annulé » (history, audit), after the same banner and
+    confirmation as the other cancels; a second cancel says it is already cancelled."""
+    rpps = link_practitioner(sandbox)["rpps"]
+    planned = run("plan", rpps, "--at", AT, "--json")
+    assert planned.exit_code == 0, planned.stderr
+    cid = json.loads(planned.stdout)["id"]
+    seq = last_seq(sandbox)
+
+    refused = run("cancel", cid, input="n\n")  # no TTY and no --yes: nothing changes
+    assert refused.exit_code == 3
+    assert consultation(cid)["state"] == "no_online_payment"
+
+    dry = run("cancel", cid, "--dry-run")
+    assert dry.exit_code == 0 and "aucune requête à Stripe" in dry.stderr
+    assert consultation(cid)["state"] == "no_online_payment"
+
+    done = run("cancel", cid, "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert "sans paiement en ligne" in done.stderr and "rien n'a été envoyé à Stripe" in done.stderr
+    assert consultation(cid)["state"] == "canceled"
+    assert posts(sandbox, seq) == []
+    assert [row["outcome"] for row in audit("cancel")][:2] == ["ok", "dry_run"]
+
+    again = run("cancel", cid, "--yes")
+    assert again.exit_code == 2 and "déjà annulée" in again.stderr

@@ -180,6 +180,11 @@ def test_help_example_runs(path, example, run, sandbox, tmp_path, monkeypatch, r
         gateway = Gateway(TEST_KEY, client_id=TEST_CLIENT_ID, api_base=sandbox.url)
         account = gateway.oauth_token(sandbox.oauth_authorize(gateway.oauth_authorize_url("s"))["code"])["stripe_user_id"]
         words = [account if w == EXAMPLE_ACCOUNT else w for w in words]
+    authorize_words = [w for w in words if "/oauth/authorize?" in w]
+    if authorize_words:  # `sandbox consent URL`: the address a first `link --email` printed
+        started = run("link", make_test_rpps(1), "--email", "dr@example.fr")
+        assert started.exit_code == 0, started.stderr
+        words = [started.stdout.strip() if w in authorize_words else w for w in words]
     payout_words = [w for w in words if w.startswith("po_")]
     if payout_words:  # a payout that was paid: a capture, then Stripe's clock moved past the payout
         words = [_paid_payout(run, sandbox, numbers[0]) if w in payout_words else w for w in words]

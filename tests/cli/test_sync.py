@@ -173,7 +173,7 @@ def test_deleted_ledger_comes_back_identical_from_stripe(run, day):
     table_after = ok(run("status", *[arg for code in PAID_STATES for arg in ("--state", code)])).stdout
     assert table_after == table_before
     assert result.stdout.count("ajoutée · ") == len(paid)
-    assert f"{len(paid)} consultation(s) ajoutée(s), 0 corrigée(s)" in result.stderr
+    assert f"{len(paid)} consultations : {len(paid)} ajoutées, 0 corrigée" in result.stderr
     with ledger() as book:
         assert [line["note"] for line in book.history(day["captured"])] == [service.REBUILT_NOTE]
 
@@ -307,3 +307,19 @@ def test_rebuild_reads_deadlines_on_stripes_clock(run, clocks, cli_env):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["added"] == [{"consultation_id": held, "state": "uncaptured"}]
     assert rows()[held]["state"] == "uncaptured"
+
+
+def test_the_summary_counts_consultations_apart_from_sessions_and_adds_up_without_plural_marks(run, sandbox):
+    """A consultation with two payment links is two sessions and one consultation: the outcomes add up to the
+    consultations, and no « (s) » is left."""
+    from tests.cli.payments_helpers import link_practitioner, plan_paid
+
+    rpps = link_practitioner(sandbox)["rpps"]
+    cid = plan_paid(run, rpps)["id"]
+    assert run("pay-link", cid).exit_code == 0
+    plan_paid(run, rpps)
+    result = run("sync", "--rebuild")
+    assert result.exit_code == 0, result.stderr
+    assert "3 sessions de paiement lues sur 1 compte ; 2 consultations : 0 ajoutée, 0 corrigée, 2 déjà à jour." in result.stderr
+    assert "(s)" not in result.stderr
+    assert "anciens liens" in result.stderr

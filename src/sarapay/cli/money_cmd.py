@@ -23,6 +23,23 @@ i18n.register(
         "moves.title.cancel": {"fr": "Libération de l'empreinte de {amount}", "en": "Release of the {amount} hold"},
         "moves.title.close_link": {"fr": "Fermeture du lien de paiement", "en": "Closing the payment link"},
         "moves.title.refund": {"fr": "Remboursement de {amount}", "en": "Refund of {amount}"},
+        "moves.title.cancel_local": {
+            "fr": "Annulation d'une consultation sans paiement en ligne",
+            "en": "Cancelling a consultation without online payment",
+        },
+        "moves.row.stripe": {"fr": "Envoi à Stripe", "en": "Sent to Stripe"},
+        "moves.row.stripe_nothing": {
+            "fr": "rien n'est envoyé (aucun paiement en ligne)",
+            "en": "nothing is sent (no online payment)",
+        },
+        "moves.done.cancel_local": {
+            "fr": "Consultation annulée dans le registre ; rien n'a été envoyé à Stripe.",
+            "en": "Consultation canceled in the ledger; nothing was sent to Stripe.",
+        },
+        "moves.dry_run_local": {
+            "fr": "Simulation : la consultation serait marquée « Annulé » dans le registre ; aucune requête à Stripe.",
+            "en": "Dry run: the consultation would be marked “Canceled” in the ledger; no request to Stripe.",
+        },
         "moves.title.refund_again": {
             "fr": "Nouveau remboursement de {amount} (un remboursement a déjà été fait)",
             "en": "Another refund of {amount} (a refund was already made)",
@@ -109,7 +126,9 @@ def _banner(plan, *, live: bool) -> None:
     practitioner = plan.practitioner or {}
     who = f"{practitioner['name']} (RPPS {row['rpps']})" if practitioner.get("name") else f"RPPS {row['rpps']}"
     rows = [(i18n.t("moves.row.consultation"), row["id"])]
-    if plan.action != "close_link":
+    if plan.action == "cancel_local":
+        rows.append((i18n.t("moves.row.stripe"), i18n.t("moves.row.stripe_nothing")))
+    elif plan.action != "close_link":
         rows.append((i18n.t("moves.row.amount"), amount))
     if plan.action == "capture":
         rows.append((i18n.t("moves.row.hold"), format_amount(row["authorised_cents"])))
@@ -218,6 +237,8 @@ def _run(
                             },
                         }
                     )
+                elif plan.action == payments.CANCEL_LOCAL:
+                    render.message(i18n.t("moves.dry_run_local"))
                 else:
                     show_dry_run(
                         plan.method, plan.path, _form(plan.params), account=plan.account_id,
@@ -290,9 +311,10 @@ def cancel(
     dry_run: bool = _DRY_RUN,
     as_json: bool = _JSON,
 ) -> None:
-    """Annule le paiement d'une consultation : libère l'empreinte, ou ferme le lien de paiement encore ouvert.
+    """Annule une consultation : libère l'empreinte, ferme le lien de paiement encore ouvert, ou annule une consultation planifiée sans paiement en ligne.
 
-    Rien n'est débité au patient. Refusé une fois le paiement capturé (voir « sarapay refund »).
+    Rien n'est débité au patient. Sans paiement en ligne, seul le registre change (« Annulé ») : rien n'est
+    envoyé à Stripe. Refusé une fois le paiement capturé (voir « sarapay refund »).
     """
     from sarapay.services import payments
 

@@ -1,4 +1,4 @@
-"""`sarapay sandbox serve|pay|advance`: the embedded Stripe-compatible sandbox."""
+"""`sarapay sandbox serve|pay|consent|advance`: the embedded Stripe-compatible sandbox."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ i18n.register(
             "fr": "Carte refusée ({decline_code}) : la page de paiement reste ouverte. {consultation_id} : {state}.",
             "en": "Card declined ({decline_code}): the payment page stays open. {consultation_id}: {state}.",
         },
+        "sandbox.consented": {
+            "fr": "Le praticien a accepté (bac à sable) : compte {account_id}. Terminez la liaison avec la commande "
+            "affichée (le code expire au bout de 5 minutes).",
+            "en": "The practitioner approved (sandbox): account {account_id}. Finish the link with the command "
+            "printed (the code expires after 5 minutes).",
+        },
         "sandbox.advanced": {
             "fr": "Horloge du bac à sable avancée : il est maintenant {when} côté Stripe.",
             "en": "Sandbox clock moved: it is now {when} on Stripe's side.",
@@ -37,7 +43,7 @@ i18n.register(
 )
 
 sandbox_app = typer.Typer(
-    help="Le bac à sable local compatible Stripe : le servir, jouer le patient, avancer l'horloge.",
+    help="Le bac à sable local compatible Stripe : le servir, jouer le patient ou le praticien, avancer l'horloge.",
     no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox", rich_help_panel=PANEL_SANDBOX)
@@ -98,6 +104,26 @@ def pay(
         render.message(i18n.t("sandbox.paid", consultation_id=row["id"], state=state))
     else:
         render.warn(i18n.t("sandbox.declined", consultation_id=row["id"], state=state, decline_code=result["decline_code"]))
+
+
+@sandbox_app.command(
+    "consent",
+    epilog="Exemple : sarapay sandbox consent 'http://127.0.0.1:12111/oauth/authorize?…' "
+    "(l'adresse qu'affiche sarapay link RPPS --email E-MAIL)",
+)
+def consent(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., help="L'adresse d'autorisation affichée par « sarapay link RPPS --email … »."),
+) -> None:
+    """Joue le praticien : accepte la page d'autorisation OAuth et affiche la commande « sarapay link RPPS --code … --state … » qui termine la liaison."""
+    from sarapay import render
+    from sarapay.services import sandbox_play
+    from sarapay.services.context import Context
+
+    with Context(live=global_options(ctx).live) as services:
+        result = sandbox_play.consent(services, url)
+    render.data_line(f"sarapay link {result['rpps'] or 'RPPS'} --code {result['code']} --state {result['state']}")
+    render.message(i18n.t("sandbox.consented", account_id=result["account_id"]))
 
 
 @sandbox_app.command("advance", epilog="Exemples : sarapay sandbox advance 8d · sarapay sandbox advance 1h30m")

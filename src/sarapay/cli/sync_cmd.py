@@ -20,10 +20,20 @@ i18n.register(
             "en": "corrected · {consultation_id} · {fields}",
         },
         "sync.summary": {
-            "fr": "Reconstruction depuis Stripe : {sessions} session(s) de paiement lue(s) sur {accounts} compte(s) ; "
-            "{added} consultation(s) ajoutée(s), {corrected} corrigée(s), {unchanged} déjà à jour.",
-            "en": "Rebuilt from Stripe: {sessions} payment session(s) read on {accounts} account(s); "
-            "{added} consultation(s) added, {corrected} corrected, {unchanged} already up to date.",
+            "fr": "Reconstruction depuis Stripe : {sessions} sur {accounts} ; {consultations} : "
+            "{added}, {corrected}, {unchanged}.",
+            "en": "Rebuilt from Stripe: {sessions} on {accounts}; {consultations}: {added}, {corrected}, {unchanged}.",
+        },
+        "sync.n.sessions": {"fr": "{n} session de paiement lue|{n} sessions de paiement lues",
+                            "en": "{n} payment session read|{n} payment sessions read"},
+        "sync.n.accounts": {"fr": "{n} compte|{n} comptes", "en": "{n} account|{n} accounts"},
+        "sync.n.consultations": {"fr": "{n} consultation|{n} consultations", "en": "{n} consultation|{n} consultations"},
+        "sync.n.added": {"fr": "{n} ajoutée|{n} ajoutées", "en": "{n} added|{n} added"},
+        "sync.n.corrected": {"fr": "{n} corrigée|{n} corrigées", "en": "{n} corrected|{n} corrected"},
+        "sync.n.unchanged": {"fr": "{n} déjà à jour|{n} déjà à jour", "en": "{n} already up to date|{n} already up to date"},
+        "sync.other_sessions": {
+            "fr": "Les autres sessions lues sont d'anciens liens d'une même consultation, ou ne viennent pas de sarapay.",
+            "en": "The other sessions read are earlier links of the same consultation, or do not come from sarapay.",
         },
         "sync.kept_offline": {
             "fr": "{count} consultation(s) sans paiement en ligne ne sont pas sur Stripe : gardées telles quelles. "
@@ -96,10 +106,19 @@ def sync(
             render.data_line(i18n.t("sync.added", consultation_id=cid, state=statuses.label(state)))
         for cid, fields in report.corrected:
             render.data_line(i18n.t("sync.corrected", consultation_id=cid, fields=", ".join(fields)))
+        # Counted per consultation: a consultation may have several sessions (pay-link), so the two totals
+        # are said apart and the three outcomes add up to the consultations.
+        consultations = len(report.added) + len(report.corrected) + report.unchanged
         render.message(
-            i18n.t("sync.summary", sessions=report.sessions, accounts=report.accounts, added=len(report.added),
-                   corrected=len(report.corrected), unchanged=report.unchanged)
+            i18n.t("sync.summary", sessions=i18n.count("sync.n.sessions", report.sessions),
+                   accounts=i18n.count("sync.n.accounts", report.accounts),
+                   consultations=i18n.count("sync.n.consultations", consultations),
+                   added=i18n.count("sync.n.added", len(report.added)),
+                   corrected=i18n.count("sync.n.corrected", len(report.corrected)),
+                   unchanged=i18n.count("sync.n.unchanged", report.unchanged))
         )
+        if report.sessions > consultations:
+            render.message(i18n.t("sync.other_sessions"))
         if report.kept_offline:
             render.message(i18n.t("sync.kept_offline", count=report.kept_offline))
         if report.not_found:

@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from sarapay.services.context import Context
 
 CAPTURE, CANCEL, CLOSE_LINK, REFUND = "capture", "cancel", "close_link", "refund"
+# Cancelling a consultation planned without online payment: Stripe has nothing of it, so nothing is sent; the
+# ledger marks it « Annulé » (history line, audit row) so that it stops showing as a consultation to come.
+CANCEL_LOCAL = "cancel_local"
 # Stripe accepts duplicate, fraudulent, requested_by_customer, abandoned: a hold is released because the
 # consultation is not billed (cancelled, not held, free), which the portal decides for the patient.
 CANCELLATION_REASON = "requested_by_customer"
@@ -234,6 +237,11 @@ i18n.register(
         "payments.what.cancel": {"fr": "libération de l'empreinte de {amount}", "en": "release of the {amount} hold"},
         "payments.what.close_link": {"fr": "fermeture du lien de paiement", "en": "closing of the payment link"},
         "payments.what.refund": {"fr": "remboursement de {amount}", "en": "refund of {amount}"},
+        "payments.what.cancel_local": {"fr": "annulation de la consultation", "en": "cancellation of the consultation"},
+        "payments.cancel_local_note": {
+            "fr": "annulée (sans paiement en ligne : rien à envoyer à Stripe)",
+            "en": "canceled (no online payment: nothing to send to Stripe)",
+        },
         "payments.finished_elsewhere": {
             "fr": "L'opération en attente sur {consultation_id} vient d'être terminée par une autre commande : rien n'a été "
             "renvoyé. Voyez le résultat avec « sarapay status {consultation_id} ».",
@@ -472,6 +480,11 @@ def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
     """Release the hold of an uncaptured consultation, or close the open payment link of an incomplete one."""
     ids.normalize_consultation_id(consultation_id)
     row, practitioner = _load(ctx, consultation_id)
+    if not row["paid_online"] and row["state"] == statuses.NO_ONLINE_PAYMENT:
+        return Plan(
+            action=CANCEL_LOCAL, command=CANCEL, consultation=row, practitioner=practitioner,
+            account_id=(practitioner or {}).get("account_id") or "—", amount_cents=0, method="", path="",
+        )
     # Re-run after a lost answer: the same release (or link closing) again; Stripe replays its first answer.
     if _pending_on_open(ctx, row, CANCEL) is not None:
         return _release_plan(CANCEL, row, practitioner, resumes=True)
@@ -651,8 +664,20 @@ def _check_unchanged(ctx: Context, plan: Plan) -> None:
     ctx.ledger.begin_money_move(plan.idempotency_key, cid, plan.action, plan.amount_cents)
 
 
+def _cancel_locally(ctx: Context, plan: Plan) -> dict[str, Any]:
+    """A consultation without online payment: only the ledger changes (compare-and-set, as for money)."""
+    cid = plan.consultation_id
+    note = i18n.t("payments.cancel_local_note")
+    if not ctx.ledger.update_if_state(cid, statuses.NO_ONLINE_PAYMENT, state=statuses.CANCELED, note=note):
+        raise _state_error(BadInput, plan.command, ctx.ledger.get_consultation(cid) or plan.consultation)
+    return {"action": CANCEL_LOCAL, "consultation": ctx.ledger.get_consultation(cid), "amount_cents": 0,
+            "request_id": None, "replayed": False, "refresh_failed": False, "resumed": False}
+
+
 def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     cid = plan.consultation_id
+    if plan.action == CANCEL_LOCAL:
+        return _cancel_locally(ctx, plan)
     what = describe(plan.action, plan.amount_cents)
     ctx.gateway  # the key is resolved and mode-checked before anything is recorded
     _check_unchanged(ctx, plan)  # from here the move is recorded as pending, with its key

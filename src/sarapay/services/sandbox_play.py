@@ -28,6 +28,12 @@ i18n.register(
             "fr": "La consultation {consultation_id} n'a pas de page de paiement : elle a été planifiée sans paiement en ligne.",
             "en": "Consultation {consultation_id} has no payment page: it was planned without online payment.",
         },
+        "sandbox.not_an_authorize_url": {
+            "fr": "« {value} » n'est pas une adresse d'autorisation du bac à sable : passez celle qu'affiche "
+            "« sarapay link RPPS --email E-MAIL ».",
+            "en": "“{value}” is not an authorisation address of the sandbox: pass the one printed by "
+            "'sarapay link RPPS --email EMAIL'.",
+        },
         "sandbox.refused": {
             "fr": "Le bac à sable refuse : {detail}",
             "en": "The sandbox refuses: {detail}",
@@ -80,3 +86,21 @@ def advance(ctx: Context, seconds: int) -> int:
     """Moves the sandbox clock forward; returns Stripe's new time (unix)."""
     sandbox = control(ctx)
     return _reach(lambda: sandbox.advance(seconds), sandbox.url)
+
+
+def consent(ctx: Context, authorize_url: str) -> dict[str, Any]:
+    """The practitioner approves the consent page of `authorize_url` (printed by `link --email`): returns the
+    return address Stripe sends them to, with its code and state, and the RPPS sarapay put in it."""
+    import urllib.parse
+
+    sandbox = control(ctx)
+    parts = urllib.parse.urlsplit(authorize_url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    if not parts.path.endswith("/oauth/authorize") or not query.get("state"):
+        from sarapay.inputs import shown
+
+        raise BadInput("sandbox.not_an_authorize_url", value=shown(authorize_url))
+    answer = _reach(lambda: sandbox.oauth_authorize(authorize_url), sandbox.url)
+    back = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer["redirect_url"]).query))
+    return {"return_url": answer["redirect_url"], "code": answer["code"], "state": answer["state"],
+            "rpps": back.get("rpps"), "account_id": answer.get("stripe_user_id")}
