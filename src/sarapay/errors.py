@@ -1,4 +1,4 @@
-"""sarapay's own errors: one class per exit code of product.md.
+"""sarapay's own errors: one class per exit code (docs/architecture.md, "Rules every change keeps").
 
 Services raise these with a message key (see i18n.py) and its parameters; the CLI prints the
 message in the user's language and exits with the class's code. Nothing here ever holds a secret key.

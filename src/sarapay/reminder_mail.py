@@ -1,6 +1,6 @@
 """The reminder email a practitioner receives: its subject, its plain-text body, the message itself.
 
-What it may say (product.md, privacy rules): for each item, the consultation id, its date and time, the
+What it may say (docs/architecture.md, "Rules every change keeps"): for each item, the consultation id, its date and time, the
 amount held (or disputed) and the deadline, plus what to do. Never a patient reference, a patient email,
 nor anything medical: the `Line` it is built from has no field for them, so they cannot slip in.
 

@@ -34,7 +34,7 @@ RATE_LIMIT_MAX_DELAY = 8.0
 PAGE_SIZE = 100
 STRIPE_API = "https://api.stripe.com"  # what the SDK talks to when no API base is configured
 
-# What Stripe sees of a consultation: opaque ids only (product.md, Privacy and safety rules).
+# What Stripe sees of a consultation: opaque ids only (docs/architecture.md, "Rules every change keeps").
 PRODUCT_NAME = "Téléconsultation"
 METADATA_CONSULTATION = "consultation_id"
 METADATA_PRACTITIONER = "rpps"

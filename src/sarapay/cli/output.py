@@ -3,7 +3,7 @@
 Modelled on sqlite-utils' shared output-options decorator: one decorator gives a command the same
 `--json` / `--csv` / `--nl` flags (or the subset it supports) and hands it a single `output` value.
 
-Machine output rules (product.md), applied by the services that build the rows and checked here:
+Machine output rules (docs/architecture.md, "Rules every change keeps"), applied by the services that build the rows and checked here:
 - language-independent: the same keys and values whatever --lang says;
 - stable keys, in a fixed order (the `fields` each command declares);
 - money as integer cents (`*_cents`) next to an ISO 4217 `currency` in lower case (`eur`), never text;

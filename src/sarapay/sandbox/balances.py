@@ -1,4 +1,4 @@
-"""Money on an account: fees, balance transactions, the balance and payouts (stripe.md §3, §6, §7).
+"""Money on an account: fees, balance transactions, the balance and payouts (docs/stripe-behaviour.md).
 
 A captured charge becomes a `pending` balance transaction, `available` after the account's
 `delay_days`; automatic payouts (clockwork) sweep the available balance. The balance is never stored:

@@ -1,4 +1,4 @@
-"""Checkout Sessions in payment mode (stripe.md §2, pitfall 4).
+"""Checkout Sessions in payment mode (docs/stripe-behaviour.md).
 
 The PaymentIntent only exists once the patient submits a card (`pay`, played by the control
 endpoint); a declined card leaves the session open and a later card reuses the same PaymentIntent.

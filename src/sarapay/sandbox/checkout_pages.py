@@ -9,7 +9,7 @@ page comes back with the bank's refusal in French.
 `/c/done/{cs}` and `/c/cancel/{cs}` are the sandbox's own landing pages, for a client with no portal
 pages to send the patient back to (sarapay uses them by default when it talks to the sandbox).
 `{CHECKOUT_SESSION_ID}` is replaced in `success_url` (as Stripe documents) and in `cancel_url` (the
-sandbox's choice, stripe.md leaves it open).
+sandbox's choice, Stripe's documentation leaves it open).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Connect in the sandbox: connected accounts, Account Links, hosted onboarding (stripe.md §3, §5).
+"""Connect in the sandbox: connected accounts, Account Links, hosted onboarding (docs/stripe-behaviour.md).
 
 Accounts live in `store.accounts` (any platform may be connected to one); which platform may act on
 which account is `store.connections[platform_account_id][acct] = "created" | "oauth"`.
@@ -46,7 +46,7 @@ INITIAL_DUE = [
 # What an onboarded account owes again when Stripe restricts it (the control outcome "restricted").
 RESTRICTED_DUE = ["individual.verification.document"]
 
-# controller[...] of the deprecated `type` values (stripe.md §5).
+# controller[...] of the deprecated `type` values (docs/stripe-behaviour.md).
 TYPE_CONTROLLERS: dict[str, dict[str, Any]] = {
     "standard": {"fees": "account", "losses": "stripe", "requirement_collection": "stripe", "dashboard": "full"},
     "express": {"fees": "application", "losses": "application", "requirement_collection": "stripe", "dashboard": "express"},
@@ -503,7 +503,7 @@ def update_account(req: Request) -> tuple[int, Any]:
         payouts = settings.get("payouts") or {}
         known(payouts, {"schedule", "statement_descriptor", "debit_negative_balances"}, "settings[payouts]")
         if not controls and payouts:
-            # Standard accounts linked through OAuth keep their payout settings to themselves (stripe.md §5).
+            # Standard accounts linked through OAuth keep their payout settings to themselves (docs/stripe-behaviour.md).
             raise _permission(acct["id"], STANDARD_DENIED)
         if "schedule" in payouts:
             updated["settings"]["payouts"]["schedule"] = _schedule(acct, payouts["schedule"])
@@ -646,7 +646,7 @@ def create_account_link(req: Request) -> tuple[int, Any]:
             f"You can only create account links for accounts your platform created; '{account_id}' was connected through OAuth.",
         )
     if kind == "account_update" and acct["controller"]["stripe_dashboard"]["type"] != "none":
-        # Accounts with a Stripe-hosted dashboard (Standard, Express) update themselves there (stripe.md §5).
+        # Accounts with a Stripe-hosted dashboard (Standard, Express) update themselves there (docs/stripe-behaviour.md).
         raise param_invalid("type", 'Invalid type: must be one of ["account_onboarding"]')
 
     now = req.now

@@ -1,4 +1,4 @@
-"""Disputes (chargebacks) of card payments (stripe.md §13, docs/sandbox.md "Disputes").
+"""Disputes (chargebacks) of card payments (docs/stripe-behaviour.md, docs/sandbox.md "Disputes").
 
 A payment made with one of Stripe's dispute test cards is disputed once it is captured: the dispute is
 created by the clockwork at the first request after the capture (the capture's own answer still shows

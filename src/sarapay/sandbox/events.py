@@ -1,4 +1,4 @@
-"""Events: what happened on an account, listed by GET /v1/events (stripe.md §10).
+"""Events: what happened on an account, listed by GET /v1/events (docs/stripe-behaviour.md).
 
 Every module that changes an object calls `emit`; the event keeps a snapshot of the object as it was
 at that moment, so later changes never rewrite history.
@@ -84,7 +84,7 @@ def list_events(req: Request) -> dict[str, Any]:
     from .listing import paginate
 
     p = req.params
-    # Stripe keeps 30 days of events for listing (stripe.md §10).
+    # Stripe keeps 30 days of events for listing (docs/stripe-behaviour.md).
     oldest = req.now - EVENT_RETENTION
     items = [e for e in req.store.all(req.account, "event") if e["created"] >= oldest]
     if p.get("type") is not None and p.get("types") is not None:

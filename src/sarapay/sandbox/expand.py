@@ -1,4 +1,4 @@
-"""`expand[]`: replace an id by the object it names, on the same account (stripe.md §6, §9).
+"""`expand[]`: replace an id by the object it names, on the same account (docs/stripe-behaviour.md).
 
 Paths are dotted (`latest_charge.balance_transaction`), at most 4 levels; on a list the paths start
 with `data.` and apply to every item. Ids are looked up on the request's account only, so nothing

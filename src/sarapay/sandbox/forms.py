@@ -1,4 +1,4 @@
-"""Decoding Stripe's bracketed form encoding (stripe.md §11, pitfall 8).
+"""Decoding Stripe's bracketed form encoding (docs/stripe-behaviour.md).
 
 `a[b][c]=v` nests dicts, `a[0]=x&a[1]=y` (and `a[]=x`) build lists, values stay strings ("true",
 "false", "" meaning "unset" are interpreted by the handlers). GET query strings carry the same keys

@@ -1,4 +1,4 @@
-"""Idempotency keys (stripe.md §8, pitfall 7).
+"""Idempotency keys (docs/stripe-behaviour.md).
 
 The first result for (platform key, account, Idempotency-Key) is stored, errors and 500s included, and replayed
 with `Idempotent-Replayed: true`. Not stored: parameter-validation failures and 409 conflicts (they

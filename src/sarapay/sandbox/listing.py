@@ -1,4 +1,4 @@
-"""The list envelope and cursor pagination (stripe.md §9).
+"""The list envelope and cursor pagination (docs/stripe-behaviour.md).
 
 Items come in newest first. `starting_after=X` is the page of objects older than X;
 `ending_before=X` is the `limit` objects just newer than X, still newest first (the SDK walks

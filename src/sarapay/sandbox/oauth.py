@@ -1,4 +1,4 @@
-"""Connect OAuth for Standard accounts on the connect base (stripe.md §4).
+"""Connect OAuth for Standard accounts on the connect base (docs/stripe-behaviour.md).
 
 Flow: the platform sends the practitioner to GET /oauth/authorize (consent page); approving posts to
 the control endpoint POST /_sandbox/oauth/authorize, which creates or picks the account and issues a

@@ -1,4 +1,4 @@
-"""PaymentIntents, Charges and Refunds with manual capture (stripe.md §1, §3, pitfalls 2–3).
+"""PaymentIntents, Charges and Refunds with manual capture (docs/stripe-behaviour.md).
 
 The authorised charge is `succeeded`/`paid` but not captured and has no balance transaction; money
 only moves at capture. A partial capture releases the rest as a Refund without balance transaction.
@@ -17,7 +17,7 @@ from .framework import ROUTER, Request, Store, StripeError, int_param, param_mis
 from .listing import equal_filter, paginate
 
 DAY = 86400
-HOLD_DAYS = 7  # online customer-initiated card authorisations (stripe.md §1)
+HOLD_DAYS = 7  # online customer-initiated card authorisations (docs/stripe-behaviour.md)
 MAX_AMOUNT = 99999999
 MINIMUMS = {"eur": 50, "usd": 50, "gbp": 30, "chf": 50}
 SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£"}
@@ -248,7 +248,7 @@ def authorize(store: Store, pi: dict[str, Any], number: str, *, email: str | Non
 
 
 def _release(store: Store, charge: dict[str, Any], amount: int, request: Any) -> dict[str, Any]:
-    """Give back an uncaptured part of a hold: a Refund with no balance transaction (stripe.md §1)."""
+    """Give back an uncaptured part of a hold: a Refund with no balance transaction (docs/stripe-behaviour.md)."""
     refund = _new_refund(store, charge, amount, None, {}, None)
     charge["_released"] = charge.get("_released", 0) + amount
     charge["amount_refunded"] += amount
@@ -306,7 +306,7 @@ def capture(store: Store, req: Request | None, pi: dict[str, Any], amount: int |
     pi.update(status="succeeded", amount_capturable=0, amount_received=amount, application_fee_amount=fee)
     session = store.find(acct, pi["_checkout_session"]) if pi.get("_checkout_session") else None
     if session is not None:
-        session["payment_status"] = "paid"  # the funds are now in the account (stripe.md §2)
+        session["payment_status"] = "paid"  # the funds are now in the account (docs/stripe-behaviour.md)
     disputes.captured(store, charge)
     emit(store, acct, "charge.captured", charge, request=req)
     emit(store, acct, "payment_intent.succeeded", pi, request=req)

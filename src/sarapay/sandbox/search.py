@@ -1,4 +1,4 @@
-"""The Search API's query language, for PaymentIntents (stripe.md §9 "Search").
+"""The Search API's query language, for PaymentIntents (docs/stripe-behaviour.md, "Requests").
 
 `field:'value'`, `metadata['k']:'v'`, numeric `amount>100` / `created>=T`, `-` negates, clauses joined
 by spaces/AND or by OR (not both). The sandbox is immediately consistent; Stripe is not.

@@ -1,4 +1,4 @@
-"""Webhook endpoints and the delivery of events to them (stripe.md §10, §13; docs/sandbox.md "Webhooks").
+"""Webhook endpoints and the delivery of events to them (docs/stripe-behaviour.md; docs/sandbox.md "Webhooks").
 
 - `POST/GET/DELETE /v1/webhook_endpoints`: an endpoint belongs to the platform whose key created it;
   `connect=true` makes it receive the events of the accounts connected to that platform (each event then

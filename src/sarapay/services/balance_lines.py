@@ -6,7 +6,7 @@ amounts exactly as Stripe states them: gross `amount`, `fee` (Stripe's, dispute 
 Nothing is recomputed here; totals are sums of Stripe's figures.
 
 The consultation comes from the transaction's `source`, expanded in the same list request
-(`expand[]=data.source`, stripe.md §13): the charge's metadata when it carries the consultation id (the
+(`expand[]=data.source`, docs/stripe-behaviour.md): the charge's metadata when it carries the consultation id (the
 sandbox copies the PaymentIntent's metadata onto the charge; Stripe's reference does not promise it);
 otherwise (a refund, a dispute, a charge without it) the charge or PaymentIntent id the source names is
 looked up in the ledger, in one query for all the lines. No request per transaction either way.

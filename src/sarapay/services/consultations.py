@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from sarapay.services.context import Context
 
 # Where Checkout sends the patient back. Stripe requires URLs; the portal's pages are not sarapay's.
-HOLD_DAYS = 7  # a card authorisation lasts 7 days (stripe.md §1)
+HOLD_DAYS = 7  # a card authorisation lasts 7 days (docs/stripe-behaviour.md)
 PAST_GRACE = 3600  # a consultation planned up to an hour late (the act is running late) is still accepted
 PATIENT_REF_MAX = 64
 _PATIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/#-]*")

@@ -150,7 +150,7 @@ def _overview(ctx: Context, practitioner: dict[str, Any], *, limit: int) -> dict
         "account_id": account_id,
         "balance": {"available": _money_list(balance.get("available")), "pending": _money_list(balance.get("pending"))},
         "schedule": _schedule_of(account),
-        # Only an account the platform controls accepts a schedule change from it (stripe.md §5).
+        # Only an account the platform controls accepts a schedule change from it (docs/stripe-behaviour.md).
         "schedule_editable": bool((account.get("controller") or {}).get("is_controller")),
         "payouts_enabled": bool(account.get("payouts_enabled")),
         "payouts": [payout_row(p) for p in payouts],

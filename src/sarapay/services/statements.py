@@ -1,7 +1,7 @@
 """`statement`: a practitioner's monthly statement (relevé mensuel), for their accountant.
 
 The month is taken in Paris time, half-open (00:00 Paris on the 1st to 00:00 Paris on the next 1st, DST
-included). What it holds, all from Stripe (product.md, "Disputes, payouts, statements"):
+included). What it holds, all from Stripe (docs/architecture.md, "Rules every change keeps"):
 - the balance transactions created in the month: consultations captured, refunds, dispute withdrawals and
   reinstatements, anything else Stripe booked (by its `type`), each with Stripe's gross, fee (dispute
   fees included) and net, never recomputed. The payout-side transactions (`payout`, `payout_failure`,

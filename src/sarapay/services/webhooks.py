@@ -67,7 +67,7 @@ WORKERS = 4  # threads applying events (each with its own ledger connection and 
 MAX_BODY = 512 * 1024  # an event is a few kilobytes; anything this large is not one
 DEAUTHORIZED = "account.application.deauthorized"
 
-# What sarapay needs to keep the ledger fresh (product.md §9 and §10); an event sarapay does not handle is
+# What sarapay needs to keep the ledger fresh (docs/architecture.md); an event sarapay does not handle is
 # recorded as ignored.
 DISPUTE_EVENTS = (
     "charge.dispute.created",
