@@ -589,7 +589,7 @@ def main() -> int:
         "",
         ("**Money moved twice** in: " + ", ".join(f"`{c}` {FAULTS[f]}" for c, f in doubles)) if doubles
         else "Money moved at most once in every cell.",
-        *([f"Script errors in: " + ", ".join(f"`{c}` {FAULTS[f]}" for c, f in errors), ""] if errors else [""]),
+        *(["Script errors in: " + ", ".join(f"`{c}` {FAULTS[f]}" for c, f in errors), ""] if errors else [""]),
     ])
     print(report)
     out = Path(opts.out)

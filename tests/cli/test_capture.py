@@ -156,7 +156,7 @@ def test_capture_zero_releases_the_whole_hold(run, sandbox, held, doctor):
 def test_capture_refused_while_incomplete(run, sandbox, doctor):
     cid = plan_paid(run, doctor["rpps"], at=AT)["id"]
     sandbox.pay(session_id_of(cid), DECLINED_CARD)
-    before, book = last_seq(sandbox), snapshot()
+    before = last_seq(sandbox)
     result = run("capture", cid, "--yes")
     assert result.exit_code == 2 and "pas encore laissé d'empreinte" in result.stderr
     assert posts(sandbox, before) == []

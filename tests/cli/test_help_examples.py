@@ -17,7 +17,7 @@ import pytest
 
 from sarapay.rpps import make_test_rpps
 
-from .payments_helpers import GOOD_CARD, TEST_KEY, authorised, link_practitioner, plan_paid, session_id_of
+from .payments_helpers import TEST_KEY, authorised, link_practitioner, plan_paid
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_ID = "TC-8F3K2Q"

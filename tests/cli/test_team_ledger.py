@@ -15,7 +15,7 @@ import pytest
 from sarapay import settings
 from sarapay.errors import ConfigError
 from sarapay.ledger import open_ledger
-from tests.cli.payments_helpers import GOOD_CARD, authorised, consultation, last_seq, link_practitioner, plan_paid, posts, session_id_of
+from tests.cli.payments_helpers import authorised, consultation, last_seq, link_practitioner, plan_paid, posts
 
 # --------------------------------------------------------------------------- the main flow, on both backends
 

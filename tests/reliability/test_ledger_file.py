@@ -174,3 +174,4 @@ def test_a_disk_full_after_stripe_captured_says_it_is_done_and_how_to_catch_up(r
     assert consultation(hold)["state"] == "uncaptured"  # behind, and the message said so
     assert run("status", hold, "--refresh").exit_code == 0
     assert (consultation(hold)["state"], consultation(hold)["captured_cents"]) == ("succeeded", 2500)
+    assert len([r for r in posts(sandbox, since) if r["path"].endswith("/capture")]) == 1  # sent once, not again

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from sarapay import settings
-from tests.cli.payments_helpers import TEST_KEY, authorised, last_seq, posts
+from tests.cli.payments_helpers import authorised, last_seq, posts
 from tests.reliability.conftest import audit_rows, sarapay_proc
 from tests.reliability.story import run_story
 

@@ -7,7 +7,6 @@ stripe, keyring or sqlite_utils, so `sarapay --help` and TAB completion stay fas
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from typing import Optional
 

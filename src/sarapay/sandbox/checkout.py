@@ -108,7 +108,7 @@ def _pi_data(req: Request, raw: Any) -> dict[str, Any]:
         data[name] = raw.get(name) or None
     for name in ("statement_descriptor", "statement_descriptor_suffix"):
         if data[name] and len(data[name]) > 22:
-            raise StripeError(400, f"The statement descriptor must be at most 22 characters.",
+            raise StripeError(400, "The statement descriptor must be at most 22 characters.",
                               param=f"payment_intent_data[{name}]")
     return data
 

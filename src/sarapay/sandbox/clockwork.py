@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from . import auth, balances, checkout, disputes, payments
 from .events import changed

@@ -233,7 +233,7 @@ def plan(
         )
         return {"consultation": row, "url": None, "warnings": []}
 
-    ctx.gateway  # the key is resolved and mode-checked before the row exists: a bad key leaves no trace
+    ctx.resolve_key()  # before the row exists: a bad key leaves no trace
     # One account read: Stripe refuses a Checkout Session on an account that cannot take cards yet
     # (onboarding unfinished); say what is missing before anything is written.
     require_card_payments(ctx, number, practitioner["account_id"])

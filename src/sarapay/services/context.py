@@ -39,6 +39,11 @@ class Context:
             self._gateway = Gateway.from_settings(live=self.live)
         return self._gateway
 
+    def resolve_key(self) -> Gateway:
+        """Builds the gateway now, so the key is resolved and mode-checked (ConfigError) before anything is
+        written: a bad key leaves no trace."""
+        return self.gateway
+
     @property
     def has_gateway(self) -> bool:
         return self._gateway is not None

@@ -679,7 +679,7 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     if plan.action == CANCEL_LOCAL:
         return _cancel_locally(ctx, plan)
     what = describe(plan.action, plan.amount_cents)
-    ctx.gateway  # the key is resolved and mode-checked before anything is recorded
+    ctx.resolve_key()  # before anything is recorded
     _check_unchanged(ctx, plan)  # from here the move is recorded as pending, with its key
     if plan.action == CLOSE_LINK:
         # Said before asking Stripe: the session that expires now was closed on purpose (« Annulé »).
