@@ -86,9 +86,10 @@ def test_naive_times_are_refused(data):
 
 def test_totals_overall_per_state_and_filtered(data):
     totals = data.totals()
-    # authorised 2500+2500+3000+2500+2500; captured 2000+3000+2500; fees 55+70+63; net 1945+1930+2437
+    # authorised 2500+2500+3000+2500 (the canceled TC-000007 holds nothing any more); captured 2000+3000+2500;
+    # fees 55+70+63; net 1945+1930+2437
     assert {k: v for k, v in totals.items() if k != "by_state"} == {
-        "count": 7, "authorised_cents": 13000, "captured_cents": 7500, "refunded_cents": 1000,
+        "count": 7, "authorised_cents": 10500, "captured_cents": 7500, "refunded_cents": 1000,
         "fee_cents": 188, "net_cents": 6312,
     }
     assert totals["by_state"]["succeeded"] == {
@@ -96,12 +97,13 @@ def test_totals_overall_per_state_and_filtered(data):
         "fee_cents": 118, "net_cents": 4382,
     }
     assert totals["by_state"]["no_online_payment"]["count"] == 1
+    assert totals["by_state"]["canceled"]["authorised_cents"] == 0  # released: not counted as authorised
     assert list(totals["by_state"]) == sorted(totals["by_state"])
     assert sum(s["count"] for s in totals["by_state"].values()) == 7
 
-    a = data.totals(rpps=A)  # TC-000001, 2, 3, 7
+    a = data.totals(rpps=A)  # TC-000001, 2, 3, 7 (7 canceled: its 2500 no longer held)
     assert (a["count"], a["authorised_cents"], a["captured_cents"], a["refunded_cents"], a["fee_cents"],
-            a["net_cents"]) == (4, 10500, 5000, 1000, 125, 3875)
+            a["net_cents"]) == (4, 8000, 5000, 1000, 125, 3875)
     january_b = data.totals(rpps=B, since="2026-01-01T00:00:00Z", until="2026-02-01T00:00:00Z")
     assert january_b["count"] == 2 and january_b["captured_cents"] == 2500
     assert set(january_b["by_state"]) == {"succeeded", "incomplete"}

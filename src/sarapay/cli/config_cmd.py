@@ -158,7 +158,8 @@ i18n.register(
         "config.label.key_file": {"fr": "Fichier de clé", "en": "Key file"},
         "config.label.ledger": {"fr": "Registre local", "en": "Local ledger"},
         "config.label.lang": {"fr": "Langue", "en": "Language"},
-        "config.value.none": {"fr": "(aucune)", "en": "(none)"},
+        # One word for every setting (a key, an id, a server...): no gender to agree with.
+        "config.value.none": {"fr": "à régler", "en": "not set"},
         "config.value.stripe": {"fr": "Stripe (api.stripe.com)", "en": "Stripe (api.stripe.com)"},
         "config.value.from_env": {"fr": "{value} (variable {name})", "en": "{value} ({name} variable)"},
         "config.value.mode_test": {"fr": "test", "en": "test"},

@@ -58,6 +58,11 @@ _FLAGS = {
     ),
 }
 _PARAM = "_output_{}"
+# Standard CSV opens as one column in a French Excel: where --excel exists, --csv's help says so.
+_CSV_WITH_EXCEL = (
+    "Sortie CSV standard (virgule, en-tête, montants en centimes, heures ISO 8601 UTC) ; pour un Excel "
+    "français, préférez --excel."
+)
 
 
 def output_flags(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -83,7 +88,10 @@ def output_flags(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., 
             inspect.Parameter(
                 _PARAM.format(fmt.value),
                 inspect.Parameter.KEYWORD_ONLY,
-                default=typer.Option(False, _FLAGS[fmt][0], help=_FLAGS[fmt][1]),
+                default=typer.Option(
+                    False, _FLAGS[fmt][0],
+                    help=_CSV_WITH_EXCEL if fmt is Output.CSV and Output.EXCEL in chosen else _FLAGS[fmt][1],
+                ),
                 annotation=bool,
             )
             for fmt in chosen

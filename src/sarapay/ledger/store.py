@@ -159,6 +159,8 @@ _TIMES = frozenset({"scheduled_at", "stripe_synced_at", "linked_at", "disconnect
 _UNIX_TIMES = frozenset({"capture_before", "link_expires_at", "due_by", "created"})
 _BOOLS = frozenset({"paid_online", "closed_on_purpose", "livemode"})
 _FREE_TEXT = frozenset({"name", "patient_ref"})  # typed by people: checked for card numbers and keys
+# States in which the amount once authorised is no longer held: left out of the "Autorisé" totals.
+_NOTHING_HELD = frozenset({statuses.EXPIRED, statuses.CANCELED})
 _MONEY_SUMS = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
 
 
@@ -979,6 +981,9 @@ class Ledger:
          "net_cents": ..., "by_state": {state: {same keys}}}; unknown fees (NULL) count as 0.
         """
         rows = self._all(*self._totals_sql(rpps, state, since, until))
+        for row in rows:
+            if row["state"] in _NOTHING_HELD:  # a hold that ran out or was released holds nothing any more
+                row["authorised_cents"] = 0
         keys = ("count", *_MONEY_SUMS)
         result: dict[str, Any] = {key: sum(row[key] for row in rows) for key in keys}
         result["by_state"] = {row["state"]: {key: row[key] for key in keys} for row in sorted(rows, key=lambda r: r["state"])}
