@@ -29,16 +29,22 @@ DISPUTE = "dispute"
 i18n.register(
     {
         "remind.mail.subject.holds": {
-            "fr": "sarapay : {holds} empreinte(s) à capturer avant le {deadline}",
-            "en": "sarapay: {holds} card hold(s) to capture before {deadline}",
+            "fr": "sarapay : {holds} à capturer avant le {deadline}",
+            "en": "sarapay: {holds} to capture before {deadline}",
         },
         "remind.mail.subject.disputes": {
-            "fr": "sarapay : {disputes} contestation(s) de paiement à traiter avant le {deadline}",
-            "en": "sarapay: {disputes} payment dispute(s) to answer before {deadline}",
+            "fr": "sarapay : {disputes} à traiter avant le {deadline}",
+            "en": "sarapay: {disputes} to answer before {deadline}",
         },
         "remind.mail.subject.both": {
-            "fr": "sarapay : {holds} empreinte(s) à capturer et {disputes} contestation(s) à traiter avant le {deadline}",
-            "en": "sarapay: {holds} card hold(s) to capture and {disputes} dispute(s) to answer before {deadline}",
+            "fr": "sarapay : {holds} à capturer et {disputes} à traiter avant le {deadline}",
+            "en": "sarapay: {holds} to capture and {disputes} to answer before {deadline}",
+        },
+        # Counted words of the subjects, "singular|plural" (no « (s) » in an email).
+        "remind.mail.n_holds": {"fr": "{n} empreinte|{n} empreintes", "en": "{n} card hold|{n} card holds"},
+        "remind.mail.n_disputes": {
+            "fr": "{n} contestation de paiement|{n} contestations de paiement",
+            "en": "{n} payment dispute|{n} payment disputes",
         },
         "remind.mail.hello_name": {"fr": "Bonjour {name},", "en": "Hello {name},"},
         "remind.mail.hello": {"fr": "Bonjour,", "en": "Hello,"},
@@ -104,7 +110,14 @@ def subject(lines: Sequence[Line], lang: str) -> str:
     disputes = sum(1 for line in lines if line.kind == DISPUTE)
     deadline = timefmt.format_when(min(line.deadline for line in lines), lang)
     key = "both" if holds and disputes else "holds" if holds else "disputes"
-    return _t(lang, f"remind.mail.subject.{key}", holds=holds, disputes=disputes, deadline=deadline)
+    return _t(lang, f"remind.mail.subject.{key}", holds=_counted(lang, "remind.mail.n_holds", holds),
+              disputes=_counted(lang, "remind.mail.n_disputes", disputes), deadline=deadline)
+
+
+def _counted(lang: str, key: str, n: int) -> str:
+    """"1 empreinte", "2 empreintes" in the practitioner's language (French singular for 0 and 1)."""
+    one, many = _t(lang, key).split("|", 1)
+    return (one if (n in (0, 1) if lang == "fr" else n == 1) else many).format(n=n)
 
 
 def _table(lines: Sequence[Line], lang: str, amount_title: str, deadline_title: str) -> list[str]:

@@ -124,7 +124,7 @@ def test_disputes_table_says_amount_fee_reason_deadline_and_where_to_answer(run,
         assert text in line, (text, line)
     assert f"le praticien (RPPS {doc['rpps']}) répond dans son tableau de bord Stripe avant le {due}" in result.stderr
     assert row["dashboard_url"] in result.stderr
-    assert "Contestations relues chez Stripe sur 1 compte(s) : 1 nouvelle(s), 1 paiement(s) changé(s) d'état." in result.stderr
+    assert "Contestations relues chez Stripe sur 1 compte : 1 nouvelle, 1 paiement changé d'état." in result.stderr
     english = run("--lang", "en", "disputes")
     assert "Fraud" in english.stdout and "To answer" in english.stdout
     assert "answers in their Stripe dashboard before" in english.stderr

@@ -147,8 +147,9 @@ def test_warning_window_edges_48h01_is_quiet_47h59_needs_action(run, clocks, cli
     (line,) = result.stdout.splitlines()
     assert line.startswith("Empreinte à capturer · " + cid)
     assert doc["rpps"] + " (Dr Durand)" in line
-    assert "25,00\u00a0€" in line and timefmt.format_when(deadline, "fr") in line
-    assert "1 point(s) à traiter" in result.stderr
+    assert "25,00\u00a0€" in line and "échéance " + timefmt.format_when(deadline, "fr") in line
+    assert f"à faire : capturer après l'acte (sarapay capture {cid})" in line  # the next step, named
+    assert "1 point à traiter" in result.stderr
 
     code, report = reconcile_json(run, "--warn-within", "47h")  # a narrower window: quiet again
     assert code == 0 and report["items"] == []
@@ -202,6 +203,9 @@ def test_decline_is_reported_with_its_code_while_the_link_is_open(run, clocks, c
     (item,) = report["items"]
     assert (item["kind"], item["consultation_id"], item["state"], item["detail"]) == ("declined", cid, "incomplete", "generic_decline")
     assert item["amount_cents"] == 2500 and item["deadline"] == timefmt.iso_utc(row(cid)["link_expires_at"])
+    (line,) = reconcile(run).stdout.splitlines()  # the cron line says the decline in words, not its code
+    assert line.startswith(f"Carte refusée (refusée par la banque) · {cid}") and "generic_decline" not in line
+    assert "consultation " + timefmt.format_when(datetime.fromisoformat(row(cid)["scheduled_at"].replace("Z", "+00:00")), "fr") in line
     # The patient retries with a good card: nothing needs a person any more.
     pay(sandbox, cid)
     code, report = reconcile_json(run)

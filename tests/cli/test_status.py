@@ -437,7 +437,7 @@ def test_refresh_of_the_list_updates_non_final_ones_then_filters(run, sandbox, p
     assert result.exit_code == 0, result.stderr
     assert "TC-PAYE23" in result.stdout and "TC-WAIT23" not in result.stdout
     assert "Non capturé" in line_with(result.stdout, "TC-PAYE23")
-    assert "2 consultation(s) mise(s) à jour depuis Stripe" in result.stderr
+    assert "2 consultations mises à jour depuis Stripe" in result.stderr
     rows = {row["id"]: row for row in json.loads(run("status", "--json").stdout)}
     assert (rows["TC-PAYE23"]["state"], rows["TC-WAIT23"]["state"]) == ("uncaptured", "incomplete")
     with ledger() as book:

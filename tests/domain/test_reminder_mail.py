@@ -33,7 +33,7 @@ def test_line_carries_nothing_about_the_patient():
 
 def test_french_subject_and_body(lang):
     lang("en")  # the run's language does not matter: the practitioner's does
-    assert reminder_mail.subject(HOLDS, "fr") == "sarapay : 2 empreinte(s) à capturer avant le 05/01/2026 14:07"
+    assert reminder_mail.subject(HOLDS, "fr") == "sarapay : 2 empreintes à capturer avant le 05/01/2026 14:07"
     body = reminder_mail.body(HOLDS, lang="fr", name="Dre Martin")
     assert body.startswith("Bonjour Dre Martin,\n")
     assert cells(body, "TC-8F3K2Q") == ["TC-8F3K2Q", "03/01/2026 10:30", f"25,00{NBSP}€", "05/01/2026 14:07"]
@@ -44,15 +44,15 @@ def test_french_subject_and_body(lang):
 
 
 def test_english_subject_and_body_without_a_name():
-    assert reminder_mail.subject(HOLDS[:1], "en") == "sarapay: 1 card hold(s) to capture before 2026-01-05 14:07"
+    assert reminder_mail.subject(HOLDS[:1], "en") == "sarapay: 1 card hold to capture before 2026-01-05 14:07"
     body = reminder_mail.body(HOLDS[:1], lang="en")
     assert body.startswith("Hello,\n") and "€25.00" in body and "Capture before" in body
 
 
 def test_disputes_have_their_own_section_and_subject():
-    assert reminder_mail.subject([DISPUTED], "fr").startswith("sarapay : 1 contestation(s) de paiement à traiter avant le 05/07/2026")
+    assert reminder_mail.subject([DISPUTED], "fr").startswith("sarapay : 1 contestation de paiement à traiter avant le 05/07/2026")
     both = reminder_mail.subject([*HOLDS, DISPUTED], "fr")
-    assert both == "sarapay : 2 empreinte(s) à capturer et 1 contestation(s) à traiter avant le 05/01/2026 14:07"
+    assert both == "sarapay : 2 empreintes à capturer et 1 contestation de paiement à traiter avant le 05/01/2026 14:07"
     body = reminder_mail.body([*HOLDS, DISPUTED], lang="fr", name=None)
     assert cells(body, "TC-9ZZ4KM") == ["TC-9ZZ4KM", "20/12/2025 09:00", f"30,00{NBSP}€", "05/07/2026 15:07"]
     assert "Montant contesté" in body and "Répondre avant (Paris)" in body

@@ -29,8 +29,14 @@ i18n.register(
             "en": "No open dispute.",
         },
         "disputes.refreshed": {
-            "fr": "Contestations relues chez Stripe sur {accounts} compte(s) : {new} nouvelle(s), {changed} paiement(s) changé(s) d'état.",
-            "en": "Disputes read from Stripe on {accounts} account(s): {new} new, {changed} payment(s) changed state.",
+            "fr": "Contestations relues chez Stripe sur {accounts} : {new}, {changed}.",
+            "en": "Disputes read from Stripe on {accounts}: {new}, {changed}.",
+        },
+        "disputes.n_accounts": {"fr": "{n} compte|{n} comptes", "en": "{n} account|{n} accounts"},
+        "disputes.n_new": {"fr": "{n} nouvelle|{n} nouvelles", "en": "{n} new|{n} new"},
+        "disputes.n_changed": {
+            "fr": "{n} paiement changé d'état|{n} paiements changés d'état",
+            "en": "{n} payment changed state|{n} payments changed state",
         },
         "disputes.refused": {
             "fr": "Compte {account} non lu : {reason}",
@@ -78,8 +84,11 @@ def disputes(
             for account, exc in report.refused:
                 render.warn(i18n.t("disputes.refused", account=account, reason=exc.message))
             if not output.machine:
-                render.message(i18n.t("disputes.refreshed", accounts=report.accounts, new=len(report.new),
-                                      changed=len(report.changed)))
+                render.message(i18n.t(
+                    "disputes.refreshed", accounts=i18n.count("disputes.n_accounts", report.accounts),
+                    new=i18n.count("disputes.n_new", len(report.new)),
+                    changed=i18n.count("disputes.n_changed", len(report.changed)),
+                ))
         rows = service.listing(services, rpps=practitioner, open_only=open_only)
     if output is Output.JSON:
         emit_rows(output, rows, service.FIELDS)

@@ -18,12 +18,15 @@ from sarapay.cli.output import Output, emit_document, output_flags
 
 i18n.register(
     {
-        "reconcile.summary": {
-            "fr": "Rapprochement : {checked} consultation(s) vérifiée(s) sur {accounts} compte(s) Stripe, "
-            "{changed} mise(s) à jour, {count} point(s) à traiter.",
-            "en": "Reconcile: {checked} consultation(s) checked on {accounts} Stripe account(s), "
-            "{changed} updated, {count} item(s) needing action.",
-        },
+        "reconcile.summary": {"fr": "Rapprochement : {checked} sur {accounts}, {changed}, {items}.",
+                              "en": "Reconcile: {checked} on {accounts}, {changed}, {items}."},
+        # Counted phrases (i18n.count): "singular|plural", French singular for 0 and 1.
+        "reconcile.n_checked": {"fr": "{n} consultation vérifiée|{n} consultations vérifiées",
+                                "en": "{n} consultation checked|{n} consultations checked"},
+        "reconcile.n_accounts": {"fr": "{n} compte Stripe|{n} comptes Stripe", "en": "{n} Stripe account|{n} Stripe accounts"},
+        "reconcile.n_changed": {"fr": "{n} mise à jour|{n} mises à jour", "en": "{n} updated|{n} updated"},
+        "reconcile.n_items": {"fr": "{n} point à traiter|{n} points à traiter",
+                              "en": "{n} item needing action|{n} items needing action"},
         "reconcile.nothing": {
             "fr": "Rien à traiter : aucune empreinte n'expire ni aucune contestation n'attend de réponse dans les {window}, "
             "rien n'a expiré, été refusé ni contesté depuis le {since}.",
@@ -35,8 +38,10 @@ i18n.register(
             "en": "Account {account} (RPPS {rpps}) not read: {reason} It will be read again on the next run.",
         },
         "reconcile.retrieves": {
-            "fr": "{count} consultation(s) absente(s) des listes Stripe ont été lues une à une.",
-            "en": "{count} consultation(s) missing from Stripe's lists were read one by one.",
+            "fr": "{n} consultation absente des listes Stripe a été lue à part.|{n} consultations absentes des listes "
+            "Stripe ont été lues une à une.",
+            "en": "{n} consultation missing from Stripe's lists was read on its own.|{n} consultations missing from "
+            "Stripe's lists were read one by one.",
         },
         "reconcile.progress": {"fr": "Comptes Stripe lus", "en": "Stripe accounts read"},
     }
@@ -81,10 +86,14 @@ def reconcile(
             render.warn(i18n.t("reconcile.unavailable", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
         render.reconcile_items(document["items"])
         if report.retrieves:
-            render.message(i18n.t("reconcile.retrieves", count=report.retrieves))
+            render.message(i18n.count("reconcile.retrieves", report.retrieves))
         render.message(
-            i18n.t("reconcile.summary", checked=report.checked, accounts=report.accounts, changed=len(report.changes),
-                   count=len(report.items))
+            i18n.t(
+                "reconcile.summary", checked=i18n.count("reconcile.n_checked", report.checked),
+                accounts=i18n.count("reconcile.n_accounts", report.accounts),
+                changed=i18n.count("reconcile.n_changed", len(report.changes)),
+                items=i18n.count("reconcile.n_items", len(report.items)),
+            )
         )
         if not report.items and report.complete:
             render.message(i18n.t("reconcile.nothing", window=warn_within.strip(), since=timefmt.format_when(report.since)))

@@ -25,8 +25,8 @@ i18n.register(
             "(--limit 0 for all). The totals cover all {total}.",
         },
         "listing.refreshed": {
-            "fr": "{count} consultation(s) mise(s) à jour depuis Stripe.",
-            "en": "{count} consultation(s) brought up to date from Stripe.",
+            "fr": "{n} consultation mise à jour depuis Stripe.|{n} consultations mises à jour depuis Stripe.",
+            "en": "{n} consultation brought up to date from Stripe.|{n} consultations brought up to date from Stripe.",
         },
         "listing.refresh_failed": {
             "fr": "{consultation_id} n'a pas pu être mise à jour : {reason}",
@@ -104,7 +104,7 @@ def status(
             for consultation_id, exc in report.failed:
                 render.warn(i18n.t("listing.refresh_failed", consultation_id=consultation_id, reason=exc.message))
             if not output.machine:
-                render.message(i18n.t("listing.refreshed", count=len(report.refreshed)))
+                render.message(i18n.count("listing.refreshed", len(report.refreshed)))
         if output.machine:
             emit_rows(
                 output,
