@@ -456,3 +456,15 @@ def test_an_account_restricted_between_the_check_and_the_checkout_is_explained(r
     assert snapshot() == book  # the row written before the request is gone, with its history
     [entry] = audit("plan")
     assert entry["outcome"] == "refused" and entry["stripe_request_id"]
+
+
+def test_a_second_consultation_at_the_same_minute_is_planned_with_a_warning(run, sandbox):
+    doctor = link_practitioner(sandbox, 77)
+    first = run("plan", doctor["rpps"], "--at", "01/12/2099 10:30")
+    assert first.exit_code == 0 and "déjà une consultation" not in first.stderr
+    second = run("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid")
+    assert second.exit_code == 0, second.stderr
+    message = " ".join(second.stderr.split())
+    assert "déjà une consultation le 01/12/2099 10:30" in message and first.stdout.strip() in message
+    other_minute = run("plan", doctor["rpps"], "--at", "01/12/2099 10:31")
+    assert other_minute.exit_code == 0 and "déjà une consultation" not in other_minute.stderr

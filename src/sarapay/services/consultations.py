@@ -95,6 +95,12 @@ i18n.register(
             "en": "Consultation {consultation_id} is recorded, but Stripe did not answer about its payment page (it may exist "
             "anyway). Do not plan it again: get the link with 'sarapay pay-link {consultation_id}'.",
         },
+        "plan.same_minute": {
+            "fr": "Le praticien {rpps} a déjà une consultation le {when} ({others}) : vérifiez qu'il ne s'agit pas d'un "
+            "doublon (« sarapay cancel » annule l'une d'elles).",
+            "en": "Practitioner {rpps} already has a consultation on {when} ({others}): check it is not a duplicate "
+            "('sarapay cancel' cancels one of them).",
+        },
         "plan.resumed_unsent": {
             "fr": "Ce créneau était déjà planifié ({consultation_id}) sans que Stripe ait répondu pour sa page de paiement : "
             "c'est cette consultation qui reçoit le lien, sans doublon.",
@@ -226,12 +232,13 @@ def plan(
 
     cid = consultation_id or _new_id(ctx)
     scheduled = when.astimezone(timezone.utc)
+    same_minute = _same_minute(ctx, number, scheduled)
     if not paid:
         row = ctx.ledger.insert_consultation(
             cid, rpps=number, scheduled_at=scheduled, state=statuses.NO_ONLINE_PAYMENT, paid_online=False,
             patient_ref=ref,
         )
-        return {"consultation": row, "url": None, "warnings": []}
+        return {"consultation": row, "url": None, "warnings": same_minute}
 
     ctx.resolve_key()  # before the row exists: a bad key leaves no trace
     # One account read: Stripe refuses a Checkout Session on an account that cannot take cards yet
@@ -247,6 +254,7 @@ def plan(
         row, cid = earlier, earlier["id"]
         warnings.append(("plan.resumed_unsent", {"consultation_id": cid}))
     else:
+        warnings.extend(same_minute)
         row = ctx.ledger.insert_consultation(
             cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
             max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
@@ -269,6 +277,22 @@ def plan(
     if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
         warnings.append(("plan.hold_before_visit", {"days": HOLD_DAYS - 1, "consultation_id": cid}))
     return {"consultation": row, "url": url, "warnings": warnings}
+
+
+def _same_minute(ctx: Context, rpps: str, scheduled: datetime) -> list[tuple[str, dict[str, Any]]]:
+    """A warning when the practitioner already has a consultation (not cancelled) at that minute: a double
+    booking, or the same visit planned twice. Planned all the same: the portal may mean it."""
+    from datetime import timedelta
+
+    start = scheduled.replace(second=0, microsecond=0)
+    others = [
+        row["id"]
+        for row in ctx.ledger.list_consultations(rpps=rpps, since=start, until=start + timedelta(minutes=1))
+        if row["state"] != statuses.CANCELED
+    ]
+    if not others:
+        return []
+    return [("plan.same_minute", {"rpps": rpps, "when": timefmt.format_when(scheduled), "others": ", ".join(others)})]
 
 
 def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
