@@ -62,6 +62,14 @@ i18n.register(
             "en": "No Connect client id (ca_…) configured: 'sarapay config set-client-id CA' "
             "(Stripe Dashboard › Connect › Settings).",
         },
+        "stripe.account_invalid_sandbox": {
+            "fr": "Le bac à sable ne connaît pas (ou plus) le compte du praticien ({account}). S'il a été redémarré sans "
+            "--state, il a perdu ses comptes et ses paiements : relancez-le avec « sarapay sandbox serve --state FICHIER » "
+            "pour les garder, puis reliez à nouveau le praticien. Sinon l'accès a été révoqué : « sarapay link RPPS --check ».",
+            "en": "The sandbox does not know (or no longer knows) the practitioner's account ({account}). If it was "
+            "restarted without --state, it lost its accounts and payments: start it with 'sarapay sandbox serve --state "
+            "FILE' to keep them, then link the practitioner again. Otherwise access was revoked: 'sarapay link RPPS --check'.",
+        },
         "stripe.account_invalid": {
             "fr": "Le compte Stripe du praticien ({account}) n'est plus connecté à la plateforme (accès révoqué ou compte inexistant). "
             "Vérifiez l'appariement avec « sarapay link RPPS --check ».",
@@ -506,6 +514,14 @@ class Gateway:
             self.last_request_id = response.request_id
             self.last_replayed = (response.headers or {}).get("idempotent-replayed") == "true"
 
+    def _account_invalid_key(self) -> str:
+        """A sandbox (a loopback API base) that does not know an account has most likely been restarted without
+        --state: say so, rather than only « access revoked »."""
+        from urllib.parse import urlsplit
+
+        on_sandbox = bool(self.api_base) and is_loopback(urlsplit(self.api_base or "").hostname)
+        return "stripe.account_invalid_sandbox" if on_sandbox else "stripe.account_invalid"
+
     def _translate(self, exc: Any, *, kind: str, account: str | None, attempts: int) -> SarapayError:
         """Stripe's exception as sarapay's, keeping `.stripe_code`, `.http_status`, `.request_id`."""
         stripe = self._stripe
@@ -523,7 +539,7 @@ class Gateway:
             err = ConfigError("stripe.permission_missing", masked=self.key.masked, permission=permission)
         elif isinstance(exc, stripe.PermissionError):
             if code == "account_invalid":
-                err = StripeRefused("stripe.account_invalid", account=acct)
+                err = StripeRefused(self._account_invalid_key(), account=acct)
             else:
                 err = StripeRefused("stripe.permission", account=acct, detail=detail)
         elif isinstance(exc, stripe.IdempotencyError):

@@ -550,3 +550,23 @@ def test_help_is_french_with_an_example_in_the_support_panel(run):
     root = run("--help").stdout
     support = root[root.index("Support"):]
     assert "status" in support.split("╰")[0]
+
+
+def test_a_sandbox_that_lost_the_account_says_it_may_have_been_restarted_without_state(run, sandbox):
+    """The ledger knows an account the sandbox does not (a sandbox restarted without --state): the message
+    says so and how to keep its state, not only « access revoked »."""
+    from sarapay import settings
+    from sarapay.ledger import open_ledger
+    from sarapay.rpps import make_test_rpps
+
+    rpps = make_test_rpps(71)
+    with open_ledger(settings.ledger_path()) as book:
+        book.upsert_practitioner(rpps, name="Dre Oubli", account_id="acct_lostInRestart01", link_method="attached")
+        book.insert_consultation(
+            "TC-KQST2R", rpps=rpps, scheduled_at="2099-12-01T09:30:00Z", state="incomplete", paid_online=True,
+            max_cents=2500, account_id="acct_lostInRestart01", checkout_session_id="cs_test_lostInRestart01",
+        )
+    result = run("status", "TC-KQST2R", "--refresh")
+    assert result.exit_code == 5, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "redémarré sans --state" in message and "sarapay sandbox serve --state FICHIER" in message
