@@ -19,7 +19,8 @@ SAME_ON_PURPOSE = {
     "view.field.scheduled_at", "view.field.payment_intent_id", "view.col.note", "view.outcome.ok",
     "view.link_method.oauth", "config.label.mode", "config.value.stripe", "config.value.mode_test", "confirm.mode",
     "unlink.action", "moves.row.consultation", "moves.row.net", "view.field.date", "pdf.col.date",
-    "remind.mail.col.consultation", "remind.mail.col.when", "view.reconcile.visit_at", "ledger_cmd.col.table", "ledger_cmd.label.server",
+    "remind.mail.col.consultation", "remind.mail.col.when", "view.reconcile.visit_at", "ledger.n_consultations",
+    "remind.line", "statement.n_pages", "ledger_cmd.col.table", "ledger_cmd.label.server",
 }
 # English words that have no business in a French sentence (checked outside options, commands and quotes).
 ENGLISH = re.compile(r"\b(the|and|with|your|please|cannot|is|was|not|this|that|for|of|to|from|has|have|will|could|should)\b", re.I)

@@ -20,23 +20,33 @@ from sarapay.cli.output import Output, emit_document, output_flags
 i18n.register(
     {
         "remind.summary": {
-            "fr": "Rappels : {sent} e-mail(s) envoyé(s), {already} praticien(s) déjà prévenu(s), {no_email} sans adresse, "
-            "{failed} non envoyé(s).",
-            "en": "Reminders: {sent} email(s) sent, {already} practitioner(s) already told, {no_email} without an address, "
-            "{failed} not sent.",
+            "fr": "Rappels : {sent}, {already}, {no_email} sans adresse, {failed}.",
+            "en": "Reminders: {sent}, {already}, {no_email} without an address, {failed}.",
         },
+        "remind.n_sent": {"fr": "{n} e-mail envoyé|{n} e-mails envoyés", "en": "{n} email sent|{n} emails sent"},
+        "remind.n_already": {
+            "fr": "{n} praticien déjà prévenu|{n} praticiens déjà prévenus",
+            "en": "{n} practitioner already told|{n} practitioners already told",
+        },
+        "remind.n_failed": {"fr": "{n} non envoyé|{n} non envoyés", "en": "{n} not sent|{n} not sent"},
+        "remind.n_would_send": {
+            "fr": "{n} e-mail serait envoyé|{n} e-mails seraient envoyés",
+            "en": "{n} email would be sent|{n} emails would be sent",
+        },
+        "remind.n_waiting": {"fr": "{n} rappel en attente|{n} rappels en attente", "en": "{n} reminder waiting|{n} reminders waiting"},
+        "remind.n_reminders": {"fr": "{n} rappel|{n} rappels", "en": "{n} reminder|{n} reminders"},
         "remind.summary_dry_run": {
-            "fr": "Simulation : {count} e-mail(s) seraient envoyés ; rien n'est envoyé ni enregistré.",
-            "en": "Dry run: {count} email(s) would be sent; nothing is sent nor recorded.",
+            "fr": "Simulation : {emails} ; rien n'est envoyé ni enregistré.",
+            "en": "Dry run: {emails}; nothing is sent nor recorded.",
         },
         "remind.nothing": {
             "fr": "Aucune empreinte à capturer dans les {window} : aucun rappel à envoyer.",
             "en": "No hold to capture within {window}: no reminder to send.",
         },
         "remind.no_email": {
-            "fr": "Le praticien {rpps}{name} n'a pas d'adresse e-mail : {count} rappel(s) en attente. Ajoutez-la avec "
+            "fr": "Le praticien {rpps}{name} n'a pas d'adresse e-mail : {waiting}. Ajoutez-la avec "
             "« sarapay link {rpps} --account {account} --email EMAIL ».",
-            "en": "Practitioner {rpps}{name} has no email address: {count} reminder(s) waiting. Add it with "
+            "en": "Practitioner {rpps}{name} has no email address: {waiting}. Add it with "
             "'sarapay link {rpps} --account {account} --email EMAIL'.",
         },
         "remind.refused": {
@@ -68,8 +78,8 @@ i18n.register(
         "remind.outcome.refused": {"fr": "refusé par le serveur", "en": "refused by the server"},
         "remind.outcome.not_sent": {"fr": "non envoyé", "en": "not sent"},
         "remind.line": {
-            "fr": "{rpps}{name} · {outcome} · {count} rappel(s) · {ids}",
-            "en": "{rpps}{name} · {outcome} · {count} reminder(s) · {ids}",
+            "fr": "{rpps}{name} · {outcome} · {reminders} · {ids}",
+            "en": "{rpps}{name} · {outcome} · {reminders} · {ids}",
         },
     }
 )
@@ -145,10 +155,12 @@ def _show(report, accounts: dict, within: str) -> None:
         lines = reminder.lines or reminder.already
         render.data_line(
             i18n.t("remind.line", rpps=reminder.rpps, name=name, outcome=i18n.t(f"remind.outcome.{reminder.outcome}"),
-                   count=len(lines), ids=", ".join(line.consultation_id for line in lines))
+                   reminders=i18n.count("remind.n_reminders", len(lines)),
+                   ids=", ".join(line.consultation_id for line in lines))
         )
         if reminder.outcome == service.NO_EMAIL:
-            render.warn(i18n.t("remind.no_email", rpps=reminder.rpps, name=name, count=len(reminder.lines),
+            render.warn(i18n.t("remind.no_email", rpps=reminder.rpps, name=name,
+                               waiting=i18n.count("remind.n_waiting", len(reminder.lines)),
                                account=accounts.get(reminder.rpps) or "acct_…"))
         elif reminder.outcome == service.REFUSED:
             error = reminder.error or {}
@@ -157,11 +169,15 @@ def _show(report, accounts: dict, within: str) -> None:
     if report.stopped is not None:
         render.warn(report.stopped.message)
     if report.dry_run:
-        render.message(i18n.t("remind.summary_dry_run", count=report.count(service.WOULD_SEND)))
+        render.message(i18n.t("remind.summary_dry_run", emails=i18n.count("remind.n_would_send", report.count(service.WOULD_SEND))))
     else:
         render.message(
-            i18n.t("remind.summary", sent=report.count(service.SENT), already=report.count(service.ALREADY_SENT),
-                   no_email=report.count(service.NO_EMAIL), failed=report.count(service.REFUSED) + report.count(service.NOT_SENT))
+            i18n.t(
+                "remind.summary", sent=i18n.count("remind.n_sent", report.count(service.SENT)),
+                already=i18n.count("remind.n_already", report.count(service.ALREADY_SENT)),
+                no_email=report.count(service.NO_EMAIL),
+                failed=i18n.count("remind.n_failed", report.count(service.REFUSED) + report.count(service.NOT_SENT)),
+            )
         )
 
 

@@ -20,9 +20,10 @@ i18n.register(
             "en": "--pdf writes a file: do not combine it with --json, --csv or --excel.",
         },
         "statement.pdf_written": {
-            "fr": "Relevé de {month} écrit dans {path} ({pages} page(s)).",
-            "en": "Statement of {month} written to {path} ({pages} page(s)).",
+            "fr": "Relevé de {month} écrit dans {path} ({pages}).",
+            "en": "Statement of {month} written to {path} ({pages}).",
         },
+        "statement.n_pages": {"fr": "{n} page|{n} pages", "en": "{n} page|{n} pages"},
     }
 )
 
@@ -65,7 +66,7 @@ def statement(
         from sarapay import render_pdf
 
         pages = render_pdf.write_statement(document, pdf)
-        render.message(i18n.t("statement.pdf_written", month=document["month"], path=str(pdf), pages=pages))
+        render.message(i18n.t("statement.pdf_written", month=document["month"], path=str(pdf), pages=i18n.count("statement.n_pages", pages)))
     elif output is Output.JSON:
         emit_document(document)
     elif output.machine:

@@ -36,9 +36,11 @@ i18n.register(
             "en": "The other sessions read are earlier links of the same consultation, or do not come from sarapay.",
         },
         "sync.kept_offline": {
-            "fr": "{count} consultation(s) sans paiement en ligne ne sont pas sur Stripe : gardées telles quelles. "
-            "La référence patient et l'historique ne viennent jamais de Stripe non plus.",
-            "en": "{count} consultation(s) without online payment are not on Stripe: kept as they are. "
+            "fr": "{n} consultation sans paiement en ligne n'est pas sur Stripe : gardée telle quelle. La référence patient "
+            "et l'historique ne viennent jamais de Stripe non plus.|{n} consultations sans paiement en ligne ne sont pas "
+            "sur Stripe : gardées telles quelles. La référence patient et l'historique ne viennent jamais de Stripe non plus.",
+            "en": "{n} consultation without online payment is not on Stripe: kept as it is. Patient references and history "
+            "never come from Stripe either.|{n} consultations without online payment are not on Stripe: kept as they are. "
             "Patient references and history never come from Stripe either.",
         },
         "sync.not_found": {
@@ -46,10 +48,12 @@ i18n.register(
             "en": "Not on their practitioner's Stripe account, kept as they are: {ids}.",
         },
         "sync.unknown_practitioner": {
-            "fr": "{count} consultation(s) d'un praticien absent du registre, ignorée(s) (RPPS {rpps}) : "
-            "rattachez-le (sarapay link RPPS --account acct_…) puis relancez.",
-            "en": "{count} consultation(s) of a practitioner missing from the ledger, skipped (RPPS {rpps}): "
-            "attach them (sarapay link RPPS --account acct_…) and run this again.",
+            "fr": "{n} consultation d'un praticien absent du registre, ignorée (RPPS {rpps}) : rattachez-le "
+            "(sarapay link RPPS --account acct_…) puis relancez.|{n} consultations d'un praticien absent du registre, "
+            "ignorées (RPPS {rpps}) : rattachez-le (sarapay link RPPS --account acct_…) puis relancez.",
+            "en": "{n} consultation of a practitioner missing from the ledger, skipped (RPPS {rpps}): attach them "
+            "(sarapay link RPPS --account acct_…) and run this again.|{n} consultations of a practitioner missing from "
+            "the ledger, skipped (RPPS {rpps}): attach them (sarapay link RPPS --account acct_…) and run this again.",
         },
         "sync.approximate_time": {
             "fr": "Heure prévue absente des métadonnées Stripe (sessions créées avant que sarapay l'y mette) : "
@@ -120,12 +124,12 @@ def sync(
         if report.sessions > consultations:
             render.message(i18n.t("sync.other_sessions"))
         if report.kept_offline:
-            render.message(i18n.t("sync.kept_offline", count=report.kept_offline))
+            render.message(i18n.count("sync.kept_offline", report.kept_offline))
         if report.not_found:
             render.warn(i18n.t("sync.not_found", ids=", ".join(report.not_found)))
         if report.unknown_practitioner:
             numbers = sorted({rpps for _, rpps in report.unknown_practitioner})
-            render.warn(i18n.t("sync.unknown_practitioner", count=len(report.unknown_practitioner), rpps=", ".join(numbers)))
+            render.warn(i18n.count("sync.unknown_practitioner", len(report.unknown_practitioner), rpps=", ".join(numbers)))
         if report.approximate_time:
             render.warn(i18n.t("sync.approximate_time", ids=", ".join(report.approximate_time)))
     if report.exit_code:

@@ -42,6 +42,7 @@ i18n.register(
             "fr": "La consultation {consultation_id} existe déjà dans le registre.",
             "en": "The consultation {consultation_id} already exists in the ledger.",
         },
+        "ledger.n_consultations": {"fr": "{n} consultation|{n} consultations", "en": "{n} consultation|{n} consultations"},
         "ledger.unknown_practitioner": {
             "fr": "Aucun praticien enregistré avec le RPPS {rpps}.",
             "en": "No practitioner registered with RPPS {rpps}.",
@@ -53,9 +54,9 @@ i18n.register(
             "Unlink it first (sarapay unlink {other_rpps}).",
         },
         "ledger.practitioner_has_consultations": {
-            "fr": "Le praticien de RPPS {rpps} a {count} consultation(s) dans le registre : il ne peut pas en être "
+            "fr": "Le praticien de RPPS {rpps} a {consultations} dans le registre : il ne peut pas en être "
             "retiré. Déliez son compte Stripe à la place (sarapay unlink {rpps}).",
-            "en": "The practitioner with RPPS {rpps} has {count} consultation(s) in the ledger and cannot be "
+            "en": "The practitioner with RPPS {rpps} has {consultations} in the ledger and cannot be "
             "removed from it. Unlink their Stripe account instead (sarapay unlink {rpps}).",
         },
         "ledger.oauth_state_unknown": {
@@ -668,7 +669,10 @@ class Ledger:
             self._require_practitioner(rpps)
             (count,) = self._conn.execute("SELECT count(*) FROM consultations WHERE rpps = ?", (rpps,)).fetchone()
             if count:
-                raise BadInput("ledger.practitioner_has_consultations", rpps=rpps, count=count)
+                raise BadInput(
+                    "ledger.practitioner_has_consultations", rpps=rpps,
+                    consultations=i18n.count("ledger.n_consultations", count),
+                )
             self._conn.execute("DELETE FROM practitioners WHERE rpps = ?", (rpps,))
 
     @_guarded

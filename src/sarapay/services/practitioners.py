@@ -143,12 +143,22 @@ i18n.register(
             "platform created, sends the onboarding link again.",
         },
         "practitioner.missing.onboarding": {
-            "fr": "inscription Stripe inachevée : {count} information(s) encore demandée(s)",
-            "en": "Stripe onboarding unfinished: {count} item(s) still requested",
+            "fr": "inscription Stripe inachevée : {items}",
+            "en": "Stripe onboarding unfinished: {items}",
+        },
+        # Counted phrases (i18n.count): "singular|plural".
+        "practitioner.n_still_requested": {
+            "fr": "{n} information encore demandée|{n} informations encore demandées",
+            "en": "{n} item still requested|{n} items still requested",
+        },
+        "practitioner.n_items": {"fr": "{n} information|{n} informations", "en": "{n} item|{n} items"},
+        "unlink.n_holds": {
+            "fr": "{n} empreinte bancaire non capturée|{n} empreintes bancaires non capturées",
+            "en": "{n} uncaptured card hold|{n} uncaptured card holds",
         },
         "practitioner.missing.requirements": {
-            "fr": "Stripe redemande {count} information(s)",
-            "en": "Stripe asks again for {count} item(s)",
+            "fr": "Stripe redemande {items}",
+            "en": "Stripe asks again for {items}",
         },
         "practitioner.missing.details": {
             "fr": "inscription Stripe inachevée",
@@ -163,9 +173,9 @@ i18n.register(
             "en": "card payments disabled by Stripe: {reason}",
         },
         "unlink.holds_pending": {
-            "fr": "Le praticien {rpps} a {count} empreinte(s) bancaire(s) non capturée(s) : capturez-les ou annulez-les d'abord "
+            "fr": "Le praticien {rpps} a {holds} : capturez-les ou annulez-les d'abord "
             "(sarapay status --practitioner {rpps} --state uncaptured), ou forcez avec --force (elles ne pourront plus être ni capturées ni libérées par la plateforme).",
-            "en": "The practitioner {rpps} has {count} uncaptured card hold(s): capture or cancel them first "
+            "en": "The practitioner {rpps} has {holds}: capture or cancel them first "
             "(sarapay status --practitioner {rpps} --state uncaptured), or force with --force (the platform will no longer be able to capture or release them).",
         },
         "prefs.below_min": {
@@ -517,9 +527,12 @@ def _missing(account: dict[str, Any]) -> str:
     requirements = account.get("requirements") or {}
     due = set(requirements.get("currently_due") or []) | set(requirements.get("past_due") or [])
     if not account.get("details_submitted"):
-        return i18n.t("practitioner.missing.onboarding", count=len(due)) if due else i18n.t("practitioner.missing.details")
+        return (
+            i18n.t("practitioner.missing.onboarding", items=i18n.count("practitioner.n_still_requested", len(due)))
+            if due else i18n.t("practitioner.missing.details")
+        )
     if due:  # onboarded once, restricted since: information fell past due
-        return i18n.t("practitioner.missing.requirements", count=len(due))
+        return i18n.t("practitioner.missing.requirements", items=i18n.count("practitioner.n_items", len(due)))
     if requirements.get("pending_verification"):
         return i18n.t("practitioner.missing.verification")
     capability = (account.get("capabilities") or {}).get("card_payments")
@@ -574,7 +587,7 @@ def _unlink_plan(ctx: Context, row: dict[str, Any], force: bool) -> dict[str, An
     number, account_id = row["rpps"], row["account_id"]
     holds = ctx.ledger.count_consultations(rpps=number, state=statuses.UNCAPTURED)
     if holds and not force:
-        raise BadInput("unlink.holds_pending", rpps=number, count=holds)
+        raise BadInput("unlink.holds_pending", rpps=number, holds=i18n.count("unlink.n_holds", holds))
     plan: dict[str, Any] = {
         "rpps": number,
         "name": row.get("name"),
