@@ -196,17 +196,46 @@ def _polish_param(param) -> None:
 def polish_command(command) -> None:
     """Once per built command (and, for a group, its sub-commands): reflowed help texts and readable
     metavars. Called where commands are built (SarapayGroup), so new command modules get it for free."""
-    if command is None or getattr(command, "_sarapay_polished", False):
+    if command is None:
         return
-    command._sarapay_polished = True
-    command.help = _reflow(command.help)
-    command.epilog = _reflow(command.epilog)
-    if command.short_help:
-        command.short_help = _reflow(command.short_help)
-    for param in command.params:
-        _polish_param(param)
+    if not getattr(command, "_sarapay_polished", False):
+        command._sarapay_polished = True
+        command.help = _reflow(command.help)
+        command.epilog = _reflow(command.epilog)
+        if command.short_help:
+            command.short_help = _reflow(command.short_help)
+        for param in command.params:
+            _polish_param(param)
+    _help_in_language(command)
     for sub in getattr(command, "commands", {}).values():
         polish_command(sub)
+
+
+# Help texts with an English twin (src/sarapay/cli/help_en.py): on the command, and on each parameter.
+_COMMAND_TEXTS = ("help", "short_help", "epilog", "rich_help_panel")
+_PARAM_TEXTS = ("help", "rich_help_panel")
+
+
+def _help_in_language(command) -> None:
+    """The help of `command` in the current language: written in French, in English from help_en.HELP_EN
+    (imported only then, so French start-up does not pay for it). The French texts are kept on the command,
+    so one process can show both (the tests run many commands in one process)."""
+    lang = i18n.get_lang()
+    if getattr(command, "_sarapay_help_lang", "fr") == lang:
+        return
+    targets = [(command, _COMMAND_TEXTS)] + [
+        (param, _PARAM_TEXTS) for param in command.params if param.name not in ("install_completion", "show_completion")
+    ]
+    if lang == "en":
+        from sarapay.cli.help_en import english
+    for target, names in targets:
+        french = target.__dict__.setdefault("_sarapay_help_fr", {})
+        for name in names:
+            if name not in french:
+                french[name] = getattr(target, name, None)
+            text = french[name]
+            setattr(target, name, english(text) if lang == "en" and text else text)
+    command._sarapay_help_lang = lang
 
 
 class SarapayGroup(TyperGroup):
