@@ -22,7 +22,7 @@ HEADER = """# Référence des commandes sarapay
 
 Généré par `scripts/gen_cli_docs.py` à partir de l'aide des commandes (`sarapay COMMANDE --help`) :
 ne pas modifier à la main. Les messages et l'aide sont en français ; `--lang en` (ou `SARAPAY_LANG=en`)
-passe les messages en anglais.
+passe les messages et l'aide (`sarapay --lang en COMMANDE --help`) en anglais.
 
 """
 
