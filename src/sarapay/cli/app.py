@@ -7,6 +7,7 @@ stripe, keyring or sqlite_utils, so `sarapay --help` and TAB completion stay fas
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
@@ -14,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from sarapay import __version__, i18n
-from sarapay.errors import EXIT_INTERRUPTED, EXIT_UNEXPECTED, SarapayError
+from sarapay.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, SarapayError
 
 PANEL_SUPPORT = "Support"
 PANEL_RECONCILE = "Rapprochement"
@@ -323,6 +324,12 @@ class SarapayGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`sarapay status | head`): nothing more to say, as a Unix tool stops quietly.
+            # stdout is pointed at /dev/null so the interpreter's last flush does not fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(EXIT_OK) from None
         except typer._click.exceptions.ClickException as exc:
             _localise_typer()  # a sub-command's usage error, shown by Typer in its panel
             _french_usage(exc)
