@@ -64,6 +64,11 @@ def t_in(lang: str, key: str, **params: object) -> str:
 def count(key: str, n: int, **params: object) -> str:
     """A counted phrase without « (s) »: the message is "singular|plural" with {n}. French puts 0 and 1 in the
     singular (« 0 consultation ajoutée »), English only 1."""
-    one, many = t(key).split("|", 1)
-    singular = n in (0, 1) if get_lang() == "fr" else n == 1
+    return count_in(get_lang(), key, n, **params)
+
+
+def count_in(lang: str, key: str, n: int, **params: object) -> str:
+    """`count` in `lang`, whatever the current language is (an email in the practitioner's language)."""
+    one, many = t_in(lang, key).split("|", 1)
+    singular = n in (0, 1) if lang == "fr" else n == 1
     return (one if singular else many).format(n=n, **params)

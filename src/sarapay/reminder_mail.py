@@ -110,14 +110,8 @@ def subject(lines: Sequence[Line], lang: str) -> str:
     disputes = sum(1 for line in lines if line.kind == DISPUTE)
     deadline = timefmt.format_when(min(line.deadline for line in lines), lang)
     key = "both" if holds and disputes else "holds" if holds else "disputes"
-    return _t(lang, f"remind.mail.subject.{key}", holds=_counted(lang, "remind.mail.n_holds", holds),
-              disputes=_counted(lang, "remind.mail.n_disputes", disputes), deadline=deadline)
-
-
-def _counted(lang: str, key: str, n: int) -> str:
-    """"1 empreinte", "2 empreintes" in the practitioner's language (French singular for 0 and 1)."""
-    one, many = _t(lang, key).split("|", 1)
-    return (one if (n in (0, 1) if lang == "fr" else n == 1) else many).format(n=n)
+    return _t(lang, f"remind.mail.subject.{key}", holds=i18n.count_in(lang, "remind.mail.n_holds", holds),
+              disputes=i18n.count_in(lang, "remind.mail.n_disputes", disputes), deadline=deadline)
 
 
 def _table(lines: Sequence[Line], lang: str, amount_title: str, deadline_title: str) -> list[str]:

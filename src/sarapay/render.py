@@ -1093,14 +1093,6 @@ i18n.register(
 )
 
 
-# The command that finishes a money move left without an answer (commands are not translated).
-MOVE_COMMANDS = {
-    "capture": "sarapay capture {consultation_id}",
-    "cancel": "sarapay cancel {consultation_id}",
-    "close_link": "sarapay cancel {consultation_id}",
-    "refund": "sarapay refund {consultation_id} {amount}",
-    "replace_link": "sarapay pay-link {consultation_id}",
-}
 
 i18n.register(
     {
@@ -1116,13 +1108,12 @@ i18n.register(
 
 def move_in_doubt_text(consultation_id: str, move: dict[str, Any]) -> str:
     """The sentence for a money move sent without an answer, naming the command to re-run."""
-    from sarapay.money import format_cents_plain
+    from sarapay import moves
 
-    amount = int(move.get("amount_cents") or 0)
-    command = MOVE_COMMANDS[move["action"]].format(consultation_id=consultation_id, amount=format_cents_plain(amount))
-    what_key = f"log.detail.{move['action']}"
-    what = i18n.t(what_key, amount=_money(amount)) if what_key in i18n.catalog() else move["action"]
-    return i18n.t("view.move_in_doubt", when=_when(move["created_at"]), what=what, command=command)
+    return i18n.t(
+        "view.move_in_doubt", when=_when(move["created_at"]), what=moves.describe(move["action"], move["amount_cents"]),
+        command=moves.rerun_command(consultation_id, move),
+    )
 
 
 i18n.register(
@@ -1196,11 +1187,9 @@ def _reconcile_cells(item: dict[str, Any]) -> list[str]:
 
         detail = disputes.reason_label(detail, short=True)
     elif item["kind"] == "move_in_doubt" and detail:  # the command to re-run (same key: the money moves once)
-        from sarapay.money import format_cents_plain
+        from sarapay import moves
 
-        detail = MOVE_COMMANDS[detail].format(
-            consultation_id=item.get("consultation_id") or "", amount=format_cents_plain(int(item.get("amount_cents") or 0))
-        )
+        detail = moves.rerun_command(item.get("consultation_id") or "", {"action": detail, "amount_cents": item.get("amount_cents")})
     return [
         i18n.t(f"view.reconcile.{item['kind']}") + (f" ({detail})" if detail else ""),
         item.get("consultation_id") or none,

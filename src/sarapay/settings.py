@@ -404,6 +404,12 @@ def check_api_base(value: str) -> str:
 
 def check_return_url(value: str) -> str:
     """A page the patient is sent back to after Checkout: https (http only on loopback), or BadInput."""
+    return check_web_url(value, "settings.return_url_format")
+
+
+def check_web_url(value: str, error_key: str) -> str:
+    """An address Stripe or a browser reaches: https, http only on loopback (a test or a local proxy), with a
+    host and a valid port; BadInput(`error_key`, value=…) otherwise."""
     from sarapay.inputs import shown
 
     value = value.strip()
@@ -411,11 +417,11 @@ def check_return_url(value: str) -> str:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise BadInput("settings.return_url_format", value=shown(value)) from None
+        raise BadInput(error_key, value=shown(value)) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput("settings.return_url_format", value=shown(value))
+        raise BadInput(error_key, value=shown(value))
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise BadInput("settings.return_url_format", value=shown(value))
+        raise BadInput(error_key, value=shown(value))
     return value
 
 

@@ -517,10 +517,9 @@ class Gateway:
     def _account_invalid_key(self) -> str:
         """A sandbox (a loopback API base) that does not know an account has most likely been restarted without
         --state: say so, rather than only « access revoked »."""
-        from urllib.parse import urlsplit
+        from sarapay.settings import sandbox_base
 
-        on_sandbox = bool(self.api_base) and is_loopback(urlsplit(self.api_base or "").hostname)
-        return "stripe.account_invalid_sandbox" if on_sandbox else "stripe.account_invalid"
+        return "stripe.account_invalid_sandbox" if sandbox_base(self.api_base) else "stripe.account_invalid"
 
     def _translate(self, exc: Any, *, kind: str, account: str | None, attempts: int) -> SarapayError:
         """Stripe's exception as sarapay's, keeping `.stripe_code`, `.http_status`, `.request_id`."""

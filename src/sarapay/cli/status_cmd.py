@@ -86,7 +86,7 @@ def status(
             if refresh:
                 record = service.refresh_one(services, record)
             timeline = service.history(services, record["id"])
-            in_doubt = [move for move in services.ledger.money_moves(record["id"]) if move["state"] == "pending"]
+            in_doubt = service.moves_in_doubt(services, record["id"])
         if output is Output.JSON:
             emit_document(service.detail_document(record, timeline, show_email=show_email))
         elif output.machine:

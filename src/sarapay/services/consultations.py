@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sarapay import i18n, ids, money, statuses, timefmt
 from sarapay.errors import BadInput, Interrupted, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.inputs import clean, shown
+from sarapay.moves import REPLACE_LINK
 from sarapay.services import refresh
 
 if TYPE_CHECKING:
@@ -344,9 +345,6 @@ def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str 
         if row["state"] not in (statuses.INCOMPLETE, statuses.EXPIRED):
             return row, None
     raise RuntimeError("could not issue a fresh payment link")
-
-
-REPLACE_LINK = "replace_link"  # a money_moves action: pay-link closing the open link to issue the next one
 
 
 def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n, ids, money, statuses, timefmt
 from sarapay.errors import BadInput, Cancelled, ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
+from sarapay.moves import CANCEL, CAPTURE, CLOSE_LINK, OPEN_STATE, REFUND, describe, settle_pending
 from sarapay.services import refresh
 from sarapay.services.consultations import require_consultation
 from sarapay.services.exclusive import one_at_a_time
@@ -51,7 +52,6 @@ from sarapay.stripe_gateway import METADATA_MOVE, METADATA_SOURCE  # stripe is i
 if TYPE_CHECKING:
     from sarapay.services.context import Context
 
-CAPTURE, CANCEL, CLOSE_LINK, REFUND = "capture", "cancel", "close_link", "refund"
 # Cancelling a consultation planned without online payment: Stripe has nothing of it, so nothing is sent; the
 # ledger marks it « Annulé » (history line, audit row) so that it stops showing as a consultation to come.
 CANCEL_LOCAL = "cancel_local"
@@ -232,12 +232,6 @@ i18n.register(
             "en": "{consultation_id} was already refunded {refunded} ({refunds}): a new refund of {amount} must be meant. "
             "Run it again with --again to confirm, or check first with 'sarapay status {consultation_id}'.",
         },
-        # What a money move is, inside the sentences below.
-        "payments.what.capture": {"fr": "capture de {amount}", "en": "capture of {amount}"},
-        "payments.what.cancel": {"fr": "libération de l'empreinte de {amount}", "en": "release of the {amount} hold"},
-        "payments.what.close_link": {"fr": "fermeture du lien de paiement", "en": "closing of the payment link"},
-        "payments.what.refund": {"fr": "remboursement de {amount}", "en": "refund of {amount}"},
-        "payments.what.cancel_local": {"fr": "annulation de la consultation", "en": "cancellation of the consultation"},
         "payments.cancel_local_note": {
             "fr": "annulée (sans paiement en ligne : rien à envoyer à Stripe)",
             "en": "canceled (no online payment: nothing to send to Stripe)",
@@ -343,11 +337,6 @@ def _fmt(cents: int | None) -> str:
     return money.format_amount(int(cents or 0))
 
 
-def describe(action: str, amount_cents: int) -> str:
-    """"capture de 20,00 €": a money move inside a sentence."""
-    return i18n.t(f"payments.what.{action}", amount=_fmt(amount_cents))
-
-
 def _state_error(cls: type[SarapayError], command: str, row: dict[str, Any]) -> SarapayError:
     """Why `command` cannot act on the consultation in its state: a sentence per state, else a general one."""
     key = f"{command}.state.{row['state']}"
@@ -371,20 +360,8 @@ def _refreshed(ctx: Context, row: dict[str, Any], command: str) -> dict[str, Any
     if not row["paid_online"]:
         raise _state_error(BadInput, command, row)
     row = refresh.refresh_consultation(ctx, row)
-    _settle_pending(ctx, row)
+    settle_pending(ctx.ledger, row)
     return row
-
-
-# A pending capture or release is settled once Stripe's state shows the hold is no longer open (whichever
-# way it went); a pending link closing once the consultation is no longer waiting for the patient.
-_SETTLED_WHEN_LEFT = {CAPTURE: statuses.UNCAPTURED, CANCEL: statuses.UNCAPTURED, CLOSE_LINK: statuses.INCOMPLETE}
-
-
-def _settle_pending(ctx: Context, row: dict[str, Any]) -> None:
-    for action, open_state in _SETTLED_WHEN_LEFT.items():
-        move = ctx.ledger.pending_money_move(row["id"], [action])
-        if move is not None and row["state"] != open_state:
-            ctx.ledger.finish_money_move(move["idempotency_key"], "settled")
 
 
 def _known_hold(row: dict[str, Any]) -> bool:
@@ -428,7 +405,7 @@ def _close_link_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, *
 def _pending_on_open(ctx: Context, row: dict[str, Any], action: str) -> dict[str, Any] | None:
     """A move of `action` sent earlier without an answer, while the ledger still shows the consultation as
     it was before it (its result never recorded): the re-run re-sends it. None otherwise."""
-    if row["state"] != _SETTLED_WHEN_LEFT[action] or not row["paid_online"]:
+    if row["state"] != OPEN_STATE[action] or not row["paid_online"]:
         return None
     move = ctx.ledger.pending_money_move(row["id"], [action])
     needed = "checkout_session_id" if action == CLOSE_LINK else "payment_intent_id"
@@ -705,7 +682,7 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
         except SarapayError:
             raise exc from None
         if after["state"] != plan.state:
-            _settle_pending(ctx, after)
+            settle_pending(ctx.ledger, after)
             raise _state_error(StripeRefused, plan.command, after).with_stripe(exc) from None
         raise
     # Stripe answered: the money moved (or the answer replays the time it did). Recorded before anything else.
@@ -713,7 +690,7 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
         _crash_point("stripe")
         ctx.ledger.finish_money_move(plan.idempotency_key, "done", moved_id)
         result = _record(ctx, plan, payment_intent)
-        _settle_pending(ctx, result["consultation"])  # an earlier capture or release in doubt did not happen
+        settle_pending(ctx.ledger, result["consultation"])  # an earlier capture or release in doubt did not happen
         return result
     except (Interrupted, KeyboardInterrupt):
         raise Interrupted("payments.interrupted_after", consultation_id=cid, what=what) from None

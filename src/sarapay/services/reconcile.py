@@ -68,7 +68,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from sarapay import i18n, statuses, timefmt
+from sarapay import i18n, moves, statuses, timefmt
 from sarapay.errors import ConfigError, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.services import refresh
 from sarapay.services.practitioners import require_practitioner
@@ -640,9 +640,6 @@ def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> lis
 
 # A money move younger than this may still be on its way (a command running now): not reported yet.
 MOVE_IN_FLIGHT = 300
-# A capture, release or link closing in doubt is settled once Stripe's state, just read, shows the consultation
-# went on (whichever way); a refund cannot be told from the state, so it stays to re-run.
-_MOVE_OPEN_STATE = {"capture": statuses.UNCAPTURED, "cancel": statuses.UNCAPTURED, "close_link": statuses.INCOMPLETE}
 
 
 def _moves_in_doubt(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
@@ -654,9 +651,8 @@ def _moves_in_doubt(ledger: Any, report: ReconcileReport, names: dict[str, Any])
         row = ledger.get_consultation(move["consultation_id"])
         if row is None:
             continue
-        open_state = _MOVE_OPEN_STATE.get(move["action"])
-        if open_state is not None and row["state"] != open_state:
-            ledger.finish_money_move(move["idempotency_key"], "settled")
+        moves.settle_pending(ledger, row)  # Stripe's state, just read, may show it went through (or not)
+        if (ledger.get_money_move(move["idempotency_key"]) or {}).get("state") != "pending":
             continue
         items.append(_item(MOVE_IN_DOUBT, row, names, amount=int(move["amount_cents"]), deadline=None, detail=move["action"]))
     return items

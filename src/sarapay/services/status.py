@@ -218,6 +218,11 @@ def get_consultation(ctx: Context, consultation: str) -> dict[str, Any]:
     return require_consultation(ctx, consultation)
 
 
+def moves_in_doubt(ctx: Context, consultation_id: str) -> list[dict[str, Any]]:
+    """The consultation's money moves sent without an answer yet (each names the command to re-run)."""
+    return [move for move in ctx.ledger.money_moves(consultation_id) if move["state"] == "pending"]
+
+
 def history(ctx: Context, consultation_id: str) -> list[dict[str, Any]]:
     return ctx.ledger.history(consultation_id)
 

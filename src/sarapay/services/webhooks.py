@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 from sarapay import i18n
-from sarapay.errors import BadInput, SarapayError
+from sarapay.errors import SarapayError
 
 if TYPE_CHECKING:
     from sarapay.services.context import Context
@@ -96,18 +96,9 @@ PAYMENT_PREFIXES = ("checkout.session.", "payment_intent.", "charge.", "refund."
 
 
 def check_url(value: str) -> str:
-    from sarapay.inputs import shown
-    from sarapay.settings import is_loopback
+    from sarapay.settings import check_web_url
 
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise BadInput("webhooks.url_format", value=shown(value)) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or (parts.scheme == "http" and not is_loopback(parts.hostname)):
-        raise BadInput("webhooks.url_format", value=shown(value))
-    return value
+    return check_web_url(value, "webhooks.url_format")
 
 
 def register(ctx: Context, url: str, *, to_file: bool = False) -> dict[str, Any]:
