@@ -152,7 +152,7 @@ def in_process(path: Path, filters: dict, runs: int) -> tuple[list[float], int, 
 def export_in_process(path: Path, *, traced: bool) -> tuple[float, int, int]:
     """(seconds, tracemalloc peak in bytes or 0, rows) of streaming every row as JSON into a counting sink,
     through the same service and writer as `status --json`. Tracing slows Python down: time the untraced run."""
-    from sarapay import render
+    from sarapay.render import machine
     from sarapay.ledger import open_ledger
     from sarapay.services import status as service
     from sarapay.services.context import Context
@@ -170,7 +170,7 @@ def export_in_process(path: Path, *, traced: bool) -> tuple[float, int, int]:
             tracemalloc.start()
         start = time.perf_counter()
         with redirect_stdout(Sink()):
-            count = render.emit_json_array(service.iter_machine_rows(ctx, service.parse_filters()))
+            count = machine.emit_json_array(service.iter_machine_rows(ctx, service.parse_filters()))
         elapsed = time.perf_counter() - start
         peak = 0
         if traced:

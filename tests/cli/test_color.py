@@ -7,7 +7,7 @@ import io
 import pytest
 from typer.testing import CliRunner
 
-from sarapay import render
+from sarapay.render import console
 from sarapay.cli import app
 
 ESC = "\x1b["
@@ -61,18 +61,18 @@ class _Tty(io.StringIO):
 def test_auto_colours_a_terminal_unless_no_color(monkeypatch):
     for name in ("NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"):
         monkeypatch.delenv(name, raising=False)
-    render.set_color(None)
-    assert render.color_enabled(_Tty()) and not render.color_enabled(io.StringIO())
+    console.set_color(None)
+    assert console.color_enabled(_Tty()) and not console.color_enabled(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not render.color_enabled(_Tty())
+    assert not console.color_enabled(_Tty())
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("CLICOLOR", "0")
-    assert not render.color_enabled(_Tty())
+    assert not console.color_enabled(_Tty())
 
 
 def test_plain_messages_need_no_rich(monkeypatch, capsys):
-    render.set_color("never")
-    render.message("Aucune consultation.")
-    render.warn("Attention.")
+    console.set_color("never")
+    console.message("Aucune consultation.")
+    console.warn("Attention.")
     assert capsys.readouterr().err == "Aucune consultation.\nAttention.\n"
-    render.set_color(None)
+    console.set_color(None)

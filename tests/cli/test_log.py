@@ -117,20 +117,21 @@ def test_help_is_french_with_examples(run):
 
 
 def test_details_are_said_in_words_and_kept_raw_in_json():
-    from sarapay import i18n, render
+    from sarapay import i18n
+    from sarapay.render.audit import audit_detail_text
     from sarapay.cli.log_cmd import _load_messages
 
     _load_messages()
-    assert render.audit_detail_text("capture 2000 sarapay:capture:TC-8F3K2Q:2000:ab12") == "Capture de 20,00\u00a0€"
-    assert render.audit_detail_text("paylink.already_authorised", "TC-8F3K2Q").startswith(
+    assert audit_detail_text("capture 2000 sarapay:capture:TC-8F3K2Q:2000:ab12") == "Capture de 20,00\u00a0€"
+    assert audit_detail_text("paylink.already_authorised", "TC-8F3K2Q").startswith(
         "Le patient a déjà laissé son empreinte pour TC-8F3K2Q")
-    unknown = render.audit_detail_text("capture 2500 sarapay:capture:x payments.outcome_unknown, outcome unknown", "TC-QQQQQQ")
+    unknown = audit_detail_text("capture 2500 sarapay:capture:x payments.outcome_unknown, outcome unknown", "TC-QQQQQQ")
     assert "outcome" not in unknown and "payments." not in unknown and unknown.count("inconnu") == 1
-    assert render.audit_detail_text("refreshed=1 failed=0") == "1 mise à jour, 0 en échec"
-    assert render.audit_detail_text("interval=weekly weekly_anchor=monday") == "Versements : hebdomadaire, le lundi"
+    assert audit_detail_text("refreshed=1 failed=0") == "1 mise à jour, 0 en échec"
+    assert audit_detail_text("interval=weekly weekly_anchor=monday") == "Versements : hebdomadaire, le lundi"
     i18n.set_lang("en")
     try:
-        assert render.audit_detail_text("capture 2000 sarapay:capture:k") == "Capture of €20.00"
+        assert audit_detail_text("capture 2000 sarapay:capture:k") == "Capture of €20.00"
     finally:
         i18n.set_lang(None)
 

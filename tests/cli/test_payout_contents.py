@@ -113,15 +113,15 @@ def test_human_view_shows_each_consultation_and_the_check(run, sandbox, story):
 
 
 def test_the_table_fits_80_columns_on_a_terminal(run, sandbox, story, monkeypatch):
-    from sarapay import render
+    from sarapay.render import console
 
     payout = paid_payout(run, story["rpps"])
-    monkeypatch.setattr(render, "_isatty", lambda stream: True)
+    monkeypatch.setattr(console, "isatty", lambda stream: True)
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("SARAPAY_PAGER", "cat")
-    render._consoles.clear()
+    console._consoles.clear()
     result = run("payouts", story["rpps"], "--payout", payout["id"])
-    render._consoles.clear()
+    console._consoles.clear()
     assert result.exit_code == 0, result.stderr
     assert max(len(text) for text in result.stdout.splitlines()) <= 80
     assert story["full"] in result.stdout
@@ -222,7 +222,7 @@ def test_many_transactions_take_one_list_request_per_hundred(run, sandbox, strip
 def test_a_difference_is_shown_never_hidden(capsys):
     """Stripe's nets not adding up to the payout (a reconciliation still running, a line Stripe left out):
     the table says the difference, and a warning says it on stderr in every output mode."""
-    from sarapay import render
+    from sarapay.render.payouts import payout_contents_view
     from sarapay.cli.payouts_cmd import _explain
 
     line = {"id": "txn_1", "kind": "charge", "type": "charge", "reporting_category": "charge", "created": "2026-11-30T09:00:00Z",
@@ -236,7 +236,7 @@ def test_a_difference_is_shown_never_hidden(capsys):
         "totals": {"count": 1, "amount_cents": 2500, "fee_cents": 63, "net_cents": 2437, "currency": "eur"},
         "difference_cents": 2437 - 2474,
     }
-    render.payout_contents_view(view)
+    payout_contents_view(view)
     _explain(view, human=False)  # as under --json
     out, err = capsys.readouterr()
     assert f"-0,37{EUR}" in next(text for text in out.splitlines() if "Écart" in text)

@@ -202,16 +202,16 @@ def test_pdf_reads_back_with_the_totals_and_no_patient_data(run, sandbox, month_
 
 
 def test_human_view_fits_80_columns(run, sandbox, month_story, monkeypatch):
-    from sarapay import render
+    from sarapay.render import console
 
-    monkeypatch.setattr(render, "_isatty", lambda stream: True)
+    monkeypatch.setattr(console, "isatty", lambda stream: True)
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("SARAPAY_PAGER", "cat")
-    render._consoles.clear()
+    console._consoles.clear()
     try:
         result = run("statement", month_story["rpps"], "--month", month_story["month"])
     finally:
-        render._consoles.clear()
+        console._consoles.clear()
     assert result.exit_code == 0, result.stderr
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     out = result.stdout

@@ -76,7 +76,7 @@ def test_consultation_from_charge_metadata_or_the_ledger(book):
 
 
 def test_pdf_text_keeps_french_and_degrades_other_scripts():
-    from sarapay.render_pdf import _text
+    from sarapay.render.pdf import _text
 
     assert _text("Relevé — 1\u202f234,50\u00a0€ « ok »") == "Relevé — 1\u00a0234,50\u00a0€ « ok »"
     assert _text("Dre Nguyễn") == "Dre Nguyen"

@@ -307,7 +307,7 @@ class SarapayGroup(TyperGroup):
         self.commands = commands
 
     def invoke(self, ctx):  # type: ignore[override]
-        from sarapay import render
+        from sarapay.render import console, machine
 
         # The words after `sarapay`, before the subcommands consume them (sys.argv is wrong in process).
         words = [*getattr(ctx, "_protected_args", []), *ctx.args]
@@ -315,12 +315,12 @@ class SarapayGroup(TyperGroup):
             return super().invoke(ctx)
         except SarapayError as exc:
             if wants_json(words):
-                render.error_json(exc.to_json())
+                machine.error_json(exc.to_json())
             else:
-                render.message(exc.message, style="red")
+                console.message(exc.message, style="red")
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            render.message(i18n.t("cli.interrupted"))
+            console.message(i18n.t("cli.interrupted"))
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
@@ -340,7 +340,7 @@ class SarapayGroup(TyperGroup):
             if type(exc).__module__.startswith(("click", "typer")):
                 raise
             # No traceback by default: locals could hold a key, and users need one sentence.
-            render.message(i18n.t("cli.unexpected", kind=type(exc).__name__), style="red")
+            console.message(i18n.t("cli.unexpected", kind=type(exc).__name__), style="red")
             raise typer.Exit(EXIT_UNEXPECTED) from None
 
 
@@ -371,11 +371,11 @@ def _lang(value: Optional[str]) -> Optional[str]:
 
 
 def _color(value: Optional[str]) -> Optional[str]:
-    from sarapay import render
+    from sarapay.render import console
 
-    if value is not None and value not in render.COLOR_MODES:
+    if value is not None and value not in console.COLOR_MODES:
         raise typer.BadParameter(i18n.t("cli.bad_color", value=value))
-    render.set_color(value)  # None: auto, so no choice leaks from a previous run
+    console.set_color(value)  # None: auto, so no choice leaks from a previous run
     return value
 
 

@@ -11,7 +11,8 @@ from typing import Optional
 
 import typer
 
-from sarapay import i18n, render
+from sarapay import i18n
+from sarapay.render import console, machine
 from sarapay.cli.app import PANEL_ADMIN, app, global_options
 from sarapay.errors import BadInput, SarapayError
 
@@ -216,17 +217,17 @@ def set_key(
     settings.check_mode(key, live=live)
     if to_file:
         path = settings.write_key_file(key)
-        render.message(i18n.t("config.key_stored_file", masked=key.masked, mode=key.mode, path=str(path)))
+        console.message(i18n.t("config.key_stored_file", masked=key.masked, mode=key.mode, path=str(path)))
     else:
         settings.store_in_keyring(key)
-        render.message(i18n.t("config.key_stored_keyring", masked=key.masked, mode=key.mode))
+        console.message(i18n.t("config.key_stored_keyring", masked=key.masked, mode=key.mode))
     # Say so when a source higher in the lookup order will still win.
     import os
 
     if os.environ.get(settings.ENV_KEY, "").strip():
-        render.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.env")))
+        console.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.env")))
     elif not to_file and settings.key_file_path().is_file():
-        render.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.file", path=str(settings.key_file_path()))))
+        console.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.file", path=str(settings.key_file_path()))))
 
 
 @config_app.command(
@@ -243,9 +244,9 @@ def set_client_id(
 
     value = settings.check_client_id(client_id)
     path = settings.set_config_value("client_id", value)
-    render.message(i18n.t("config.client_id_set", value=value, path=str(path)))
+    console.message(i18n.t("config.client_id_set", value=value, path=str(path)))
     if os.environ.get(settings.ENV_CLIENT_ID, "").strip():
-        render.warn(i18n.t("config.env_overrides", name=settings.ENV_CLIENT_ID))
+        console.warn(i18n.t("config.env_overrides", name=settings.ENV_CLIENT_ID))
 
 
 @config_app.command(
@@ -265,7 +266,7 @@ def set_return_urls(
     for name, value in (("success_url", success), ("cancel_url", cancel)):
         if value:
             path = settings.set_config_value(name, settings.check_return_url(value))
-            render.message(i18n.t("config.return_url_set", value=value, path=str(path)))
+            console.message(i18n.t("config.return_url_set", value=value, path=str(path)))
 
 
 @config_app.command(
@@ -284,15 +285,15 @@ def set_api_base(
 
     if reset:
         settings.set_config_value("api_base", None)
-        render.message(i18n.t("config.api_base_reset"))
+        console.message(i18n.t("config.api_base_reset"))
     elif url:
         value = settings.check_api_base(url)
         path = settings.set_config_value("api_base", value)
-        render.message(i18n.t("config.api_base_set", value=value, path=str(path)))
+        console.message(i18n.t("config.api_base_set", value=value, path=str(path)))
     else:
         raise BadInput("config.api_base_needs_value")
     if os.environ.get(settings.ENV_API_BASE, "").strip():
-        render.warn(i18n.t("config.env_overrides", name=settings.ENV_API_BASE))
+        console.warn(i18n.t("config.env_overrides", name=settings.ENV_API_BASE))
 
 
 @config_app.command(
@@ -315,7 +316,7 @@ def set_database(
 
     if reset:
         settings.set_config_value("database_url", None)
-        render.message(i18n.t("config.database_reset", path=str(settings.ledger_path())))
+        console.message(i18n.t("config.database_reset", path=str(settings.ledger_path())))
         return
     if not url:
         raise BadInput("config.database_needs_value")
@@ -331,11 +332,11 @@ def set_database(
         else:
             raise BadInput("config.database_password_no_tty")
         settings.store_database_password(masked, secret)
-        render.message(i18n.t("config.database_password_stored", url=masked))
+        console.message(i18n.t("config.database_password_stored", url=masked))
     path = settings.set_config_value("database_url", value)
-    render.message(i18n.t("config.database_set", url=masked, path=str(path)))
+    console.message(i18n.t("config.database_set", url=masked, path=str(path)))
     if os.environ.get(settings.ENV_DATABASE_URL, "").strip():
-        render.warn(i18n.t("config.env_overrides", name=settings.ENV_DATABASE_URL))
+        console.warn(i18n.t("config.env_overrides", name=settings.ENV_DATABASE_URL))
 def _read_smtp_password(from_stdin: bool, user: str) -> str:
     if from_stdin:
         line = sys.stdin.readline()
@@ -396,18 +397,18 @@ def set_smtp(
         settings.store_smtp_password(_read_smtp_password(password_stdin, login or ""))
     path = settings.save_smtp(chosen)
     none = i18n.t("config.value.none")
-    render.message(
+    console.message(
         i18n.t(
             "config.smtp_set", server=chosen.address, tls=i18n.t("config.smtp_tls_on" if starttls else "config.smtp_tls_off"),
             user=login or none, sender=chosen.sender or none, path=str(path),
         )
     )
     if password or password_stdin:
-        render.message(i18n.t("config.smtp_password_stored", user=login))
+        console.message(i18n.t("config.smtp_password_stored", user=login))
     elif login and not os.environ.get(settings.ENV_SMTP_PASSWORD, "").strip():
-        render.message(i18n.t("config.smtp_password_hint", user=login))
+        console.message(i18n.t("config.smtp_password_hint", user=login))
     if not chosen.sender:
-        render.warn(i18n.t("config.smtp_no_from"))
+        console.warn(i18n.t("config.smtp_no_from"))
 
 
 def _describe_smtp() -> dict:
@@ -509,7 +510,7 @@ def show(
     """Affiche le mode, la clé masquée et sa provenance, l'identifiant client, l'adresse de l'API et les chemins."""
     info = _describe(ctx)
     if as_json:
-        render.emit_json(info)
+        machine.emit_json(info)
         return
     from rich.table import Table
 
@@ -569,11 +570,11 @@ def show(
     table.add_column(overflow="fold")
     for label, value in rows:
         table.add_row(i18n.t(label), str(value))
-    render.out().print(table)
+    console.out().print(table)
     if info.get("config_problem"):
-        render.warn(info["config_problem"]["message"])
+        console.warn(info["config_problem"]["message"])
     if (info.get("smtp") or {}).get("problem"):
-        render.warn(info["smtp"]["problem"]["message"])
+        console.warn(info["smtp"]["problem"]["message"])
 
 
 @config_app.command(
@@ -595,4 +596,4 @@ def path(
     }
     if which not in paths:
         raise BadInput("config.unknown_path", value=which)
-    render.data_line(str(paths[which]()))
+    console.data_line(str(paths[which]()))

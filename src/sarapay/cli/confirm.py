@@ -10,7 +10,8 @@ import sys
 
 import typer
 
-from sarapay import i18n, render
+from sarapay import i18n
+from sarapay.render import console
 from sarapay.errors import Cancelled
 
 i18n.register(
@@ -55,7 +56,7 @@ def show_banner(title: str, rows: list[tuple[str, str]], *, live: bool) -> None:
     grid.add_row(i18n.t("confirm.mode"), mode)
     for label, value in rows:
         grid.add_row(label, value)
-    render.err().print(Panel(grid, title=title, border_style="red" if live else "cyan", expand=False))
+    console.err().print(Panel(grid, title=title, border_style="red" if live else "cyan", expand=False))
 
 
 def confirm_or_abort(*, yes: bool, question: str | None = None) -> None:
@@ -74,7 +75,7 @@ def confirm_or_abort(*, yes: bool, question: str | None = None) -> None:
 
 def show_dry_run(method: str, path: str, params: dict, *, account: str | None, idempotency_key: str | None) -> None:
     """The request that would be sent, key-free: method, path, Stripe-Account, Idempotency-Key, form."""
-    render.message(i18n.t("confirm.dry_run"))
+    console.message(i18n.t("confirm.dry_run"))
     lines = [f"{method} {path}"]
     if account:
         lines.append(f"Stripe-Account: {account}")
@@ -84,4 +85,4 @@ def show_dry_run(method: str, path: str, params: dict, *, account: str | None, i
     for name, value in params.items():
         lines.append(f"  {name}={value}")
     for line in lines:
-        render.data_line(line)
+        console.data_line(line)

@@ -112,13 +112,13 @@ class Storyteller:
     """Runs real sarapay commands in process, echoing each one like a terminal session."""
 
     def __init__(self) -> None:
-        from sarapay import render
+        from sarapay.render import console
 
-        self.render = render
+        self.console = console
 
     def say(self, key: str, **params: Any) -> None:
-        self.render.err().print()
-        self.render.err().print(i18n.t(key, **params), style="bold", markup=False, soft_wrap=True)
+        self.console.err().print()
+        self.console.err().print(i18n.t(key, **params), style="bold", markup=False, soft_wrap=True)
 
     def run(self, *args: str, expect: tuple[int, ...] = (0,)) -> str:
         """Runs `sarapay ARGS` and returns its stdout (also shown). A step that exits with a code other than
@@ -128,7 +128,7 @@ class Storyteller:
         from typer.main import get_command
 
         command_line = "sarapay " + " ".join(shlex.quote(a) for a in args)
-        self.render.err().print(f"$ {command_line}", style="cyan", markup=False, soft_wrap=True)
+        self.console.err().print(f"$ {command_line}", style="cyan", markup=False, soft_wrap=True)
         sys.stderr.flush()
         buffer = io.StringIO()
         code = 0
@@ -254,20 +254,20 @@ def demo() -> None:
     """
     import tempfile
 
-    from sarapay import render
+    from sarapay.render import console
     from sarapay.errors import SarapayError
     from sarapay.sandbox import SandboxServer
 
     story = Storyteller()
     with tempfile.TemporaryDirectory(prefix="sarapay-demo-") as home, SandboxServer(port=0) as sandbox:
-        render.message(i18n.t("demo.intro", url=sandbox.url))
+        console.message(i18n.t("demo.intro", url=sandbox.url))
         with _demo_environment(sandbox.url, home):
             try:
                 tell_story(story, sandbox.url)
             except DemoStepFailed as exc:
-                render.message(i18n.t("demo.step_failed", command=exc.command, code=exc.code), style="red")
+                console.message(i18n.t("demo.step_failed", command=exc.command, code=exc.code), style="red")
                 raise typer.Exit(exc.code) from None
             except SarapayError:
                 raise
-    render.err().print()
-    render.message(i18n.t("demo.done"), style="green")
+    console.err().print()
+    console.message(i18n.t("demo.done"), style="green")

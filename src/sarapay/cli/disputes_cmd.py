@@ -74,7 +74,9 @@ def disputes(
     échéance pour répondre (heure de Paris) et lien où le praticien répond, dans son tableau de bord Stripe."""
     from datetime import datetime
 
-    from sarapay import render, timefmt
+    from sarapay import timefmt
+    from sarapay.render import console
+    from sarapay.render.disputes import disputes_table
     from sarapay.services import disputes as service
     from sarapay.services.context import Context
 
@@ -82,9 +84,9 @@ def disputes(
         if refresh:
             report = service.refresh_disputes(services, rpps=practitioner)
             for account, exc in report.refused:
-                render.warn(i18n.t("disputes.refused", account=account, reason=exc.message))
+                console.warn(i18n.t("disputes.refused", account=account, reason=exc.message))
             if not output.machine:
-                render.message(i18n.t(
+                console.message(i18n.t(
                     "disputes.refreshed", accounts=i18n.count("disputes.n_accounts", report.accounts),
                     new=i18n.count("disputes.n_new", len(report.new)),
                     changed=i18n.count("disputes.n_changed", len(report.changed)),
@@ -94,13 +96,13 @@ def disputes(
         emit_rows(output, rows, service.FIELDS)
         return
     if not rows:
-        render.message(i18n.t("disputes.none_open" if open_only else "disputes.none"))
+        console.message(i18n.t("disputes.none_open" if open_only else "disputes.none"))
         return
-    render.disputes_table(rows)
+    disputes_table(rows)
     for row in rows:
         if row["needs_response"] and row["due_by"]:
-            render.message(i18n.t("disputes.where", consultation_id=row["consultation_id"], rpps=row["rpps"],
+            console.message(i18n.t("disputes.where", consultation_id=row["consultation_id"], rpps=row["rpps"],
                                   due=timefmt.format_when(datetime.fromisoformat(row["due_by"].replace("Z", "+00:00"))),
                                   url=row["dashboard_url"]))
     if any(row["open"] for row in rows):
-        render.message(i18n.t("disputes.money"), style="dim")
+        console.message(i18n.t("disputes.money"), style="dim")

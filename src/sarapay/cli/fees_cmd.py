@@ -37,7 +37,8 @@ def fees(
 ) -> None:
     """Estime les frais Stripe d'une capture et ce qui reste au praticien (tarif Stripe standard EEE par défaut)."""
     from sarapay import fees as rules
-    from sarapay import money, render
+    from sarapay import money
+    from sarapay.render.fees import fees_view
     from sarapay.errors import BadInput
 
     cents = money.parse_amount(amount)
@@ -57,4 +58,4 @@ def fees(
     if output is Output.JSON:
         emit_document(estimate)
     else:
-        render.fees_view(estimate)
+        fees_view(estimate)

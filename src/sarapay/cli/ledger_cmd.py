@@ -9,7 +9,8 @@ from pathlib import Path
 
 import typer
 
-from sarapay import i18n, render
+from sarapay import i18n
+from sarapay.render import console, machine
 from sarapay.cli.app import PANEL_ADMIN, app
 from sarapay.errors import BadInput
 
@@ -69,7 +70,7 @@ def check(
 
     info = inspect_ledger(settings.ledger_location())
     if as_json:
-        render.emit_json(info)
+        machine.emit_json(info)
         return
     from rich.table import Table
 
@@ -95,7 +96,7 @@ def check(
     table.add_column(overflow="fold")
     for label, value in rows:
         table.add_row(i18n.t(label), str(value))
-    render.out().print(table)
+    console.out().print(table)
 
 
 @ledger_app.command(
@@ -141,7 +142,7 @@ def copy(
         raise
     rows = sum(count for count, _ in digests.values())
     if as_json:
-        render.emit_json({
+        machine.emit_json({
             "source": source.location, "target": shown_target, "rows": rows,
             "tables": {name: {"rows": count, "sha256": digest} for name, (count, digest) in digests.items()},
         })
@@ -154,6 +155,6 @@ def copy(
         table.add_column(i18n.t("ledger_cmd.col.checksum"))
         for name, (count, digest) in digests.items():
             table.add_row(name, str(count), digest[:16])
-        render.out().print(table)
+        console.out().print(table)
     key = "ledger_cmd.copied" if isinstance(target_spec, str) else "ledger_cmd.copied_file"
-    render.message(i18n.t(key, target=shown_target, rows=rows, tables=len(digests)))
+    console.message(i18n.t(key, target=shown_target, rows=rows, tables=len(digests)))

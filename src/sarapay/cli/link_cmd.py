@@ -11,7 +11,9 @@ from typing import Any, Optional
 
 import typer
 
-from sarapay import i18n, render
+from sarapay import i18n
+from sarapay.render import console, machine
+from sarapay.render.practitioners import link_method_label
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
 from sarapay.cli.completion import rpps_numbers
 from sarapay.errors import BadInput
@@ -241,7 +243,7 @@ def link(
 
             if is_valid_rpps(rpps):  # a bad number is refused (and audited) by check itself
                 for gone in svc.disconnected(context, normalize_rpps(rpps)):
-                    render.warn(i18n.t("practitioners.disconnected", **gone))
+                    console.warn(i18n.t("practitioners.disconnected", **gone))
             _show_health(svc.check(context, rpps), json_out)
 
 
@@ -249,10 +251,10 @@ def _show_oauth_start(result: dict[str, Any], json_out: bool) -> None:
     from sarapay.ids import mask_email
 
     if json_out:
-        render.emit_json({**result, "expires_at": _iso(result["expires_at"])})
+        machine.emit_json({**result, "expires_at": _iso(result["expires_at"])})
         return
-    render.data_line(result["url"])
-    render.message(
+    console.data_line(result["url"])
+    console.message(
         i18n.t("link.oauth_next", rpps=result["rpps"], email=mask_email(result["email"]), expires=_when(result["expires_at"]))
     )
 
@@ -261,10 +263,10 @@ def _show_row(row: dict[str, Any], key: str, json_out: bool) -> None:
     from sarapay.services.practitioners import practitioner_view
 
     if json_out:
-        render.emit_json(practitioner_view(row))
+        machine.emit_json(practitioner_view(row))
         return
-    render.data_line(row["account_id"])
-    render.message(i18n.t(key, rpps=row["rpps"], account_id=row["account_id"]))
+    console.data_line(row["account_id"])
+    console.message(i18n.t(key, rpps=row["rpps"], account_id=row["account_id"]))
 
 
 def _show_created(result: dict[str, Any], json_out: bool) -> None:
@@ -273,7 +275,7 @@ def _show_created(result: dict[str, Any], json_out: bool) -> None:
 
     row, onboarding = result["practitioner"], result["onboarding"]
     if json_out:
-        render.emit_json(
+        machine.emit_json(
             {
                 **practitioner_view(row),
                 "onboarding_url": onboarding["url"] if onboarding else None,
@@ -281,18 +283,18 @@ def _show_created(result: dict[str, Any], json_out: bool) -> None:
             }
         )
     else:
-        render.message(i18n.t("link.created", account_id=result["account_id"], rpps=row["rpps"], email=mask_email(row.get("email"))))
+        console.message(i18n.t("link.created", account_id=result["account_id"], rpps=row["rpps"], email=mask_email(row.get("email"))))
         if onboarding:
-            render.data_line(onboarding["url"])
-            render.message(i18n.t("link.onboarding_next", expires=_when(onboarding["expires_at"]), rpps=row["rpps"]))
+            console.data_line(onboarding["url"])
+            console.message(i18n.t("link.onboarding_next", expires=_when(onboarding["expires_at"]), rpps=row["rpps"]))
     if not onboarding:
-        render.warn(i18n.t("link.onboarding_failed", problem=result["onboarding_error"], rpps=row["rpps"]))
+        console.warn(i18n.t("link.onboarding_failed", problem=result["onboarding_error"], rpps=row["rpps"]))
 
 
 def _show_health(health: dict[str, Any], json_out: bool) -> None:
     onboarding = health["onboarding"]
     if json_out:
-        render.emit_json(
+        machine.emit_json(
             {
                 **{k: v for k, v in health.items() if k != "onboarding"},
                 "onboarding_url": onboarding["url"] if onboarding else None,
@@ -300,8 +302,8 @@ def _show_health(health: dict[str, Any], json_out: bool) -> None:
             }
         )
         return
-    method = render.link_method_label(health["link_method"])
-    render.data_line(i18n.t("check.title", rpps=health["rpps"], account_id=health["account_id"], method=method))
+    method = link_method_label(health["link_method"])
+    console.data_line(i18n.t("check.title", rpps=health["rpps"], account_id=health["account_id"], method=method))
     lines = [
         (health["charges_enabled"], "check.charges_on" if health["charges_enabled"] else "check.charges_off", {}),
         (health["payouts_enabled"], "check.payouts_on" if health["payouts_enabled"] else "check.payouts_off", {}),
@@ -317,14 +319,14 @@ def _show_health(health: dict[str, Any], json_out: bool) -> None:
     if health["disabled_reason"]:
         lines.append((False, "check.disabled", {"reason": health["disabled_reason"]}))
     for ok, key, params in lines:
-        render.data_line(("✓ " if ok else "✗ ") + i18n.t(key, **params))
+        console.data_line(("✓ " if ok else "✗ ") + i18n.t(key, **params))
     if health["healthy"]:
-        render.message(i18n.t("check.healthy"))
+        console.message(i18n.t("check.healthy"))
     elif onboarding:
-        render.data_line(onboarding["url"])
-        render.message(i18n.t("check.onboarding", expires=_when(onboarding["expires_at"]), rpps=health["rpps"]))
+        console.data_line(onboarding["url"])
+        console.message(i18n.t("check.onboarding", expires=_when(onboarding["expires_at"]), rpps=health["rpps"]))
     elif not health["controlled"]:
-        render.warn(i18n.t("check.self_managed"))
+        console.warn(i18n.t("check.self_managed"))
 
 
 @app.command(
@@ -356,7 +358,7 @@ def unlink(
             (i18n.t("unlink.action"), i18n.t(f"unlink.action_{plan['action']}")),
             (i18n.t("unlink.amount"), i18n.t("unlink.no_money")),
             (i18n.t("unlink.practitioner"), who),
-            (i18n.t("unlink.account"), f"{plan['account_id']} ({render.link_method_label(plan['link_method'])})"),
+            (i18n.t("unlink.account"), f"{plan['account_id']} ({link_method_label(plan['link_method'])})"),
         ]
         if plan["uncaptured"]:
             rows.append((i18n.t("unlink.holds"), i18n.t("unlink.holds_forced", count=plan["uncaptured"])))
@@ -368,14 +370,14 @@ def unlink(
             if request:
                 confirm.show_dry_run(request["method"], request["path"], request["params"], account=None, idempotency_key=None)
             else:
-                render.message(i18n.t("unlink.forget_dry_run"))
+                console.message(i18n.t("unlink.forget_dry_run"))
             return
         confirm.confirm_or_abort(yes=yes)
 
     with _context(ctx) as context:
         plan = svc.unlink(context, rpps, force=force, dry_run=dry_run, present=present)
     if json_out and not dry_run:
-        render.emit_json({k: v for k, v in plan.items() if k != "request"})
+        machine.emit_json({k: v for k, v in plan.items() if k != "request"})
     if dry_run:
         return
     if plan["action"] == "deauthorize" and plan["reason"] != "already_revoked":
@@ -384,4 +386,4 @@ def unlink(
         key = "unlink.done_revoked"
     else:
         key = "unlink.done_created"
-    render.message(i18n.t(key, rpps=plan["rpps"], account_id=plan["account_id"]))
+    console.message(i18n.t(key, rpps=plan["rpps"], account_id=plan["account_id"]))

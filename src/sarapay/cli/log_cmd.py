@@ -35,7 +35,8 @@ def log(
     À l'écran, le détail est dit en mots (« Capture de 20,00 € ») et les colonnes qui n'entrent pas dans le
     terminal (qui, requête Stripe) sont laissées de côté ; --json, --csv et --nl gardent le détail tel
     qu'enregistré."""
-    from sarapay import render
+    from sarapay.render import console
+    from sarapay.render.audit import audit_table
     from sarapay.services import status as service
     from sarapay.services.context import Context
 
@@ -44,10 +45,10 @@ def log(
     if output.machine:
         emit_rows(output, (service.audit_row(entry) for entry in entries), service.AUDIT_FIELDS)
     elif not entries:
-        render.message(i18n.t("log.empty"))
+        console.message(i18n.t("log.empty"))
     else:
         _load_messages()  # the details name message keys registered by every command and service module
-        render.audit_table(entries)
+        audit_table(entries)
 
 
 def _load_messages() -> None:

@@ -171,7 +171,7 @@ def _machine(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _human(result: dict[str, Any]) -> None:
-    from sarapay import render
+    from sarapay.render import console
     from sarapay.money import format_amount
     from sarapay.statuses import label
 
@@ -193,7 +193,7 @@ def _human(result: dict[str, Any]) -> None:
         lines.append((i18n.t("moves.row.net"), format_amount(row["net_cents"])))
     width = max(len(name) for name, _ in lines)
     for name, value in lines:
-        render.data_line(f"{name.ljust(width)}  {value}")
+        console.data_line(f"{name.ljust(width)}  {value}")
 
 
 def _run(
@@ -207,7 +207,7 @@ def _run(
     as_json: bool,
     again: bool = False,
 ) -> None:
-    from sarapay import render
+    from sarapay.render import console, machine
     from sarapay.cli.confirm import confirm_or_abort, is_interactive, show_dry_run
     from sarapay.money import format_amount
     from sarapay.services import payments
@@ -222,7 +222,7 @@ def _run(
             if dry_run:
                 entry.outcome = "dry_run"
                 if as_json:
-                    render.emit_json(
+                    machine.emit_json(
                         {
                             "dry_run": True,
                             "consultation_id": plan.consultation_id,
@@ -238,7 +238,7 @@ def _run(
                         }
                     )
                 elif plan.action == payments.CANCEL_LOCAL:
-                    render.message(i18n.t("moves.dry_run_local"))
+                    console.message(i18n.t("moves.dry_run_local"))
                 else:
                     show_dry_run(
                         plan.method, plan.path, _form(plan.params), account=plan.account_id,
@@ -254,14 +254,14 @@ def _run(
                 confirm_or_abort(yes=yes)
             result = payments.execute(context, plan)
     if as_json:
-        render.emit_json(_machine(result))
+        machine.emit_json(_machine(result))
     else:
         _human(result)
-    render.message(i18n.t(f"moves.done.{result['action']}"))
+    console.message(i18n.t(f"moves.done.{result['action']}"))
     if result["replayed"]:
-        render.warn(i18n.t("moves.replayed"))
+        console.warn(i18n.t("moves.replayed"))
     if result["refresh_failed"]:
-        render.warn(i18n.t("moves.refresh_failed", consultation_id=result["consultation"]["id"]))
+        console.warn(i18n.t("moves.refresh_failed", consultation_id=result["consultation"]["id"]))
 
 
 _YES = typer.Option(False, "--yes", "-y", help="Ne pose pas de question (tâches cron) : exécute directement.")

@@ -11,7 +11,7 @@ Machine output rules (docs/architecture.md, "Rules every change keeps"), applied
 - rows streamed one at a time (JSON as a streamed array, NDJSON, CSV with a header, comma-separated).
 
 `--excel` is the exception, for people rather than programs: the same rows as a French spreadsheet reads
-them (render.emit_excel: `;`, UTF-8 with BOM, `25,00`, `05/01/2026 14:07` Paris time, French labels).
+them (render/machine.py, emit_excel: `;`, UTF-8 with BOM, `25,00`, `05/01/2026 14:07` Paris time, French labels).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import typer
 
-from sarapay import i18n, render
+from sarapay import i18n
+from sarapay.render import machine
 from sarapay.errors import BadInput
 
 i18n.register(
@@ -129,21 +130,21 @@ def emit_rows(
     """
     checked = _checked(rows, fields)
     if output is Output.JSON:
-        return render.emit_json_array(checked)
+        return machine.emit_json_array(checked)
     if output is Output.NL:
         counted = _Counter(checked)
-        render.emit_ndjson(counted)
+        machine.emit_ndjson(counted)
         return counted.count
     if output is Output.CSV:
-        return render.emit_csv(checked, fields)
+        return machine.emit_csv(checked, fields)
     if output is Output.EXCEL:
-        return render.emit_excel(checked, fields, labels)
+        return machine.emit_excel(checked, fields, labels)
     raise ValueError(f"not a machine format: {output}")
 
 
 def emit_document(payload: dict[str, Any]) -> None:
     """One JSON object on stdout (a detail view, a summary)."""
-    render.emit_json(payload)
+    machine.emit_json(payload)
 
 
 def _checked(rows: Iterable[dict[str, Any]], fields: Sequence[str]) -> Iterable[dict[str, Any]]:

@@ -78,7 +78,8 @@ def payouts(
 ) -> None:
     """Solde (disponible, en attente), calendrier et versements récents du compte Stripe d'un praticien, ou le
     contenu d'un versement (--payout)."""
-    from sarapay import render
+    from sarapay.render import console
+    from sarapay.render.payouts import payout_contents_view, payouts_view, schedule_text
     from sarapay.services import payouts as service
     from sarapay.services.context import Context
 
@@ -92,7 +93,7 @@ def payouts(
         if output is Output.JSON:
             emit_document(contents)
         else:
-            render.payout_contents_view(contents)
+            payout_contents_view(contents)
         _explain(contents, human=output is Output.HUMAN)
         return
 
@@ -100,33 +101,34 @@ def payouts(
         if schedule is not None:
             view = service.change_schedule(services, rpps, schedule, limit=limit)
             if not output.machine:
-                render.message(i18n.t("payouts.schedule_changed", schedule=render.schedule_text(view["schedule"])))
+                console.message(i18n.t("payouts.schedule_changed", schedule=schedule_text(view["schedule"])))
         else:
             view = service.overview(services, rpps, limit=limit)
     if output is Output.JSON:
         emit_document(view)
     else:
-        render.payouts_view(view)
+        payouts_view(view)
         if not view["payouts_enabled"]:
-            render.warn(i18n.t("payouts.disabled", rpps=view["rpps"]))
+            console.warn(i18n.t("payouts.disabled", rpps=view["rpps"]))
 
 
 def _explain(contents: dict, *, human: bool) -> None:
     """On stderr: why a manual payout has no list, a reconciliation still running, a difference in the sums.
 
     A difference is said in every output mode: it must never go unnoticed."""
-    from sarapay import money, render
+    from sarapay import money
+    from sarapay.render import console
 
     payout = contents["payout"]
     if not contents["reconcilable"]:
         if human:
-            render.message(i18n.t("payouts.manual_payout", payout=payout["id"], rpps=contents["rpps"]))
+            console.message(i18n.t("payouts.manual_payout", payout=payout["id"], rpps=contents["rpps"]))
         return
     if human and payout.get("reconciliation_status") == "in_progress":
-        render.warn(i18n.t("payouts.reconciling"))
+        console.warn(i18n.t("payouts.reconciling"))
     if contents["difference_cents"]:
         currency = payout["currency"]
-        render.warn(i18n.t(
+        console.warn(i18n.t(
             "payouts.difference",
             nets=money.format_amount(contents["totals"]["net_cents"], currency=currency),
             amount=money.format_amount(payout["amount_cents"], currency=currency),

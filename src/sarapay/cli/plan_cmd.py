@@ -80,10 +80,10 @@ def _machine(row: dict[str, Any], url: Optional[str]) -> dict[str, Any]:
 
 
 def _warn(warnings: list) -> None:
-    from sarapay import render
+    from sarapay.render import console
 
     for key, params in warnings:
-        render.warn(i18n.t(key, **params))
+        console.warn(i18n.t(key, **params))
 
 
 @app.command(
@@ -114,7 +114,7 @@ def plan(
     « sarapay link RPPS --check » dit ce qui manque. Sans --paid, la consultation est notée « Sans paiement
     en ligne » et rien n'est envoyé à Stripe.
     """
-    from sarapay import render
+    from sarapay.render import console, machine
     from sarapay.ids import mask_email
     from sarapay.money import format_amount
     from sarapay.services import consultations
@@ -131,21 +131,21 @@ def plan(
     url = result["url"]
     when = format_when(_iso_to_datetime(row["scheduled_at"]))
     if as_json:
-        render.emit_json(_machine(row, url))
+        machine.emit_json(_machine(row, url))
     else:
-        render.data_line(row["id"])
+        console.data_line(row["id"])
         if url:
-            render.data_line(url)
+            console.data_line(url)
     if row["paid_online"]:
         expires = format_when(row["link_expires_at"]) if row.get("link_expires_at") else "-"
-        render.message(
+        console.message(
             i18n.t("plan.done_paid", consultation_id=row["id"], when=when, rpps=row["rpps"],
                    amount=format_amount(row["max_cents"]), expires=expires)
         )
         if row.get("patient_email"):
-            render.message(i18n.t("plan.prefilled", email=mask_email(row["patient_email"])))
+            console.message(i18n.t("plan.prefilled", email=mask_email(row["patient_email"])))
     else:
-        render.message(i18n.t("plan.done_unpaid", consultation_id=row["id"], when=when, rpps=row["rpps"]))
+        console.message(i18n.t("plan.done_unpaid", consultation_id=row["id"], when=when, rpps=row["rpps"]))
     _warn(result["warnings"])
 
 
@@ -171,7 +171,7 @@ def pay_link(
     consultation est sans paiement en ligne, si le patient a déjà laissé son empreinte, ou si elle est
     capturée, annulée ou remboursée.
     """
-    from sarapay import render
+    from sarapay.render import console, machine
     from sarapay.money import format_amount
     from sarapay.services import consultations
     from sarapay.services.context import Context
@@ -185,12 +185,12 @@ def pay_link(
             entry.detail = row.get("checkout_session_id")
     url = result["url"]
     if as_json:
-        render.emit_json(_machine(row, url))
+        machine.emit_json(_machine(row, url))
     elif url:
-        render.data_line(url)
+        console.data_line(url)
     if url:
         expires = format_when(row["link_expires_at"]) if row.get("link_expires_at") else "-"
         done = "paylink.issued_meanwhile" if result.get("issued_meanwhile") else "paylink.done"
-        render.message(i18n.t(done, consultation_id=row["id"], amount=format_amount(row["max_cents"]), expires=expires))
+        console.message(i18n.t(done, consultation_id=row["id"], amount=format_amount(row["max_cents"]), expires=expires))
     else:
-        render.message(i18n.t("paylink.paid_on_replay", consultation_id=row["id"], label=label(row["state"])))
+        console.message(i18n.t("paylink.paid_on_replay", consultation_id=row["id"], label=label(row["state"])))

@@ -11,7 +11,9 @@ from typing import Optional
 
 import typer
 
-from sarapay import i18n, render
+from sarapay import i18n
+from sarapay.render import console, machine
+from sarapay.render.practitioners import practitioners_table
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
 from sarapay.cli.completion import rpps_numbers
 
@@ -76,18 +78,18 @@ def set_max(
         result = svc.set_default_max(context, rpps, amount)
     row = result["practitioner"]
     if json_out:
-        render.emit_json(
+        machine.emit_json(
             {**svc.practitioner_view(row), "previous_cents": result["previous_cents"],
              "written_information_required": result["written_information_required"]}
         )
     else:
-        render.data_line(format_amount(result["default_max_cents"]))
-        render.message(
+        console.data_line(format_amount(result["default_max_cents"]))
+        console.message(
             i18n.t("prefs.set", rpps=row["rpps"], amount=format_amount(result["default_max_cents"]),
                    previous=format_amount(result["previous_cents"]))
         )
     if result["written_information_required"]:
-        render.warn(i18n.t("prefs.written_information"))
+        console.warn(i18n.t("prefs.written_information"))
 
 
 @prefs_app.command(
@@ -107,10 +109,10 @@ def set_lang(
         result = svc.set_lang(context, rpps, lang)
     row = result["practitioner"]
     if json_out:
-        render.emit_json({**svc.practitioner_view(row), "previous_lang": result["previous"]})
+        machine.emit_json({**svc.practitioner_view(row), "previous_lang": result["previous"]})
     else:
-        render.data_line(result["lang"])
-        render.message(i18n.t("prefs.lang_set", rpps=row["rpps"], lang=result["lang"], previous=result["previous"]))
+        console.data_line(result["lang"])
+        console.message(i18n.t("prefs.lang_set", rpps=row["rpps"], lang=result["lang"], previous=result["previous"]))
 
 
 @prefs_app.command("show", epilog="Exemples : [bold]sarapay prefs show[/] · [bold]sarapay prefs show 10000000017 --json[/]")
@@ -127,13 +129,13 @@ def show(
         rows = [svc.require_practitioner(context, rpps)] if rpps is not None else svc.list_practitioners(context)
     for row in rows:
         if row.get("disconnected_at"):
-            render.warn(i18n.t("practitioners.disconnected", rpps=row["rpps"], at=row["disconnected_at"]))
+            console.warn(i18n.t("practitioners.disconnected", rpps=row["rpps"], at=row["disconnected_at"]))
     if json_out:
         views = [svc.practitioner_view(row) for row in rows]
-        render.emit_json(views[0] if rpps is not None else views)
+        machine.emit_json(views[0] if rpps is not None else views)
         return
     if not rows:
-        render.message(i18n.t("prefs.none"))
+        console.message(i18n.t("prefs.none"))
         return
-    render.practitioners_table(rows)
+    practitioners_table(rows)
 

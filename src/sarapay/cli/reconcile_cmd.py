@@ -68,13 +68,15 @@ def reconcile(
     """Met à jour depuis Stripe les paiements en cours et signale ce qui demande une personne (code 8) : empreintes
     bientôt expirées ou expirées, cartes refusées, liens de paiement expirés, paiements contestés et réponses aux
     contestations bientôt dues. Sans danger à relancer."""
-    from sarapay import render, timefmt
+    from sarapay import timefmt
+    from sarapay.render import console
+    from sarapay.render.reconcile import reconcile_items
     from sarapay.errors import EXIT_NEEDS_ACTION, StripeUnavailable
     from sarapay.services import reconcile as service
     from sarapay.services.context import Context
 
     window = timefmt.parse_duration(warn_within)
-    bar = render.progress(i18n.t("reconcile.progress"), enabled=not output.machine)
+    bar = console.progress(i18n.t("reconcile.progress"), enabled=not output.machine)
     with Context(live=global_options(ctx).live) as services, bar as progress:
         report = service.reconcile(services, rpps=practitioner, warn_within=window, progress=progress)
     document = service.report_document(report)
@@ -83,11 +85,11 @@ def reconcile(
         emit_document(document)
     else:
         for gap in report.unavailable:
-            render.warn(i18n.t("reconcile.unavailable", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
-        render.reconcile_items(document["items"])
+            console.warn(i18n.t("reconcile.unavailable", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
+        reconcile_items(document["items"])
         if report.retrieves:
-            render.message(i18n.count("reconcile.retrieves", report.retrieves))
-        render.message(
+            console.message(i18n.count("reconcile.retrieves", report.retrieves))
+        console.message(
             i18n.t(
                 "reconcile.summary", checked=i18n.count("reconcile.n_checked", report.checked),
                 accounts=i18n.count("reconcile.n_accounts", report.accounts),
@@ -96,7 +98,7 @@ def reconcile(
             )
         )
         if not report.items and report.complete:
-            render.message(i18n.t("reconcile.nothing", window=warn_within.strip(), since=timefmt.format_when(report.since)))
+            console.message(i18n.t("reconcile.nothing", window=warn_within.strip(), since=timefmt.format_when(report.since)))
     if not report.complete:
         raise typer.Exit(StripeUnavailable.exit_code)
     if report.needs_action:

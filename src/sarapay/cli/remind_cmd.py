@@ -112,13 +112,14 @@ def remind(
     """Envoie à chaque praticien un e-mail listant ses empreintes à capturer avant l'échéance, et ses contestations
     à traiter (identifiant, date, montant, échéance ; rien sur le patient), dans sa langue (prefs set-lang). Les
     paiements en cours sont d'abord mis à jour depuis Stripe. Chaque rappel ne part qu'une fois : sans danger à relancer."""
-    from sarapay import render, timefmt
+    from sarapay import timefmt
+    from sarapay.render import console
     from sarapay.errors import EXIT_NEEDS_ACTION, MailUnavailable
     from sarapay.services import remind as service
     from sarapay.services.context import Context
 
     window = timefmt.parse_duration(within)
-    bar = render.progress(i18n.t("remind.progress"), enabled=not output.machine)
+    bar = console.progress(i18n.t("remind.progress"), enabled=not output.machine)
     with Context(live=global_options(ctx).live) as services, bar as progress:
         report = service.remind(
             services, within=window, rpps=practitioner, dry_run=dry_run, refresh_first=not no_refresh, progress=progress,
@@ -136,16 +137,16 @@ def remind(
 
 
 def _show(report, accounts: dict, within: str) -> None:
-    from sarapay import render
+    from sarapay.render import console
     from sarapay.ids import mask_email
     from sarapay.services import remind as service
 
     if report.refresh == "busy":
-        render.warn(i18n.t("remind.refresh_busy"))
+        console.warn(i18n.t("remind.refresh_busy"))
     for gap in report.unavailable:
-        render.warn(i18n.t("remind.refresh_unavailable", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
+        console.warn(i18n.t("remind.refresh_unavailable", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
     if not report.practitioners:
-        render.message(i18n.t("remind.nothing", window=within))
+        console.message(i18n.t("remind.nothing", window=within))
         return
     for reminder in report.practitioners:
         name = f" ({reminder.name})" if reminder.name else ""
@@ -153,25 +154,25 @@ def _show(report, accounts: dict, within: str) -> None:
             _preview(reminder, mask_email)
             continue
         lines = reminder.lines or reminder.already
-        render.data_line(
+        console.data_line(
             i18n.t("remind.line", rpps=reminder.rpps, name=name, outcome=i18n.t(f"remind.outcome.{reminder.outcome}"),
                    reminders=i18n.count("remind.n_reminders", len(lines)),
                    ids=", ".join(line.consultation_id for line in lines))
         )
         if reminder.outcome == service.NO_EMAIL:
-            render.warn(i18n.t("remind.no_email", rpps=reminder.rpps, name=name,
+            console.warn(i18n.t("remind.no_email", rpps=reminder.rpps, name=name,
                                waiting=i18n.count("remind.n_waiting", len(reminder.lines)),
                                account=accounts.get(reminder.rpps) or "acct_…"))
         elif reminder.outcome == service.REFUSED:
             error = reminder.error or {}
             retry = i18n.t("remind.retry_next_run" if error.get("temporary") else "remind.check_address")
-            render.warn(i18n.t("remind.refused", rpps=reminder.rpps, reason=error.get("reason") or "", retry=retry))
+            console.warn(i18n.t("remind.refused", rpps=reminder.rpps, reason=error.get("reason") or "", retry=retry))
     if report.stopped is not None:
-        render.warn(report.stopped.message)
+        console.warn(report.stopped.message)
     if report.dry_run:
-        render.message(i18n.t("remind.summary_dry_run", emails=i18n.count("remind.n_would_send", report.count(service.WOULD_SEND))))
+        console.message(i18n.t("remind.summary_dry_run", emails=i18n.count("remind.n_would_send", report.count(service.WOULD_SEND))))
     else:
-        render.message(
+        console.message(
             i18n.t(
                 "remind.summary", sent=i18n.count("remind.n_sent", report.count(service.SENT)),
                 already=i18n.count("remind.n_already", report.count(service.ALREADY_SENT)),
@@ -183,15 +184,16 @@ def _show(report, accounts: dict, within: str) -> None:
 
 def _preview(reminder, mask_email) -> None:
     """One email as it would leave: a few headers, then its body as is (the practitioner's language)."""
-    from sarapay import render, settings
+    from sarapay import settings
+    from sarapay.render import console
 
     sender = settings.load_smtp().sender or "—"
     headers = (("remind.preview.from", sender), ("remind.preview.to", mask_email(reminder.email)),
                ("remind.preview.subject", reminder.subject))
     for key, value in headers:
-        render.data_line(i18n.t("remind.preview.header", label=i18n.t(key), value=value))
-    render.data_line("")
+        console.data_line(i18n.t("remind.preview.header", label=i18n.t(key), value=value))
+    console.data_line("")
     for line in (reminder.body or "").rstrip("\n").split("\n"):
-        render.data_line(line)
-    render.data_line("")
+        console.data_line(line)
+    console.data_line("")
 

@@ -59,7 +59,7 @@ def serve(
     latency_ms: int = typer.Option(0, "--latency-ms", min=0, help="Délai ajouté à chaque requête (ms)."),
 ) -> None:
     """Sert le bac à sable Stripe local jusqu'à Ctrl-C."""
-    from sarapay import render
+    from sarapay.render import console
     from sarapay.errors import BadInput
     from sarapay.sandbox import SandboxServer
 
@@ -67,8 +67,8 @@ def serve(
         server = SandboxServer(port=port, latency_ms=latency_ms, state_file=state)
     except OSError:
         raise BadInput("sandbox.port_busy", port=port) from None
-    render.data_line(f"SANDBOX_URL={server.url}")
-    render.message(i18n.t("sandbox.serving", url=server.url))
+    console.data_line(f"SANDBOX_URL={server.url}")
+    console.message(i18n.t("sandbox.serving", url=server.url))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -92,7 +92,8 @@ def pay(
     ),
 ) -> None:
     """Joue le patient : remplit la page de paiement de la consultation avec une carte de test."""
-    from sarapay import render, statuses
+    from sarapay import statuses
+    from sarapay.render import console
     from sarapay.services import sandbox_play
     from sarapay.services.context import Context
 
@@ -101,9 +102,9 @@ def pay(
     row = result["consultation"]
     state = statuses.label(row["state"])
     if result["outcome"] == "authorized":
-        render.message(i18n.t("sandbox.paid", consultation_id=row["id"], state=state))
+        console.message(i18n.t("sandbox.paid", consultation_id=row["id"], state=state))
     else:
-        render.warn(i18n.t("sandbox.declined", consultation_id=row["id"], state=state, decline_code=result["decline_code"]))
+        console.warn(i18n.t("sandbox.declined", consultation_id=row["id"], state=state, decline_code=result["decline_code"]))
 
 
 @sandbox_app.command(
@@ -116,14 +117,14 @@ def consent(
     url: str = typer.Argument(..., help="L'adresse d'autorisation affichée par « sarapay link RPPS --email … »."),
 ) -> None:
     """Joue le praticien : accepte la page d'autorisation OAuth et affiche la commande « sarapay link RPPS --code … --state … » qui termine la liaison."""
-    from sarapay import render
+    from sarapay.render import console
     from sarapay.services import sandbox_play
     from sarapay.services.context import Context
 
     with Context(live=global_options(ctx).live) as services:
         result = sandbox_play.consent(services, url)
-    render.data_line(f"sarapay link {result['rpps'] or 'RPPS'} --code {result['code']} --state {result['state']}")
-    render.message(i18n.t("sandbox.consented", account_id=result["account_id"]))
+    console.data_line(f"sarapay link {result['rpps'] or 'RPPS'} --code {result['code']} --state {result['state']}")
+    console.message(i18n.t("sandbox.consented", account_id=result["account_id"]))
 
 
 @sandbox_app.command("advance", epilog="Exemples : sarapay sandbox advance 8d · sarapay sandbox advance 1h30m")
@@ -132,11 +133,12 @@ def advance(
     duration: str = typer.Argument(..., help="Durée : 30m, 48h, 8d (ou 8j), 1h30m."),
 ) -> None:
     """Avance l'horloge du bac à sable (expiration des empreintes et des liens, versements)."""
-    from sarapay import render, timefmt
+    from sarapay import timefmt
+    from sarapay.render import console
     from sarapay.services import sandbox_play
     from sarapay.services.context import Context
 
     seconds = timefmt.parse_duration(duration)
     with Context(live=global_options(ctx).live) as services:
         now = sandbox_play.advance(services, seconds)
-    render.message(i18n.t("sandbox.advanced", when=timefmt.format_when(now)))
+    console.message(i18n.t("sandbox.advanced", when=timefmt.format_when(now)))

@@ -53,7 +53,8 @@ def statement(
     """Relevé mensuel d'un praticien : les transactions Stripe du mois (consultations encaissées, remboursements,
     litiges) avec les frais Stripe et le net, les versements arrivés dans le mois, les totaux. Montants tels que
     Stripe les a comptés, jamais recalculés."""
-    from sarapay import render
+    from sarapay.render import console
+    from sarapay.render.statement import STATEMENT_EXCEL_LABELS, statement_view
     from sarapay.errors import BadInput
     from sarapay.services import statements as service
     from sarapay.services.context import Context
@@ -63,13 +64,13 @@ def statement(
     with Context(live=global_options(ctx).live) as services:
         document = service.monthly_statement(services, rpps, month)
     if pdf is not None:
-        from sarapay import render_pdf
+        from sarapay.render import pdf as statement_pdf
 
-        pages = render_pdf.write_statement(document, pdf)
-        render.message(i18n.t("statement.pdf_written", month=document["month"], path=str(pdf), pages=i18n.count("statement.n_pages", pages)))
+        pages = statement_pdf.write_statement(document, pdf)
+        console.message(i18n.t("statement.pdf_written", month=document["month"], path=str(pdf), pages=i18n.count("statement.n_pages", pages)))
     elif output is Output.JSON:
         emit_document(document)
     elif output.machine:
-        emit_rows(output, service.rows(document), service.ROW_FIELDS, labels=render.STATEMENT_EXCEL_LABELS)
+        emit_rows(output, service.rows(document), service.ROW_FIELDS, labels=STATEMENT_EXCEL_LABELS)
     else:
-        render.statement_view(document)
+        statement_view(document)

@@ -73,7 +73,9 @@ def status(
     tête), les paiements incomplets du jour, puis aujourd'hui et les jours passés (les plus récents d'abord),
     enfin les jours à venir. Les sorties --json, --csv, --nl et --excel restent dans l'ordre des dates, les
     plus récentes d'abord."""
-    from sarapay import render
+    from sarapay.render import console
+    from sarapay.render.consultations import consultation_detail, status_listing
+    from sarapay.render.reconcile import move_in_doubt_text
     from sarapay.errors import BadInput
     from sarapay.services import status as service
     from sarapay.services.context import Context
@@ -92,9 +94,9 @@ def status(
         elif output.machine:
             emit_rows(output, [service.machine_row(record, show_email=show_email)], service.machine_fields(show_email))
         else:
-            render.consultation_detail(record, timeline, show_email=show_email)
+            consultation_detail(record, timeline, show_email=show_email)
             for move in in_doubt:  # sent without an answer: say what to re-run (the same key moves money once)
-                render.warn(render.move_in_doubt_text(record["id"], move))
+                console.warn(move_in_doubt_text(record["id"], move))
         return
 
     filters = service.parse_filters(practitioner=practitioner, states=state or (), since=since, until=until)
@@ -102,9 +104,9 @@ def status(
         if refresh:
             report = service.refresh_listed(services, filters)
             for consultation_id, exc in report.failed:
-                render.warn(i18n.t("listing.refresh_failed", consultation_id=consultation_id, reason=exc.message))
+                console.warn(i18n.t("listing.refresh_failed", consultation_id=consultation_id, reason=exc.message))
             if not output.machine:
-                render.message(i18n.count("listing.refreshed", len(report.refreshed)))
+                console.message(i18n.count("listing.refreshed", len(report.refreshed)))
         if output.machine:
             emit_rows(
                 output,
@@ -115,13 +117,13 @@ def status(
         shown_limit = HUMAN_LIMIT if limit is None else (limit or None)
         records = service.attention_records(services, filters, limit=shown_limit)
         if not records:
-            render.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
+            console.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
             return
         from sarapay.services.practitioners import disconnected
 
         for gone in disconnected(services, filters.rpps):
             if any(r["rpps"] == gone["rpps"] for r in records):
-                render.warn(i18n.t("practitioners.disconnected", **gone))
+                console.warn(i18n.t("practitioners.disconnected", **gone))
         totals = service.totals(services, filters)
     notice = i18n.t("listing.limited", shown=len(records), total=totals["count"]) if totals["count"] > len(records) else None
-    render.status_listing(records, totals, notice)
+    status_listing(records, totals, notice)

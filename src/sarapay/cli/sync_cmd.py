@@ -86,14 +86,15 @@ def sync(
 ) -> None:
     """Reconstruit le registre depuis Stripe (la référence) : ajoute les consultations payées en ligne qui manquent,
     corrige celles qui divergent ; les consultations sans paiement en ligne et les références patient restent telles quelles."""
-    from sarapay import render, statuses
+    from sarapay import statuses
+    from sarapay.render import console
     from sarapay.errors import BadInput
     from sarapay.services import sync as service
     from sarapay.services.context import Context
 
     if not rebuild:
         raise BadInput("sync.needs_rebuild")
-    bar = render.progress(i18n.t("sync.progress"), enabled=not output.machine)
+    bar = console.progress(i18n.t("sync.progress"), enabled=not output.machine)
     with Context(live=global_options(ctx).live) as services, bar as progress:
         with services.audited("sync") as entry:
             report = service.rebuild(services, progress=progress)
@@ -105,15 +106,15 @@ def sync(
         emit_document(service.report_document(report))
     else:
         for gap in report.unread:
-            render.warn(i18n.t("sync.unread", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
+            console.warn(i18n.t("sync.unread", account=gap.account_id, rpps=gap.rpps, reason=gap.message))
         for cid, state in report.added:
-            render.data_line(i18n.t("sync.added", consultation_id=cid, state=statuses.label(state)))
+            console.data_line(i18n.t("sync.added", consultation_id=cid, state=statuses.label(state)))
         for cid, fields in report.corrected:
-            render.data_line(i18n.t("sync.corrected", consultation_id=cid, fields=", ".join(fields)))
+            console.data_line(i18n.t("sync.corrected", consultation_id=cid, fields=", ".join(fields)))
         # Counted per consultation: a consultation may have several sessions (pay-link), so the two totals
         # are said apart and the three outcomes add up to the consultations.
         consultations = len(report.added) + len(report.corrected) + report.unchanged
-        render.message(
+        console.message(
             i18n.t("sync.summary", sessions=i18n.count("sync.n.sessions", report.sessions),
                    accounts=i18n.count("sync.n.accounts", report.accounts),
                    consultations=i18n.count("sync.n.consultations", consultations),
@@ -122,16 +123,16 @@ def sync(
                    unchanged=i18n.count("sync.n.unchanged", report.unchanged))
         )
         if report.sessions > consultations:
-            render.message(i18n.t("sync.other_sessions"))
+            console.message(i18n.t("sync.other_sessions"))
         if report.kept_offline:
-            render.message(i18n.count("sync.kept_offline", report.kept_offline))
+            console.message(i18n.count("sync.kept_offline", report.kept_offline))
         if report.not_found:
-            render.warn(i18n.t("sync.not_found", ids=", ".join(report.not_found)))
+            console.warn(i18n.t("sync.not_found", ids=", ".join(report.not_found)))
         if report.unknown_practitioner:
             numbers = sorted({rpps for _, rpps in report.unknown_practitioner})
-            render.warn(i18n.count("sync.unknown_practitioner", len(report.unknown_practitioner), rpps=", ".join(numbers)))
+            console.warn(i18n.count("sync.unknown_practitioner", len(report.unknown_practitioner), rpps=", ".join(numbers)))
         if report.approximate_time:
-            render.warn(i18n.t("sync.approximate_time", ids=", ".join(report.approximate_time)))
+            console.warn(i18n.t("sync.approximate_time", ids=", ".join(report.approximate_time)))
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 

@@ -52,7 +52,7 @@ def register(
 ) -> None:
     """Crée sur Stripe le point de réception Connect des événements dont sarapay a besoin, et range son secret de
     signature comme la clé d'API (jamais affiché)."""
-    from sarapay import render
+    from sarapay.render import console
     from sarapay.services import webhooks as service
     from sarapay.services.context import Context
 
@@ -62,7 +62,7 @@ def register(
     endpoint = result["endpoint"]
     where = (i18n.t("webhooks.where_file", path=result["secret_file"]) if result["secret_file"]
              else i18n.t("webhooks.where_keyring"))
-    render.message(i18n.t("webhooks.registered", id=endpoint.get("id"), url=endpoint.get("url"),
+    console.message(i18n.t("webhooks.registered", id=endpoint.get("id"), url=endpoint.get("url"),
                           count=len(endpoint.get("enabled_events") or []), masked=result["secret_masked"], where=where))
 
 
@@ -82,7 +82,8 @@ def serve(
     import sys
     import threading
 
-    from sarapay import render, settings
+    from sarapay import settings
+    from sarapay.render import console
     from sarapay.errors import BadInput
     from sarapay.services import webhooks as service
     from sarapay.services.context import Context
@@ -112,8 +113,8 @@ def serve(
     except OSError:
         raise BadInput("webhooks.port_busy", host=host, port=port) from None
     url = f"http://{host}:{server.server_address[1]}"
-    render.data_line(f"WEBHOOKS_URL={url}{service.EVENT_PATH}")
-    render.message(i18n.t("webhooks.serving", url=url + service.EVENT_PATH, health=url + service.HEALTH_PATH))
+    console.data_line(f"WEBHOOKS_URL={url}{service.EVENT_PATH}")
+    console.message(i18n.t("webhooks.serving", url=url + service.EVENT_PATH, health=url + service.HEALTH_PATH))
 
     def stop(signum: int, frame: object) -> None:
         log({"outcome": "stopping", "signal": signal.Signals(signum).name})
@@ -125,4 +126,4 @@ def serve(
     except KeyboardInterrupt:
         pass
     log({"outcome": "stopped", "events": receiver.counts})
-    render.message(i18n.t("webhooks.stopped"))
+    console.message(i18n.t("webhooks.stopped"))

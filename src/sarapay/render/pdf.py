@@ -182,7 +182,7 @@ def _table(pdf, headings: list[str], rows: list[list[str]], widths: tuple[float,
 
 def _lines_section(pdf, lines: list[dict[str, Any]], sums: dict[str, Any], currency: str, *, title: str,
                    empty: str | None, with_kind: bool = False, kind_as_type: bool = False, captured: bool = False) -> None:
-    from sarapay import render
+    from sarapay.render.payouts import kind_label
 
     if not lines and empty is None:
         return
@@ -202,7 +202,7 @@ def _lines_section(pdf, lines: list[dict[str, Any]], sums: dict[str, Any], curre
     for row in lines:
         cells = [_day(row["created"]), row.get("consultation_id") or "—"]
         if with_kind or kind_as_type:
-            cells.append(render.kind_label(row["kind"], row.get("type")))
+            cells.append(kind_label(row["kind"], row.get("type")))
         cells += [_money(row["amount_cents"], currency), _money(row["fee_cents"], currency), _money(row["net_cents"], currency)]
         rows.append(cells)
     blanks = [""] * (len(headings) - 4)
@@ -212,11 +212,12 @@ def _lines_section(pdf, lines: list[dict[str, Any]], sums: dict[str, Any], curre
 
 
 def _render(statement: dict[str, Any]):
-    from sarapay import render
+    from sarapay.render.payouts import payout_status_label
+    from sarapay.render.statement import statement_bounds, statement_month
     from sarapay.services.statements import section_of
 
     pdf = _document(statement)
-    title = i18n.t("pdf.title", month=render.statement_month(statement))
+    title = i18n.t("pdf.title", month=statement_month(statement))
     pdf.set_title(_text(title))
     pdf.set_author("sarapay")
     pdf.set_creator("sarapay")
@@ -230,7 +231,7 @@ def _render(statement: dict[str, Any]):
     facts = [
         (i18n.t("pdf.practitioner"), who),
         (i18n.t("pdf.account"), statement["account_id"]),
-        (i18n.t("pdf.period"), render.statement_bounds(statement)),
+        (i18n.t("pdf.period"), statement_bounds(statement)),
     ]
     if len(currencies) > 1:
         facts.append((i18n.t("pdf.currency"), ", ".join(c.upper() for c in currencies)))
@@ -285,7 +286,7 @@ def _render(statement: dict[str, Any]):
         payouts = [p for p in statement["payouts"] if p["currency"] == currency]
         _heading(pdf, i18n.t("view.statement.payouts_title") + suffix)
         if payouts:
-            rows = [[_day(p["arrival_date"]), p["id"], render.payout_status_label(p["status"]), _money(p["amount_cents"], currency)]
+            rows = [[_day(p["arrival_date"]), p["id"], payout_status_label(p["status"]), _money(p["amount_cents"], currency)]
                     for p in payouts]
             total = [i18n.t("pdf.subtotal"), "", "", _money(totals["payouts"]["amount_cents"], currency)]
             _table(pdf, [i18n.t("pdf.col.arrival"), i18n.t("pdf.col.payout"), i18n.t("pdf.col.status"), i18n.t("pdf.col.amount")],
