@@ -26,6 +26,7 @@ i18n.register(
         "view.col.fee": {"fr": "Frais", "en": "Fee"},
         "view.col.net": {"fr": "Net", "en": "Net"},
         "view.col.deadline": {"fr": "Capturer avant", "en": "Capture before"},
+        "view.col.amount": {"fr": "Montant", "en": "Amount"},
         "view.col.count": {"fr": "Nombre", "en": "Count"},
         "view.totals_title": {"fr": "Totaux par état", "en": "Totals per state"},
         "view.total": {"fr": "Total", "en": "Total"},

@@ -10,7 +10,6 @@ from sarapay.render import cells, console
 
 i18n.register(
     {
-        "view.col.amount": {"fr": "Montant", "en": "Amount"},
         "view.col.payout_status": {"fr": "État", "en": "Status"},
         "view.col.arrival": {"fr": "Arrivée (Paris)", "en": "Arrival (Paris)"},
         "view.col.payout_id": {"fr": "Versement", "en": "Payout"},
