@@ -229,6 +229,18 @@ def test_a_password_in_the_url_is_never_shown(pg_url, run, monkeypatch):
     assert checked.exit_code == 0 and "tres-secret" not in checked.stdout + checked.stderr
 
 
+def test_ledger_copy_refuses_a_password_in_the_target_url_in_its_own_process(tmp_path):
+    # A process of its own: commands load lazily, so the message must be known without `config` loaded.
+    env = {**os.environ, "SARAPAY_HOME": str(tmp_path / "home")}
+    env.pop("SARAPAY_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-m", "sarapay", "ledger", "copy", "--to", "postgresql://equipe:tres-secret@db.example:5432/sarapay"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    said = " ".join(result.stderr.split())
+    assert result.returncode == 2, result.stderr
+    assert "postgresql://equipe:***@db.example:5432/sarapay" in said and "PGPASSWORD" in said
+    assert "tres-secret" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+
+
 def test_set_database_then_every_command_uses_it(pg_url, run):
     result = run("config", "set-database", pg_url)
     assert result.exit_code == 0, result.stderr

@@ -25,6 +25,15 @@ PANEL_SANDBOX = "Bac à sable"
 
 i18n.register(
     {
+        # Shared by `config set-database` and `ledger copy --to`, which load apart (commands load lazily).
+        "config.database_password_in_url": {
+            "fr": "L'adresse {url} contient un mot de passe : il ne se passe jamais sur la ligne de commande (historique du "
+            "shell, liste des processus). Donnez l'adresse sans mot de passe ; le mot de passe vient du trousseau "
+            "(--password, saisie masquée), de la variable PGPASSWORD ou du fichier ~/.pgpass.",
+            "en": "The address {url} carries a password: it is never given on the command line (shell history, process "
+            "list). Give the address without it; the password comes from the keyring (--password, hidden prompt), "
+            "the PGPASSWORD variable or the ~/.pgpass file.",
+        },
         "cli.unexpected": {
             "fr": "Erreur inattendue ({kind}). Relancez avec SARAPAY_DEBUG=1 pour le détail, ou signalez-la à l'équipe sarapay.",
             "en": "Unexpected error ({kind}). Re-run with SARAPAY_DEBUG=1 for details, or report it to the sarapay team.",

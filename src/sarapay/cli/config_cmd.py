@@ -70,14 +70,6 @@ i18n.register(
             "fr": "Chemin inconnu « {value} » : config, key-file, ledger ou home.",
             "en": "Unknown path '{value}': config, key-file, ledger or home.",
         },
-        "config.database_password_in_url": {
-            "fr": "L'adresse {url} contient un mot de passe : il ne se passe jamais sur la ligne de commande (historique du "
-            "shell, liste des processus). Donnez l'adresse sans mot de passe ; le mot de passe vient du trousseau "
-            "(--password, saisie masquée), de la variable PGPASSWORD ou du fichier ~/.pgpass.",
-            "en": "The address {url} carries a password: it is never given on the command line (shell history, process "
-            "list). Give the address without it; the password comes from the keyring (--password, hidden prompt), "
-            "the PGPASSWORD variable or the ~/.pgpass file.",
-        },
         "config.database_set": {
             "fr": "Registre d'équipe : {url} (dans {path}). Vérifiez-le avec « sarapay ledger check » ; "
             "pour y copier le registre local : « sarapay ledger copy --to {url} » (avant ce réglage).",
