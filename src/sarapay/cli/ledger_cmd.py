@@ -33,17 +33,18 @@ i18n.register(
             "en": "The target {target} is the ledger in use: nothing to copy.",
         },
         "ledger_cmd.copied": {
-            "fr": "Registre copié vers {target} : {rows} lignes dans {tables} tables, nombres de lignes et sommes de "
+            "fr": "Registre copié vers {target} : {rows} dans {tables} tables, nombres de lignes et sommes de "
             "contrôle vérifiés. La source n'a pas changé. Pour l'utiliser : sarapay config set-database {target}",
-            "en": "Ledger copied into {target}: {rows} rows in {tables} tables, row counts and checksums verified. "
+            "en": "Ledger copied into {target}: {rows} in {tables} tables, row counts and checksums verified. "
             "The source did not change. To use it: sarapay config set-database {target}",
         },
         "ledger_cmd.copied_file": {
-            "fr": "Registre copié vers {target} : {rows} lignes dans {tables} tables, nombres de lignes et sommes de "
+            "fr": "Registre copié vers {target} : {rows} dans {tables} tables, nombres de lignes et sommes de "
             "contrôle vérifiés. La source n'a pas changé.",
-            "en": "Ledger copied into {target}: {rows} rows in {tables} tables, row counts and checksums verified. "
+            "en": "Ledger copied into {target}: {rows} in {tables} tables, row counts and checksums verified. "
             "The source did not change.",
         },
+        "ledger_cmd.n_rows": {"fr": "{n} ligne|{n} lignes", "en": "{n} row|{n} rows"},
         "ledger_cmd.col.table": {"fr": "Table", "en": "Table"},
         "ledger_cmd.col.rows": {"fr": "Lignes", "en": "Rows"},
         "ledger_cmd.col.checksum": {"fr": "Somme de contrôle (sha256)", "en": "Checksum (sha256)"},
@@ -157,4 +158,4 @@ def copy(
             table.add_row(name, str(count), digest[:16])
         console.out().print(table)
     key = "ledger_cmd.copied" if isinstance(target_spec, str) else "ledger_cmd.copied_file"
-    console.message(i18n.t(key, target=shown_target, rows=rows, tables=len(digests)))
+    console.message(i18n.t(key, target=shown_target, rows=i18n.count("ledger_cmd.n_rows", rows), tables=len(digests)))
