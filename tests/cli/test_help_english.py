@@ -68,6 +68,23 @@ def test_capture_help_in_english(run):
     assert "Show this message and exit." in result.stdout
 
 
+def test_value_words_follow_the_language(run):
+    english = " ".join(run("--lang", "en", "capture", "--help").stdout.split())
+    assert "CONSULTATION [AMOUNT]" in english and "MONTANT" not in english
+    plan = " ".join(run("--lang", "en", "plan", "--help").stdout.split())
+    assert "--max AMOUNT" in plan and "--patient-ref REF" in plan and "RÉF" not in plan
+    french = " ".join(run("capture", "--help").stdout.split())
+    assert "CONSULTATION [MONTANT]" in french and "AMOUNT" not in french
+
+
+def test_help_typed_before_the_language_is_english_too(run):
+    for args in (("--help", "--lang", "en"), ("--color", "never", "--help", "--lang=en")):
+        result = run(*args)
+        assert result.exit_code == 0
+        assert "Online payment of teleconsultations" in result.stdout and "Rapprochement" not in result.stdout, args
+    assert "Rapprochement" in run("--help").stdout
+
+
 def test_help_in_english_from_the_environment(run, monkeypatch):
     monkeypatch.setenv("SARAPAY_LANG", "en")
     result = run("config", "set-key", "--help")

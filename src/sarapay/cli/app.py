@@ -187,11 +187,11 @@ def _polish_param(param) -> None:
     if param.param_type_name == "argument":
         param.metavar = _argument_metavar(param)
         dots = "..." if param.nargs != 1 else ""
-        shown = param.metavar
 
         param.display_type_rich = lambda ctx: None  # the name column already says it
+        # Read at display time: the word follows the help's language (_help_in_language swaps it).
         param._usage_display_name = (
-            (lambda: f"{shown}{dots}") if param.required else (lambda: f"[{shown}]{dots}")
+            (lambda: f"{param.metavar}{dots}") if param.required else (lambda: f"[{param.metavar}]{dots}")
         )
         return
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
@@ -223,7 +223,20 @@ def polish_command(command) -> None:
 
 # Help texts with an English twin (src/sarapay/cli/help_en.py): on the command, and on each parameter.
 _COMMAND_TEXTS = ("help", "short_help", "epilog", "rich_help_panel")
-_PARAM_TEXTS = ("help", "rich_help_panel")
+_PARAM_TEXTS = ("help", "rich_help_panel", "metavar")
+# Value words of the usage line and the options (`CONSULTATION [MONTANT]`, `--at DATE`) in English help.
+_METAVARS_EN = {
+    "NOM": "NAME", "COMPTE": "ACCOUNT", "MONTANT": "AMOUNT", "RÉF": "REF", "CARTE": "CARD", "FICHIER": "FILE",
+    "HÔTE": "HOST", "TEXTE": "TEXT", "DURÉE": "DURATION", "CHEMIN": "PATH",
+}
+
+
+def _english(name: str, text: str) -> str:
+    if name == "metavar":
+        return _METAVARS_EN.get(text, text)
+    from sarapay.cli.help_en import english
+
+    return english(text)
 
 
 def _help_in_language(command) -> None:
@@ -236,16 +249,33 @@ def _help_in_language(command) -> None:
     targets = [(command, _COMMAND_TEXTS)] + [
         (param, _PARAM_TEXTS) for param in command.params if param.name not in ("install_completion", "show_completion")
     ]
-    if lang == "en":
-        from sarapay.cli.help_en import english
     for target, names in targets:
         french = target.__dict__.setdefault("_sarapay_help_fr", {})
         for name in names:
             if name not in french:
                 french[name] = getattr(target, name, None)
             text = french[name]
-            setattr(target, name, english(text) if lang == "en" and text else text)
+            setattr(target, name, _english(name, text) if lang == "en" and text else text)
     command._sarapay_help_lang = lang
+
+
+def _language_before_help(group, args: list[str]) -> None:
+    """`sarapay --help --lang en`: Click runs eager options in the order they are typed, so the help would
+    be shown before --lang is read. The language is taken from the root options first (a wrong value is
+    left to --lang's own check)."""
+    taking_value = {opt for param in group.params if not getattr(param, "is_flag", True) for opt in param.opts}
+    i18n.set_lang(None)  # SARAPAY_LANG or French: nothing kept from a previous run in the same process
+    words = list(args)
+    i = 0
+    while i < len(words) and words[i] != "--" and words[i].startswith("-"):
+        word = words[i]
+        if word == "--lang" and i + 1 < len(words) or word.startswith("--lang="):
+            value = words[i + 1] if word == "--lang" else word.partition("=")[2]
+            if value in i18n.LANGS:
+                i18n.set_lang(value)
+            return
+        i += 2 if word in taking_value else 1
+    # the command's own arguments start here: --lang after them is not a root option
 
 
 class SarapayGroup(TyperGroup):
@@ -266,6 +296,7 @@ class SarapayGroup(TyperGroup):
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
         if self.name == app.info.name:
+            _language_before_help(self, args)
             polish_command(self)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
