@@ -2,8 +2,9 @@
 
 Accounts live in `store.accounts` (any platform may be connected to one); which platform may act on
 which account is `store.connections[platform_account_id][acct] = "created" | "oauth"`.
-OAuth (authorize, token, deauthorize) is in oauth.py, imported at the bottom so its routes register
-whenever the server imports this module.
+OAuth (authorize, token, deauthorize) is in oauth.py and the hosted onboarding form in onboarding.py;
+both build on this module (never the other way round), and the server imports all three to register
+their routes. The pages' HTML helpers are in pages.py.
 
 Helpers the server may use: `connected_accounts`, `has_access`, `account_invalid`,
 `ensure_platform_account`, `connection_scope`.
@@ -12,10 +13,10 @@ Helpers the server may use: `connected_accounts`, `has_access`, `account_invalid
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from typing import Any
 
+from . import events
 from .framework import (
     ROUTER,
     Request,
@@ -29,6 +30,7 @@ from .framework import (
     public,
     unknown_params,
 )
+from .listing import paginate
 
 LINK_TTL = 300  # Account Links expire 300 s after creation (API reference example)
 
@@ -119,12 +121,7 @@ def ensure_platform_account(store: Store, account_id: str) -> dict[str, Any]:
 
 def emit(store: Store, account_id: str, type_: str, obj: dict[str, Any], previous: dict[str, Any] | None = None,
          request: Request | None = None) -> None:
-    # events.py belongs to the server's author; until it exists, Connect simply emits nothing.
-    try:
-        from .events import emit as _emit
-    except ImportError:
-        return
-    _emit(store, account_id, type_, obj, previous_attributes=previous, request=request)
+    events.emit(store, account_id, type_, obj, previous_attributes=previous, request=request)
 
 
 # What Stripe answers when a payment is created on a connected account that cannot take cards yet
@@ -275,7 +272,7 @@ def account_view(acct: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     return view
 
 
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """previous_attributes of an account.updated event: the old values of what changed."""
     prev: dict[str, Any] = {}
     for k, old in before.items():
@@ -283,7 +280,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         if old == new:
             continue
         if isinstance(old, dict) and isinstance(new, dict):
-            prev[k] = _diff(old, new)
+            prev[k] = diff(old, new)
         else:
             prev[k] = old
     return prev
@@ -468,8 +465,6 @@ def retrieve_own_account(req: Request) -> tuple[int, Any]:
 @ROUTER.route("GET", "/v1/accounts", account_scoped=False)
 def list_accounts(req: Request) -> dict[str, Any]:
     """The platform's connected accounts, newest first (its own account is not one of them)."""
-    from .listing import paginate  # the server's module, imported when first needed
-
     platform_id = _platform_id(req)
     accts = [req.store.accounts[a] for a in connected_accounts(req.store, platform_id) if a in req.store.accounts]
     accts.sort(key=lambda a: (a.get("created", 0), a.get("_seq", 0)), reverse=True)
@@ -527,7 +522,7 @@ def update_account(req: Request) -> tuple[int, Any]:
 
     acct.clear()
     acct.update(updated)
-    previous = _diff(public(before), public(acct))
+    previous = diff(public(before), public(acct))
     view = account_view(acct, platform_id)
     if previous:
         emit(req.store, acct["id"], "account.updated", view, previous, req)
@@ -685,25 +680,9 @@ def control_onboarding(req: Request) -> tuple[int, Any]:
     elif outcome == "restricted":
         restrict(acct)
     # "incomplete": the person left the form early; everything stays due, as on Stripe.
-    previous = _diff(before, public(acct))
+    previous = diff(before, public(acct))
     viewer = acct.get("_controller")
     view = account_view(acct, viewer)
     if previous:
         emit(req.store, account_id, "account.updated", view, previous)
     return 200, view
-
-
-# --------------------------------------------------------------------------- hosted pages
-
-
-def redirect(url: str) -> tuple[int, str, dict[str, str]]:
-    return 302, "", {"Location": url}
-
-
-def derive(*parts: str, length: int = 24) -> str:
-    """A stable fake secret derived from its parts (never revealing them)."""
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:length]
-
-
-from . import oauth as _oauth  # noqa: E402,F401  (registers the OAuth routes)
-from . import onboarding as _onboarding  # noqa: E402,F401  (registers the hosted onboarding pages)

@@ -15,6 +15,8 @@ from .events import changed, emit
 from .expand import virtual
 from .framework import ROUTER, Request, Store, StripeError, int_param, param_missing, unknown_params
 from .listing import equal_filter, paginate
+from .metadata import metadata_param
+from .search import search
 
 DAY = 86400
 HOLD_DAYS = 7  # online customer-initiated card authorisations (docs/stripe-behaviour.md)
@@ -78,30 +80,6 @@ def check_amount(amount: int, currency: str, param: str = "amount") -> None:
     if amount > MAX_AMOUNT:
         raise StripeError(400, f"Amount must be no more than {money(MAX_AMOUNT, currency)} {currency}",
                           code="amount_too_large", param=param)
-
-
-def metadata_param(raw: Any, param: str = "metadata", current: dict[str, str] | None = None) -> dict[str, str]:
-    """Stripe's metadata rules: ≤50 keys, keys ≤40 chars, values ≤500 chars, "" unsets a key."""
-    result = dict(current or {})
-    if raw is None or raw == "":
-        return {} if raw == "" else result
-    if not isinstance(raw, dict):
-        raise StripeError(400, f"Invalid {param}: must be a hash", param=param)
-    for key, value in raw.items():
-        if not isinstance(value, str):
-            raise StripeError(400, f"Invalid val: {value} must be a string under 500 characters", param=param)
-        if len(key) > 40:
-            raise StripeError(400, f"Invalid key: {key} must be a string under 40 characters", param=param)
-        if len(value) > 500:
-            raise StripeError(400, f"Invalid val: {value} must be a string under 500 characters", param=param)
-        if value == "":
-            result.pop(key, None)
-        else:
-            result[key] = value
-    if len(result) > 50:
-        raise StripeError(400, f"Metadata can have up to 50 keys, but you've set {len(result)}. "
-                          "Email us at support+metadata@stripe.com for more information.", param=param)
-    return result
 
 
 def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
@@ -412,8 +390,6 @@ def list_payment_intents(req: Request) -> dict[str, Any]:
 
 @ROUTER.route("GET", "/v1/payment_intents/search")
 def search_payment_intents(req: Request) -> dict[str, Any]:
-    from .search import search
-
     return search(req, req.store.all(req.account, "payment_intent"), "/v1/payment_intents/search")
 
 

@@ -36,7 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import clockwork, events, oauth
 from .framework import ROUTER, Request, StripeError, Store, int_param, missing, public
+from .listing import paginate
 
 ENDPOINTS = "webhook_endpoints"  # we_id -> endpoint (private: _platform, _secret, _connect)
 DELIVERIES = "webhook_deliveries"  # transient (persistence.TRANSIENT): what was sent, and how it went
@@ -112,8 +114,6 @@ def _own(req: Request, endpoint_id: str) -> dict[str, Any]:
 
 @ROUTER.route("GET", "/v1/webhook_endpoints", account_scoped=False)
 def list_endpoints(req: Request) -> dict[str, Any]:
-    from .listing import paginate
-
     assert req.platform is not None
     items = [e for e in req.store.table(ENDPOINTS).values() if e["_platform"] == req.platform.account_id]
     items.sort(key=lambda e: (e["created"], e["id"]), reverse=True)
@@ -187,6 +187,9 @@ def on_event(store: Store, account_id: str, event: dict[str, Any]) -> None:
         event["pending_webhooks"] = int(event.get("pending_webhooks") or 0) + 1
     del deliveries[:-DELIVERY_LIMIT]
     worker(store).wake()
+
+
+events.subscribe(on_event)
 
 
 # --------------------------------------------------------------------------- delivery
@@ -277,8 +280,6 @@ class Worker:
 
     def _tick_clock(self) -> None:
         """Time-driven transitions (a hold running out...) also emit events when no request comes in."""
-        from . import clockwork
-
         try:
             clockwork.run(self.store, changed=False)
         except Exception:  # never let the delivery thread die
@@ -400,8 +401,6 @@ def set_settings(req: Request) -> dict[str, Any]:
 def practitioner_deauthorizes(req: Request) -> dict[str, Any]:
     """The account holder disconnects the platform from their own dashboard: the connection ends and
     `account.application.deauthorized` is emitted on the account (and delivered to the platform)."""
-    from . import events, oauth
-
     store, acct = req.store, req.path_params["acct"]
     platforms = [pid for pid, links in store.connections.items() if acct in links]
     wanted = req.params.get("platform")
