@@ -97,7 +97,7 @@ def _destination(store: Store, acct: str) -> str:
     banks = store.table("bank_accounts")
     if acct not in banks:
         banks[acct] = store.new_id("ba_")
-    return banks[acct]
+    return str(banks[acct])
 
 
 def create_payout(store: Store, acct: str, amount: int, currency: str, *, automatic: bool,

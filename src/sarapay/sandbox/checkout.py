@@ -36,7 +36,8 @@ def _line_items(req: Request, raw: Any) -> tuple[list[dict[str, Any]], str]:
         raise StripeError(400, "Invalid array", code="parameter_invalid", param="line_items")
     if len(raw) > 100:
         raise StripeError(400, "You may only specify up to 100 line items.", param="line_items")
-    items, currency = [], None
+    items: list[dict[str, Any]] = []
+    currency: str | None = None
     for i, item in enumerate(raw):
         where = f"line_items[{i}]"
         if not isinstance(item, dict):

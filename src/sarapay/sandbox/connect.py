@@ -19,6 +19,7 @@ from typing import Any
 from . import events
 from .framework import (
     ROUTER,
+    Platform,
     Request,
     Store,
     StripeError,
@@ -80,7 +81,7 @@ def connection_scope(store: Store, platform_account_id: str, account_id: str) ->
     if how == "oauth":
         grant = store.table("oauth_grants").get(grant_key(platform_account_id, account_id))
         if grant:
-            return grant["scope"]
+            return str(grant["scope"])
     return "read_write"
 
 
@@ -257,7 +258,7 @@ def restrict(acct: dict[str, Any]) -> None:
 
 def account_view(acct: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     """The account as `viewer` (a platform account id) sees it: controller details depend on who asks."""
-    view = public(acct)
+    view: dict[str, Any] = public(acct)
     ctrl = view.get("controller") or {}
     # is_controller is `true` for the controlling application, otherwise absent: the spec types it as a
     # boolean that is never null (the API reference's "otherwise null" reads as "left out").
@@ -308,7 +309,7 @@ def _enum(value: Any, allowed: tuple[str, ...], param: str, name: str | None = N
     if value not in allowed:
         choices = ", ".join(allowed[:-1]) + f", or {allowed[-1]}" if len(allowed) > 2 else " or ".join(allowed)
         raise param_invalid(param, f"Invalid {name or param.rsplit('[', 1)[-1].rstrip(']')}: must be one of {choices}")
-    return value
+    return str(value)
 
 
 def _email(params: dict[str, Any]) -> str | None:
@@ -400,19 +401,23 @@ def _controller_object(props: dict[str, str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- /v1/accounts
 
 
+def _platform(req: Request) -> Platform:
+    assert req.platform is not None  # every /v1/accounts route authenticates the key
+    return req.platform
+
+
 def _platform_id(req: Request) -> str:
-    assert req.platform is not None
-    return req.platform.account_id
+    return _platform(req).account_id
 
 
 def _reachable(req: Request, account_id: str) -> dict[str, Any]:
     """The account if this platform may see it, else Stripe's 403 account_invalid."""
-    platform_id = _platform_id(req)
-    if account_id == platform_id:
-        return ensure_platform_account(req.store, platform_id)
+    platform = _platform(req)
+    if account_id == platform.account_id:
+        return ensure_platform_account(req.store, platform.account_id)
     acct = req.store.accounts.get(account_id)
-    if acct is None or not has_access(req.store, platform_id, account_id):
-        raise account_invalid(req.platform.key, account_id)
+    if acct is None or not has_access(req.store, platform.account_id, account_id):
+        raise account_invalid(platform.key, account_id)
     return acct
 
 

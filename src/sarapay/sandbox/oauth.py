@@ -232,7 +232,7 @@ def authorize(req: Request, p: dict[str, Any], details: dict[str, Any] | None = 
         email = p.get("email") or user.get("email")
         if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
             email = None  # Stripe ignores invalid prefill values silently
-        country = user.get("country") if re.fullmatch(r"[A-Z]{2}", user.get("country") or "") else "FR"
+        country = str(user["country"]) if re.fullmatch(r"[A-Z]{2}", user.get("country") or "") else "FR"
         business_type = user.get("business_type") if user.get("business_type") in connect.BUSINESS_TYPES else None
         # The person signs up on Stripe's side: a Standard account that controls itself, ready to charge.
         acct = connect.new_account(

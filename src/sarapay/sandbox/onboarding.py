@@ -179,7 +179,9 @@ def apply(acct: dict[str, Any], values: dict[str, Any], now: int, ip: str | None
 
 def form_fields(values: dict[str, Any], errors: dict[str, str], *, ask_email: bool) -> str:
     """The fields of the onboarding form, prefilled with `values`, each with its error."""
-    v = lambda name: values.get(name) or ""  # noqa: E731
+    def v(name: str) -> Any:
+        return values.get(name) or ""
+
     first = next(iter(errors), None)  # the browser puts the cursor on the first field to correct
 
     def text(name: str, label: str, **kw: Any) -> str:

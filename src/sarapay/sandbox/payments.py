@@ -7,7 +7,7 @@ only moves at capture. A partial capture releases the rest as a Refund without b
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, overload
 
 from . import balances, disputes
 from .connect import require_card_payments
@@ -82,6 +82,10 @@ def check_amount(amount: int, currency: str, param: str = "amount") -> None:
                           code="amount_too_large", param=param)
 
 
+@overload
+def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str: ...
+@overload
+def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: None = None) -> str | None: ...
 def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
     value = params.get(name)
     if value is None or value == "":
@@ -89,7 +93,7 @@ def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], defa
     if value not in allowed:
         choices = ", ".join(allowed[:-1]) + f", or {allowed[-1]}" if len(allowed) > 1 else allowed[0]
         raise StripeError(400, f"Invalid {name}: must be one of {choices}", code="parameter_invalid", param=name)
-    return value
+    return str(value)
 
 
 def is_direct(req: Request) -> bool:

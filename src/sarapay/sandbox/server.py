@@ -141,13 +141,14 @@ class _Handler(BaseHTTPRequestHandler):
                     replayed = True
                     out_headers["Idempotent-Replayed"] = "true"
                 else:
-                    status, body = None, None
+                    answer: tuple[int | None, Any] = (None, None)  # (None, None): the handler raised
                     try:
                         time.sleep(delay / 1000)
                         status, body, extra = self._run(route, req)
+                        answer = status, body
                         out_headers.update(extra)
                     finally:
-                        idempotency.finish(store, scope, idem_key, fp, status, body)
+                        idempotency.finish(store, scope, idem_key, fp, *answer)
             else:
                 time.sleep(delay / 1000)
                 status, body, extra = self._run(route, req)
