@@ -27,7 +27,8 @@ from sarapay.errors import ConfigError, MailUnavailable
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-    from sarapay.settings import SmtpPassword, SmtpSettings
+    from sarapay.secrets import SmtpPassword
+    from sarapay.settings import SmtpSettings
 
 DEFAULT_TIMEOUT = 30.0  # seconds per SMTP exchange: a cron job must not hang on a silent server
 
@@ -126,7 +127,7 @@ class Mailer:
 
         check_smtp_login_safe(self.settings)
         try:
-            smtp = smtplib.SMTP(self.settings.host, self.settings.port, timeout=self.timeout)
+            smtp = smtplib.SMTP(self.settings.host or "", self.settings.port, timeout=self.timeout)  # host checked by resolve_smtp
         except smtplib.SMTPResponseException as exc:  # 421 and friends at connection
             raise MailUnavailable("mail.unreachable", server=self.server, reason=_reason(exc)) from None
         except OSError as exc:  # refused, no route, unknown host (gaierror), timeout, disconnected at once
@@ -152,7 +153,7 @@ class Mailer:
             if self.settings.user:
                 if not smtp.has_extn("auth"):
                     raise ConfigError("mail.no_auth", server=self.server)
-                assert self._password is not None, "settings.resolve_smtp gives a password with a user"
+                assert self._password is not None, "secrets.resolve_smtp gives a password with a user"
                 smtp.login(self.settings.user, self._password.reveal())
         except smtplib.SMTPAuthenticationError as exc:
             raise ConfigError("mail.login_refused", server=self.server, user=self.settings.user, reason=_reason(exc)) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import Any
 
 from .framework import Platform, StripeError, Store
 
@@ -51,8 +52,9 @@ def authenticate(store: Store, header: str | None) -> Platform:
         restricted = store.table(RESTRICTED_KEYS).get(key)
         if restricted is None:
             raise StripeError(401, f"Invalid API Key provided: {mask(key)}")
-        rec = store.platforms[restricted["platform_key"]]
-        return Platform(key=rec["key"], account_id=rec["account_id"], client_id=rec.get("client_id"), restricted_key=key)
+        owner = store.platforms[restricted["platform_key"]]
+        return Platform(key=owner["key"], account_id=owner["account_id"], client_id=owner.get("client_id"),
+                        restricted_key=key)
     if not _TEST_KEY.match(key):
         raise StripeError(401, f"Invalid API Key provided: {mask(key)}")
     with store.lock:
@@ -65,7 +67,7 @@ def authenticate(store: Store, header: str | None) -> Platform:
     return Platform(key=rec["key"], account_id=rec["account_id"], client_id=rec.get("client_id"))
 
 
-def platform_account(store: Store, acct: str) -> dict:
+def platform_account(store: Store, acct: str) -> dict[str, Any]:
     return {
         "id": acct, "object": "account", "type": "standard", "country": "FR", "default_currency": "eur",
         "email": None, "created": store.now(), "charges_enabled": True, "payouts_enabled": True,
@@ -94,7 +96,7 @@ def check_account(store: Store, platform: Platform, header: str | None) -> str |
     )
 
 
-def schedule(store: Store, acct: str) -> dict:
+def schedule(store: Store, acct: str) -> dict[str, Any]:
     """The payout schedule of an account, with Stripe's defaults for whatever is missing."""
     account = store.accounts.get(acct) or {}
     sched = ((account.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
@@ -104,7 +106,7 @@ def schedule(store: Store, acct: str) -> dict:
 # --------------------------------------------------------------------------- restricted keys (read-only)
 
 
-def mint_restricted_key(store: Store, secret_key: str) -> dict:
+def mint_restricted_key(store: Store, secret_key: str) -> dict[str, Any]:
     """A read-only restricted key (`rk_test_…`) tied to the platform of `secret_key` (docs/sandbox.md)."""
     platform = authenticate(store, f"Bearer {secret_key}")
     if platform.restricted_key:

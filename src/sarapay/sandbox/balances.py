@@ -13,6 +13,7 @@ from . import auth
 from .events import emit
 from .framework import ROUTER, Request, Store, StripeError, int_param, missing, unknown_params
 from .listing import equal_filter, paginate, range_filter
+from .metadata import metadata_param
 
 DAY = 86400
 PAYOUT_TRANSIT_DAYS = 2  # `paid` at created + 2 days; `in_transit` the day after creation
@@ -96,7 +97,7 @@ def _destination(store: Store, acct: str) -> str:
     banks = store.table("bank_accounts")
     if acct not in banks:
         banks[acct] = store.new_id("ba_")
-    return banks[acct]
+    return str(banks[acct])
 
 
 def create_payout(store: Store, acct: str, amount: int, currency: str, *, automatic: bool,
@@ -216,7 +217,6 @@ def retrieve_payout(req: Request) -> dict[str, Any]:
 @ROUTER.route("POST", "/v1/payouts")
 def create_manual_payout(req: Request) -> dict[str, Any]:
     """A manual payout from the available balance (accounts on the `manual` schedule use this)."""
-    from .payments import metadata_param
 
     p = req.params
     unknown_params(p, {"amount", "currency", "description", "metadata", "statement_descriptor", "method",

@@ -17,6 +17,7 @@ from .expand import virtual
 from .framework import (ROUTER, Platform, Request, Store, StripeError, int_param, param_missing, public,
                         unknown_params)
 from .listing import equal_filter, paginate
+from .metadata import metadata_param
 
 MIN_EXPIRY, MAX_EXPIRY = 30 * 60, 24 * 3600
 CREATE_PARAMS = {"mode", "line_items", "success_url", "cancel_url", "customer_email", "client_reference_id",
@@ -35,7 +36,8 @@ def _line_items(req: Request, raw: Any) -> tuple[list[dict[str, Any]], str]:
         raise StripeError(400, "Invalid array", code="parameter_invalid", param="line_items")
     if len(raw) > 100:
         raise StripeError(400, "You may only specify up to 100 line items.", param="line_items")
-    items, currency = [], None
+    items: list[dict[str, Any]] = []
+    currency: str | None = None
     for i, item in enumerate(raw):
         where = f"line_items[{i}]"
         if not isinstance(item, dict):
@@ -100,7 +102,7 @@ def _pi_data(req: Request, raw: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "capture_method": payments.enum_param(raw, "capture_method", ("automatic", "automatic_async", "manual"),
                                               "automatic_async"),
-        "metadata": payments.metadata_param(raw.get("metadata"), "payment_intent_data[metadata]"),
+        "metadata": metadata_param(raw.get("metadata"), "payment_intent_data[metadata]"),
         "application_fee_amount": payments.application_fee_param(
             req, raw, "application_fee_amount", "payment_intent_data[application_fee_amount]"),
     }
@@ -134,7 +136,7 @@ def create_session(req: Request) -> dict[str, Any]:
     if total > payments.MAX_AMOUNT:
         raise StripeError(400, "The Checkout Session's total amount due must be no more than "
                           f"{payments.money(payments.MAX_AMOUNT, currency)} {currency}", code="amount_too_large")
-    metadata = payments.metadata_param(p.get("metadata"))
+    metadata = metadata_param(p.get("metadata"))
     pi_data = _pi_data(req, p.get("payment_intent_data"))
     now = req.now
     expires_at = int_param(p, "expires_at", default=now + MAX_EXPIRY)

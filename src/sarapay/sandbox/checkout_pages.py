@@ -18,10 +18,10 @@ import re
 from typing import Any
 
 from . import checkout, payments
-from .framework import ROUTER, Request, Store, StripeError
+from .framework import CONTROL, ROUTER, Request, Store, StripeError
 from .pages import PARIS_LABEL, esc, field, initials, long_date, money, page, paris, see_other, short_date
 
-PAGE = {"auth": "none", "account_scoped": False}
+PAGE = CONTROL  # the hosted pages need no key either
 
 # The bank's answer, as a patient should read it. Lost and stolen cards read as a plain refusal (Stripe
 # shows the customer nothing more either).
@@ -243,7 +243,7 @@ def _done_page(store: Store, session: dict[str, Any]) -> Any:
     charge = store.find(session["_account"], pi["latest_charge"]) if pi and pi.get("latest_charge") else None
     held = money(session["amount_total"], session["currency"])
     status = pi["status"] if pi else None
-    if status == "succeeded":
+    if pi is not None and status == "succeeded":
         refunded = (charge or {}).get("amount_refunded") or 0
         title = "Paiement effectué"
         text = (f"<p>{esc(name)} a encaissé <strong>{esc(money(pi['amount_received'], pi['currency']))}</strong> "

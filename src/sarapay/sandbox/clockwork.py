@@ -53,7 +53,7 @@ def _next_run(store: Store, acct: str, now: int) -> int | None:
     runs = store.table("payout_runs")
     if acct not in runs:
         runs[acct] = (store.accounts.get(acct) or {}).get("created") or now
-    day = (runs[acct] // DAY + 1) * DAY
+    day: int = (runs[acct] // DAY + 1) * DAY
     for _ in range(400):
         if day > now:
             return None

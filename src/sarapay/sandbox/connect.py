@@ -2,8 +2,9 @@
 
 Accounts live in `store.accounts` (any platform may be connected to one); which platform may act on
 which account is `store.connections[platform_account_id][acct] = "created" | "oauth"`.
-OAuth (authorize, token, deauthorize) is in oauth.py, imported at the bottom so its routes register
-whenever the server imports this module.
+OAuth (authorize, token, deauthorize) is in oauth.py and the hosted onboarding form in onboarding.py;
+both build on this module (never the other way round), and the server imports all three to register
+their routes. The pages' HTML helpers are in pages.py.
 
 Helpers the server may use: `connected_accounts`, `has_access`, `account_invalid`,
 `ensure_platform_account`, `connection_scope`.
@@ -12,12 +13,13 @@ Helpers the server may use: `connected_accounts`, `has_access`, `account_invalid
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from typing import Any
 
+from . import events
 from .framework import (
     ROUTER,
+    Platform,
     Request,
     Store,
     StripeError,
@@ -29,6 +31,7 @@ from .framework import (
     public,
     unknown_params,
 )
+from .listing import paginate
 
 LINK_TTL = 300  # Account Links expire 300 s after creation (API reference example)
 
@@ -78,7 +81,7 @@ def connection_scope(store: Store, platform_account_id: str, account_id: str) ->
     if how == "oauth":
         grant = store.table("oauth_grants").get(grant_key(platform_account_id, account_id))
         if grant:
-            return grant["scope"]
+            return str(grant["scope"])
     return "read_write"
 
 
@@ -119,12 +122,7 @@ def ensure_platform_account(store: Store, account_id: str) -> dict[str, Any]:
 
 def emit(store: Store, account_id: str, type_: str, obj: dict[str, Any], previous: dict[str, Any] | None = None,
          request: Request | None = None) -> None:
-    # events.py belongs to the server's author; until it exists, Connect simply emits nothing.
-    try:
-        from .events import emit as _emit
-    except ImportError:
-        return
-    _emit(store, account_id, type_, obj, previous_attributes=previous, request=request)
+    events.emit(store, account_id, type_, obj, previous_attributes=previous, request=request)
 
 
 # What Stripe answers when a payment is created on a connected account that cannot take cards yet
@@ -260,7 +258,7 @@ def restrict(acct: dict[str, Any]) -> None:
 
 def account_view(acct: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     """The account as `viewer` (a platform account id) sees it: controller details depend on who asks."""
-    view = public(acct)
+    view: dict[str, Any] = public(acct)
     ctrl = view.get("controller") or {}
     # is_controller is `true` for the controlling application, otherwise absent: the spec types it as a
     # boolean that is never null (the API reference's "otherwise null" reads as "left out").
@@ -275,7 +273,7 @@ def account_view(acct: dict[str, Any], viewer: str | None) -> dict[str, Any]:
     return view
 
 
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """previous_attributes of an account.updated event: the old values of what changed."""
     prev: dict[str, Any] = {}
     for k, old in before.items():
@@ -283,7 +281,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         if old == new:
             continue
         if isinstance(old, dict) and isinstance(new, dict):
-            prev[k] = _diff(old, new)
+            prev[k] = diff(old, new)
         else:
             prev[k] = old
     return prev
@@ -311,7 +309,7 @@ def _enum(value: Any, allowed: tuple[str, ...], param: str, name: str | None = N
     if value not in allowed:
         choices = ", ".join(allowed[:-1]) + f", or {allowed[-1]}" if len(allowed) > 2 else " or ".join(allowed)
         raise param_invalid(param, f"Invalid {name or param.rsplit('[', 1)[-1].rstrip(']')}: must be one of {choices}")
-    return value
+    return str(value)
 
 
 def _email(params: dict[str, Any]) -> str | None:
@@ -403,19 +401,23 @@ def _controller_object(props: dict[str, str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- /v1/accounts
 
 
+def _platform(req: Request) -> Platform:
+    assert req.platform is not None  # every /v1/accounts route authenticates the key
+    return req.platform
+
+
 def _platform_id(req: Request) -> str:
-    assert req.platform is not None
-    return req.platform.account_id
+    return _platform(req).account_id
 
 
 def _reachable(req: Request, account_id: str) -> dict[str, Any]:
     """The account if this platform may see it, else Stripe's 403 account_invalid."""
-    platform_id = _platform_id(req)
-    if account_id == platform_id:
-        return ensure_platform_account(req.store, platform_id)
+    platform = _platform(req)
+    if account_id == platform.account_id:
+        return ensure_platform_account(req.store, platform.account_id)
     acct = req.store.accounts.get(account_id)
-    if acct is None or not has_access(req.store, platform_id, account_id):
-        raise account_invalid(req.platform.key, account_id)
+    if acct is None or not has_access(req.store, platform.account_id, account_id):
+        raise account_invalid(platform.key, account_id)
     return acct
 
 
@@ -468,8 +470,6 @@ def retrieve_own_account(req: Request) -> tuple[int, Any]:
 @ROUTER.route("GET", "/v1/accounts", account_scoped=False)
 def list_accounts(req: Request) -> dict[str, Any]:
     """The platform's connected accounts, newest first (its own account is not one of them)."""
-    from .listing import paginate  # the server's module, imported when first needed
-
     platform_id = _platform_id(req)
     accts = [req.store.accounts[a] for a in connected_accounts(req.store, platform_id) if a in req.store.accounts]
     accts.sort(key=lambda a: (a.get("created", 0), a.get("_seq", 0)), reverse=True)
@@ -527,7 +527,7 @@ def update_account(req: Request) -> tuple[int, Any]:
 
     acct.clear()
     acct.update(updated)
-    previous = _diff(public(before), public(acct))
+    previous = diff(public(before), public(acct))
     view = account_view(acct, platform_id)
     if previous:
         emit(req.store, acct["id"], "account.updated", view, previous, req)
@@ -685,25 +685,9 @@ def control_onboarding(req: Request) -> tuple[int, Any]:
     elif outcome == "restricted":
         restrict(acct)
     # "incomplete": the person left the form early; everything stays due, as on Stripe.
-    previous = _diff(before, public(acct))
+    previous = diff(before, public(acct))
     viewer = acct.get("_controller")
     view = account_view(acct, viewer)
     if previous:
         emit(req.store, account_id, "account.updated", view, previous)
     return 200, view
-
-
-# --------------------------------------------------------------------------- hosted pages
-
-
-def redirect(url: str) -> tuple[int, str, dict[str, str]]:
-    return 302, "", {"Location": url}
-
-
-def derive(*parts: str, length: int = 24) -> str:
-    """A stable fake secret derived from its parts (never revealing them)."""
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:length]
-
-
-from . import oauth as _oauth  # noqa: E402,F401  (registers the OAuth routes)
-from . import onboarding as _onboarding  # noqa: E402,F401  (registers the hosted onboarding pages)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import auth, checkout, clockwork, disputes, faults, persistence, webhooks
-from .framework import ROUTER, Request, StripeError, int_param
+from .framework import CONTROL, ROUTER, Request, StripeError, int_param
 
-CONTROL = {"auth": "none", "account_scoped": False}
 SETTINGS = {"checkout_paid_on_authorize": False, "dispute_fee_refunded_when_won": True}
 
 

@@ -22,6 +22,7 @@ from .balances import add_txn
 from .events import changed, emit
 from .framework import ROUTER, Request, Store, StripeError, bool_param, public, unknown_params
 from .listing import equal_filter, paginate
+from .metadata import metadata_param
 
 DAY = 86400
 # Stripe's dispute fee, "15,00 USD (ou un montant équivalent dans la devise locale)" per disputed payment
@@ -192,7 +193,6 @@ def retrieve_dispute(req: Request) -> dict[str, Any]:
 @ROUTER.route("POST", "/v1/disputes/{id}")
 def update_dispute(req: Request) -> dict[str, Any]:
     """Evidence (staged, or submitted: `submit` defaults to true) and metadata."""
-    from .payments import metadata_param
 
     p = req.params
     unknown_params(p, {"evidence", "metadata", "submit", "intended_submission_method"})

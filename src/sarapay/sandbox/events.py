@@ -7,11 +7,23 @@ at that moment, so later changes never rewrite history.
 from __future__ import annotations
 
 import fnmatch
-from typing import Any
+from typing import Any, Callable
 
 from .framework import ROUTER, Request, StripeError, Store, public
+from .listing import paginate
 
 API_VERSION = "2026-10-28.endive"
+
+# Called with (store, account_id, event) after each event is recorded, the store locked: webhooks.py
+# subscribes its delivery queue when it is imported (the server imports it), so this module never imports
+# the modules that emit through it.
+Listener = Callable[[Store, str, dict[str, Any]], None]
+_LISTENERS: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> None:
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
 
 
 def _is_connected(store: Store, account_id: str) -> bool:
@@ -60,9 +72,8 @@ def emit(
     if _is_connected(store, account_id):
         event["account"] = account_id
     store.add(account_id, event)
-    from . import webhooks
-
-    webhooks.on_event(store, account_id, event)  # queued for the endpoints it reaches (none: nothing happens)
+    for listener in _LISTENERS:  # webhooks: queued for the endpoints it reaches (none: nothing happens)
+        listener(store, account_id, event)
     return event
 
 
@@ -81,8 +92,6 @@ EVENT_RETENTION = 30 * 86400
 
 @ROUTER.route("GET", "/v1/events")
 def list_events(req: Request) -> dict[str, Any]:
-    from .listing import paginate
-
     p = req.params
     # Stripe keeps 30 days of events for listing (docs/stripe-behaviour.md).
     oldest = req.now - EVENT_RETENTION

@@ -14,11 +14,12 @@ from .framework import Request, StripeError, public
 MAX_DEPTH = 4
 
 # (object kind, field) -> builder for fields that are not plain ids (e.g. a session's line_items).
-VIRTUAL: dict[tuple[str, str], Callable[[Request, dict[str, Any]], Any]] = {}
+Builder = Callable[[Request, dict[str, Any]], Any]
+VIRTUAL: dict[tuple[str, str], Builder] = {}
 
 
-def virtual(kind: str, field: str):
-    def register(fn: Callable[[Request, dict[str, Any]], Any]):
+def virtual(kind: str, field: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
         VIRTUAL[(kind, field)] = fn
         return fn
 
@@ -55,7 +56,7 @@ def _walk(req: Request, node: Any, parts: list[str], path: str, index: int) -> N
     if not isinstance(node, dict):
         raise StripeError(400, f"This property cannot be expanded ({path}).", param=f"expand[{index}]")
     name, rest = parts[0], parts[1:]
-    kind = node.get("object")
+    kind = str(node.get("object"))
     if (kind, name) in VIRTUAL:
         if not isinstance(node.get(name), (dict, list)):
             node[name] = public(VIRTUAL[(kind, name)](req, node))

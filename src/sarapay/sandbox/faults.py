@@ -15,7 +15,8 @@ KINDS = ("500", "429", "latency", "drop")
 
 
 def _queue(store: Store) -> list[dict[str, Any]]:
-    return store.misc.setdefault("faults", [])
+    queue: list[dict[str, Any]] = store.misc.setdefault("faults", [])
+    return queue
 
 
 def add(store: Store, kind: str, count: int, latency_ms: int, method: str | None, path: str | None) -> dict[str, Any]:

@@ -44,7 +44,8 @@ def decode_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
                     child = {}
                     node[part] = child
                 node = child
-    return _listify(root)
+    decoded: dict[str, Any] = _listify(root)  # the root stays a dict: only indexed keys become lists
+    return decoded
 
 
 def _listify(node: Any) -> Any:

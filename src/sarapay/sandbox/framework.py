@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypedDict, TypeVar
 
 _real_time = time.time
 
@@ -120,7 +120,7 @@ def bool_param(params: dict[str, Any], name: str, default: bool | None = None) -
     if raw is None or raw == "":
         return default
     if raw in ("true", "false"):
-        return raw == "true"
+        return bool(raw == "true")
     raise StripeError(400, f"Invalid boolean: {raw}", code="parameter_invalid", param=name)
 
 
@@ -180,7 +180,8 @@ class Store:
         return self.seq
 
     def table(self, name: str) -> dict[str, Any]:
-        return self.misc.setdefault(name, {})
+        table: dict[str, Any] = self.misc.setdefault(name, {})
+        return table
 
     # -- objects living on an account (the platform's own or a connected one)
 
@@ -264,7 +265,9 @@ class Request:
         return list(raw)
 
 
-Handler = Callable[[Request], "tuple[int, Any] | Any"]
+# A handler answers (status, body), (status, html, headers) or just the JSON body (status 200).
+Handler = Callable[[Request], Any]
+H = TypeVar("H", bound=Handler)
 
 
 @dataclass
@@ -277,14 +280,24 @@ class Route:
     account_scoped: bool  # whether a Stripe-Account header is honoured
 
 
+class RouteOptions(TypedDict):
+    auth: str
+    account_scoped: bool
+
+
+# Control endpoints (/_sandbox/…) and hosted pages: no key, no Stripe-Account header.
+CONTROL: RouteOptions = {"auth": "none", "account_scoped": False}
+
+
 class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def route(self, method: str, pattern: str, *, auth: str = "key", account_scoped: bool = True):
+    def route(self, method: str, pattern: str, *, auth: str = "key",
+              account_scoped: bool = True) -> Callable[[H], H]:
         regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: H) -> H:
             self.routes.append(Route(method, pattern, regex, handler, auth, account_scoped))
             return handler
 

@@ -8,6 +8,7 @@ key. OAuth errors use their own shape (framework.OAuthError) with the strings St
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,11 @@ CODE_TTL = 300  # authorization codes are good for 5 minutes
 CLIENT_ID = re.compile(r"ca_[A-Za-z0-9]{8,}")
 
 NO_APPLICATION = "No application matches the supplied client identifier"
+
+
+def derive(*parts: str, length: int = 24) -> str:
+    """A stable fake secret (a token, a publishable key) derived from its parts, never revealing them."""
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:length]
 
 
 def _client_owner(store: Store, client_id: str) -> str | None:
@@ -226,7 +232,7 @@ def authorize(req: Request, p: dict[str, Any], details: dict[str, Any] | None = 
         email = p.get("email") or user.get("email")
         if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
             email = None  # Stripe ignores invalid prefill values silently
-        country = user.get("country") if re.fullmatch(r"[A-Z]{2}", user.get("country") or "") else "FR"
+        country = str(user["country"]) if re.fullmatch(r"[A-Z]{2}", user.get("country") or "") else "FR"
         business_type = user.get("business_type") if user.get("business_type") in connect.BUSINESS_TYPES else None
         # The person signs up on Stripe's side: a Standard account that controls itself, ready to charge.
         acct = connect.new_account(
@@ -336,8 +342,8 @@ def _exchange_code(req: Request) -> dict[str, Any]:
         "scope": rec["scope"],
         "client_id": rec["client_id"],
         "code": code,
-        "access_token": "sk_test_" + connect.derive(req.platform.key, account_id, code, "access"),
-        "refresh_token": "rt_" + connect.derive(req.platform.key, account_id, code, "refresh"),
+        "access_token": "sk_test_" + derive(req.platform.key, account_id, code, "access"),
+        "refresh_token": "rt_" + derive(req.platform.key, account_id, code, "refresh"),
     }
     store.table("oauth_grants")[connect.grant_key(platform_id, account_id)] = grant
     store.table("oauth_refresh_tokens")[grant["refresh_token"]] = {"platform": platform_id, "account": account_id}
@@ -351,7 +357,7 @@ def _token_body(grant: dict[str, Any], account_id: str) -> dict[str, Any]:
         "livemode": False,
         "refresh_token": grant["refresh_token"],
         "scope": grant["scope"],
-        "stripe_publishable_key": "pk_test_" + connect.derive(account_id, "publishable"),
+        "stripe_publishable_key": "pk_test_" + derive(account_id, "publishable"),
         "stripe_user_id": account_id,
         "token_type": "bearer",
     }
@@ -371,7 +377,7 @@ def _refresh(req: Request) -> dict[str, Any]:
     if scope not in ("read_only", "read_write") or (scope == "read_write" and grant["scope"] == "read_only"):
         raise OAuthError(400, "invalid_scope", f"Invalid scope: {scope}")
     grant["scope"] = scope
-    grant["access_token"] = "sk_test_" + connect.derive(grant["access_token"], "refreshed")
+    grant["access_token"] = "sk_test_" + derive(grant["access_token"], "refreshed")
     return _token_body(grant, ref["account"])
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from . import connect
 from .framework import ROUTER, Request, Store, public
-from .pages import esc, error_summary, field, hidden, page, see_other, select
+from .pages import esc, error_summary, field, hidden, page, redirect, see_other, select
 
 FORM_TTL = 3600  # a page opened from a single-use link may be filled in for an hour
 
@@ -179,7 +179,9 @@ def apply(acct: dict[str, Any], values: dict[str, Any], now: int, ip: str | None
 
 def form_fields(values: dict[str, Any], errors: dict[str, str], *, ask_email: bool) -> str:
     """The fields of the onboarding form, prefilled with `values`, each with its error."""
-    v = lambda name: values.get(name) or ""  # noqa: E731
+    def v(name: str) -> Any:
+        return values.get(name) or ""
+
     first = next(iter(errors), None)  # the browser puts the cursor on the first field to correct
 
     def text(name: str, label: str, **kw: Any) -> str:
@@ -266,7 +268,7 @@ def onboarding_page(req: Request) -> Any:
     if link is None:
         return _unknown_link()
     if link["used"] or req.now >= link["expires_at"]:
-        return connect.redirect(link["refresh_url"])
+        return redirect(link["refresh_url"])
     link["used"] = True
     # The form the page holds stays good for a while after the link itself is spent.
     link["form"] = req.store.new_id("", 24)
@@ -299,7 +301,7 @@ def onboarding_submit(req: Request) -> Any:
     before = public(acct)
     apply(acct, values, req.now, req.client_ip, req.headers.get("user-agent"))
     link["form"] = None
-    previous = connect._diff(before, public(acct))
+    previous = connect.diff(before, public(acct))
     if previous:
         connect.emit(req.store, account_id, "account.updated", connect.account_view(acct, acct.get("_controller")),
                      previous)

@@ -142,6 +142,11 @@ def see_other(url: str) -> tuple[int, str, dict[str, str]]:
     return 303, "", {"Location": url, "Cache-Control": "no-store"}
 
 
+def redirect(url: str) -> tuple[int, str, dict[str, str]]:
+    """A plain 302 to `url` (a used Account Link sending the browser to the platform's refresh_url)."""
+    return 302, "", {"Location": url}
+
+
 # --------------------------------------------------------------------------- French formatting
 
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

@@ -7,7 +7,7 @@ only moves at capture. A partial capture releases the rest as a Refund without b
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, overload
 
 from . import balances, disputes
 from .connect import require_card_payments
@@ -15,6 +15,8 @@ from .events import changed, emit
 from .expand import virtual
 from .framework import ROUTER, Request, Store, StripeError, int_param, param_missing, unknown_params
 from .listing import equal_filter, paginate
+from .metadata import metadata_param
+from .search import search
 
 DAY = 86400
 HOLD_DAYS = 7  # online customer-initiated card authorisations (docs/stripe-behaviour.md)
@@ -80,30 +82,10 @@ def check_amount(amount: int, currency: str, param: str = "amount") -> None:
                           code="amount_too_large", param=param)
 
 
-def metadata_param(raw: Any, param: str = "metadata", current: dict[str, str] | None = None) -> dict[str, str]:
-    """Stripe's metadata rules: ≤50 keys, keys ≤40 chars, values ≤500 chars, "" unsets a key."""
-    result = dict(current or {})
-    if raw is None or raw == "":
-        return {} if raw == "" else result
-    if not isinstance(raw, dict):
-        raise StripeError(400, f"Invalid {param}: must be a hash", param=param)
-    for key, value in raw.items():
-        if not isinstance(value, str):
-            raise StripeError(400, f"Invalid val: {value} must be a string under 500 characters", param=param)
-        if len(key) > 40:
-            raise StripeError(400, f"Invalid key: {key} must be a string under 40 characters", param=param)
-        if len(value) > 500:
-            raise StripeError(400, f"Invalid val: {value} must be a string under 500 characters", param=param)
-        if value == "":
-            result.pop(key, None)
-        else:
-            result[key] = value
-    if len(result) > 50:
-        raise StripeError(400, f"Metadata can have up to 50 keys, but you've set {len(result)}. "
-                          "Email us at support+metadata@stripe.com for more information.", param=param)
-    return result
-
-
+@overload
+def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str: ...
+@overload
+def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: None = None) -> str | None: ...
 def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:
     value = params.get(name)
     if value is None or value == "":
@@ -111,7 +93,7 @@ def enum_param(params: dict[str, Any], name: str, allowed: tuple[str, ...], defa
     if value not in allowed:
         choices = ", ".join(allowed[:-1]) + f", or {allowed[-1]}" if len(allowed) > 1 else allowed[0]
         raise StripeError(400, f"Invalid {name}: must be one of {choices}", code="parameter_invalid", param=name)
-    return value
+    return str(value)
 
 
 def is_direct(req: Request) -> bool:
@@ -412,8 +394,6 @@ def list_payment_intents(req: Request) -> dict[str, Any]:
 
 @ROUTER.route("GET", "/v1/payment_intents/search")
 def search_payment_intents(req: Request) -> dict[str, Any]:
-    from .search import search
-
     return search(req, req.store.all(req.account, "payment_intent"), "/v1/payment_intents/search")
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .framework import Store
 
@@ -13,7 +14,7 @@ from .framework import Store
 TRANSIENT = ("request_log", "request_log_seq", "faults", "webhook_deliveries")
 
 
-def dump(store: Store) -> dict:
+def dump(store: Store) -> dict[str, Any]:
     with store.lock:
         return {
             "version": 1,
@@ -27,7 +28,7 @@ def dump(store: Store) -> dict:
         }
 
 
-def save(store: Store, path: str | os.PathLike) -> None:
+def save(store: Store, path: str | os.PathLike[str]) -> None:
     path = Path(path)
     with store.lock:
         text = json.dumps(dump(store), separators=(",", ":"))
@@ -45,7 +46,7 @@ def save(store: Store, path: str | os.PathLike) -> None:
         raise
 
 
-def load(store: Store, path: str | os.PathLike) -> bool:
+def load(store: Store, path: str | os.PathLike[str]) -> bool:
     """Fill `store` from the file if it exists. Returns whether something was loaded."""
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:

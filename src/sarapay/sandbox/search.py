@@ -45,6 +45,8 @@ def _match(obj: dict[str, Any], clause: tuple[bool, str, str | None, str, str]) 
     if op == ":":
         ok = str(actual) == value if actual is not None else value == ""
     else:
+        if actual is None:
+            return False
         try:
             a, b = int(actual), int(value)
         except (TypeError, ValueError):

@@ -23,13 +23,7 @@ from .framework import ROUTER, OAuthError, Request, Store, StripeError, public
 
 # Importing the resource modules registers their routes on ROUTER.
 from . import balances, checkout, checkout_pages, control, disputes, events, payments, webhooks  # noqa: F401,E402
-
-try:  # Connect (accounts, links, OAuth) is written separately and may not exist yet.
-    from . import connect  # noqa: F401
-except ModuleNotFoundError as e:
-    if e.name != __package__ + ".connect":  # a broken import inside connect.py must not pass silently
-        raise
-    connect = None
+from . import connect, oauth, onboarding  # noqa: F401,E402  (accounts, Account Links, OAuth, hosted onboarding)
 
 LOG_LIMIT = 5000
 
@@ -147,13 +141,14 @@ class _Handler(BaseHTTPRequestHandler):
                     replayed = True
                     out_headers["Idempotent-Replayed"] = "true"
                 else:
-                    status, body = None, None
+                    answer: tuple[int | None, Any] = (None, None)  # (None, None): the handler raised
                     try:
                         time.sleep(delay / 1000)
                         status, body, extra = self._run(route, req)
+                        answer = status, body
                         out_headers.update(extra)
                     finally:
-                        idempotency.finish(store, scope, idem_key, fp, status, body)
+                        idempotency.finish(store, scope, idem_key, fp, *answer)
             else:
                 time.sleep(delay / 1000)
                 status, body, extra = self._run(route, req)

@@ -36,7 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from .framework import ROUTER, Request, StripeError, Store, int_param, missing, public
+from . import clockwork, events, oauth
+from .framework import CONTROL, ROUTER, Request, StripeError, Store, int_param, missing, public
+from .listing import paginate
 
 ENDPOINTS = "webhook_endpoints"  # we_id -> endpoint (private: _platform, _secret, _connect)
 DELIVERIES = "webhook_deliveries"  # transient (persistence.TRANSIENT): what was sent, and how it went
@@ -92,7 +94,7 @@ def create_endpoint(req: Request) -> dict[str, Any]:
     connect = p.get("connect") in ("true", True)
     secret = "whsec_" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
                                 for _ in range(32))
-    endpoint = {
+    endpoint: dict[str, Any] = {
         "id": req.store.new_id("we_"), "object": "webhook_endpoint", "api_version": p.get("api_version") or None,
         "application": None, "created": req.now, "description": p.get("description") or None,
         "enabled_events": events, "livemode": False, "metadata": p.get("metadata") or {}, "status": "enabled",
@@ -104,7 +106,7 @@ def create_endpoint(req: Request) -> dict[str, Any]:
 
 def _own(req: Request, endpoint_id: str) -> dict[str, Any]:
     assert req.platform is not None
-    endpoint = req.store.table(ENDPOINTS).get(endpoint_id)
+    endpoint: dict[str, Any] | None = req.store.table(ENDPOINTS).get(endpoint_id)
     if endpoint is None or endpoint["_platform"] != req.platform.account_id:
         raise missing("webhook_endpoint", endpoint_id)
     return endpoint
@@ -112,8 +114,6 @@ def _own(req: Request, endpoint_id: str) -> dict[str, Any]:
 
 @ROUTER.route("GET", "/v1/webhook_endpoints", account_scoped=False)
 def list_endpoints(req: Request) -> dict[str, Any]:
-    from .listing import paginate
-
     assert req.platform is not None
     items = [e for e in req.store.table(ENDPOINTS).values() if e["_platform"] == req.platform.account_id]
     items.sort(key=lambda e: (e["created"], e["id"]), reverse=True)
@@ -148,7 +148,7 @@ def _reaches(store: Store, endpoint: dict[str, Any], account_id: str, event: dic
         return False
     if not any(fnmatch.fnmatchcase(event["type"], pattern) for pattern in endpoint["enabled_events"]):
         return False
-    platform = endpoint["_platform"]
+    platform: str = endpoint["_platform"]
     if not endpoint["_connect"]:
         return account_id == platform
     if "account" not in event:
@@ -189,6 +189,9 @@ def on_event(store: Store, account_id: str, event: dict[str, Any]) -> None:
     worker(store).wake()
 
 
+events.subscribe(on_event)
+
+
 # --------------------------------------------------------------------------- delivery
 
 
@@ -201,7 +204,7 @@ def sign(secret: str, timestamp: int, payload: bytes) -> str:
 def _post(url: str, payload: bytes, signature: str, timeout: float) -> tuple[int | None, str | None]:
     parts = urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname, parts.port, timeout=timeout)
+    conn = cls(parts.hostname or "", parts.port, timeout=timeout)  # create_endpoint has checked there is a host
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         conn.request("POST", path, body=payload, headers={
@@ -277,8 +280,6 @@ class Worker:
 
     def _tick_clock(self) -> None:
         """Time-driven transitions (a hold running out...) also emit events when no request comes in."""
-        from . import clockwork
-
         try:
             clockwork.run(self.store, changed=False)
         except Exception:  # never let the delivery thread die
@@ -353,7 +354,6 @@ def wake(store: Store) -> None:
 
 # --------------------------------------------------------------------------- control endpoints
 
-CONTROL = {"auth": "none", "account_scoped": False}
 
 
 @ROUTER.route("GET", "/_sandbox/webhooks/deliveries", **CONTROL)
@@ -400,8 +400,6 @@ def set_settings(req: Request) -> dict[str, Any]:
 def practitioner_deauthorizes(req: Request) -> dict[str, Any]:
     """The account holder disconnects the platform from their own dashboard: the connection ends and
     `account.application.deauthorized` is emitted on the account (and delivered to the platform)."""
-    from . import events, oauth
-
     store, acct = req.store, req.path_params["acct"]
     platforms = [pid for pid, links in store.connections.items() if acct in links]
     wanted = req.params.get("platform")
