@@ -71,7 +71,7 @@ def main() -> None:
                       SARAPAY_WEBHOOK_SECRET_FILE=str(work / "webhook-secret"))
     from typer.testing import CliRunner
 
-    from sarapay import secrets, settings
+    from sarapay import credentials, settings
     from sarapay.cli import app
     from sarapay.ledger import open_ledger
     from sarapay.rpps import make_test_rpps
@@ -110,7 +110,7 @@ def main() -> None:
         params["starting_after"] = page.data[-1].id
     port = free_port()
     run("webhooks", "register", f"http://127.0.0.1:{port}/webhooks/stripe", "--file")
-    secret = secrets.webhook_secret_file_path().read_text().strip()
+    secret = credentials.webhook_secret_file_path().read_text().strip()
     receiver = subprocess.Popen([sys.executable, "-m", "sarapay", "webhooks", "serve", "--port", str(port)],
                                 stdout=subprocess.PIPE, stderr=open(work / "receiver.log", "w"), text=True, cwd=ROOT)
     receiver.stdout.readline()

@@ -14,7 +14,7 @@ import pytest
 from sarapay import stripe_gateway
 from sarapay.errors import ConfigError, StripeRefused, StripeUnavailable
 from sarapay.ids import idempotency_key
-from sarapay.secrets import SecretKey
+from sarapay.credentials import SecretKey
 from sarapay.stripe_gateway import Gateway
 
 # Any well-formed test key is a platform of its own on the sandbox, any ca_ id a client id.

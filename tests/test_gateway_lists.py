@@ -8,7 +8,7 @@ import time
 import pytest
 
 from sarapay.ids import idempotency_key
-from sarapay.secrets import SecretKey
+from sarapay.credentials import SecretKey
 from sarapay.stripe_gateway import METADATA_SCHEDULED, Gateway
 
 TEST_KEY = "sk_test_gatewayLists0000"

@@ -1,4 +1,4 @@
-"""settings.py and secrets.py: paths, config file, key resolution order, key file mode, keyring failures, mode checks."""
+"""settings.py and credentials.py: paths, config file, key resolution order, key file mode, keyring failures, mode checks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from sarapay import ids, secrets, settings
+from sarapay import credentials, ids, settings
 from sarapay.errors import BadInput, ConfigError
 
 TEST_KEY = "sk_test_settingsKey0000abcd"
@@ -33,7 +33,7 @@ class MemoryKeyring:
 
         store = {}
         if value:
-            store[(secrets.KEYRING_SERVICE, secrets.KEYRING_USERNAME)] = value
+            store[(credentials.KEYRING_SERVICE, credentials.KEYRING_USERNAME)] = value
 
         class Backend(keyring.backend.KeyringBackend):
             priority = 1
@@ -70,7 +70,7 @@ def test_paths_follow_sarapay_home(hermetic_home):
     assert settings.config_dir() == hermetic_home
     assert settings.ledger_path() == hermetic_home / "ledger.db"
     assert settings.config_path() == hermetic_home / "config.json"
-    assert secrets.key_file_path() == hermetic_home / "stripe-key"
+    assert credentials.key_file_path() == hermetic_home / "stripe-key"
 
 
 def test_paths_without_home_use_platformdirs(monkeypatch, tmp_path):
@@ -84,7 +84,7 @@ def test_paths_without_home_use_platformdirs(monkeypatch, tmp_path):
 
 def test_key_file_env_overrides_default(monkeypatch, tmp_path):
     monkeypatch.setenv("SARAPAY_KEY_FILE", str(tmp_path / "k"))
-    assert secrets.key_file_path() == tmp_path / "k"
+    assert credentials.key_file_path() == tmp_path / "k"
 
 
 def test_mask_key():
@@ -97,13 +97,13 @@ def test_mask_key():
 
 def test_redact_masks_every_key_in_free_text():
     text = f"Invalid API Key provided: {TEST_KEY} and sk_live_****wxyz"
-    out = secrets.redact(text)
+    out = credentials.redact(text)
     assert TEST_KEY not in out
     assert "sk_test_…abcd" in out
 
 
 def test_secret_key_never_prints_itself():
-    key = secrets.SecretKey(TEST_KEY, settings.SOURCE_ENV)
+    key = credentials.SecretKey(TEST_KEY, settings.SOURCE_ENV)
     for text in (repr(key), str(key), f"{key}", f"{key!r}", repr([key]), repr({"k": key})):
         assert TEST_KEY not in text
         assert "…abcd" in text
@@ -116,20 +116,20 @@ def test_env_key_wins(monkeypatch, hermetic_home, memory_keyring):
     memory_keyring("sk_test_fromKeyringXXXX1111")
     write_key(hermetic_home / "stripe-key", "sk_test_fromFileXXXXXX2222")
     monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
-    key = secrets.resolve_key()
+    key = credentials.resolve_key()
     assert key.reveal() == TEST_KEY and key.source == "env" and key.mode == "test"
 
 
 def test_key_file_before_keyring(hermetic_home, memory_keyring):
     memory_keyring("sk_test_fromKeyringXXXX1111")
     write_key(hermetic_home / "stripe-key", "sk_test_fromFileXXXXXX2222")
-    key = secrets.resolve_key()
+    key = credentials.resolve_key()
     assert key.source == "file" and key.reveal().endswith("2222")
 
 
 def test_keyring_last(memory_keyring):
     memory_keyring("sk_test_fromKeyringXXXX1111")
-    key = secrets.resolve_key()
+    key = credentials.resolve_key()
     assert key.source == "keyring" and key.reveal().endswith("1111")
 
 
@@ -138,7 +138,7 @@ def test_keyring_last(memory_keyring):
 def test_key_file_refused_unless_0600(hermetic_home, mode):
     path = write_key(hermetic_home / "stripe-key", mode=mode)
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     assert info.value.exit_code == 4
     assert f"chmod 600 {path}" in info.value.message
     assert TEST_KEY not in info.value.message
@@ -147,14 +147,14 @@ def test_key_file_refused_unless_0600(hermetic_home, mode):
 def test_explicit_key_file_must_exist(monkeypatch, tmp_path):
     monkeypatch.setenv("SARAPAY_KEY_FILE", str(tmp_path / "missing"))
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     assert str(tmp_path / "missing") in info.value.message
 
 
 def test_explicit_key_file_is_read(monkeypatch, tmp_path):
     path = write_key(tmp_path / "cron-key", "\n  " + TEST_KEY + "  \n")
     monkeypatch.setenv("SARAPAY_KEY_FILE", str(path))
-    key = secrets.resolve_key()
+    key = credentials.resolve_key()
     assert key.source == "file" and key.path == path and key.reveal() == TEST_KEY
     assert str(path) in key.describe_source()
 
@@ -162,13 +162,13 @@ def test_explicit_key_file_is_read(monkeypatch, tmp_path):
 def test_empty_key_file(hermetic_home):
     write_key(hermetic_home / "stripe-key", "")
     with pytest.raises(ConfigError):
-        secrets.resolve_key()
+        credentials.resolve_key()
 
 
 def test_fail_keyring_backend_is_config_error_naming_alternatives():
     # conftest selects keyring.backends.fail.Keyring through PYTHON_KEYRING_BACKEND
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     message = info.value.message
     assert info.value.exit_code == 4
     assert "STRIPE_API_KEY" in message and "0600" in message
@@ -184,7 +184,7 @@ def test_keyring_raising_keyring_error(memory_keyring):
 
     ring.backend.get_password = boom
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     assert "KeyringLocked" in info.value.message and "STRIPE_API_KEY" in info.value.message
 
 
@@ -196,7 +196,7 @@ def test_hanging_keyring_does_not_hang(monkeypatch, memory_keyring):
     started = time.monotonic()
     try:
         with pytest.raises(ConfigError) as info:
-            secrets.resolve_key()
+            credentials.resolve_key()
     finally:
         release.set()
     assert time.monotonic() - started < 10
@@ -206,7 +206,7 @@ def test_hanging_keyring_does_not_hang(monkeypatch, memory_keyring):
 def test_no_key_anywhere(memory_keyring):
     memory_keyring()
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     assert "sarapay config set-key" in info.value.message and "STRIPE_API_KEY" in info.value.message
 
 
@@ -214,59 +214,59 @@ def test_no_key_anywhere(memory_keyring):
 def test_bad_key_format(monkeypatch, value):
     monkeypatch.setenv("STRIPE_API_KEY", value)
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     assert value not in info.value.message
 
 
 def test_publishable_key_refused(monkeypatch):
     monkeypatch.setenv("STRIPE_API_KEY", "pk_test_abcdefghijkl")
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     assert "pk_" in info.value.message
 
 
 def test_key_typed_in_is_bad_input():
     with pytest.raises(BadInput):
-        secrets.check_key_format("nope", "input", error=BadInput)
-    assert secrets.check_key_format(" rk_test_abcdefghijkl \n", "input").mode == "test"
+        credentials.check_key_format("nope", "input", error=BadInput)
+    assert credentials.check_key_format(" rk_test_abcdefghijkl \n", "input").mode == "test"
 
 
 def test_live_key_needs_live_flag(monkeypatch):
     monkeypatch.setenv("STRIPE_API_KEY", LIVE_KEY)
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key()
+        credentials.resolve_key()
     assert "--live" in info.value.message and LIVE_KEY not in info.value.message
-    assert secrets.resolve_key(live=True).mode == "live"
+    assert credentials.resolve_key(live=True).mode == "live"
 
 
 def test_live_flag_with_test_key_is_a_mismatch(monkeypatch):
     monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
     with pytest.raises(ConfigError) as info:
-        secrets.resolve_key(live=True)
+        credentials.resolve_key(live=True)
     assert "--live" in info.value.message and TEST_KEY not in info.value.message
 
 
 def test_write_key_file_is_0600_from_the_start(hermetic_home):
     old = os.umask(0o022)
     try:
-        path = secrets.write_key_file(secrets.SecretKey(TEST_KEY, "input"))
+        path = credentials.write_key_file(credentials.SecretKey(TEST_KEY, "input"))
     finally:
         os.umask(old)
     assert path == hermetic_home / "stripe-key"
     if os.name != "nt":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert secrets.resolve_key().reveal() == TEST_KEY
+    assert credentials.resolve_key().reveal() == TEST_KEY
 
 
 def test_store_in_keyring(memory_keyring):
     ring = memory_keyring()
-    secrets.store_in_keyring(secrets.SecretKey(TEST_KEY, "input"))
+    credentials.store_in_keyring(credentials.SecretKey(TEST_KEY, "input"))
     assert ring.store[("sarapay", "stripe-secret-key")] == TEST_KEY
 
 
 def test_store_in_unavailable_keyring():
     with pytest.raises(ConfigError) as info:
-        secrets.store_in_keyring(secrets.SecretKey(TEST_KEY, "input"))
+        credentials.store_in_keyring(credentials.SecretKey(TEST_KEY, "input"))
     assert "--file" in info.value.message
 
 

@@ -27,7 +27,7 @@ from sarapay.errors import ConfigError, MailUnavailable
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-    from sarapay.secrets import SmtpPassword
+    from sarapay.credentials import SmtpPassword
     from sarapay.settings import SmtpSettings
 
 DEFAULT_TIMEOUT = 30.0  # seconds per SMTP exchange: a cron job must not hang on a silent server
@@ -153,7 +153,7 @@ class Mailer:
             if self.settings.user:
                 if not smtp.has_extn("auth"):
                     raise ConfigError("mail.no_auth", server=self.server)
-                assert self._password is not None, "secrets.resolve_smtp gives a password with a user"
+                assert self._password is not None, "credentials.resolve_smtp gives a password with a user"
                 smtp.login(self.settings.user, self._password.reveal())
         except smtplib.SMTPAuthenticationError as exc:
             raise ConfigError("mail.login_refused", server=self.server, user=self.settings.user, reason=_reason(exc)) from None

@@ -4,7 +4,7 @@ Paths: `SARAPAY_HOME` (everything in one folder, as the tests and containers wan
 platform's user directories (platformdirs). The configuration is a small JSON file (client id, API base,
 return pages, the mail server `remind` sends through, the team's database); environment variables win
 over it. No secret is ever in it: the Stripe key, the webhook signing secret and the SMTP and database
-passwords are found and kept by sarapay.secrets (variables, 0600 files, the OS keyring).
+passwords are found and kept by sarapay.credentials (variables, 0600 files, the OS keyring).
 
 platformdirs is imported inside the functions that need it: `sarapay --help` stays fast.
 """

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 
 from sarapay import i18n
 from sarapay.errors import ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
-from sarapay.secrets import SecretKey, check_key_format, redact
+from sarapay.credentials import SecretKey, check_key_format, redact
 from sarapay.settings import is_loopback
 
 DEFAULT_TIMEOUT = 30.0
@@ -421,10 +421,10 @@ class Gateway:
     @classmethod
     def from_settings(cls, *, live: bool = False, **kwargs: Any) -> "Gateway":
         """The gateway for this run: key resolved and mode-checked, client id and API base from the config."""
-        from sarapay import secrets, settings
+        from sarapay import credentials, settings
 
         config = settings.load_config()
-        key = secrets.resolve_key(live=live)
+        key = credentials.resolve_key(live=live)
         return cls(key, client_id=config.client_id, api_base=config.api_base, **kwargs)
 
     @property

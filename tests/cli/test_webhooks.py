@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sarapay import secrets
+from sarapay import credentials
 
 from .payments_helpers import TEST_KEY, consultation, ledger, link_practitioner, plan_paid, session_id_of
 
@@ -117,7 +117,7 @@ def settled(sandbox) -> bool:
 
 
 def test_register_keeps_the_secret_in_a_0600_file_and_never_prints_it(webhooks, sandbox):
-    path = secrets.webhook_secret_file_path()
+    path = credentials.webhook_secret_file_path()
     secret = path.read_text().strip()
     assert secret.startswith("whsec_")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -202,7 +202,7 @@ def test_forged_stale_oversized_and_unknown_are_refused_and_change_nothing(run, 
     cid = plan_paid(run, webhooks.practitioner["rpps"])["id"]
     before = consultation(cid)
     url = f"http://127.0.0.1:{webhooks.port}/webhooks/stripe"
-    secret = secrets.webhook_secret_file_path().read_text().strip()
+    secret = credentials.webhook_secret_file_path().read_text().strip()
     event = {"id": "evt_forged0001", "object": "event", "type": "checkout.session.expired", "created": int(time.time()),
              "account": webhooks.practitioner["account"],
              "data": {"object": {"id": before["checkout_session_id"], "object": "checkout.session"}}}

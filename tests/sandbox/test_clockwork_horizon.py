@@ -11,7 +11,7 @@ import pytest
 from sarapay.ids import idempotency_key
 from sarapay.sandbox import SandboxServer, clockwork
 from sarapay.sandbox_control import SandboxControl
-from sarapay.secrets import SecretKey
+from sarapay.credentials import SecretKey
 from sarapay.stripe_gateway import Gateway
 
 KEY = "sk_test_clockworkHorizon0"

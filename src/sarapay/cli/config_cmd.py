@@ -198,28 +198,28 @@ def set_key(
     ),
 ) -> None:
     """Enregistre la clé secrète Stripe de la plateforme (jamais en argument : saisie masquée ou --stdin)."""
-    from sarapay import secrets
+    from sarapay import credentials
 
     if ctx.args:  # refused without echoing it back, as click's usage error would
         raise BadInput("config.key_as_argument")
     live = global_options(ctx).live
-    key = secrets.check_key_format(_read_key(stdin), "input", error=BadInput)
+    key = credentials.check_key_format(_read_key(stdin), "input", error=BadInput)
     if key.is_live and not live:
         raise BadInput("config.live_needs_flag", masked=key.masked)
-    secrets.check_mode(key, live=live)
+    credentials.check_mode(key, live=live)
     if to_file:
-        path = secrets.write_key_file(key)
+        path = credentials.write_key_file(key)
         console.message(i18n.t("config.key_stored_file", masked=key.masked, mode=key.mode, path=str(path)))
     else:
-        secrets.store_in_keyring(key)
+        credentials.store_in_keyring(key)
         console.message(i18n.t("config.key_stored_keyring", masked=key.masked, mode=key.mode))
     # Say so when a source higher in the lookup order will still win.
     import os
 
-    if os.environ.get(secrets.ENV_KEY, "").strip():
+    if os.environ.get(credentials.ENV_KEY, "").strip():
         console.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.env")))
-    elif not to_file and secrets.key_file_path().is_file():
-        console.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.file", path=str(secrets.key_file_path()))))
+    elif not to_file and credentials.key_file_path().is_file():
+        console.warn(i18n.t("config.key_shadowed", source=i18n.t("settings.source.file", path=str(credentials.key_file_path()))))
 
 
 @config_app.command(
@@ -303,7 +303,7 @@ def set_database(
     """Partage le registre d'une équipe sur PostgreSQL (le mot de passe : trousseau, PGPASSWORD ou ~/.pgpass)."""
     import os
 
-    from sarapay import secrets, settings
+    from sarapay import credentials, settings
     from sarapay.ledger import postgres
 
     if reset:
@@ -323,7 +323,7 @@ def set_database(
             secret = typer.prompt(i18n.t("config.database_password_prompt"), hide_input=True, err=True)
         else:
             raise BadInput("config.database_password_no_tty")
-        secrets.store_database_password(masked, secret)
+        credentials.store_database_password(masked, secret)
         console.message(i18n.t("config.database_password_stored", url=masked))
     path = settings.set_config_value("database_url", value)
     console.message(i18n.t("config.database_set", url=masked, path=str(path)))
@@ -369,7 +369,7 @@ def set_smtp(
     argument : trousseau du système (--password) ou variable SARAPAY_SMTP_PASSWORD."""
     import os
 
-    from sarapay import secrets, settings
+    from sarapay import credentials, settings
     from sarapay.emails import normalize_email
 
     if ctx.args:  # refused without echoing it back, as click's usage error would
@@ -386,7 +386,7 @@ def set_smtp(
         raise BadInput("config.smtp_password_needs_user")
     if password or password_stdin:
         # Stored before the settings: if the keyring refuses, nothing has changed.
-        secrets.store_smtp_password(_read_smtp_password(password_stdin, login or ""))
+        credentials.store_smtp_password(_read_smtp_password(password_stdin, login or ""))
     path = settings.save_smtp(chosen)
     none = i18n.t("config.value.none")
     console.message(
@@ -397,7 +397,7 @@ def set_smtp(
     )
     if password or password_stdin:
         console.message(i18n.t("config.smtp_password_stored", user=login))
-    elif login and not os.environ.get(secrets.ENV_SMTP_PASSWORD, "").strip():
+    elif login and not os.environ.get(credentials.ENV_SMTP_PASSWORD, "").strip():
         console.message(i18n.t("config.smtp_password_hint", user=login))
     if not chosen.sender:
         console.warn(i18n.t("config.smtp_no_from"))
@@ -407,7 +407,7 @@ def _describe_smtp() -> dict:
     """The mail server settings, and where the password would come from (never the password)."""
     import os
 
-    from sarapay import secrets, settings
+    from sarapay import credentials, settings
 
     smtp = settings.load_smtp()
     info: dict = {
@@ -421,11 +421,11 @@ def _describe_smtp() -> dict:
         info["problem"] = {"code": "settings.smtp_incomplete",
                            "message": i18n.t("settings.smtp_incomplete", missing=", ".join(i18n.t(k) for k in missing))}
     if smtp.user:
-        if os.environ.get(secrets.ENV_SMTP_PASSWORD, "").strip():
+        if os.environ.get(credentials.ENV_SMTP_PASSWORD, "").strip():
             info["password_source"] = "env"
         else:
             try:
-                found = secrets.find_smtp_password()
+                found = credentials.find_smtp_password()
             except SarapayError as exc:
                 info["problem"] = info["problem"] or {"code": exc.key, "message": exc.message}
             else:
@@ -438,7 +438,7 @@ def _describe_smtp() -> dict:
 
 def _describe(ctx: typer.Context) -> dict:
     """The effective configuration, as data. Never raises for a key problem: it reports it."""
-    from sarapay import secrets, settings
+    from sarapay import credentials, settings
 
     live = global_options(ctx).live
     info: dict = {
@@ -446,7 +446,7 @@ def _describe(ctx: typer.Context) -> dict:
         "key": None,
         "key_mode": None,
         "key_source": None,
-        "key_file_path": str(secrets.key_file_path()),
+        "key_file_path": str(credentials.key_file_path()),
         "key_problem": None,
         "client_id": None,
         "client_id_source": None,
@@ -469,11 +469,11 @@ def _describe(ctx: typer.Context) -> dict:
 
         info.update(ledger_backend="postgresql", database_url=mask_url(url), database_source=source)
     try:
-        key = secrets.find_key()
+        key = credentials.find_key()
         if key is None:
-            raise SarapayError("settings.no_key", path=str(secrets.key_file_path()))
+            raise SarapayError("settings.no_key", path=str(credentials.key_file_path()))
         info.update(key=key.masked, key_mode=key.mode, key_source=key.source)
-        secrets.check_mode(key, live=live)
+        credentials.check_mode(key, live=live)
     except SarapayError as exc:
         info["key_problem"] = {"code": exc.key, "message": exc.message}
     try:
@@ -506,7 +506,7 @@ def show(
         return
     from rich.table import Table
 
-    from sarapay import secrets, settings
+    from sarapay import credentials, settings
 
     none = i18n.t("config.value.none")
 
@@ -515,7 +515,7 @@ def show(
             return none
         return i18n.t("config.value.from_env", value=value, name=env_name) if source == "env" else value
 
-    source_text = secrets.describe_source(info["key_source"], info["key_file_path"]) if info["key_source"] else none
+    source_text = credentials.describe_source(info["key_source"], info["key_file_path"]) if info["key_source"] else none
     rows = [
         ("config.label.mode", i18n.t(f"config.value.mode_{info['mode']}")),
         ("config.label.key", info["key"] or none),
@@ -538,7 +538,7 @@ def show(
             server = f"{address} (" + i18n.t("config.smtp_tls_on" if smtp["starttls"] else "config.smtp_tls_off") + ")"
         rows += [("config.label.smtp", server), ("config.label.smtp_from", smtp.get("from") or none)]
         if smtp.get("user"):
-            source = secrets.describe_smtp_password_source(smtp["password_source"]) if smtp.get("password_source") else none
+            source = credentials.describe_smtp_password_source(smtp["password_source"]) if smtp.get("password_source") else none
             rows += [("config.label.smtp_user", smtp["user"]), ("config.label.smtp_password", source)]
     else:
         rows.append(("config.label.smtp", none))
@@ -574,11 +574,11 @@ def path(
     which: str = typer.Argument("config", metavar="[config|key-file|ledger|home]", help="Le chemin voulu (défaut : config)."),
 ) -> None:
     """Affiche le chemin d'un fichier de sarapay (configuration, fichier de clé, registre local, dossier)."""
-    from sarapay import secrets, settings
+    from sarapay import credentials, settings
 
     paths = {
         "config": settings.config_path,
-        "key-file": secrets.key_file_path,
+        "key-file": credentials.key_file_path,
         "ledger": settings.ledger_path,
         "home": settings.config_dir,
     }

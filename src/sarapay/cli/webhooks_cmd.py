@@ -82,7 +82,7 @@ def serve(
     import sys
     import threading
 
-    from sarapay import secrets
+    from sarapay import credentials
     from sarapay.render import console
     from sarapay.errors import BadInput
     from sarapay.services import webhooks as service
@@ -90,7 +90,7 @@ def serve(
     from sarapay.timefmt import iso_utc
 
     live = global_options(ctx).live
-    secret = secrets.resolve_webhook_secret()
+    secret = credentials.resolve_webhook_secret()
     first = Context(live=live)
     first.ledger  # noqa: B018 - fail now (exit 4) on a missing key or an unusable ledger, not at the first event
     base_gateway = first.gateway

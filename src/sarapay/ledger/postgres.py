@@ -188,9 +188,9 @@ def connect(url: str, *, read_only: bool = False, busy_timeout_ms: int = 5000, c
         except psycopg.OperationalError as exc:
             if "no password supplied" not in str(exc):
                 raise
-            from sarapay import secrets
+            from sarapay import credentials
 
-            password = secrets.read_database_password(masked)
+            password = credentials.read_database_password(masked)
             if not password:
                 raise
             raw = psycopg.connect(url, password=password, **kwargs)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from sarapay import i18n, reminder_mail, secrets, settings, timefmt
+from sarapay import credentials, i18n, reminder_mail, settings, timefmt
 from sarapay.errors import MailUnavailable
 from sarapay.services import refresh
 from sarapay.services.practitioners import require_practitioner
@@ -161,7 +161,7 @@ def remind(
     with ctx.audited("remind", rpps) as entry:
         if rpps is not None:
             rpps = entry.target = require_practitioner(ctx, rpps)["rpps"]
-        smtp, password = (None, None) if dry_run else secrets.resolve_smtp()  # exit 4 before anything else
+        smtp, password = (None, None) if dry_run else credentials.resolve_smtp()  # exit 4 before anything else
         with reconcile.run_lock(LOCK_FILE_NAME, "remind.busy", ctx=ctx):
             report = RemindReport(now=refresh.now(), within=within, rpps=rpps, dry_run=dry_run)
             if not refresh_first:

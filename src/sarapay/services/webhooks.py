@@ -47,7 +47,7 @@ from sarapay.errors import SarapayError
 
 if TYPE_CHECKING:
     from sarapay.services.context import Context
-    from sarapay.secrets import SecretKey
+    from sarapay.credentials import SecretKey
 
 i18n.register(
     {
@@ -104,12 +104,12 @@ def check_url(value: str) -> str:
 def register(ctx: Context, url: str, *, to_file: bool = False) -> dict[str, Any]:
     """Creates the Connect endpoint and stores its secret; returns the endpoint without the secret, and
     where the secret was kept (`secret_file`: the path, or None for the keyring)."""
-    from sarapay import secrets
+    from sarapay import credentials
 
     url = check_url(url)
     endpoint = ctx.gateway.create_webhook_endpoint(url, list(EVENTS), connect=True, description="sarapay")
-    secret = secrets.check_webhook_secret(endpoint.pop("secret", "") or "", "input")
-    path = secrets.store_webhook_secret(secret, to_file=to_file)
+    secret = credentials.check_webhook_secret(endpoint.pop("secret", "") or "", "input")
+    path = credentials.store_webhook_secret(secret, to_file=to_file)
     return {"endpoint": endpoint, "secret_file": str(path) if path else None, "secret_masked": secret.masked}
 
 
