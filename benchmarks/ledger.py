@@ -146,7 +146,7 @@ def in_process(path: Path, filters: dict, runs: int) -> tuple[list[float], int, 
             page = list(service.iter_records(ctx, parsed, limit=50))
             totals = service.totals(ctx, parsed)
             times.append(time.perf_counter() - start)
-    return times, len(page), totals["count"]
+    return times, len(page), totals.count
 
 
 def export_in_process(path: Path, *, traced: bool) -> tuple[float, int, int]:

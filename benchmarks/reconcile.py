@@ -240,7 +240,7 @@ def main() -> None:
         def run_naive() -> dict:
             with Context() as ctx:
                 rows = ctx.ledger.non_final()
-                changed = sum(1 for row in rows if refresh.refresh_consultation(ctx, row)["state"] != row["state"])
+                changed = sum(1 for row in rows if refresh.refresh_consultation(ctx, row).state != row.state)
             return {"checked": len(rows), "changes": changed}
 
         fresh_ledger()

@@ -97,7 +97,7 @@ def main() -> None:
     for i in range(args.consultations + args.refunds):
         doc = json.loads(run("plan", rpps, "--at", f"01/12/2099 {8 + i // 60:02d}:{i % 60:02d}", "--paid", "--json"))
         with open_ledger(settings.ledger_path()) as book:
-            session = book.get_consultation(doc["id"])["checkout_session_id"]
+            session = book.get_consultation(doc["id"]).checkout_session_id
         sandbox.pay(session)
         ids.append(doc["id"])
     events = []
@@ -152,11 +152,11 @@ def main() -> None:
     time.sleep(1)
     for cid in ids[args.consultations:]:
         with open_ledger(settings.ledger_path()) as book:
-            pi = book.get_consultation(cid)["payment_intent_id"]
+            pi = book.get_consultation(cid).payment_intent_id
         started = time.perf_counter()
         gateway._client.v1.refunds.create(params={"payment_intent": pi, "amount": 500}, options={"stripe_account": account})
         with open_ledger(settings.ledger_path()) as book:
-            while (book.get_consultation(cid)["refunded_cents"] or 0) < 500:
+            while (book.get_consultation(cid).refunded_cents or 0) < 500:
                 if time.perf_counter() - started > 30:
                     raise SystemExit(f"{cid}: the refund never reached the ledger")
                 time.sleep(0.005)

@@ -31,11 +31,14 @@ import time
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from machine import describe  # noqa: E402  benchmarks/machine.py
+
+if TYPE_CHECKING:
+    from sarapay.records import Consultation
 
 KEY = "sk_test_faultMatrix0000"
 CLIENT_ID = "ca_faultMatrix0000"
@@ -161,7 +164,7 @@ class World:
 
     def held(self, doc: dict[str, str]) -> str:
         cid = self.planned(doc)
-        paid = self.sb.pay(self.row(cid)["checkout_session_id"], GOOD_CARD)
+        paid = self.sb.pay(self.row(cid).checkout_session_id, GOOD_CARD)
         if paid["outcome"] != "authorized":
             raise RuntimeError(f"the patient's card was not authorised: {paid['outcome']}")
         return cid
@@ -179,7 +182,7 @@ class World:
 
         return open_ledger(settings.ledger_path())
 
-    def row(self, cid: str) -> dict[str, Any]:
+    def row(self, cid: str) -> Consultation | None:
         with self.book() as book:
             return book.get_consultation(cid)
 
@@ -268,7 +271,7 @@ class Case:
         raise NotImplementedError
 
     def pi(self):
-        pi_id = self.w.row(self.cid)["payment_intent_id"]
+        pi_id = self.w.row(self.cid).payment_intent_id
         return self.w.stripe().v1.payment_intents.retrieve(pi_id, options={"stripe_account": self.doc["account"]})
 
 
@@ -313,7 +316,7 @@ class Refund(Case):
         return ["refund", self.cid, REFUND_ARG, "--yes"]
 
     def moved(self, since: int) -> tuple[str, bool]:
-        pi_id = self.w.row(self.cid)["payment_intent_id"]
+        pi_id = self.w.row(self.cid).payment_intent_id
         refunds = self.w.stripe().v1.refunds.list(params={"payment_intent": pi_id},
                                                   options={"stripe_account": self.doc["account"]}).data
         amounts = sorted(r.amount for r in refunds)
@@ -328,7 +331,7 @@ class PayLink(Case):
     def setup(self) -> None:
         super().setup()
         self.cid = self.w.planned(self.doc)
-        self.first_link = self.w.row(self.cid)["checkout_session_id"]
+        self.first_link = self.w.row(self.cid).checkout_session_id
         self.w.sb.advance(2 * DAY)  # the first link (24 h) ran out: pay-link issues a new one
 
     def args(self) -> list[str]:
@@ -343,7 +346,7 @@ class PayLink(Case):
         created = len(self.w.applied(since, lambda r: r["path"] == "/v1/checkout/sessions"))
         sessions = self.sessions()
         open_ = [s for s in sessions if s.status == "open"]
-        stored = self.w.row(self.cid)["checkout_session_id"]
+        stored = self.w.row(self.cid).checkout_session_id
         if len(open_) == 1 and stored == open_[0].id:
             in_ledger = "the open one"
         else:
@@ -368,7 +371,7 @@ class Unlink(Case):
         except stripe.StripeError as exc:
             connected = "deauthorized" if exc.code == "account_invalid" or exc.http_status in (401, 403) else f"? {exc.code}"
         with self.w.book() as book:
-            linked = book.get_practitioner(self.doc["rpps"])["account_id"]
+            linked = book.get_practitioner(self.doc["rpps"]).account_id
         ledger = "linked" if linked else "unlinked"
         return f"deauthorizes applied: {n}; account {connected}; ledger: {ledger}", False
 
@@ -383,7 +386,7 @@ class PlanPaid(Case):
         created = len(self.w.applied(since, lambda r: r["path"] == "/v1/checkout/sessions"))
         with self.w.book() as book:
             rows = book.list_consultations(rpps=self.doc["rpps"])
-        without = sum(1 for r in rows if not r["checkout_session_id"])
+        without = sum(1 for r in rows if not r.checkout_session_id)
         extra = f" ({without} without a stored link)" if without else ""
         text = f"consultations in ledger: {len(rows)}{extra}; sessions created: {created}"
         if len(rows) > 1 and self.fault in "cd" and self.rerun_args() == self.args():
@@ -403,7 +406,7 @@ class PlanThenPayLink(PlanPaid):
     def rerun_args(self) -> list[str]:
         with self.w.book() as book:
             [row] = book.list_consultations(rpps=self.doc["rpps"])
-        return ["pay-link", row["id"]]
+        return ["pay-link", row.id]
 
     def moved(self, since: int) -> tuple[str, bool]:
         text, _ = super().moved(since)
@@ -412,7 +415,7 @@ class PlanThenPayLink(PlanPaid):
         page = self.w.stripe().v1.checkout.sessions.list(params={"limit": 100},
                                                          options={"stripe_account": self.doc["account"]})
         open_ = [s.id for s in page.data if s.status == "open"]
-        stored = [r["checkout_session_id"] for r in rows]
+        stored = [r.checkout_session_id for r in rows]
         where = "the ledger holds it" if len(open_) == 1 and stored == open_ else f"ledger holds {stored}"
         return f"{text}; open: {len(open_)} ({where})", len(open_) > 1
 

@@ -6,9 +6,12 @@ A move is recorded with its idempotency key before it is sent (docs/architecture
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n, money, statuses
+
+if TYPE_CHECKING:
+    from sarapay.records import Consultation
 
 CAPTURE, CANCEL, CLOSE_LINK, REFUND, REPLACE_LINK = "capture", "cancel", "close_link", "refund", "replace_link"
 
@@ -51,12 +54,12 @@ def rerun_command(consultation_id: str, move: dict[str, Any]) -> str:
     )
 
 
-def settle_pending(ledger: Any, row: dict[str, Any]) -> None:
+def settle_pending(ledger: Any, row: Consultation) -> None:
     """Marks `settled` the consultation's pending captures, releases and link closings whose open state it has
     left, as Stripe's state (just read into `row`) shows."""
     for action, open_state in OPEN_STATE.items():
-        if row["state"] == open_state:
+        if row.state == open_state:
             continue
-        move = ledger.pending_money_move(row["id"], [action])
+        move = ledger.pending_money_move(row.id, [action])
         if move is not None:
             ledger.finish_money_move(move["idempotency_key"], "settled")

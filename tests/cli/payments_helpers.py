@@ -49,7 +49,7 @@ def consultation(cid: str) -> dict | None:
 def snapshot() -> dict:
     """Everything the money commands could change in the ledger, except the audit log."""
     with ledger() as book:
-        rows = {row["id"]: row for row in book.list_consultations()}
+        rows = {row.id: row for row in book.list_consultations()}
         history = {cid: book.history(cid) for cid in rows}
     return {"consultations": rows, "history": history}
 
@@ -77,8 +77,8 @@ def plan_paid(run, rpps: str, *extra: str, at: str = "01/12/2099 10:30") -> dict
 
 def session_id_of(cid: str) -> str:
     row = consultation(cid)
-    assert row is not None and row["checkout_session_id"], row
-    return row["checkout_session_id"]
+    assert row is not None and row.checkout_session_id, row
+    return row.checkout_session_id
 
 
 def authorised(run, sandbox, rpps: str, *extra: str) -> str:

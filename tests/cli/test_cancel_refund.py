@@ -65,19 +65,19 @@ def test_cancel_releases_the_hold(run, sandbox, doctor, held):
     result = run("cancel", held, "--yes")
     assert result.exit_code == 0, result.stderr
     row = consultation(held)
-    pi = row["payment_intent_id"]
+    pi = row.payment_intent_id
     [cancel] = posts(sandbox, before)
     assert cancel["path"] == f"/v1/payment_intents/{pi}/cancel" and cancel["account"] == doctor["account"]
     assert cancel["idempotency_key"] == f"sarapay:cancel:{held}:{pi}"
     assert cancel["params"] == {
         "cancellation_reason": "requested_by_customer", "expand": ["latest_charge.balance_transaction"],
     }
-    assert row["authorised_cents"] == 2500  # the released hold, read from the expanded charge
-    assert row["state"] == "canceled" and row["captured_cents"] == 0
+    assert row.authorised_cents == 2500  # the released hold, read from the expanded charge
+    assert row.state == "canceled" and row.captured_cents == 0
     assert stripe_pi(sandbox, doctor, pi).status == "canceled"
     assert "Annulé" in result.stdout and "Libération de l'empreinte de 25,00" in result.stderr
     [entry] = audit("cancel")
-    assert entry["outcome"] == "ok"
+    assert entry.outcome == "ok"
 
 
 def test_cancel_closes_an_open_link_as_cancelled_not_expired(run, sandbox, doctor):
@@ -90,7 +90,7 @@ def test_cancel_closes_an_open_link_as_cancelled_not_expired(run, sandbox, docto
     assert expire["path"] == f"/v1/checkout/sessions/{session}/expire"
     assert expire["idempotency_key"] == f"sarapay:expire:{cid}:{session}"
     row = consultation(cid)
-    assert row["state"] == "canceled" and row["closed_on_purpose"] is True
+    assert row.state == "canceled" and row.closed_on_purpose is True
     assert "Annulé" in result.stdout
     with pytest.raises(SandboxControlError):
         sandbox.pay(session, GOOD_CARD)  # the patient can no longer pay
@@ -103,7 +103,7 @@ def test_a_link_that_ran_out_is_expired_not_cancelled(run, sandbox, doctor):
     result = run("cancel", cid, "--yes")
     assert result.exit_code == 2 and "déjà expiré" in result.stderr
     assert posts(sandbox, before) == []
-    assert consultation(cid)["state"] == "expired"
+    assert consultation(cid).state == "expired"
 
 
 def test_cancel_refused_once_captured(run, sandbox, captured):
@@ -128,8 +128,8 @@ def test_cancel_dry_run_and_no_terminal(run, sandbox, held):
     no_tty = run("cancel", held)
     assert no_tty.exit_code == 3
     assert posts(sandbox, before) == []
-    assert [e["outcome"] for e in audit("cancel")] == ["cancelled", "dry_run"]
-    assert consultation(held)["state"] == "uncaptured"
+    assert [e.outcome for e in audit("cancel")] == ["cancelled", "dry_run"]
+    assert consultation(held).state == "uncaptured"
 
 
 # --- refund -------------------------------------------------------------------------------------------------
@@ -142,27 +142,27 @@ def test_full_refund(run, sandbox, doctor, captured):
     row = consultation(captured)
     [refund] = refunds(sandbox, before)
     assert refund["account"] == doctor["account"]
-    assert refund["params"]["payment_intent"] == row["payment_intent_id"] and int(refund["params"]["amount"]) == 2000
-    assert refund["idempotency_key"] == f"sarapay:refund:{captured}:{row['payment_intent_id']}:0:2000"
+    assert refund["params"]["payment_intent"] == row.payment_intent_id and int(refund["params"]["amount"]) == 2000
+    assert refund["idempotency_key"] == f"sarapay:refund:{captured}:{row.payment_intent_id}:0:2000"
     out = json.loads(result.stdout)
     fee = half_up_fee(2000)
     # Stripe keeps its fee on a refund: the practitioner is out of the fee.
     assert (out["state"], out["refunded_cents"], out["fee_cents"], out["net_cents"]) == ("refunded", 2000, fee, -fee)
-    assert row["state"] == "refunded" and row["refunded_cents"] == 2000
+    assert row.state == "refunded" and row.refunded_cents == 2000
 
 
 def test_two_identical_partial_refunds_are_two_refunds(run, sandbox, captured):
     first = run("refund", captured, "5", "--yes")
     assert first.exit_code == 0, first.stderr
-    assert consultation(captured)["state"] == "partially_refunded"
+    assert consultation(captured).state == "partially_refunded"
     second = run("refund", captured, "5", "--yes", "--again")  # a second refund is said to be meant
     assert second.exit_code == 0, second.stderr
-    pi = consultation(captured)["payment_intent_id"]
+    pi = consultation(captured).payment_intent_id
     keys = [r["idempotency_key"] for r in refunds(sandbox)]
     assert keys == [f"sarapay:refund:{captured}:{pi}:0:500", f"sarapay:refund:{captured}:{pi}:500:500"]
     row = consultation(captured)
-    assert row["state"] == "partially_refunded" and row["refunded_cents"] == 1000
-    assert row["net_cents"] == 2000 - half_up_fee(2000) - 1000
+    assert row.state == "partially_refunded" and row.refunded_cents == 1000
+    assert row.net_cents == 2000 - half_up_fee(2000) - 1000
     assert f"10,00{NBSP_EUR}" in second.stdout  # refunded so far
 
 
@@ -182,7 +182,7 @@ def test_refund_more_than_what_remains_is_refused(run, sandbox, captured):
     assert result.exit_code == 2 and f"5,00{NBSP_EUR}" in result.stderr
     assert posts(sandbox, before) == []
     assert run("refund", captured, "5", "--yes", "--again").exit_code == 0
-    assert consultation(captured)["state"] == "refunded"
+    assert consultation(captured).state == "refunded"
     again = run("refund", captured, "--yes")
     assert again.exit_code == 2 and "déjà entièrement remboursée" in again.stderr
 
@@ -207,7 +207,7 @@ def test_refund_without_a_terminal_sends_nothing(run, sandbox, captured):
     result = run("refund", captured, "5")
     assert result.exit_code == 3
     assert posts(sandbox, before) == []
-    assert consultation(captured)["refunded_cents"] == 0
+    assert consultation(captured).refunded_cents == 0
 
 
 def test_refund_confirmation_refused(run, sandbox, captured, monkeypatch):
@@ -258,7 +258,7 @@ def test_refund_with_a_lost_answer_says_to_check_before_rerunning(run, sandbox, 
 
     with Context() as ctx:
         row = refresh_consultation(ctx, ctx.ledger.get_consultation(captured))
-    assert row["refunded_cents"] == 500  # applied once, despite the lost answers
+    assert row.refunded_cents == 500  # applied once, despite the lost answers
 
 
 def test_cancel_of_a_consultation_without_online_payment_cancels_it_locally_and_sends_nothing(run, sandbox):
@@ -272,18 +272,18 @@ def test_cancel_of_a_consultation_without_online_payment_cancels_it_locally_and_
 
     refused = run("cancel", cid, input="n\n")  # no TTY and no --yes: nothing changes
     assert refused.exit_code == 3
-    assert consultation(cid)["state"] == "no_online_payment"
+    assert consultation(cid).state == "no_online_payment"
 
     dry = run("cancel", cid, "--dry-run")
     assert dry.exit_code == 0 and "aucune requête à Stripe" in dry.stderr
-    assert consultation(cid)["state"] == "no_online_payment"
+    assert consultation(cid).state == "no_online_payment"
 
     done = run("cancel", cid, "--yes")
     assert done.exit_code == 0, done.stderr
     assert "sans paiement en ligne" in done.stderr and "rien n'a été envoyé à Stripe" in done.stderr
-    assert consultation(cid)["state"] == "canceled"
+    assert consultation(cid).state == "canceled"
     assert posts(sandbox, seq) == []
-    assert [row["outcome"] for row in audit("cancel")][:2] == ["ok", "dry_run"]
+    assert [row.outcome for row in audit("cancel")][:2] == ["ok", "dry_run"]
 
     again = run("cancel", cid, "--yes")
     assert again.exit_code == 2 and "déjà annulée" in again.stderr

@@ -59,9 +59,9 @@ def test_refresh_sees_the_hold(run, sandbox, doctor, held):
     with Context() as ctx:
         row = refresh_consultation(ctx, ctx.ledger.get_consultation(held))
         again = refresh_consultation(ctx, row)
-    assert row["state"] == "uncaptured" and row["authorised_cents"] == 2500 and row["captured_cents"] == 0
-    assert row["payment_intent_id"].startswith("pi_")
-    assert 0 < row["capture_before"] - sandbox.now() <= 7 * DAY
+    assert row.state == "uncaptured" and row.authorised_cents == 2500 and row.captured_cents == 0
+    assert row.payment_intent_id.startswith("pi_")
+    assert 0 < row.capture_before - sandbox.now() <= 7 * DAY
     assert again == row  # idempotent: nothing changed, nothing written
 
 
@@ -72,19 +72,19 @@ def test_partial_capture_shows_fee_and_net(run, sandbox, doctor, held):
     fee = half_up_fee(2000)
     assert fee == 55
     row = consultation(held)
-    assert (row["state"], row["captured_cents"], row["fee_cents"], row["net_cents"]) == ("succeeded", 2000, fee, 2000 - fee)
-    assert row["authorised_cents"] == 2500  # the hold as it was; the rest was released by Stripe
+    assert (row.state, row.captured_cents, row.fee_cents, row.net_cents) == ("succeeded", 2000, fee, 2000 - fee)
+    assert row.authorised_cents == 2500  # the hold as it was; the rest was released by Stripe
     [capture] = captures(sandbox, before)
     assert capture["account"] == doctor["account"]
     assert int(capture["params"]["amount_to_capture"]) == 2000
-    assert capture["idempotency_key"] == f"sarapay:capture:{held}:{row['payment_intent_id']}:2000"
+    assert capture["idempotency_key"] == f"sarapay:capture:{held}:{row.payment_intent_id}:2000"
     assert "Réussi" in result.stdout
     assert f"20,00{NBSP_EUR}" in result.stdout and f"0,55{NBSP_EUR}" in result.stdout and f"19,45{NBSP_EUR}" in result.stdout
     # The banner said what would happen, on stderr
     for text in ("Capture de 20,00", "25,00", doctor["account"], "Dre Martin", "TEST"):
         assert text in result.stderr
     [entry] = audit("capture")
-    assert entry["outcome"] == "ok" and entry["target"] == held and entry["stripe_request_id"].startswith("req_")
+    assert entry.outcome == "ok" and entry.target == held and entry.stripe_request_id.startswith("req_")
 
 
 def test_full_capture_by_default_in_json(run, sandbox, held):
@@ -144,12 +144,12 @@ def test_capture_zero_releases_the_whole_hold(run, sandbox, held, doctor):
     result = run("capture", held, "0", "--yes")
     assert result.exit_code == 0, result.stderr
     [cancel] = posts(sandbox, before)
-    pi = consultation(held)["payment_intent_id"]
+    pi = consultation(held).payment_intent_id
     assert cancel["path"] == f"/v1/payment_intents/{pi}/cancel"
     assert cancel["params"]["cancellation_reason"] == "requested_by_customer"
     assert cancel["idempotency_key"] == f"sarapay:cancel:{held}:{pi}"  # the same operation as `cancel`
     row = consultation(held)
-    assert row["state"] == "canceled" and row["captured_cents"] == 0 and row["fee_cents"] is None
+    assert row.state == "canceled" and row.captured_cents == 0 and row.fee_cents is None
     assert "Annulé" in result.stdout
 
 
@@ -160,7 +160,7 @@ def test_capture_refused_while_incomplete(run, sandbox, doctor):
     result = run("capture", cid, "--yes")
     assert result.exit_code == 2 and "pas encore laissé d'empreinte" in result.stderr
     assert posts(sandbox, before) == []
-    assert consultation(cid)["state"] == "incomplete"  # a declined card keeps it incomplete
+    assert consultation(cid).state == "incomplete"  # a declined card keeps it incomplete
 
 
 def test_capture_refused_without_online_payment(run, sandbox, doctor):
@@ -178,7 +178,7 @@ def test_expired_hold_cannot_be_captured(run, sandbox, held):
     assert result.exit_code == 2
     assert "expiré" in result.stderr and "pay-link" in result.stderr
     assert captures(sandbox, before) == [] and posts(sandbox, before) == []
-    assert consultation(held)["state"] == "expired"
+    assert consultation(held).state == "expired"
 
 
 # --- confirmation and dry run --------------------------------------------------------------------------------
@@ -189,14 +189,14 @@ def test_dry_run_sends_nothing_and_is_audited(run, sandbox, held):
     result = run("capture", held, "20", "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert posts(sandbox, before) == []
-    pi = consultation(held)["payment_intent_id"]
+    pi = consultation(held).payment_intent_id
     assert f"POST /v1/payment_intents/{pi}/capture" in result.stdout
     assert f"Idempotency-Key: sarapay:capture:{held}:{pi}:2000" in result.stdout
     assert "amount_to_capture=2000" in result.stdout
     assert "sk_test_" not in result.stdout + result.stderr
-    assert consultation(held)["state"] == "uncaptured"
+    assert consultation(held).state == "uncaptured"
     [entry] = audit("capture")
-    assert entry["outcome"] == "dry_run"
+    assert entry.outcome == "dry_run"
 
 
 def test_dry_run_json(run, sandbox, held):
@@ -213,7 +213,7 @@ def test_without_a_terminal_and_without_yes_nothing_moves(run, sandbox, held):
     result = run("capture", held, "20")
     assert result.exit_code == 3 and "--yes" in result.stderr
     assert posts(sandbox, before) == []
-    assert [e["outcome"] for e in audit("capture")] == ["cancelled"]
+    assert [e.outcome for e in audit("capture")] == ["cancelled"]
 
 
 def test_confirmation_refused_on_a_terminal(run, sandbox, held, monkeypatch):
@@ -222,14 +222,14 @@ def test_confirmation_refused_on_a_terminal(run, sandbox, held, monkeypatch):
     result = run("capture", held, "20", input="n\n")
     assert result.exit_code == 3
     assert posts(sandbox, before) == []
-    assert consultation(held)["state"] == "uncaptured"
+    assert consultation(held).state == "uncaptured"
 
 
 def test_confirmation_accepted_on_a_terminal(run, sandbox, held, monkeypatch):
     monkeypatch.setattr("sarapay.cli.confirm.is_interactive", lambda: True)
     result = run("capture", held, "20", input="o\n")
     assert result.exit_code == 0, result.stderr
-    assert len(captures(sandbox)) == 1 and consultation(held)["captured_cents"] == 2000
+    assert len(captures(sandbox)) == 1 and consultation(held).captured_cents == 2000
 
 
 def test_english(run, sandbox, held):
@@ -255,7 +255,7 @@ def test_lost_answer_says_outcome_unknown_and_a_rerun_is_safe(run, sandbox, held
     assert resent["path"].endswith("/capture")
     keys = {r["idempotency_key"] for r in captures(sandbox)}
     assert len(keys) == 1  # every attempt carried the same key: Stripe captured once
-    assert consultation(held)["captured_cents"] == 2000
+    assert consultation(held).captured_cents == 2000
 
 
 def test_two_terminals_capture_once(run, sandbox, held):
@@ -280,7 +280,7 @@ def test_two_terminals_capture_once(run, sandbox, held):
         assert "déjà capturée" in refused.value.message and refused.value.exit_code == 5
     succeeded = [r for r in captures(sandbox) if r["status"] == 200]
     assert len(succeeded) == 1 and int(succeeded[0]["params"]["amount_to_capture"]) == 2000
-    assert consultation(held)["captured_cents"] == 2000 and consultation(held)["state"] == "succeeded"
+    assert consultation(held).captured_cents == 2000 and consultation(held).state == "succeeded"
 
 
 def test_same_capture_twice_at_once_is_replayed(run, sandbox, held):
@@ -293,7 +293,7 @@ def test_same_capture_twice_at_once_is_replayed(run, sandbox, held):
         payments.execute(first, plan_a)
         second.ledger.update_consultation(held, state="uncaptured")  # as if on another machine
         result = payments.execute(second, plan_b)
-    assert result["replayed"] is True and result["consultation"]["state"] == "succeeded"
+    assert result["replayed"] is True and result["consultation"].state == "succeeded"
     assert len({r["idempotency_key"] for r in captures(sandbox)}) == 1
 
 

@@ -43,7 +43,7 @@ def disputes_json(run, *args: str) -> list[dict]:
 
 def history_notes(cid: str) -> list[tuple[str | None, str | None]]:
     with ledger() as book:
-        return [(line["state"], line["note"]) for line in book.history(cid)]
+        return [(line.state, line.note) for line in book.history(cid)]
 
 
 def seconds(iso: str) -> int:
@@ -65,15 +65,15 @@ def last_seq(sandbox) -> int:
 def test_status_refresh_sees_the_dispute_and_says_contesté(run, sandbox):
     doc = link_practitioner(sandbox, 1)
     cid = disputed(run, sandbox, doc["rpps"])
-    assert consultation(cid)["state"] == "succeeded"  # the capture's answer: not disputed yet, as on Stripe
+    assert consultation(cid).state == "succeeded"  # the capture's answer: not disputed yet, as on Stripe
     shown = run("status", cid, "--refresh")
     assert shown.exit_code == 0, shown.stderr
-    assert consultation(cid)["state"] == "disputed"
+    assert consultation(cid).state == "disputed"
     assert "Contesté" in shown.stdout
     state, note = history_notes(cid)[-1]
     assert state == "disputed" and note.startswith("contestation dp_") and "(le titulaire de la carte ne reconnaît pas le paiement (fraude))" in note
     # The fee and net of the consultation stay the charge's own; the dispute's money is the dispute's.
-    assert consultation(cid)["fee_cents"] == 63 and consultation(cid)["net_cents"] == 2437
+    assert consultation(cid).fee_cents == 63 and consultation(cid).net_cents == 2437
 
 
 def test_a_disputed_payment_is_not_refunded_and_says_why(run, sandbox):
@@ -104,12 +104,12 @@ def test_disputes_json_keys_cents_and_utc_times(run, sandbox):
         "dispute_id": dispute_id, "consultation_id": cid, "rpps": doc["rpps"], "practitioner": "Dre Martin",
         "account_id": doc["account"], "status": "needs_response", "open": True, "needs_response": True,
         "reason": "fraudulent", "amount_cents": 2000, "fee_cents": 1500, "net_cents": -3500, "currency": "eur",
-        "due_by": row["due_by"], "created": row["created"], "scheduled_at": consultation(cid)["scheduled_at"],
+        "due_by": row["due_by"], "created": row["created"], "scheduled_at": consultation(cid).scheduled_at,
         "state": "disputed", "dashboard_url": f"https://dashboard.stripe.com/test/disputes/{dispute_id}",
     }
     assert row["due_by"].endswith("Z") and seconds(row["due_by"]) == seconds(row["created"]) + 7 * DAY
     assert abs(seconds(row["created"]) - sandbox.now()) <= 5
-    assert consultation(cid)["state"] == "disputed"
+    assert consultation(cid).state == "disputed"
 
 
 def test_disputes_table_says_amount_fee_reason_deadline_and_where_to_answer(run, sandbox):
@@ -159,7 +159,7 @@ def test_refresh_writes_one_audit_row(run, sandbox):
     run("disputes", "--refresh")
     with ledger() as book:
         (entry,) = book.list_audit(10, command="disputes.refresh")
-    assert entry["outcome"] == "ok" and entry["target"] == "*" and "new=1" in entry["detail"]
+    assert entry.outcome == "ok" and entry.target == "*" and "new=1" in entry.detail
 
 
 # --------------------------------------------------------------------------- won and lost
@@ -169,12 +169,12 @@ def test_a_won_dispute_goes_back_to_its_former_state_with_a_history_line(run, sa
     doc = link_practitioner(sandbox, 1)
     cid = disputed(run, sandbox, doc["rpps"])
     (row,) = disputes_json(run, "--refresh")
-    assert consultation(cid)["state"] == "disputed" and row["amount_cents"] == 2500
+    assert consultation(cid).state == "disputed" and row["amount_cents"] == 2500
     sandbox.settle_dispute(row["dispute_id"], "won")
     (row,) = disputes_json(run, "--refresh")
     assert row["status"] == "won" and row["open"] is False
     assert row["fee_cents"] == 0 and row["net_cents"] == 0  # reinstated, the fee given back
-    assert consultation(cid)["state"] == "succeeded"  # (partly refunded before: back to that, tests/domain)
+    assert consultation(cid).state == "succeeded"  # (partly refunded before: back to that, tests/domain)
     state, note = history_notes(cid)[-1]
     assert state == "succeeded" and "gagnée" in note
     assert [s for s, _ in history_notes(cid) if s][-3:] == ["succeeded", "disputed", "succeeded"]
@@ -188,7 +188,7 @@ def test_a_lost_dispute_is_contestation_perdue(run, sandbox):
     sandbox.settle_dispute(row["dispute_id"], "lost")
     shown = run("status", cid, "--refresh")
     assert "Contestation perdue" in shown.stdout
-    assert consultation(cid)["state"] == "dispute_lost"
+    assert consultation(cid).state == "dispute_lost"
     assert history_notes(cid)[-1] == ("dispute_lost", f"contestation {row['dispute_id']} perdue : la banque a donné raison au patient")
     again = run("refund", cid, "--yes")
     assert again.exit_code == 2 and "contestation perdue" in again.stderr
@@ -200,7 +200,7 @@ def test_an_inquiry_moves_no_money_and_leaves_the_state(run, sandbox):
     (row,) = disputes_json(run, "--refresh")
     assert row["status"] == "warning_needs_response" and row["needs_response"] is True
     assert row["fee_cents"] == 0 and row["net_cents"] == 0
-    assert consultation(cid)["state"] == "succeeded"
+    assert consultation(cid).state == "succeeded"
     assert "Demande à traiter" in run("disputes").stdout
 
 
@@ -242,7 +242,7 @@ def test_reconcile_reports_a_new_dispute_then_its_deadline_then_the_loss(run, sa
     assert item == {
         "kind": "dispute_new", "consultation_id": cid, "rpps": doc["rpps"], "practitioner": "Dre Martin",
         "account_id": doc["account"], "state": "disputed", "amount_cents": 2500, "currency": "eur",
-        "deadline": row["due_by"], "scheduled_at": consultation(cid)["scheduled_at"], "detail": "fraudulent",
+        "deadline": row["due_by"], "scheduled_at": consultation(cid).scheduled_at, "detail": "fraudulent",
         "dispute_id": row["dispute_id"],
     }
     assert report["changes"] == [{"consultation_id": cid, "rpps": doc["rpps"], "from": "succeeded", "to": "disputed"}]
@@ -266,7 +266,7 @@ def test_reconcile_reports_a_new_dispute_then_its_deadline_then_the_loss(run, sa
     code, report = reconcile_json(run)
     assert code == 0 and report["items"] == []
     assert report["changes"] == [{"consultation_id": cid, "rpps": doc["rpps"], "from": "disputed", "to": "dispute_lost"}]
-    assert consultation(cid)["state"] == "dispute_lost"
+    assert consultation(cid).state == "dispute_lost"
 
 
 def test_reconcile_follows_a_won_dispute_back(run, sandbox, clocks):
@@ -291,7 +291,7 @@ def test_reconcile_reports_an_inquiry_without_changing_the_state(run, sandbox, c
     cid = disputed(run, sandbox, doc["rpps"], INQUIRY_CARD)
     code, report = reconcile_json(run)
     assert code == 8 and [(i["kind"], i["state"]) for i in report["items"]] == [("dispute_new", "succeeded")]
-    assert report["changes"] == [] and consultation(cid)["state"] == "succeeded"
+    assert report["changes"] == [] and consultation(cid).state == "succeeded"
 
 
 def test_reconcile_sees_a_hold_captured_elsewhere_and_disputed(run, sandbox, clocks):
@@ -305,9 +305,9 @@ def test_reconcile_sees_a_hold_captured_elsewhere_and_disputed(run, sandbox, clo
     planned = plan_paid(run, doc["rpps"])
     cid = planned["id"]
     sandbox.pay(session_id_of(cid), FRAUD_CARD)
-    assert reconcile_json(run)[0] == 0 and consultation(cid)["state"] == "uncaptured"
+    assert reconcile_json(run)[0] == 0 and consultation(cid).state == "uncaptured"
     gateway = Gateway(TEST_KEY, client_id=TEST_CLIENT_ID, api_base=sandbox.url)
-    pi = gateway.retrieve_payment_intent(doc["account"], consultation(cid)["payment_intent_id"])
+    pi = gateway.retrieve_payment_intent(doc["account"], consultation(cid).payment_intent_id)
     gateway.capture(doc["account"], pi["id"], None, idempotency_key="dashboard-capture")
     clocks.advance(60)
     seq = last_seq(sandbox)

@@ -138,7 +138,7 @@ def _paid_payout(run, sandbox, rpps) -> str:
     assert run("capture", cid, "--yes").exit_code == 0
     sandbox.advance(10 * 86400)
     with open_ledger(settings.ledger_path()) as book:
-        account = book.get_practitioner(rpps)["account_id"]
+        account = book.get_practitioner(rpps).account_id
     client = stripe.StripeClient(TEST_KEY, base_addresses={"api": sandbox.url}, http_client=stripe.UrllibClient())
     payouts = client.v1.payouts.list(options={"stripe_account": account}).data
     assert payouts, "no payout after ten days"

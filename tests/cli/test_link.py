@@ -96,7 +96,7 @@ def test_oauth_flow_links_the_account_the_practitioner_authorised(run, sandbox):
     assert "D***@example.fr" in result.stderr and "Dr.Martin@" not in result.stderr
     # Registered, not linked yet; nothing sent to Stripe to build a URL.
     row = practitioner(R1)
-    assert (row["name"], row["email"], row["account_id"]) == ("Dr Martin", "Dr.Martin@example.fr", None)
+    assert (row.name, row.email, row.account_id) == ("Dr Martin", "Dr.Martin@example.fr", None)
     assert posts(sandbox) == []
 
     consent = sandbox.oauth_authorize(url)
@@ -106,11 +106,11 @@ def test_oauth_flow_links_the_account_the_practitioner_authorised(run, sandbox):
     assert done.stdout.strip() == consent["stripe_user_id"]
     assert consent["stripe_user_id"] in done.stderr and "--check" in done.stderr
     row = practitioner(R1)
-    assert (row["account_id"], row["link_method"]) == (consent["stripe_user_id"], "oauth")
-    assert row["linked_at"]
+    assert (row.account_id, row.link_method) == (consent["stripe_user_id"], "oauth")
+    assert row.linked_at
     (token,) = posts(sandbox, "/oauth/token")
     assert token["params"]["code"] == consent["code"]
-    assert [(e["command"], e["outcome"]) for e in audit()] == [("link.oauth", "ok"), ("link.oauth-start", "ok")]
+    assert [(e.command, e.outcome) for e in audit()] == [("link.oauth", "ok"), ("link.oauth-start", "ok")]
 
 
 def test_return_url_completes_the_link(run, sandbox):
@@ -162,9 +162,9 @@ def test_denied_consent_links_nothing(run, sandbox):
     result = run("link", R1, "--return-url", denial["redirect_url"])
     assert result.exit_code == 3
     assert "refusé" in result.stderr and f"sarapay link {R1} --email" in result.stderr
-    assert practitioner(R1)["account_id"] is None
+    assert practitioner(R1).account_id is None
     assert posts(sandbox) == []
-    assert audit("link.oauth")[0]["outcome"] == "cancelled"
+    assert audit("link.oauth")[0].outcome == "cancelled"
 
 
 def test_unknown_or_reused_code_is_a_stripe_refusal_with_how_to_start_again(run, sandbox):
@@ -172,7 +172,7 @@ def test_unknown_or_reused_code_is_a_stripe_refusal_with_how_to_start_again(run,
     result = run("link", R1, "--code", "ac_doesnotexist0000", "--state", state)
     assert result.exit_code == 5
     assert f"sarapay link {R1} --email" in result.stderr
-    assert practitioner(R1)["account_id"] is None
+    assert practitioner(R1).account_id is None
 
     # A code already exchanged (by someone else's run) is refused the same way.
     consent = sandbox.oauth_authorize(start(run, R2))
@@ -181,7 +181,7 @@ def test_unknown_or_reused_code_is_a_stripe_refusal_with_how_to_start_again(run,
     reused = run("link", R1, "--code", consent["code"], "--state", fresh)
     assert reused.exit_code == 5
     assert "déjà utilisé" in reused.stderr
-    assert practitioner(R1)["account_id"] is None
+    assert practitioner(R1).account_id is None
 
 
 def test_no_connect_client_id_is_a_configuration_error(run, sandbox, monkeypatch):
@@ -211,8 +211,8 @@ def test_new_account_onboarding_then_check_until_healthy(run, sandbox):
     result = run("link", R1, "--new", "--email", EMAIL, "--name", "Dr Martin")
     assert result.exit_code == 0, result.stderr
     row = practitioner(R1)
-    account = row["account_id"]
-    assert row["link_method"] == "created" and account.startswith("acct_")
+    account = row.account_id
+    assert row.link_method == "created" and account.startswith("acct_")
     first_link = result.stdout.strip()
     assert first_link.startswith(f"{sandbox.url}/setup/{account}/")
     assert f"sarapay link {R1} --check" in result.stderr
@@ -249,7 +249,7 @@ def test_new_account_onboarding_then_check_until_healthy(run, sandbox):
 
 def test_check_json_is_stable_and_language_independent(run, sandbox):
     assert run("link", R1, "--new", "--email", EMAIL).exit_code == 0
-    account = practitioner(R1)["account_id"]
+    account = practitioner(R1).account_id
     fr = json.loads(run("link", R1, "--check", "--json").stdout)
     en = json.loads(run("--lang", "en", "link", R1, "--check", "--json").stdout)
     assert fr.keys() == en.keys()
@@ -266,12 +266,12 @@ def test_check_json_is_stable_and_language_independent(run, sandbox):
 
 def test_retrying_account_creation_never_creates_a_second_account(run, sandbox):
     assert run("link", R1, "--new", "--email", EMAIL).exit_code == 0
-    account = practitioner(R1)["account_id"]
+    account = practitioner(R1).account_id
     assert run("unlink", R1, "--yes").exit_code == 0
     # Same RPPS, same details, within Stripe's 24 h: the same creation key, so Stripe replays the account.
     again = run("link", R1, "--new", "--email", EMAIL)
     assert again.exit_code == 0, again.stderr
-    assert practitioner(R1)["account_id"] == account
+    assert practitioner(R1).account_id == account
     creations = posts(sandbox, "/v1/accounts")
     assert len(creations) == 2 and creations[1]["replayed"] is True
 
@@ -285,7 +285,7 @@ def test_attach_an_account_connected_to_the_platform(run, sandbox, stripe_client
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == account
     row = practitioner(R1)
-    assert (row["account_id"], row["link_method"], row["email"]) == (account, "attached", EMAIL)
+    assert (row.account_id, row.link_method, row.email) == (account, "attached", EMAIL)
     # Re-attaching the same account is harmless.
     assert run("link", R1, "--account", account).exit_code == 0
 
@@ -316,10 +316,10 @@ def test_unlink_oauth_account_deauthorizes_then_the_account_is_out_of_reach(run,
     (deauth,) = posts(sandbox, "/oauth/deauthorize")
     assert deauth["params"] == {"client_id": TEST_CLIENT_ID, "stripe_user_id": account}
     row = practitioner(R1)
-    assert (row["account_id"], row["link_method"]) == (None, None)
+    assert (row.account_id, row.link_method) == (None, None)
     with pytest.raises(stripe.PermissionError):
         client.v1.balance.retrieve(options={"stripe_account": account})
-    assert audit("unlink")[0]["outcome"] == "ok"
+    assert audit("unlink")[0].outcome == "ok"
     # Now unlinked: a second unlink is bad input.
     again = run("unlink", R1, "--yes")
     assert again.exit_code == 2 and "n'est pas lié" in again.stderr
@@ -333,7 +333,7 @@ def test_unlink_dry_run_shows_the_request_and_changes_nothing(run, sandbox):
     assert "POST /oauth/deauthorize" in result.stdout and f"stripe_user_id={account}" in result.stdout
     assert TEST_KEY not in result.stdout + result.stderr
     assert snapshot() == before and len(posts(sandbox)) == count
-    assert audit("unlink")[0]["outcome"] == "dry_run"
+    assert audit("unlink")[0].outcome == "dry_run"
 
 
 def test_unlink_asks_for_confirmation(run, sandbox, monkeypatch):
@@ -346,10 +346,10 @@ def test_unlink_asks_for_confirmation(run, sandbox, monkeypatch):
     refused = run("unlink", R1, input="n\n")
     assert refused.exit_code == 3
     assert snapshot() == before and len(posts(sandbox)) == count
-    assert [e["outcome"] for e in audit("unlink")] == ["cancelled", "cancelled"]
+    assert [e.outcome for e in audit("unlink")] == ["cancelled", "cancelled"]
     accepted = run("unlink", R1, input="y\n")
     assert accepted.exit_code == 0, accepted.stderr
-    assert practitioner(R1)["account_id"] is None
+    assert practitioner(R1).account_id is None
 
 
 def test_unlink_refused_while_holds_are_uncaptured_unless_forced(run, sandbox):
@@ -368,18 +368,18 @@ def test_unlink_refused_while_holds_are_uncaptured_unless_forced(run, sandbox):
     forced = run("unlink", R1, "--yes", "--force")
     assert forced.exit_code == 0, forced.stderr
     assert len(posts(sandbox, "/oauth/deauthorize")) == 1
-    assert practitioner(R1)["account_id"] is None
+    assert practitioner(R1).account_id is None
 
 
 def test_unlink_created_account_only_forgets_it_locally(run, sandbox, stripe_client):
     assert run("link", R1, "--new", "--email", EMAIL).exit_code == 0
-    account = practitioner(R1)["account_id"]
+    account = practitioner(R1).account_id
     count = len(posts(sandbox))
     result = run("unlink", R1, "--yes")
     assert result.exit_code == 0, result.stderr
     assert "reste sur Stripe" in result.stderr and f"--account {account}" in result.stderr
     assert len(posts(sandbox)) == count  # nothing sent: the platform cannot deauthorise its own account
-    assert practitioner(R1)["account_id"] is None
+    assert practitioner(R1).account_id is None
     # The account lives on, still reachable by the platform, and can be attached again.
     assert stripe_client().v1.accounts.retrieve(account).id == account
     assert run("link", R1, "--account", account).exit_code == 0
@@ -395,7 +395,7 @@ def test_revoked_access_check_says_how_to_relink_and_unlink_still_works(run, san
     unlink = run("unlink", R1, "--yes")
     assert unlink.exit_code == 0, unlink.stderr
     assert "déjà révoqué" in unlink.stderr
-    assert practitioner(R1)["account_id"] is None
+    assert practitioner(R1).account_id is None
 
 
 def test_unlink_unknown_practitioner(run, sandbox):
@@ -443,7 +443,7 @@ def test_bad_input_is_refused_before_anything_happens(run, sandbox, args, expect
     if settings.ledger_path().exists():
         with ledger() as book:
             assert book.list_practitioners() == []
-            assert [(row["command"].split(".")[0], row["outcome"]) for row in book.list_audit(10)] == [("link", "refused")]
+            assert [(row.command.split(".")[0], row.outcome) for row in book.list_audit(10)] == [("link", "refused")]
 
 
 def test_bad_input_in_english(run, sandbox):

@@ -76,7 +76,7 @@ def schedule_of(client, account: str) -> dict:
 
 def audit_rows() -> list[tuple]:
     with ledger() as book:
-        return [(row["command"], row["target"], row["outcome"]) for row in book.list_audit(10)]
+        return [(row.command, row.target, row.outcome) for row in book.list_audit(10)]
 
 
 @pytest.fixture

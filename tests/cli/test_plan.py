@@ -59,14 +59,14 @@ def test_plan_without_payment_calls_no_stripe(run, sandbox, doctor):
     assert ID.fullmatch(cid)
     assert sandbox.requests(before) == []  # not even a read
     row = consultation(cid)
-    assert row["state"] == "no_online_payment" and row["paid_online"] is False
-    assert row["patient_ref"] == "P-0004" and row["checkout_session_id"] is None
+    assert row.state == "no_online_payment" and row.paid_online is False
+    assert row.patient_ref == "P-0004" and row.checkout_session_id is None
     # 10:30 in Paris, written as UTC
     expected = datetime.strptime(AT, "%d/%m/%Y %H:%M").replace(tzinfo=PARIS)
-    assert datetime.fromisoformat(row["scheduled_at"].replace("Z", "+00:00")) == expected
+    assert datetime.fromisoformat(row.scheduled_at.replace("Z", "+00:00")) == expected
     assert "Sans paiement en ligne" in result.stderr or "sans paiement en ligne" in result.stderr
     [entry] = audit("plan")
-    assert entry["outcome"] == "ok" and entry["detail"] == cid
+    assert entry.outcome == "ok" and entry.detail == cid
 
 
 # --- with online payment ---------------------------------------------------------------------------------
@@ -106,8 +106,8 @@ def test_plan_paid_creates_a_checkout_with_only_opaque_ids(run, sandbox, doctor)
     assert expires == session["expires_at"] <= session["created"] + DAY
 
     row = consultation(cid)
-    assert row["checkout_session_id"] == session["id"] and row["account_id"] == doctor["account"]
-    assert row["patient_email"] == email and row["patient_ref"] == "DOSSIER-77"
+    assert row.checkout_session_id == session["id"] and row.account_id == doctor["account"]
+    assert row.patient_email == email and row.patient_ref == "DOSSIER-77"
 
 
 def sandbox_session(sandbox, doctor, create):
@@ -135,7 +135,7 @@ def test_plan_max_lowers_the_hold(run, sandbox, doctor):
     out = plan_paid(run, doctor["rpps"], "--max", "19,90", at=AT)
     [create] = checkout_creates(sandbox)
     assert int(create["params"]["line_items"][0]["price_data"]["unit_amount"]) == 1990
-    assert consultation(out["id"])["max_cents"] == 1990
+    assert consultation(out["id"]).max_cents == 1990
 
 
 def test_plan_uses_the_practitioners_own_maximum(run, sandbox):
@@ -279,7 +279,7 @@ def test_pay_link_closes_the_open_link_first(run, sandbox, doctor):
     assert create["path"] == "/v1/checkout/sessions"
     with pytest.raises(SandboxControlError):
         sandbox.pay(first, GOOD_CARD)  # only one link can be paid
-    assert consultation(cid)["state"] == "incomplete"
+    assert consultation(cid).state == "incomplete"
 
 
 def test_pay_link_after_a_declined_card(run, sandbox, doctor):
@@ -296,8 +296,8 @@ def test_pay_link_heals_a_plan_whose_answer_was_lost(run, sandbox, doctor):
     result = run("plan", doctor["rpps"], "--at", AT, "--paid")
     assert result.exit_code == 6
     [row] = snapshot()["consultations"].values()
-    cid = row["id"]
-    assert row["checkout_session_id"] is None and "pay-link" in result.stderr and cid in result.stderr
+    cid = row.id
+    assert row.checkout_session_id is None and "pay-link" in result.stderr and cid in result.stderr
 
     result = run("pay-link", cid)
     assert result.exit_code == 0, result.stderr
@@ -371,7 +371,7 @@ def new_account(run, n: int) -> tuple[str, str]:
     rpps = make_test_rpps(n)
     assert run("link", rpps, "--new", "--email", f"dr.{n}@example.org").exit_code == 0
     with ledger() as book:
-        return rpps, book.get_practitioner(rpps)["account_id"]
+        return rpps, book.get_practitioner(rpps).account_id
 
 
 def test_plan_paid_while_onboarding_is_unfinished_says_what_is_missing_and_writes_nothing(run, sandbox):
@@ -389,7 +389,7 @@ def test_plan_paid_while_onboarding_is_unfinished_says_what_is_missing_and_write
     # One account read, then nothing: no Checkout Session, no consultation (the refused command is audited).
     assert [(r["method"], r["path"]) for r in sandbox.requests(before)] == [("GET", f"/v1/accounts/{account}")]
     assert snapshot() == book
-    assert [(e["outcome"], e["target"]) for e in audit("plan")] == [("refused", rpps)]
+    assert [(e.outcome, e.target) for e in audit("plan")] == [("refused", rpps)]
 
     as_json = run("plan", rpps, "--at", AT, "--paid", "--json")
     error = json.loads(as_json.stderr)["error"]
@@ -456,7 +456,7 @@ def test_an_account_restricted_between_the_check_and_the_checkout_is_explained(r
     assert create["status"] == 400
     assert snapshot() == book  # the row written before the request is gone, with its history
     [entry] = audit("plan")
-    assert entry["outcome"] == "refused" and entry["stripe_request_id"]
+    assert entry.outcome == "refused" and entry.stripe_request_id
 
 
 def test_a_second_consultation_at_the_same_minute_is_planned_with_a_warning(run, sandbox):

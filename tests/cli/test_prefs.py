@@ -30,7 +30,7 @@ def register(rpps: str, **fields) -> None:
 
 def default_max(rpps: str) -> int:
     with ledger() as book:
-        return book.get_practitioner(rpps)["default_max_cents"]
+        return book.get_practitioner(rpps).default_max_cents
 
 
 def audit_count() -> int:
@@ -52,7 +52,7 @@ def test_set_max_accepts_french_and_dotted_amounts(run, sandbox, typed, cents, s
     assert f"avant : 25,00{NBSP}€" in result.stderr  # the default every practitioner starts with
     with ledger() as book:
         (entry,) = book.list_audit(10, command="prefs.set-max")
-    assert (entry["target"], entry["outcome"], entry["detail"]) == (R1, "ok", f"2500->{cents}")
+    assert (entry.target, entry.outcome, entry.detail) == (R1, "ok", f"2500->{cents}")
     assert sandbox.requests() == []  # a local preference: Stripe is not involved
 
 
@@ -108,7 +108,7 @@ def test_set_max_unknown_practitioner_says_to_link_first(run, sandbox):
     assert R1 in result.stderr and f"sarapay link {R1}" in result.stderr
     with ledger() as book:
         assert book.get_practitioner(R1) is None
-        assert book.list_audit(1)[0]["outcome"] == "refused"
+        assert book.list_audit(1)[0].outcome == "refused"
 
 
 def test_set_max_bad_rpps(run, sandbox):
@@ -116,7 +116,7 @@ def test_set_max_bad_rpps(run, sandbox):
     assert result.exit_code == 2 and "RPPS" in result.stderr
     with ledger() as book:
         assert book.list_practitioners() == []
-        assert [(r["command"], r["target"], r["outcome"]) for r in book.list_audit(10)] == [
+        assert [(r.command, r.target, r.outcome) for r in book.list_audit(10)] == [
             ("prefs.set-max", "12345", "refused")
         ]
 
@@ -167,9 +167,9 @@ def test_set_lang_for_the_practitioners_emails(run, sandbox):
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "en\n" and "avant : fr" in result.stderr
     with ledger() as book:
-        assert book.get_practitioner(R1)["lang"] == "en"
+        assert book.get_practitioner(R1).lang == "en"
         [entry] = book.list_audit(1, command="prefs.set-lang")
-    assert (entry["target"], entry["outcome"], entry["detail"]) == (R1, "ok", "fr->en")
+    assert (entry.target, entry.outcome, entry.detail) == (R1, "ok", "fr->en")
     data = json.loads(run("prefs", "set-lang", R1, "fr", "--json").stdout)
     assert data["lang"] == "fr" and data["previous_lang"] == "en"
 

@@ -80,7 +80,7 @@ def plan(run, clocks, rpps: str, *, in_seconds: int = 2 * DAY, extra: tuple = ()
 
 def pay(sandbox, cid: str, card: str = "4242424242424242") -> dict:
     with ledger() as book:
-        session = book.get_consultation(cid)["checkout_session_id"]
+        session = book.get_consultation(cid).checkout_session_id
     return sandbox.pay(session, card)
 
 
@@ -91,7 +91,7 @@ def row(cid: str) -> dict:
 
 def snapshot() -> dict:
     with ledger() as book:
-        rows = {r["id"]: r for r in book.list_consultations()}
+        rows = {r.id: r for r in book.list_consultations()}
         return {"rows": rows, "history": {cid: len(book.history(cid)) for cid in rows}, "audit": len(book.list_audit(1000))}
 
 
@@ -137,8 +137,8 @@ def test_warning_window_edges_48h01_is_quiet_47h59_needs_action(run, clocks, cli
     clocks.advance(HOLD - 48 * HOUR - 60)  # the hold's deadline is 48 h 01 min away
     result = reconcile(run)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert row(cid)["state"] == "uncaptured"
-    deadline = row(cid)["capture_before"]
+    assert row(cid).state == "uncaptured"
+    deadline = row(cid).capture_before
     assert 48 * HOUR < deadline - clocks.now() <= 48 * HOUR + 90
 
     clocks.advance(120)  # now 47 h 59 min away
@@ -167,9 +167,9 @@ def test_hold_that_expires_is_reported_once_then_the_run_is_quiet(run, clocks, c
     assert code == 8
     (item,) = report["items"]
     assert item["kind"] == "hold_expired" and item["consultation_id"] == cid and item["amount_cents"] == 2500
-    assert item["deadline"] == timefmt.iso_utc(row(cid)["capture_before"])
+    assert item["deadline"] == timefmt.iso_utc(row(cid).capture_before)
     assert report["changes"] == [{"consultation_id": cid, "rpps": doc["rpps"], "from": "uncaptured", "to": "expired"}]
-    assert row(cid)["state"] == "expired"
+    assert row(cid).state == "expired"
 
     clocks.advance(60)
     code, report = reconcile_json(run)
@@ -189,7 +189,7 @@ def test_client_clock_days_ahead_expires_nothing_stripe_still_holds(run, clocks,
     assert code == 0 and report["items"] == [] and report["changes"] == [
         {"consultation_id": cid, "rpps": doc["rpps"], "from": "incomplete", "to": "uncaptured"}
     ]
-    assert row(cid)["state"] == "uncaptured"
+    assert row(cid).state == "uncaptured"
     assert abs(timefmt_seconds(report["now"]) - sandbox.now()) <= 2  # Stripe's time, not ours
 
 
@@ -202,14 +202,14 @@ def test_decline_is_reported_with_its_code_while_the_link_is_open(run, clocks, c
     assert code == 8
     (item,) = report["items"]
     assert (item["kind"], item["consultation_id"], item["state"], item["detail"]) == ("declined", cid, "incomplete", "generic_decline")
-    assert item["amount_cents"] == 2500 and item["deadline"] == timefmt.iso_utc(row(cid)["link_expires_at"])
+    assert item["amount_cents"] == 2500 and item["deadline"] == timefmt.iso_utc(row(cid).link_expires_at)
     (line,) = reconcile(run).stdout.splitlines()  # the cron line says the decline in words, not its code
     assert line.startswith(f"Carte refusée (refusée par la banque) · {cid}") and "generic_decline" not in line
-    assert "consultation " + timefmt.format_when(datetime.fromisoformat(row(cid)["scheduled_at"].replace("Z", "+00:00")), "fr") in line
+    assert "consultation " + timefmt.format_when(datetime.fromisoformat(row(cid).scheduled_at.replace("Z", "+00:00")), "fr") in line
     # The patient retries with a good card: nothing needs a person any more.
     pay(sandbox, cid)
     code, report = reconcile_json(run)
-    assert code == 0 and row(cid)["state"] == "uncaptured"
+    assert code == 0 and row(cid).state == "uncaptured"
 
 
 def test_links_that_ran_out_before_and_after_the_consultation(run, clocks, cli_env):
@@ -226,7 +226,7 @@ def test_links_that_ran_out_before_and_after_the_consultation(run, clocks, cli_e
     assert kinds == {later: "link_expired", soon: "abandoned", declined: "abandoned"}
     # Most urgent first: the link to re-issue before the visit comes before the abandoned payments.
     assert report["items"][0]["consultation_id"] == later
-    assert all(row(cid)["state"] == "expired" for cid in (later, soon, declined))
+    assert all(row(cid).state == "expired" for cid in (later, soon, declined))
 
 
 def test_a_link_closed_on_purpose_is_canceled_not_a_link_to_send_again(run, clocks, cli_env):
@@ -239,13 +239,13 @@ def test_a_link_closed_on_purpose_is_canceled_not_a_link_to_send_again(run, cloc
     closed = plan(run, clocks, doc["rpps"], in_seconds=3 * DAY)
     still_open = plan(run, clocks, doc["rpps"], in_seconds=3 * DAY)
     client = stripe.StripeClient(TEST_KEY, base_addresses={"api": sandbox.url}, http_client=stripe.UrllibClient())
-    client.v1.checkout.sessions.expire(row(closed)["checkout_session_id"], options={"stripe_account": doc["account"]})
+    client.v1.checkout.sessions.expire(row(closed).checkout_session_id, options={"stripe_account": doc["account"]})
 
     seq = last_seq(sandbox)
     code, report = reconcile_json(run)
     assert (code, report["items"]) == (0, [])
     assert report["changes"] == [{"consultation_id": closed, "rpps": doc["rpps"], "from": "incomplete", "to": "canceled"}]
-    assert (row(closed)["state"], row(closed)["closed_on_purpose"]) == ("canceled", True)
+    assert (row(closed).state, row(closed).closed_on_purpose) == ("canceled", True)
     assert sorted((r["path"], r["account"]) for r in api_requests(sandbox, seq)) == [
         ("/v1/checkout/sessions", doc["account"]), ("/v1/events", doc["account"])]
 
@@ -254,7 +254,7 @@ def test_a_link_closed_on_purpose_is_canceled_not_a_link_to_send_again(run, cloc
     code, report = reconcile_json(run)
     assert code == 8
     assert [(i["kind"], i["consultation_id"]) for i in report["items"]] == [("link_expired", still_open)]
-    assert row(closed)["state"] == "canceled"
+    assert row(closed).state == "canceled"
     # The canceled consultation is final: not read again; the events list is for the link that just ran out.
     assert sorted(r["path"] for r in api_requests(sandbox, seq)) == ["/v1/checkout/sessions", "/v1/events"]
 
@@ -320,7 +320,7 @@ def test_json_document_keys_cents_and_utc_times(run, clocks, cli_env):
     assert item == {
         "kind": "hold_expiring", "consultation_id": cid, "rpps": doc["rpps"], "practitioner": "Dre Martin",
         "account_id": doc["account"], "state": "uncaptured", "amount_cents": 2000, "currency": "eur",
-        "deadline": timefmt.iso_utc(row(cid)["capture_before"]), "scheduled_at": row(cid)["scheduled_at"], "detail": None,
+        "deadline": timefmt.iso_utc(row(cid).capture_before), "scheduled_at": row(cid).scheduled_at, "detail": None,
         "dispute_id": None,
     }
     assert result.stderr == ""  # --json: nothing but the document (no summary, no progress)
@@ -364,7 +364,7 @@ def test_one_list_per_account_with_open_items_never_a_retrieve(run, clocks, cli_
     )
     for r in requests:
         assert int(r["params"]["limit"]) == 100 and int(r["params"]["created"]["gte"]) > 0
-    assert row(cid)["state"] == "uncaptured" and row(cid)["capture_before"]
+    assert row(cid).state == "uncaptured" and row(cid).capture_before
 
 
 def test_created_filter_starts_at_the_oldest_open_items_link(run, clocks, cli_env):
@@ -376,7 +376,7 @@ def test_created_filter_starts_at_the_oldest_open_items_link(run, clocks, cli_en
     seq = last_seq(sandbox)
     reconcile_json(run)
     (request,) = api_requests(sandbox, seq)
-    expected = row(old)["link_expires_at"] - service.LINK_LIFETIME_MAX - service.WINDOW_MARGIN
+    expected = row(old).link_expires_at - service.LINK_LIFETIME_MAX - service.WINDOW_MARGIN
     assert int(request["params"]["created"]["gte"]) == expected
 
 
@@ -415,10 +415,10 @@ def test_a_session_outside_the_listed_window_is_read_on_its_own_and_counted(run,
     cid = plan(run, clocks, doc["rpps"], in_seconds=DAY)
     pay(sandbox, cid)
     with ledger() as book:  # a ledger whose link time is wrong: the list window starts after the session
-        book.update_consultation(cid, link_expires_at=row(cid)["link_expires_at"] + 10 * DAY)
+        book.update_consultation(cid, link_expires_at=row(cid).link_expires_at + 10 * DAY)
     seq = last_seq(sandbox)
     code, report = reconcile_json(run)
-    assert code == 0 and report["retrieves"] == 1 and row(cid)["state"] == "uncaptured"
+    assert code == 0 and report["retrieves"] == 1 and row(cid).state == "uncaptured"
     paths = [r["path"] for r in api_requests(sandbox, seq)]
     assert paths[0] == "/v1/checkout/sessions" and paths[1].startswith("/v1/checkout/sessions/cs_")
 
@@ -432,7 +432,7 @@ def test_a_link_issued_by_another_machine_is_followed(run, clocks, cli_env):
     sandbox = cli_env
     doc = link(sandbox, 1)
     cid = plan(run, clocks, doc["rpps"], in_seconds=3 * DAY)
-    old = row(cid)["checkout_session_id"]
+    old = row(cid).checkout_session_id
     clocks.advance(DAY + HOUR)
     newer = Gateway(TEST_KEY, client_id=TEST_CLIENT_ID, api_base=sandbox.url).create_checkout_session(
         doc["account"], amount_cents=2500, consultation_id=cid, rpps=doc["rpps"], expires_at=None,
@@ -442,7 +442,7 @@ def test_a_link_issued_by_another_machine_is_followed(run, clocks, cli_env):
     sandbox.pay(newer["id"])
     code, report = reconcile_json(run)
     assert code == 0 and report["items"] == []
-    assert (row(cid)["checkout_session_id"], row(cid)["state"]) == (newer["id"], "uncaptured")
+    assert (row(cid).checkout_session_id, row(cid).state) == (newer["id"], "uncaptured")
 
 
 def test_rate_limited_list_backs_off_and_goes_on(run, clocks, cli_env):
@@ -453,7 +453,7 @@ def test_rate_limited_list_backs_off_and_goes_on(run, clocks, cli_env):
     sandbox.fault("429", 1, path="/v1/checkout/sessions")
     seq = last_seq(sandbox)
     code, report = reconcile_json(run)
-    assert code == 0 and row(cid)["state"] == "uncaptured"
+    assert code == 0 and row(cid).state == "uncaptured"
     assert [r["status"] for r in api_requests(sandbox, seq)] == [429, 200]
 
 
@@ -468,9 +468,9 @@ def test_unreachable_account_exits_6_and_keeps_the_last_run(run, clocks, cli_env
     assert doc["account"] in result.stderr and "prochain passage" in result.stderr
     with ledger() as book:
         assert book.get_meta(service.META_LAST_RUN) is None  # what ran out meanwhile is reported next time
-    assert row(cid)["state"] == "incomplete"
+    assert row(cid).state == "incomplete"
     code, report = reconcile_json(run)
-    assert code == 0 and row(cid)["state"] == "uncaptured"
+    assert code == 0 and row(cid).state == "uncaptured"
 
 
 def test_revoked_account_needs_a_person_and_the_others_are_read(run, clocks, cli_env):
@@ -487,7 +487,7 @@ def test_revoked_account_needs_a_person_and_the_others_are_read(run, clocks, cli
     (item,) = report["items"]
     assert (item["kind"], item["rpps"], item["account_id"], item["detail"]) == (
         "account_refused", gone["rpps"], gone["account"], "account_invalid")
-    assert row(cid)["state"] == "uncaptured"
+    assert row(cid).state == "uncaptured"
 
 
 # --------------------------------------------------------------------------- the lock

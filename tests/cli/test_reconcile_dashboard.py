@@ -23,16 +23,16 @@ def test_dashboard_refund_of_a_done_payment_is_seen_in_the_same_pages(run, sandb
     rpps, acct = practitioner["rpps"], practitioner["account"]
     done = _held(run, sandbox, rpps, "01/12/2099 10:30")
     assert run("capture", done, "--yes").exit_code == 0
-    assert consultation(done)["state"] == "succeeded"
+    assert consultation(done).state == "succeeded"
     _held(run, sandbox, rpps, "02/12/2099 10:30")  # an open one: the account's pages are read
     dashboard = Gateway(TEST_KEY, api_base=sandbox.url)._client
-    dashboard.v1.refunds.create(params={"payment_intent": consultation(done)["payment_intent_id"], "amount": 1000},
+    dashboard.v1.refunds.create(params={"payment_intent": consultation(done).payment_intent_id, "amount": 1000},
                                 options={"stripe_account": acct})
     seq = last_seq(sandbox)
     result = run("reconcile", "--json")
     assert result.exit_code in (0, 8), result.stderr
     row = consultation(done)
-    assert row["state"] == "partially_refunded" and row["refunded_cents"] == 1000
+    assert row.state == "partially_refunded" and row.refunded_cents == 1000
     changes = json.loads(result.stdout)["changes"]
     assert {"consultation_id": done, "rpps": rpps, "from": "succeeded", "to": "partially_refunded"} in changes
     reads = [r for r in sandbox.requests(seq) if r["method"] == "GET"]
@@ -52,4 +52,4 @@ def test_cron_commands_work_with_a_read_only_key_and_writes_name_the_missing_per
     result = run("capture", cid, "--yes")
     assert result.exit_code == 4, result.stderr
     assert "rak_payment_intent_write" in result.stderr and "rk_test_…" in result.stderr
-    assert consultation(cid)["state"] == "uncaptured"
+    assert consultation(cid).state == "uncaptured"

@@ -96,7 +96,7 @@ def test_one_email_per_practitioner_in_their_language_then_nothing_twice(run, sa
     assert len(smtp.messages) == 2
 
     [french] = smtp.to("dr.martin@example.fr")
-    deadline = consultation(fr_holds[0])["capture_before"]
+    deadline = consultation(fr_holds[0]).capture_before
     assert french["Subject"] == f"sarapay : 2 empreintes à capturer avant le {timefmt.format_when(deadline, 'fr')}"
     assert french["From"] == SENDER and french["Message-ID"] and french["Date"]
     body = french.get_content()
@@ -116,9 +116,9 @@ def test_one_email_per_practitioner_in_their_language_then_nothing_twice(run, sa
     rows = sent_rows()
     assert sorted(r["consultation_id"] for r in rows) == sorted([*fr_holds, en_hold])
     assert {r["kind"] for r in rows} == {"hold"} and all(r["message_id"] for r in rows)
-    assert any("rappel envoyé" in (line["note"] or "") for line in ledger().history(en_hold))
+    assert any("rappel envoyé" in (line.note or "") for line in ledger().history(en_hold))
     [entry] = audit()
-    assert entry["outcome"] == "ok" and "sent=2" in entry["detail"]
+    assert entry.outcome == "ok" and "sent=2" in entry.detail
 
     # The hourly cron again: everything was reminded, nothing is sent twice.
     code, again = remind_json(run)
@@ -136,7 +136,7 @@ def test_a_hold_captured_in_the_dashboard_is_not_reminded(run, sandbox, smtp, st
     captured, open_one = hold(run, sandbox, linked["rpps"]), hold(run, sandbox, linked["rpps"])
     client = stripe_client()
     session = client.v1.checkout.sessions.retrieve(
-        consultation(captured)["checkout_session_id"], options={"stripe_account": linked["account"]}
+        consultation(captured).checkout_session_id, options={"stripe_account": linked["account"]}
     )
     client.v1.payment_intents.capture(session.payment_intent, options={"stripe_account": linked["account"]})
     sandbox.advance(6 * DAY)
@@ -145,7 +145,7 @@ def test_a_hold_captured_in_the_dashboard_is_not_reminded(run, sandbox, smtp, st
     assert code == 0 and report["refresh"] == "done"
     [message] = smtp.messages
     assert open_one in message.get_content() and captured not in message.get_content()
-    assert consultation(captured)["state"] == "succeeded"
+    assert consultation(captured).state == "succeeded"
 
 
 def test_within_widens_the_window(run, sandbox, smtp):
@@ -173,7 +173,7 @@ def test_dry_run_shows_the_email_and_records_nothing(run, sandbox, smtp):
     assert PATIENT_REF not in result.stdout and PATIENT_EMAIL not in result.stdout
     assert "rien n'est envoyé" in result.stderr
     assert smtp.messages == [] and sent_rows() == []
-    assert [e["outcome"] for e in audit()] == ["dry_run"]
+    assert [e.outcome for e in audit()] == ["dry_run"]
 
     code, report = remind_json(run, "--dry-run")
     [entry] = report["practitioners"]
@@ -231,7 +231,7 @@ def test_second_message_refused_451_is_retried_next_run_the_first_is_not(run, sa
         assert len(server.messages) == 1
         [row] = sent_rows()
         assert row["consultation_id"] == first  # sent, recorded
-        assert [e["outcome"] for e in audit()] == ["error"]
+        assert [e.outcome for e in audit()] == ["error"]
 
         code, report = remind_json(run)
         assert code == 0, report
@@ -281,7 +281,7 @@ def test_bad_password_exit_4_nothing_recorded(run, sandbox, monkeypatch):
         assert "refuse l'identifiant rappels" in result.stderr
         assert "un-mauvais-mot-de-passe" not in result.stderr + result.stdout
         assert server.messages == [] and sent_rows() == []
-        assert [e["outcome"] for e in audit()] == ["refused"]
+        assert [e.outcome for e in audit()] == ["refused"]
 
         monkeypatch.setenv("SARAPAY_SMTP_PASSWORD", "le-bon-mot-de-passe")
         assert run("remind").exit_code == 0

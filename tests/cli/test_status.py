@@ -423,10 +423,10 @@ def test_refresh_one_consultation_after_the_patient_paid(run, sandbox, paid_onli
     assert (fresh["state"], fresh["authorised_cents"]) == ("uncaptured", 2500)
     assert fresh["payment_intent_id"].startswith("pi_") and fresh["capture_before"].endswith("Z")
     with ledger() as book:
-        assert book.get_consultation("TC-PAYE23")["state"] == "uncaptured"
+        assert book.get_consultation("TC-PAYE23").state == "uncaptured"
         audit = book.list_audit(5)
-    assert [(row["command"], row["target"], row["outcome"]) for row in audit] == [("status.refresh", "TC-PAYE23", "ok")]
-    assert audit[0]["stripe_request_id"].startswith("req_")
+    assert [(row.command, row.target, row.outcome) for row in audit] == [("status.refresh", "TC-PAYE23", "ok")]
+    assert audit[0].stripe_request_id.startswith("req_")
 
 
 def test_refresh_of_the_list_updates_non_final_ones_then_filters(run, sandbox, paid_online):
@@ -441,7 +441,7 @@ def test_refresh_of_the_list_updates_non_final_ones_then_filters(run, sandbox, p
     rows = {row["id"]: row for row in json.loads(run("status", "--json").stdout)}
     assert (rows["TC-PAYE23"]["state"], rows["TC-WAIT23"]["state"]) == ("uncaptured", "incomplete")
     with ledger() as book:
-        assert [(row["command"], row["outcome"]) for row in book.list_audit(5)] == [("status.refresh", "ok")]
+        assert [(row.command, row.outcome) for row in book.list_audit(5)] == [("status.refresh", "ok")]
 
 
 # --- end to end, through the real commands ----------------------------------------------------------------
@@ -512,7 +512,7 @@ def test_a_refusal_on_one_consultation_is_reported_and_the_others_refresh(run, s
     alone = run("status", "TC-GNE223", "--refresh")
     assert (alone.exit_code, alone.stdout) == (5, "")
     with ledger() as book:
-        assert [(r["target"], r["outcome"]) for r in book.list_audit(2)] == [("TC-GNE223", "refused"), ("*", "ok")]
+        assert [(r.target, r.outcome) for r in book.list_audit(2)] == [("TC-GNE223", "refused"), ("*", "ok")]
 
 
 def test_machine_rows_are_written_as_they_come():

@@ -79,7 +79,7 @@ def test_client_clock_days_ahead_status_and_capture_follow_stripe(run, sandbox):
         result = run("capture", cid, "20", "--yes")
         assert result.exit_code == 0, result.stderr
     row = consultation(cid)
-    assert (row["state"], row["captured_cents"]) == ("succeeded", 2000)
+    assert (row.state, row.captured_cents) == ("succeeded", 2000)
 
 
 def test_nothing_asked_of_stripe_uses_the_machine_clock(run, sandbox):

@@ -10,6 +10,7 @@ times; the history; consultations without online payment) is left out of the com
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -18,6 +19,7 @@ from freezegun import freeze_time
 
 from sarapay import settings, statuses, timefmt
 from sarapay.ledger import open_ledger
+from sarapay.records import Consultation, Practitioner
 from sarapay.rpps import make_test_rpps
 from sarapay.services import sync as service
 
@@ -70,20 +72,20 @@ def plan(run, rpps: str, *, hours: int = 2, paid: bool = True, extra: tuple = ()
 
 def pay(sandbox, cid: str, card: str = "4242424242424242") -> None:
     with ledger() as book:
-        session = book.get_consultation(cid)["checkout_session_id"]
+        session = book.get_consultation(cid).checkout_session_id
     sandbox.pay(session, card)
 
 
-def rows() -> dict[str, dict]:
+def rows() -> dict[str, Consultation]:
     with ledger() as book:
-        return {r["id"]: r for r in book.list_consultations()}
+        return {r.id: r for r in book.list_consultations()}
 
 
-def from_stripe(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k not in service.NOT_FROM_STRIPE}
+def from_stripe(row: Consultation) -> dict:
+    return {k: v for k, v in dataclasses.asdict(row).items() if k not in service.NOT_FROM_STRIPE}
 
 
-def practitioners() -> list[dict]:
+def practitioners() -> list[Practitioner]:
     with ledger() as book:
         return book.list_practitioners()
 
@@ -94,12 +96,12 @@ def delete_ledger() -> None:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
-def reattach(saved: list[dict]) -> None:
+def reattach(saved: list[Practitioner]) -> None:
     """What `link RPPS --account acct_…` does on a new machine: the practitioners are local configuration."""
     keep = ("name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode")
     with ledger() as book:
         for p in saved:
-            book.upsert_practitioner(p["rpps"], **{k: p[k] for k in keep})
+            book.upsert_practitioner(p.rpps, **{k: getattr(p, k) for k in keep})
 
 
 @pytest.fixture
@@ -146,7 +148,7 @@ def day(run, clocks, cli_env):
 
 
 def test_the_day_covers_every_state(day):
-    states = {label: rows()[cid]["state"] for label, cid in day.items()}
+    states = {label: rows()[cid].state for label, cid in day.items()}
     assert states == {
         "hold_expired": "expired", "link_expired": "expired", "relinked": "uncaptured", "captured": "succeeded",
         "partial": "succeeded", "refunded_part": "partially_refunded", "refunded_all": "refunded", "held": "uncaptured",
@@ -165,17 +167,18 @@ def test_deleted_ledger_comes_back_identical_from_stripe(run, day):
     result = ok(run("sync", "--rebuild"))
 
     after = rows()
-    paid = {cid for cid, row in before.items() if row["paid_online"]}
+    paid = {cid for cid, row in before.items() if row.paid_online}
     assert set(after) == paid  # the consultation without online payment never went to Stripe
     for cid in paid:
-        assert from_stripe(after[cid]) == from_stripe(before[cid]), (cid, {k: (before[cid][k], after[cid].get(k)) for k in before[cid] if before[cid][k] != after[cid].get(k)})
-        assert after[cid]["patient_ref"] is None  # never sent to Stripe
+        was, now = from_stripe(before[cid]), from_stripe(after[cid])
+        assert now == was, (cid, {k: (v, now[k]) for k, v in was.items() if v != now[k]})
+        assert after[cid].patient_ref is None  # never sent to Stripe
     table_after = ok(run("status", *[arg for code in PAID_STATES for arg in ("--state", code)])).stdout
     assert table_after == table_before
     assert result.stdout.count("ajoutée · ") == len(paid)
     assert f"{len(paid)} consultations : {len(paid)} ajoutées, 0 corrigée" in result.stderr
     with ledger() as book:
-        assert [line["note"] for line in book.history(day["captured"])] == [service.REBUILT_NOTE]
+        assert [line.note for line in book.history(day["captured"])] == [service.REBUILT_NOTE]
 
 
 def test_rebuild_over_the_existing_ledger_corrects_and_keeps_what_stripe_cannot_know(run, day):
@@ -185,8 +188,8 @@ def test_rebuild_over_the_existing_ledger_corrects_and_keeps_what_stripe_cannot_
         book.update_consultation(day["held"], scheduled_at="2001-01-01T00:00:00Z")
         book.update_consultation(day["closed_link"], closed_on_purpose=False)
         removed = before[day["refunded_all"]]
-        book._conn.execute("DELETE FROM consultation_history WHERE consultation_id = ?", (removed["id"],))
-        book._conn.execute("DELETE FROM consultations WHERE id = ?", (removed["id"],))
+        book._conn.execute("DELETE FROM consultation_history WHERE consultation_id = ?", (removed.id,))
+        book._conn.execute("DELETE FROM consultations WHERE id = ?", (removed.id,))
 
     result = run("sync", "--rebuild", "--json")
     assert result.exit_code == 0, result.stderr
@@ -203,7 +206,7 @@ def test_rebuild_over_the_existing_ledger_corrects_and_keeps_what_stripe_cannot_
     for cid, row in before.items():
         assert from_stripe(after[cid]) == from_stripe(row), cid
         if cid != day["refunded_all"]:
-            assert after[cid]["patient_ref"] == "P-0042"  # kept: it never came from Stripe
+            assert after[cid].patient_ref == "P-0042"  # kept: it never came from Stripe
     assert after[day["offline"]] == before[day["offline"]]
 
     again = json.loads(run("sync", "--rebuild", "--json").stdout)  # nothing left to correct
@@ -231,7 +234,7 @@ def test_only_linked_accounts_are_read_and_unknown_practitioners_are_named(run, 
         success_url="https://portal.example.org/ok", cancel_url="https://portal.example.org/ko",
         idempotency_key=idempotency_key("checkout", "TC-AAAAA2", "first"),
     )
-    saved = [p for p in practitioners() if p["rpps"] == a["rpps"]]
+    saved = [p for p in practitioners() if p.rpps == a["rpps"]]
     delete_ledger()
     reattach(saved)
     result = run("sync", "--rebuild", "--json")
@@ -268,7 +271,7 @@ def test_a_link_closed_through_the_api_is_canceled_for_refresh_reconcile_and_syn
     seen_by_status, seen_by_reconcile, ran_out = (plan(run, doc["rpps"], hours=40) for _ in range(3))
     client = stripe.StripeClient(TEST_KEY, base_addresses={"api": sandbox.url}, http_client=stripe.UrllibClient())
     for cid in (seen_by_status, seen_by_reconcile):
-        client.v1.checkout.sessions.expire(rows()[cid]["checkout_session_id"], options={"stripe_account": doc["account"]})
+        client.v1.checkout.sessions.expire(rows()[cid].checkout_session_id, options={"stripe_account": doc["account"]})
     clocks(DAY + HOUR)  # every link is now past its expires_at; the third one ran out by itself
 
     shown = ok(run("status", seen_by_status, "--refresh"))
@@ -279,9 +282,9 @@ def test_a_link_closed_through_the_api_is_canceled_for_refresh_reconcile_and_syn
     assert human.exit_code == 8, human.stderr
     [line] = human.stdout.splitlines()
     assert ran_out in line and seen_by_reconcile not in human.stdout + human.stderr
-    states = {cid: row["state"] for cid, row in rows().items()}
+    states = {cid: row.state for cid, row in rows().items()}
     assert states == {seen_by_status: "canceled", seen_by_reconcile: "canceled", ran_out: "expired"}
-    assert all(rows()[cid]["closed_on_purpose"] for cid in (seen_by_status, seen_by_reconcile))
+    assert all(rows()[cid].closed_on_purpose for cid in (seen_by_status, seen_by_reconcile))
 
     saved = practitioners()
     delete_ledger()
@@ -306,7 +309,7 @@ def test_rebuild_reads_deadlines_on_stripes_clock(run, clocks, cli_env):
         result = run("sync", "--rebuild", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["added"] == [{"consultation_id": held, "state": "uncaptured"}]
-    assert rows()[held]["state"] == "uncaptured"
+    assert rows()[held].state == "uncaptured"
 
 
 def test_the_summary_counts_consultations_apart_from_sessions_and_adds_up_without_plural_marks(run, sandbox):

@@ -32,14 +32,14 @@ def test_plan_pay_capture_refund_status_reconcile_log(ledger_backend, run, sandb
     assert refunded.exit_code == 0, refunded.stderr
     status = json.loads(run("status", cid, "--json").stdout)
     row = status if isinstance(status, dict) and "state" in status else status[0] if isinstance(status, list) else status
-    assert consultation(cid)["state"] == "partially_refunded"
-    assert (consultation(cid)["captured_cents"], consultation(cid)["refunded_cents"]) == (2000, 500)
+    assert consultation(cid).state == "partially_refunded"
+    assert (consultation(cid).captured_cents, consultation(cid).refunded_cents) == (2000, 500)
     assert row  # the JSON view reads the same ledger
     second = plan_paid(run, doctor["rpps"], at="02/12/2099 10:30")
     assert run("reconcile").exit_code in (0, 8)
     commands = [entry["command"] for entry in json.loads(run("log", "--json").stdout)]
     assert {"capture", "refund", "plan"} <= set(commands)
-    assert consultation(second["id"])["state"] == "incomplete"
+    assert consultation(second["id"]).state == "incomplete"
     check = json.loads(run("ledger", "check", "--json").stdout)
     assert (check["backend"], check["pending"]) == (ledger_backend, [])
 
@@ -72,7 +72,7 @@ def test_two_machines_capturing_at_once_capture_once(pg_url, monkeypatch, run, s
     assert "déjà capturée" in " ".join(loser[2].split()), loser
     applied = [r for r in posts(sandbox, since) if r["path"].endswith("/capture") and r["status"] == 200 and not r["replayed"]]
     assert len(applied) == 1
-    assert (consultation(cid)["state"], consultation(cid)["captured_cents"]) == ("succeeded", 2500)
+    assert (consultation(cid).state, consultation(cid).captured_cents) == ("succeeded", 2500)
     assert not (tmp_path / "poste-a" / "ledger.db").exists()  # nothing local: the team's database only
 
 
@@ -120,9 +120,9 @@ def test_copy_sqlite_to_postgres_and_back_loses_nothing(pg_url, run, sandbox, tm
         assert {t: source.table_digest(t) for t in source.data_tables()} == before
     with open_ledger(pg_url) as team:
         audit = team.list_audit(1000)
-        assert audit[1:] == audit_before and audit[0]["command"] == "ledger copy"  # one row added, on the target
-        assert team.get_consultation(cid)["captured_cents"] == 2500
-        assert team.append_audit("next", outcome="ok") == audit[0]["id"] + 1  # ids go on after the copied ones
+        assert audit[1:] == audit_before and audit[0].command == "ledger copy"  # one row added, on the target
+        assert team.get_consultation(cid).captured_cents == 2500
+        assert team.append_audit("next", outcome="ok") == audit[0].id + 1  # ids go on after the copied ones
 
     refused = run("ledger", "copy", "--to", pg_url)
     assert refused.exit_code == 2 and "n'est pas vide" in refused.stderr
@@ -267,7 +267,7 @@ def test_a_connection_lost_in_the_middle_rolls_back(pg_url, pg_cluster):
         assert excinfo.value.key == "ledger.pg_lost" and excinfo.value.exit_code == 4
         assert pg_url in excinfo.value.message
     with open_ledger(pg_url) as again:
-        assert again.get_practitioner(rpps)["name"] == "Dr Avant"
+        assert again.get_practitioner(rpps).name == "Dr Avant"
 
 
 def test_where_postgresql_cannot_start_the_reason_is_given(monkeypatch):

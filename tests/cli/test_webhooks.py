@@ -7,6 +7,7 @@ free loopback port registered in the sandbox; tests read the ledger and the rece
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -125,7 +126,7 @@ def test_register_keeps_the_secret_in_a_0600_file_and_never_prints_it(webhooks, 
     assert secret not in out and "whsec_…" in out
     with ledger() as book:
         [row] = book.list_audit(5, command="webhooks register")
-    assert secret not in json.dumps(row)
+    assert secret not in json.dumps(dataclasses.asdict(row))
 
 
 def test_each_payment_event_reaches_the_ledger(run, webhooks, sandbox):
@@ -133,7 +134,7 @@ def test_each_payment_event_reaches_the_ledger(run, webhooks, sandbox):
     rpps = webhooks.practitioner["rpps"]
     cid = plan_paid(run, rpps)["id"]
     sandbox.pay(session_id_of(cid))  # checkout.session.completed, payment_intent.amount_capturable_updated
-    wait_for(lambda: consultation(cid)["state"] == "uncaptured", what="uncaptured")
+    wait_for(lambda: consultation(cid).state == "uncaptured", what="uncaptured")
     assert run("capture", cid, "20", "--yes").exit_code == 0
     row = consultation(cid)
     acct = webhooks.practitioner["account"]
@@ -141,10 +142,10 @@ def test_each_payment_event_reaches_the_ledger(run, webhooks, sandbox):
     from sarapay.stripe_gateway import Gateway
 
     dashboard = Gateway(TEST_KEY, api_base=sandbox.url)
-    dashboard._client.v1.refunds.create(params={"payment_intent": row["payment_intent_id"], "amount": 500},
+    dashboard._client.v1.refunds.create(params={"payment_intent": row.payment_intent_id, "amount": 500},
                                         options={"stripe_account": acct})
-    wait_for(lambda: consultation(cid)["state"] == "partially_refunded", what="partially refunded")
-    assert consultation(cid)["refunded_cents"] == 500
+    wait_for(lambda: consultation(cid).state == "partially_refunded", what="partially refunded")
+    assert consultation(cid).refunded_cents == 500
     wait_for(lambda: settled(sandbox), what="deliveries settled")
     handled = {l["type"] for l in receiver.events() if l["outcome"] in ("applied", "already_known")}
     assert {"checkout.session.completed", "payment_intent.amount_capturable_updated", "charge.captured",
@@ -163,21 +164,21 @@ def test_a_link_closed_from_the_dashboard_and_a_hold_released_there(run, webhook
     dashboard = Gateway(TEST_KEY, api_base=sandbox.url)._client
     first = plan_paid(run, rpps)["id"]
     dashboard.v1.checkout.sessions.expire(session_id_of(first), options={"stripe_account": acct})
-    wait_for(lambda: consultation(first)["state"] == "canceled", what="link closed on purpose")
+    wait_for(lambda: consultation(first).state == "canceled", what="link closed on purpose")
     second = plan_paid(run, rpps, at="02/12/2099 10:30")["id"]
     sandbox.pay(session_id_of(second))
-    wait_for(lambda: consultation(second)["state"] == "uncaptured", what="held")
-    dashboard.v1.payment_intents.cancel(consultation(second)["payment_intent_id"], options={"stripe_account": acct})
-    wait_for(lambda: consultation(second)["state"] == "canceled", what="hold released")
+    wait_for(lambda: consultation(second).state == "uncaptured", what="held")
+    dashboard.v1.payment_intents.cancel(consultation(second).payment_intent_id, options={"stripe_account": acct})
+    wait_for(lambda: consultation(second).state == "canceled", what="hold released")
 
 
 def test_the_hold_running_out_reaches_the_ledger(run, webhooks, sandbox):
     webhooks.start()
     cid = plan_paid(run, webhooks.practitioner["rpps"])["id"]
     sandbox.pay(session_id_of(cid))
-    wait_for(lambda: consultation(cid)["state"] == "uncaptured", what="held")
+    wait_for(lambda: consultation(cid).state == "uncaptured", what="held")
     sandbox.advance(8 * 86400)  # charge.expired, payment_intent.canceled
-    wait_for(lambda: consultation(cid)["state"] == "expired", what="expired")
+    wait_for(lambda: consultation(cid).state == "expired", what="expired")
 
 
 def test_deauthorization_marks_the_practitioner_disconnected(run, webhooks, sandbox):
@@ -187,7 +188,7 @@ def test_deauthorization_marks_the_practitioner_disconnected(run, webhooks, sand
     sandbox.deauthorize(webhooks.practitioner["account"])
     wait_for(lambda: receiver.events("disconnected"), what="deauthorized")
     with ledger() as book:
-        assert book.get_practitioner(rpps)["disconnected_at"]
+        assert book.get_practitioner(rpps).disconnected_at
     result = run("reconcile", "--json")
     assert result.exit_code == 8, result.stderr
     items = json.loads(result.stdout)["items"]
@@ -205,7 +206,7 @@ def test_forged_stale_oversized_and_unknown_are_refused_and_change_nothing(run, 
     secret = credentials.webhook_secret_file_path().read_text().strip()
     event = {"id": "evt_forged0001", "object": "event", "type": "checkout.session.expired", "created": int(time.time()),
              "account": webhooks.practitioner["account"],
-             "data": {"object": {"id": before["checkout_session_id"], "object": "checkout.session"}}}
+             "data": {"object": {"id": before.checkout_session_id, "object": "checkout.session"}}}
     body = json.dumps(event).encode()
 
     def post(data: bytes, signature: str | None, length: str | None = None) -> int:
@@ -244,13 +245,13 @@ def test_a_replayed_event_is_applied_once(run, webhooks, sandbox):
     sandbox.webhook_settings(duplicate=True)
     cid = plan_paid(run, webhooks.practitioner["rpps"])["id"]
     sandbox.pay(session_id_of(cid))
-    wait_for(lambda: settled(sandbox) and consultation(cid)["state"] == "uncaptured", what="held")
+    wait_for(lambda: settled(sandbox) and consultation(cid).state == "uncaptured", what="held")
     wait_for(lambda: len(receiver.events("duplicate")) >= 2, what="duplicates answered")
     with ledger() as book:
         recorded = [e["event_id"] for e in book.webhook_events()]
         history = book.history(cid)
     assert len(recorded) == len(set(recorded))
-    assert [h["state"] for h in history if h["state"]].count("uncaptured") == 1
+    assert [h.state for h in history if h.state].count("uncaptured") == 1
 
 
 def test_reordered_events_end_in_the_right_state(run, webhooks, sandbox):
@@ -261,7 +262,7 @@ def test_reordered_events_end_in_the_right_state(run, webhooks, sandbox):
     assert run("capture", cid, "--yes").exit_code == 0
     sandbox.webhook_settings(paused=False)
     wait_for(lambda: settled(sandbox), what="deliveries settled")
-    assert consultation(cid)["state"] == "succeeded"
+    assert consultation(cid).state == "succeeded"
     outcomes = [l["outcome"] for l in receiver.events()]
     assert "applied" in outcomes and all(o in ("applied", "already_known", "ignored") for o in outcomes)
 
@@ -271,10 +272,10 @@ def test_receiver_down_then_up_converges(run, webhooks, sandbox):
     cid = plan_paid(run, webhooks.practitioner["rpps"])["id"]
     sandbox.pay(session_id_of(cid))
     wait_for(lambda: sandbox.webhook_deliveries(status="retrying"), what="failed deliveries")
-    assert consultation(cid)["state"] == "incomplete"
+    assert consultation(cid).state == "incomplete"
     webhooks.start()
     sandbox.advance(5)
-    wait_for(lambda: consultation(cid)["state"] == "uncaptured", what="converged")
+    wait_for(lambda: consultation(cid).state == "uncaptured", what="converged")
     wait_for(lambda: settled(sandbox), what="deliveries settled")
     assert all(d["status"] == "succeeded" for d in sandbox.webhook_deliveries())
 
@@ -291,9 +292,9 @@ def test_receiver_and_reconcile_on_the_same_consultation(run, webhooks, sandbox)
         t.join()
     wait_for(lambda: settled(sandbox), what="deliveries settled")
     assert results[0] in (0, 8)
-    assert consultation(cid)["state"] == "uncaptured"
+    assert consultation(cid).state == "uncaptured"
     assert run("reconcile", "--json").exit_code in (0, 8)
-    assert consultation(cid)["state"] == "uncaptured"
+    assert consultation(cid).state == "uncaptured"
 
 
 def test_sigterm_finishes_the_event_in_hand(run, webhooks, sandbox):
@@ -305,7 +306,7 @@ def test_sigterm_finishes_the_event_in_hand(run, webhooks, sandbox):
     sandbox.pay(session_id_of(cid))
     wait_for(lambda: not sandbox.queued_faults(), what="the slow read started")
     assert receiver.stop(signal.SIGTERM) == 0
-    assert consultation(cid)["state"] == "uncaptured"
+    assert consultation(cid).state == "uncaptured"
     assert any(l.get("outcome") == "stopped" for l in receiver.lines) or receiver.lines
     first = sandbox.webhook_deliveries()[0]
     assert first["attempts"][0]["status"] == 200
@@ -334,14 +335,14 @@ def test_a_dispute_and_its_outcome_reach_the_ledger(run, webhooks, sandbox):
     rpps = webhooks.practitioner["rpps"]
     cid = plan_paid(run, rpps)["id"]
     sandbox.pay(session_id_of(cid), "4000000000000259")
-    wait_for(lambda: consultation(cid)["state"] == "uncaptured", what="uncaptured")
+    wait_for(lambda: consultation(cid).state == "uncaptured", what="uncaptured")
     assert run("capture", cid, "--yes").exit_code == 0
     sandbox.now()  # a request after the capture: the sandbox opens the dispute then, as Stripe does soon after
-    wait_for(lambda: consultation(cid)["state"] == "disputed", what="disputed through the receiver")
+    wait_for(lambda: consultation(cid).state == "disputed", what="disputed through the receiver")
     with ledger() as book:
         [dispute] = book.list_disputes(rpps=rpps)
     assert dispute["status"] == "needs_response" and dispute["amount_cents"] == 2500 and dispute["due_by"]
     sandbox.settle_dispute(dispute["id"], "won")
-    wait_for(lambda: consultation(cid)["state"] == "succeeded", what="won: back to succeeded")
+    wait_for(lambda: consultation(cid).state == "succeeded", what="won: back to succeeded")
     handled = {l["type"] for l in receiver.events() if l["outcome"] == "applied"}
     assert "charge.dispute.created" in handled and "charge.dispute.closed" in handled

@@ -26,9 +26,9 @@ def test_many_rows_in_one_call_with_their_history(ledger):
     assert ledger.insert_consultations_many(rows(30), note="import") == 30
     assert ledger.count_consultations(rpps=RPPS) == 30
     first = ledger.list_consultations(limit=1)[0]
-    assert first["paid_online"] is True and first["captured_cents"] == 2000
-    assert ledger.history(first["id"])[0]["note"] == "import"
-    assert ledger.totals()["captured_cents"] == 30 * 2000
+    assert first.paid_online is True and first.captured_cents == 2000
+    assert ledger.history(first.id)[0].note == "import"
+    assert ledger.totals().captured_cents == 30 * 2000
 
 
 def test_rows_are_checked_like_single_inserts(ledger):

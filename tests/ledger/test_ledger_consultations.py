@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import threading
 from datetime import datetime, timezone
@@ -10,6 +11,7 @@ import pytest
 
 from sarapay.errors import BadInput
 from sarapay.ledger import open_ledger
+from sarapay.records import Totals
 from sarapay.rpps import make_test_rpps
 
 A = make_test_rpps(0)  # 10000000009
@@ -43,7 +45,7 @@ def data(ledger):
 
 
 def ids(rows) -> list[str]:
-    return [row["id"] for row in rows]
+    return [row.id for row in rows]
 
 
 # --- listing and filters -------------------------------------------------------------------------------------
@@ -88,49 +90,46 @@ def test_totals_overall_per_state_and_filtered(data):
     totals = data.totals()
     # authorised 2500+2500+3000+2500 (the canceled TC-000007 holds nothing any more); captured 2000+3000+2500;
     # fees 55+70+63; net 1945+1930+2437
-    assert {k: v for k, v in totals.items() if k != "by_state"} == {
-        "count": 7, "authorised_cents": 10500, "captured_cents": 7500, "refunded_cents": 1000,
-        "fee_cents": 188, "net_cents": 6312,
-    }
-    assert totals["by_state"]["succeeded"] == {
-        "count": 2, "authorised_cents": 5000, "captured_cents": 4500, "refunded_cents": 0,
-        "fee_cents": 118, "net_cents": 4382,
-    }
-    assert totals["by_state"]["no_online_payment"]["count"] == 1
-    assert totals["by_state"]["canceled"]["authorised_cents"] == 0  # released: not counted as authorised
-    assert list(totals["by_state"]) == sorted(totals["by_state"])
-    assert sum(s["count"] for s in totals["by_state"].values()) == 7
+    assert dataclasses.replace(totals, by_state={}) == Totals(
+        count=7, authorised_cents=10500, captured_cents=7500, refunded_cents=1000, fee_cents=188, net_cents=6312,
+    )
+    assert totals.by_state["succeeded"] == Totals(
+        count=2, authorised_cents=5000, captured_cents=4500, refunded_cents=0, fee_cents=118, net_cents=4382,
+    )
+    assert totals.by_state["no_online_payment"].count == 1
+    assert totals.by_state["canceled"].authorised_cents == 0  # released: not counted as authorised
+    assert list(totals.by_state) == sorted(totals.by_state)
+    assert sum(s.count for s in totals.by_state.values()) == 7
 
     a = data.totals(rpps=A)  # TC-000001, 2, 3, 7 (7 canceled: its 2500 no longer held)
-    assert (a["count"], a["authorised_cents"], a["captured_cents"], a["refunded_cents"], a["fee_cents"],
-            a["net_cents"]) == (4, 8000, 5000, 1000, 125, 3875)
+    assert (a.count, a.authorised_cents, a.captured_cents, a.refunded_cents, a.fee_cents,
+            a.net_cents) == (4, 8000, 5000, 1000, 125, 3875)
     january_b = data.totals(rpps=B, since="2026-01-01T00:00:00Z", until="2026-02-01T00:00:00Z")
-    assert january_b["count"] == 2 and january_b["captured_cents"] == 2500
-    assert set(january_b["by_state"]) == {"succeeded", "incomplete"}
+    assert january_b.count == 2 and january_b.captured_cents == 2500
+    assert set(january_b.by_state) == {"succeeded", "incomplete"}
 
 
 def test_totals_of_nothing_are_zero(ledger):
-    assert ledger.totals() == {
-        "count": 0, "authorised_cents": 0, "captured_cents": 0, "refunded_cents": 0, "fee_cents": 0,
-        "net_cents": 0, "by_state": {},
-    }
+    assert ledger.totals() == Totals(
+        count=0, authorised_cents=0, captured_cents=0, refunded_cents=0, fee_cents=0, net_cents=0, by_state={},
+    )
 
 
 def test_non_final_and_lookups(data):
     assert ids(data.non_final()) == ["TC-000002", "TC-000005"]
     assert ids(data.non_final(rpps=B)) == ["TC-000005"]
-    assert data.find_by_payment_intent("pi_000003")["id"] == "TC-000003"
-    assert data.find_by_checkout_session("cs_000004")["id"] == "TC-000004"
+    assert data.find_by_payment_intent("pi_000003").id == "TC-000003"
+    assert data.find_by_checkout_session("cs_000004").id == "TC-000004"
     assert data.find_by_payment_intent("pi_nope") is None
     assert data.get_consultation("TC-ZZZZZZ") is None
 
 
 def test_rows_come_back_with_python_types(data):
     row = data.get_consultation("TC-000007")
-    assert row["paid_online"] is True and row["closed_on_purpose"] is True
-    assert row["scheduled_at"] == "2026-02-02T10:00:00Z"
-    assert row["fee_cents"] is None and row["currency"] == "eur"
-    assert data.get_consultation("TC-000006")["paid_online"] is False
+    assert row.paid_online is True and row.closed_on_purpose is True
+    assert row.scheduled_at == "2026-02-02T10:00:00Z"
+    assert row.fee_cents is None and row.currency == "eur"
+    assert data.get_consultation("TC-000006").paid_online is False
 
 
 # --- streaming -----------------------------------------------------------------------------------------------
@@ -141,7 +140,7 @@ def test_iter_consultations_is_a_lazy_generator_in_order(data):
     assert inspect.isgenerator(stream)
     # Nothing is read before the first next(): a row added now is part of the stream.
     data.insert_consultation("TC-000008", rpps=B, scheduled_at="2026-03-01T10:00:00Z", state="incomplete")
-    assert next(stream)["id"] == "TC-000001"
+    assert next(stream).id == "TC-000001"
     assert ids(stream) == ["TC-000004", "TC-000002", "TC-000005", "TC-000008"]
     assert ids(data.iter_consultations(rpps=A, newest_first=True)) == ["TC-000007", "TC-000003", "TC-000002", "TC-000001"]
 
@@ -151,7 +150,7 @@ def test_a_closed_stream_releases_its_cursor(data):
     next(stream)
     stream.close()
     data.update_consultation("TC-000002", state="succeeded", captured_cents=2500)  # no pending statement in the way
-    assert data.get_consultation("TC-000002")["state"] == "succeeded"
+    assert data.get_consultation("TC-000002").state == "succeeded"
 
 
 # --- writes --------------------------------------------------------------------------------------------------
@@ -162,11 +161,11 @@ def test_update_sets_fields_together_and_logs_state_changes(data):
         "TC-000002", state="succeeded", captured_cents=1800, fee_cents=52, net_cents=1748,
         stripe_synced_at=datetime(2026, 1, 6, 15, 0, tzinfo=timezone.utc), note="capture 18,00 €",
     )
-    assert (row["state"], row["captured_cents"], row["fee_cents"], row["net_cents"]) == ("succeeded", 1800, 52, 1748)
-    assert row["stripe_synced_at"] == "2026-01-06T15:00:00Z"
+    assert (row.state, row.captured_cents, row.fee_cents, row.net_cents) == ("succeeded", 1800, 52, 1748)
+    assert row.stripe_synced_at == "2026-01-06T15:00:00Z"
     data.update_consultation("TC-000002", fee_cents=52)  # no state change, no note: no history line
     data.add_history("TC-000002", note="reçu envoyé")
-    assert [(h["state"], h["note"]) for h in data.history("TC-000002")] == [
+    assert [(h.state, h.note) for h in data.history("TC-000002")] == [
         ("uncaptured", None), ("succeeded", "capture 18,00 €"), (None, "reçu envoyé"),
     ]
 
@@ -177,7 +176,7 @@ def test_transaction_rolls_back_every_write_on_error(data, ledger_path):
             data.update_consultation("TC-000002", state="succeeded", captured_cents=2500)
             data.append_audit("capture", outcome="ok", target="TC-000002")
             raise RuntimeError("Stripe said no")
-    assert data.get_consultation("TC-000002")["state"] == "uncaptured"
+    assert data.get_consultation("TC-000002").state == "uncaptured"
     assert data.list_audit() == []
     assert len(data.history("TC-000002")) == 1
 
@@ -188,9 +187,9 @@ def test_other_connections_see_a_transaction_all_at_once(data, ledger_target):
             data.update_consultation("TC-000002", state="succeeded")
             data.update_consultation("TC-000002", captured_cents=2500)
             seen = other.get_consultation("TC-000002")
-            assert (seen["state"], seen["captured_cents"]) == ("uncaptured", 0)
+            assert (seen.state, seen.captured_cents) == ("uncaptured", 0)
         seen = other.get_consultation("TC-000002")
-        assert (seen["state"], seen["captured_cents"]) == ("succeeded", 2500)
+        assert (seen.state, seen.captured_cents) == ("succeeded", 2500)
 
 
 def test_nested_transactions_roll_back_only_the_inner_block(data):
@@ -201,13 +200,13 @@ def test_nested_transactions_roll_back_only_the_inner_block(data):
                 data.update_consultation("TC-000002", state="succeeded")
                 raise ValueError
     row = data.get_consultation("TC-000002")
-    assert (row["patient_ref"], row["state"]) == ("dossier-42", "uncaptured")
+    assert (row.patient_ref, row.state) == ("dossier-42", "uncaptured")
 
 
 def test_compare_and_set(data):
     assert data.update_if_state("TC-000002", "uncaptured", state="succeeded", captured_cents=2500)
     assert not data.update_if_state("TC-000002", "uncaptured", state="canceled")
-    assert data.get_consultation("TC-000002")["state"] == "succeeded"
+    assert data.get_consultation("TC-000002").state == "succeeded"
     assert data.update_if_state("TC-000002", ["succeeded", "partially_refunded"], state="refunded", refunded_cents=2500)
     with pytest.raises(BadInput) as excinfo:
         data.update_if_state("TC-ZZZZZZ", "uncaptured", state="succeeded")
@@ -239,7 +238,7 @@ def test_compare_and_set_race_between_two_connections(data, ledger_target):
             thread.join()
         assert errors == []
         assert sorted(results) == [False, True], attempt
-    states = [h["state"] for h in data.history("TC-000002")]
+    states = [h.state for h in data.history("TC-000002")]
     assert states.count("succeeded") == 10  # one winner per attempt, never two
 
 
@@ -265,7 +264,7 @@ def test_money_is_never_a_float_and_states_are_known(data):
         data.update_consultation("TC-000002", state="paid")
     with pytest.raises(TypeError):
         data.update_consultation("TC-000002", card_number="4242424242424242")
-    assert data.update_consultation("TC-000002", net_cents=-120)["net_cents"] == -120  # Stripe's net can go negative
+    assert data.update_consultation("TC-000002", net_cents=-120).net_cents == -120  # Stripe's net can go negative
 
 
 @pytest.mark.parametrize("text", ["carte 4242 4242 4242 4242", "4000-0000-0000-0002", "pan=4000000000009995"])

@@ -261,7 +261,7 @@ def test_read_only_ledger_reads_but_refuses_writes(ledger_path):
     with open_ledger(ledger_path) as ledger:
         ledger.upsert_practitioner(RPPS, name="Dr Test")
     with open_ledger(ledger_path, read_only=True) as ledger:
-        assert ledger.get_practitioner(RPPS)["name"] == "Dr Test"
+        assert ledger.get_practitioner(RPPS).name == "Dr Test"
         with pytest.raises(ConfigError) as excinfo:
             ledger.set_default_max(RPPS, 3000)
         assert_config_error(excinfo, "ledger.read_only", ledger_path)
@@ -269,7 +269,7 @@ def test_read_only_ledger_reads_but_refuses_writes(ledger_path):
             ledger.append_audit("prefs set-max", outcome="ok", target=RPPS)
         assert_config_error(excinfo, "ledger.read_only", ledger_path)
     with open_ledger(ledger_path) as ledger:
-        assert ledger.get_practitioner(RPPS)["default_max_cents"] == 2500
+        assert ledger.get_practitioner(RPPS).default_max_cents == 2500
 
 
 def test_read_only_on_a_missing_file_says_so(ledger_path):
@@ -297,11 +297,11 @@ def test_a_writer_waits_then_gives_a_clear_error_when_the_ledger_stays_busy(ledg
         first.upsert_practitioner(RPPS)
         with first.transaction():
             first.set_default_max(RPPS, 3000)
-            assert second.get_practitioner(RPPS)["default_max_cents"] == 2500  # readers are not blocked (WAL)
+            assert second.get_practitioner(RPPS).default_max_cents == 2500  # readers are not blocked (WAL)
             with pytest.raises(ConfigError) as excinfo:
                 second.set_default_max(RPPS, 2000)
             assert_config_error(excinfo, "ledger.busy", ledger_path)
-        assert second.set_default_max(RPPS, 2000)["default_max_cents"] == 2000
+        assert second.set_default_max(RPPS, 2000).default_max_cents == 2000
 
 
 def test_a_ledger_the_user_may_not_write_is_opened_read_only(ledger_path, monkeypatch):
@@ -311,7 +311,7 @@ def test_a_ledger_the_user_may_not_write_is_opened_read_only(ledger_path, monkey
     monkeypatch.setattr(os, "access", lambda path, how: how != os.W_OK)
     with open_ledger(ledger_path) as ledger:
         assert ledger.read_only
-        assert ledger.get_practitioner(RPPS)["rpps"] == RPPS
+        assert ledger.get_practitioner(RPPS).rpps == RPPS
         with pytest.raises(ConfigError) as excinfo:
             ledger.create_oauth_state(RPPS)
         assert_config_error(excinfo, "ledger.read_only", ledger_path)

@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from sarapay.errors import BadInput, ConfigError
 from sarapay.ledger import AUDIT_OUTCOMES, open_ledger
+from sarapay.records import AuditEntry
 from sarapay.rpps import make_test_rpps
 
 A = make_test_rpps(0)  # 10000000009
@@ -24,16 +25,16 @@ B = make_test_rpps(123456)  # 10001234565
 def test_upsert_inserts_with_the_default_maximum_then_updates_only_given_fields(ledger):
     with freeze_time("2026-01-05 08:00:00"):
         created = ledger.upsert_practitioner(A, name="Dr A", email="a@example.org")
-    assert created["default_max_cents"] == 2500 and created["account_id"] is None and created["livemode"] is False
-    assert created["created_at"] == "2026-01-05T08:00:00Z"
+    assert created.default_max_cents == 2500 and created.account_id is None and created.livemode is False
+    assert created.created_at == "2026-01-05T08:00:00Z"
     with freeze_time("2026-01-06 08:00:00"):
         linked = ledger.upsert_practitioner(
             A, account_id="acct_AAAAAAAA", link_method="oauth", linked_at="2026-01-06T09:00:00+01:00"
         )
-    assert (linked["name"], linked["email"], linked["account_id"]) == ("Dr A", "a@example.org", "acct_AAAAAAAA")
-    assert linked["linked_at"] == "2026-01-06T08:00:00Z"
-    assert (linked["created_at"], linked["updated_at"]) == ("2026-01-05T08:00:00Z", "2026-01-06T08:00:00Z")
-    assert ledger.find_practitioner_by_account("acct_AAAAAAAA")["rpps"] == A
+    assert (linked.name, linked.email, linked.account_id) == ("Dr A", "a@example.org", "acct_AAAAAAAA")
+    assert linked.linked_at == "2026-01-06T08:00:00Z"
+    assert (linked.created_at, linked.updated_at) == ("2026-01-05T08:00:00Z", "2026-01-06T08:00:00Z")
+    assert ledger.find_practitioner_by_account("acct_AAAAAAAA").rpps == A
 
 
 def test_an_account_belongs_to_one_practitioner(ledger):
@@ -55,7 +56,7 @@ def test_link_method_and_rpps_are_checked(ledger):
 def test_default_max_unlink_remove_and_list(ledger):
     ledger.upsert_practitioner(B, account_id="acct_BBBBBBBB", link_method="created")
     ledger.upsert_practitioner(A, account_id="acct_AAAAAAAA", link_method="oauth")
-    assert ledger.set_default_max(A, 3000)["default_max_cents"] == 3000
+    assert ledger.set_default_max(A, 3000).default_max_cents == 3000
     with pytest.raises(ValueError):
         ledger.set_default_max(A, 0)
     with pytest.raises(BadInput) as excinfo:
@@ -63,9 +64,9 @@ def test_default_max_unlink_remove_and_list(ledger):
     assert excinfo.value.key == "ledger.unknown_practitioner"
 
     unlinked = ledger.unlink_account(A)
-    assert (unlinked["account_id"], unlinked["link_method"], unlinked["linked_at"]) == (None, None, None)
-    assert unlinked["default_max_cents"] == 3000  # preferences survive an unlink
-    assert [p["rpps"] for p in ledger.list_practitioners()] == [A, B]
+    assert (unlinked.account_id, unlinked.link_method, unlinked.linked_at) == (None, None, None)
+    assert unlinked.default_max_cents == 3000  # preferences survive an unlink
+    assert [p.rpps for p in ledger.list_practitioners()] == [A, B]
 
     ledger.insert_consultation("TC-000001", rpps=B, scheduled_at="2026-01-05T09:00:00Z", state="no_online_payment")
     with pytest.raises(BadInput) as excinfo:
@@ -136,16 +137,16 @@ def test_audit_append_and_list_newest_first(ledger):
         last = ledger.append_audit("capture", outcome="ok", target="TC-8F3K2Q", stripe_request_id="req_124")
     assert last > first
     entries = ledger.list_audit()
-    assert [e["id"] for e in entries] == [last, last - 1, first]
-    assert entries[0] == {
-        "id": last, "at": "2026-01-05T10:02:00Z", "actor": entries[0]["actor"], "command": "capture",
-        "target": "TC-8F3K2Q", "outcome": "ok", "detail": None, "stripe_request_id": "req_124",
-    }
-    assert entries[0]["actor"]  # the OS user by default
-    assert entries[2]["actor"] == "support1"
-    assert [e["id"] for e in ledger.list_audit(2)] == [last, last - 1]
-    assert [e["outcome"] for e in ledger.list_audit(target="TC-8F3K2Q")] == ["ok", "refused"]
-    assert [e["command"] for e in ledger.list_audit(command="link")] == ["link"]
+    assert [e.id for e in entries] == [last, last - 1, first]
+    assert entries[0] == AuditEntry(
+        id=last, at="2026-01-05T10:02:00Z", actor=entries[0].actor, command="capture",
+        target="TC-8F3K2Q", outcome="ok", detail=None, stripe_request_id="req_124",
+    )
+    assert entries[0].actor  # the OS user by default
+    assert entries[2].actor == "support1"
+    assert [e.id for e in ledger.list_audit(2)] == [last, last - 1]
+    assert [e.outcome for e in ledger.list_audit(target="TC-8F3K2Q")] == ["ok", "refused"]
+    assert [e.command for e in ledger.list_audit(command="link")] == ["link"]
 
 
 def test_audit_outcomes_and_secrets(ledger):
@@ -182,7 +183,7 @@ def test_vacuum_into_makes_a_private_consistent_copy(sqlite_ledger, tmp_path):
         os.umask(old)
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     with open_ledger(backup, read_only=True) as copy:
-        assert copy.get_practitioner(A)["name"] == "Dr A"
+        assert copy.get_practitioner(A).name == "Dr A"
         assert len(copy.list_audit()) == 1
     with pytest.raises(BadInput) as excinfo:
         ledger.vacuum_into(backup)

@@ -29,7 +29,7 @@ def book(ledger):
 
 def test_holds_due_in_the_window_soonest_first(book):
     due = book.holds_due(after=NOW, until=NOW + 2 * DAY)
-    assert [row["id"] for row in due] == ["TC-000000", "TC-000004"]  # past, captured, later or empty ones left out
+    assert [row.id for row in due] == ["TC-000000", "TC-000004"]  # past, captured, later or empty ones left out
     assert book.holds_due(after=NOW, until=NOW + 2 * DAY, rpps=make_test_rpps(902)) == []
 
 
@@ -40,7 +40,7 @@ def test_reminders_recorded_once_with_a_note(book):
     assert book.sent_reminders(["TC-000000", "TC-000004"]) == {("TC-000000", "hold", NOW + DAY)}
     [row] = book.list_reminders_sent(rpps=RPPS)
     assert row["message_id"] == "<a@example.fr>"
-    assert [line["note"] for line in book.history("TC-000000")][-1] == "rappel envoyé"
+    assert [line.note for line in book.history("TC-000000")][-1] == "rappel envoyé"
     assert len(book.history("TC-000000")) == 2  # one note, not two
     # a new deadline for the same consultation (a new authorisation) is a new reminder
     assert book.record_reminders([{**reminder, "deadline": NOW + 5 * DAY}]) == 1
@@ -56,7 +56,7 @@ def test_a_failed_batch_records_nothing(book):
 
 
 def test_practitioner_language(book):
-    assert book.get_practitioner(RPPS)["lang"] is None  # French by default
-    assert book.set_practitioner_lang(RPPS, "en")["lang"] == "en"
+    assert book.get_practitioner(RPPS).lang is None  # French by default
+    assert book.set_practitioner_lang(RPPS, "en").lang == "en"
     with pytest.raises(ValueError):
         book.set_practitioner_lang(RPPS, "de")

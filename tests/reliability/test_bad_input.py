@@ -131,7 +131,7 @@ class World:
     def _refreshed(self, cid: str, state: str) -> str:
         assert self.run("status", cid, "--refresh").exit_code == 0
         with ledger() as book:
-            assert book.get_consultation(cid)["state"] == state
+            assert book.get_consultation(cid).state == state
         return cid
 
     def make(self, name: str) -> str:

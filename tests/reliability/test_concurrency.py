@@ -47,11 +47,11 @@ def test_two_captures_at_once_one_captures_the_other_is_told_it_was_already_capt
     applied = [r for r in posts(sandbox, since) if r["path"].endswith("/capture") and r["status"] == 200 and not r["replayed"]]
     assert len(applied) == 1
     pi = stripe_client(TEST_KEY).v1.payment_intents.retrieve(
-        consultation(cid)["payment_intent_id"], options={"stripe_account": doctor["account"]}
+        consultation(cid).payment_intent_id, options={"stripe_account": doctor["account"]}
     )
     assert (pi.status, pi.amount_received) == ("succeeded", 2500)
     row = consultation(cid)
-    assert (row["state"], row["captured_cents"]) == ("succeeded", 2500)
+    assert (row.state, row.captured_cents) == ("succeeded", 2500)
 
 
 def test_two_captures_of_different_amounts_at_once_capture_once(ledger_backend, run, sandbox, stripe_client, doctor):
@@ -72,10 +72,10 @@ def test_two_captures_of_different_amounts_at_once_capture_once(ledger_backend, 
     applied = [r for r in posts(sandbox, since) if r["path"].endswith("/capture") and r["status"] == 200 and not r["replayed"]]
     assert len(applied) == 1
     pi = stripe_client(TEST_KEY).v1.payment_intents.retrieve(
-        consultation(cid)["payment_intent_id"], options={"stripe_account": doctor["account"]}
+        consultation(cid).payment_intent_id, options={"stripe_account": doctor["account"]}
     )
     assert pi.amount_received in (2000, 1500)
-    assert consultation(cid)["captured_cents"] == pi.amount_received
+    assert consultation(cid).captured_cents == pi.amount_received
 
 
 def test_a_command_killed_while_capturing_leaves_no_stale_lock(ledger_backend, run, sandbox, stripe_client, doctor):
@@ -105,7 +105,7 @@ def test_a_command_killed_while_capturing_leaves_no_stale_lock(ledger_backend, r
     applied = [r for r in posts(sandbox, since) if r["path"].endswith("/capture") and r["status"] == 200 and not r["replayed"]]
     assert len(applied) == 1
     pi = stripe_client(TEST_KEY).v1.payment_intents.retrieve(
-        consultation(cid)["payment_intent_id"], options={"stripe_account": doctor["account"]}
+        consultation(cid).payment_intent_id, options={"stripe_account": doctor["account"]}
     )
     assert pi.amount_received == 1500
-    assert (consultation(cid)["state"], consultation(cid)["captured_cents"]) == ("succeeded", 1500)
+    assert (consultation(cid).state, consultation(cid).captured_cents) == ("succeeded", 1500)

@@ -27,7 +27,7 @@ def crash(*args):
 
 def stripe_pi(stripe_client, doctor, cid):
     return stripe_client(TEST_KEY).v1.payment_intents.retrieve(
-        consultation(cid)["payment_intent_id"], options={"stripe_account": doctor["account"]}
+        consultation(cid).payment_intent_id, options={"stripe_account": doctor["account"]}
     )
 
 
@@ -35,13 +35,13 @@ def test_killed_after_capture_status_refresh_heals_the_row(run, sandbox, stripe_
     since = last_seq(sandbox)
     crash("capture", hold, "20", "--yes")
     assert stripe_pi(stripe_client, doctor, hold).amount_received == 2000  # Stripe captured...
-    assert consultation(hold)["state"] == "uncaptured"  # ...the ledger does not know yet
+    assert consultation(hold).state == "uncaptured"  # ...the ledger does not know yet
     assert len([r for r in posts(sandbox, since) if r["path"].endswith("/capture")]) == 1
 
     result = run("status", hold, "--refresh")
     assert result.exit_code == 0, result.stderr
     row = consultation(hold)
-    assert (row["state"], row["captured_cents"], row["fee_cents"]) == ("succeeded", 2000, half_up_fee(2000))
+    assert (row.state, row.captured_cents, row.fee_cents) == ("succeeded", 2000, half_up_fee(2000))
 
     # Re-running the capture after the crash is refused by the state, and nothing is sent.
     since = last_seq(sandbox)
@@ -60,7 +60,7 @@ def test_rerunning_the_killed_capture_without_refresh_is_replayed_not_doubled(ru
     assert "rejoué" in again.stderr
     [resent] = posts(sandbox, since)
     assert resent["path"].endswith("/capture") and resent["replayed"]
-    assert consultation(hold)["state"] == "succeeded"
+    assert consultation(hold).state == "succeeded"
     assert stripe_pi(stripe_client, doctor, hold).amount_received == 2500
 
 
@@ -69,11 +69,11 @@ def test_killed_after_cancel_and_after_refund_status_refresh_heals_both(run, san
     assert run("capture", refunded, "--yes").exit_code == 0
     crash("cancel", hold, "--yes")
     crash("refund", refunded, "10", "--yes")
-    assert consultation(hold)["state"] == "uncaptured" and consultation(refunded)["refunded_cents"] == 0
+    assert consultation(hold).state == "uncaptured" and consultation(refunded).refunded_cents == 0
     assert stripe_pi(stripe_client, doctor, hold).status == "canceled"
 
     for cid in (hold, refunded):
         assert run("status", cid, "--refresh").exit_code == 0
-    assert consultation(hold)["state"] == "canceled"
+    assert consultation(hold).state == "canceled"
     row = consultation(refunded)
-    assert (row["state"], row["refunded_cents"]) == ("partially_refunded", 1000)
+    assert (row.state, row.refunded_cents) == ("partially_refunded", 1000)

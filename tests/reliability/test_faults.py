@@ -18,14 +18,14 @@ def _client(stripe_client):
 
 
 def payment_intent(stripe_client, doctor, cid):
-    pi = consultation(cid)["payment_intent_id"]
+    pi = consultation(cid).payment_intent_id
     return _client(stripe_client).v1.payment_intents.retrieve(
         pi, params={"expand": ["latest_charge"]}, options={"stripe_account": doctor["account"]}
     )
 
 
 def refunds_of(stripe_client, doctor, cid):
-    pi = consultation(cid)["payment_intent_id"]
+    pi = consultation(cid).payment_intent_id
     return _client(stripe_client).v1.refunds.list(params={"payment_intent": pi}, options={"stripe_account": doctor["account"]}).data
 
 
@@ -34,14 +34,14 @@ def hold(run, sandbox, doctor):
     """An authorised consultation (25 € hold) that the ledger already knows as « Non capturé »."""
     cid = authorised(run, sandbox, doctor["rpps"])
     assert run("status", cid, "--refresh").exit_code == 0
-    assert consultation(cid)["state"] == "uncaptured"
+    assert consultation(cid).state == "uncaptured"
     return cid
 
 
 @pytest.fixture
 def captured(run, hold):
     assert run("capture", hold, "--yes").exit_code == 0
-    assert consultation(hold)["state"] == "succeeded"
+    assert consultation(hold).state == "succeeded"
     return hold
 
 
@@ -64,7 +64,7 @@ def test_a_500_then_success_on_capture_is_retried_with_the_same_key_and_captures
     pi = payment_intent(stripe_client, doctor, hold)
     assert (pi.status, pi.amount_received) == ("succeeded", 2500)
     row = consultation(hold)
-    assert (row["state"], row["captured_cents"]) == ("succeeded", 2500)
+    assert (row.state, row.captured_cents) == ("succeeded", 2500)
 
 
 def test_500_until_retries_run_out_exits_6_changes_nothing_and_says_how_to_check(run, sandbox, stripe_client, doctor, hold):
@@ -92,7 +92,7 @@ def test_500_until_retries_run_out_exits_6_changes_nothing_and_says_how_to_check
     assert payment_intent(stripe_client, doctor, hold).status == "requires_capture"  # nothing moved
     # and the advice holds: checking says it is still to capture, re-running captures once
     assert run("status", hold, "--refresh").exit_code == 0
-    assert consultation(hold)["state"] == "uncaptured"
+    assert consultation(hold).state == "uncaptured"
 
 
 # --- lost answers (drop): applied by Stripe, the answer never arrives ----------------------------------------
@@ -116,7 +116,7 @@ def test_lost_answer_on_capture_the_retry_gets_the_first_result(run, sandbox, st
     pi = payment_intent(stripe_client, doctor, hold)
     assert (pi.status, pi.amount_received) == ("succeeded", 2000)
     row = consultation(hold)
-    assert (row["state"], row["captured_cents"], row["authorised_cents"]) == ("succeeded", 2000, 2500)
+    assert (row.state, row.captured_cents, row.authorised_cents) == ("succeeded", 2000, 2500)
     assert "une seconde fois" in result.stderr  # told that Stripe replayed its first answer
 
 
@@ -128,7 +128,7 @@ def test_lost_answer_on_cancel_the_retry_gets_the_first_result(run, sandbox, str
     _replayed_once(sandbox, since, "/cancel")
     pi = payment_intent(stripe_client, doctor, hold)
     assert (pi.status, pi.amount_received) == ("canceled", 0)
-    assert consultation(hold)["state"] == "canceled"
+    assert consultation(hold).state == "canceled"
 
 
 def test_lost_answer_on_refund_the_retry_gets_the_first_result(run, sandbox, stripe_client, doctor, captured):
@@ -140,11 +140,11 @@ def test_lost_answer_on_refund_the_retry_gets_the_first_result(run, sandbox, str
     refunds = refunds_of(stripe_client, doctor, captured)
     assert [r.amount for r in refunds] == [500]  # one refund, not two
     row = consultation(captured)
-    assert (row["state"], row["captured_cents"], row["refunded_cents"]) == ("partially_refunded", 2500, 500)
+    assert (row.state, row.captured_cents, row.refunded_cents) == ("partially_refunded", 2500, 500)
     # A second refund of the same amount must be meant (--again): then it is a new operation (a new key).
     assert run("refund", captured, "5", "--yes").exit_code == 3
     assert [r.amount for r in refunds_of(stripe_client, doctor, captured)] == [500]
     assert run("refund", captured, "5", "--yes", "--again").exit_code == 0
     assert sorted(r.amount for r in refunds_of(stripe_client, doctor, captured)) == [500, 500]
-    assert consultation(captured)["refunded_cents"] == 1000
+    assert consultation(captured).refunded_cents == 1000
 

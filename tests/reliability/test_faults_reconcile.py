@@ -19,16 +19,16 @@ def open_holds(run, sandbox, doctor):
     other = link_practitioner(sandbox, 42, name="Dr Bernard")
     cids = [authorised(run, sandbox, doctor["rpps"]), authorised(run, sandbox, doctor["rpps"]),
             authorised(run, sandbox, other["rpps"])]
-    assert {consultation(c)["state"] for c in cids} == {"incomplete"}
+    assert {consultation(c).state for c in cids} == {"incomplete"}
     return cids
 
 
 def _consistent(row):
     """A row is either the old copy or Stripe's new state in full, never half of each."""
-    if row["state"] == "incomplete":
+    if row.state == "incomplete":
         return row["authorised_cents"] in (0, None) and row["payment_intent_id"] in (None, row["payment_intent_id"])
-    return row["state"] == "uncaptured" and row["authorised_cents"] == 2500 and row["payment_intent_id"] \
-        and row["capture_before"] and row["stripe_synced_at"]
+    return row.state == "uncaptured" and row.authorised_cents == 2500 and row.payment_intent_id \
+        and row.capture_before and row.stripe_synced_at
 
 
 def test_a_short_429_storm_during_reconcile_backs_off_and_finishes(run, sandbox, open_holds):
@@ -41,7 +41,7 @@ def test_a_short_429_storm_during_reconcile_backs_off_and_finishes(run, sandbox,
     assert not [r for r in log if r["method"] != "GET"]  # reconcile only reads Stripe
     for cid in open_holds:
         row = consultation(cid)
-        assert row["state"] == "uncaptured" and _consistent(row), row
+        assert row.state == "uncaptured" and _consistent(row), row
 
 
 def test_a_429_storm_that_outlasts_the_backoff_exits_6_without_half_writes(run, sandbox, open_holds):
@@ -58,7 +58,7 @@ def test_a_429_storm_that_outlasts_the_backoff_exits_6_without_half_writes(run, 
     # the next run, once Stripe answers again, heals everything
     healed = run("reconcile")
     assert healed.exit_code in (0, 8), healed.stderr
-    assert {consultation(c)["state"] for c in open_holds} == {"uncaptured"}
+    assert {consultation(c).state for c in open_holds} == {"uncaptured"}
 
 
 def test_a_storm_that_beats_some_accounts_only_leaves_each_row_whole(run, sandbox, open_holds):
@@ -74,7 +74,7 @@ def test_a_storm_that_beats_some_accounts_only_leaves_each_row_whole(run, sandbo
     rows = [consultation(c) for c in open_holds]
     assert all(_consistent(row) for row in rows), rows
     if result.exit_code != 6:
-        assert {row["state"] for row in rows} == {"uncaptured"}
+        assert {row.state for row in rows} == {"uncaptured"}
 
 
 def test_killed_after_cancel_reconcile_heals_the_row(run, sandbox, doctor):
@@ -83,7 +83,7 @@ def test_killed_after_cancel_reconcile_heals_the_row(run, sandbox, doctor):
     assert run("status", hold, "--refresh").exit_code == 0
     proc = sarapay_proc("cancel", hold, "--yes", env={"SARAPAY_TEST_CRASH_AFTER": "stripe"})
     assert proc.returncode == 137, proc.stderr
-    assert consultation(hold)["state"] == "uncaptured"
+    assert consultation(hold).state == "uncaptured"
     result = run("reconcile")
     assert result.exit_code in (0, 8), result.stderr
-    assert consultation(hold)["state"] == "canceled"
+    assert consultation(hold).state == "canceled"

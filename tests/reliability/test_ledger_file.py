@@ -126,7 +126,7 @@ def test_a_ledger_on_a_read_only_file_system(run, sandbox, tiny_fs):
     assert_config_error(capture, "lecture seule")
     assert posts(sandbox, since) == []  # nothing sent that the ledger could not record
     tiny_fs("rw")
-    assert consultation(hold)["state"] == "uncaptured"
+    assert consultation(hold).state == "uncaptured"
 
 
 def test_a_full_disk_before_planning_sends_nothing(run, sandbox, tiny_fs):
@@ -171,7 +171,7 @@ def test_a_disk_full_after_stripe_captured_says_it_is_done_and_how_to_catch_up(r
         sandbox.clear_faults()
     assert_config_error(result, "Stripe a bien effectué", "25,00", "place", f"sarapay status {hold} --refresh")
     (settings.ledger_path().parent / "filler").unlink()
-    assert consultation(hold)["state"] == "uncaptured"  # behind, and the message said so
+    assert consultation(hold).state == "uncaptured"  # behind, and the message said so
     assert run("status", hold, "--refresh").exit_code == 0
-    assert (consultation(hold)["state"], consultation(hold)["captured_cents"]) == ("succeeded", 2500)
+    assert (consultation(hold).state, consultation(hold).captured_cents) == ("succeeded", 2500)
     assert len([r for r in posts(sandbox, since) if r["path"].endswith("/capture")]) == 1  # sent once, not again

@@ -29,7 +29,7 @@ def captured(run, sandbox, doctor):
 
 
 def refunds_on_stripe(stripe_client, doctor, cid) -> list[int]:
-    pi = consultation(cid)["payment_intent_id"]
+    pi = consultation(cid).payment_intent_id
     page = stripe_client(TEST_KEY).v1.refunds.list(
         params={"payment_intent": pi}, options={"stripe_account": doctor["account"]}
     )
@@ -66,7 +66,7 @@ def test_rerun_after_every_answer_was_lost_replays_and_refunds_once(run, sandbox
     assert refund_posts(sandbox, since)[-1]["replayed"] is True
     assert "rejoué" in plain(again.stderr)
     row = consultation(captured)
-    assert (row["state"], row["refunded_cents"]) == ("partially_refunded", 500)
+    assert (row.state, row.refunded_cents) == ("partially_refunded", 500)
     assert [m["state"] for m in ledger().money_moves(captured) if m["action"] == "refund"] == ["done"]
 
 
@@ -127,7 +127,7 @@ def test_a_second_terminal_refunding_after_the_first_is_stopped(run, sandbox, st
     assert "déjà été remboursée de 5,00" in message and "--again" in message
     assert refund_posts(sandbox, since) == []
     assert refunds_on_stripe(stripe_client, doctor, captured) == [500]
-    assert audit("refund")[0]["outcome"] == "cancelled"
+    assert audit("refund")[0].outcome == "cancelled"
 
     meant = run("refund", captured, "5", "--yes", "--again")
     assert meant.exit_code == 0, meant.stderr
@@ -137,7 +137,7 @@ def test_a_second_terminal_refunding_after_the_first_is_stopped(run, sandbox, st
 def test_the_confirmation_of_a_second_refund_names_the_refunds_already_made(run, sandbox, stripe_client, doctor, captured, monkeypatch):
     assert run("refund", captured, "4", "--yes").exit_code == 0
     [made] = stripe_client(TEST_KEY).v1.refunds.list(
-        params={"payment_intent": consultation(captured)["payment_intent_id"]},
+        params={"payment_intent": consultation(captured).payment_intent_id},
         options={"stripe_account": doctor["account"]},
     ).data
     monkeypatch.setattr("sarapay.cli.confirm.is_interactive", lambda: True)
@@ -184,8 +184,8 @@ def test_ctrl_c_during_a_refund_says_it_may_have_gone_through_and_a_rerun_refund
     assert "on ne sait pas" in message and f"sarapay status {captured} --refresh" in message
     assert "sans risque" in message
     entry = audit("refund")[0]
-    assert entry["outcome"] == "error" and "interrupted, outcome unknown" in entry["detail"]
-    assert "KeyboardInterrupt" not in entry["detail"]
+    assert entry.outcome == "error" and "interrupted, outcome unknown" in entry.detail
+    assert "KeyboardInterrupt" not in entry.detail
 
     while not [r for r in refund_posts(sandbox, since) if r["status"] == 200]:  # the sandbox finishes it anyway
         assert time.monotonic() < deadline + 30, "the interrupted refund never ended on the sandbox"
@@ -242,7 +242,7 @@ def test_a_refused_connection_says_nothing_was_sent_and_names_the_address(run, s
     assert "On ne sait pas" not in message and "on ne sait pas" not in message
     assert ledger().pending_money_move(cid, ["capture"]) is None  # nothing in doubt either
     monkeypatch.delenv("SARAPAY_API_BASE")
-    assert consultation(cid)["state"] == "uncaptured"
+    assert consultation(cid).state == "uncaptured"
 
 
 # --- pay-link: replacing an open link, the new one's answer lost ------------------------------------------
@@ -253,7 +253,7 @@ def test_pay_link_rerun_after_the_new_links_answer_was_lost_gives_that_same_link
     the new one, whose answer is lost. The re-run must finish the replacement with the same key, not take
     the consultation for cancelled, and not create a third link."""
     cid = plan_paid(run, doctor["rpps"])["id"]
-    first_session = consultation(cid)["checkout_session_id"]
+    first_session = consultation(cid).checkout_session_id
     since = last_seq(sandbox)
     sandbox.fault("drop", 10, method="POST", path="/v1/checkout/sessions$")
     try:
@@ -268,8 +268,8 @@ def test_pay_link_rerun_after_the_new_links_answer_was_lost_gives_that_same_link
     sessions = stripe_client(TEST_KEY).v1.checkout.sessions.list(options={"stripe_account": doctor["account"]}).data
     assert len(sessions) == 2  # the first link and its one replacement
     row = consultation(cid)
-    assert row["state"] == "incomplete" and row["checkout_session_id"] not in (None, first_session)
-    assert [s.status for s in sessions if s.id == row["checkout_session_id"]] == ["open"]
+    assert row.state == "incomplete" and row.checkout_session_id not in (None, first_session)
+    assert [s.status for s in sessions if s.id == row.checkout_session_id] == ["open"]
 
 
 # --- what the fault matrix (scripts/fault_matrix.py) found ------------------------------------------------
@@ -288,7 +288,7 @@ def test_cancel_rerun_after_a_lost_answer_replays_and_succeeds(run, sandbox, doc
     assert again.exit_code == 0, again.stderr  # what the first message promised: re-running is safe, and works
     releases = [r for r in posts(sandbox, since) if r["path"].endswith("/cancel")]
     assert len({r["idempotency_key"] for r in releases}) == 1 and releases[-1]["replayed"] is True
-    assert consultation(cid)["state"] == "canceled"
+    assert consultation(cid).state == "canceled"
 
 
 def test_a_429_storm_says_nothing_was_applied_and_leaves_nothing_pending(run, sandbox, doctor):
@@ -324,7 +324,7 @@ def test_ctrl_c_while_planning_points_to_pay_link_not_to_planning_again(run, san
     assert proc.returncode == 130, stderr
     [row] = ledger().list_consultations()
     message = plain(stderr)
-    assert f"sarapay pay-link {row['id']}" in message and "Ne la replanifiez pas" in message
+    assert f"sarapay pay-link {row.id}" in message and "Ne la replanifiez pas" in message
 
 
 def test_two_terminals_asking_for_a_new_link_at_once_leave_one_open_link(run, sandbox, stripe_client, doctor):
@@ -341,7 +341,7 @@ def test_two_terminals_asking_for_a_new_link_at_once_leave_one_open_link(run, sa
     sessions = stripe_client(TEST_KEY).v1.checkout.sessions.list(options={"stripe_account": doctor["account"]}).data
     assert len(sessions) == 2  # the first link and one replacement: the second terminal did not replace it again
     open_ones = [s for s in sessions if s.status == "open"]
-    assert [s.id for s in open_ones] == [consultation(cid)["checkout_session_id"]]
+    assert [s.id for s in open_ones] == [consultation(cid).checkout_session_id]
     assert [out.strip() for _, out, _ in outcomes] == [open_ones[0].url] * 2  # both give the patient that link
 
 
@@ -358,12 +358,12 @@ def test_plan_rerun_after_its_page_answer_was_lost_gives_that_consultation_its_l
     [first] = ledger().list_consultations()
     again = run("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid", "--patient-ref", "P-1")
     assert again.exit_code == 0, again.stderr
-    assert first["id"] in again.stdout and "sans doublon" in plain(again.stderr)
-    assert [r["id"] for r in ledger().list_consultations()] == [first["id"]]
+    assert first.id in again.stdout and "sans doublon" in plain(again.stderr)
+    assert [r.id for r in ledger().list_consultations()] == [first.id]
     created = [r for r in posts(sandbox, since) if r["path"] == "/v1/checkout/sessions"]
     assert len({r["idempotency_key"] for r in created}) == 1
     sessions = stripe_client(TEST_KEY).v1.checkout.sessions.list(options={"stripe_account": doctor["account"]}).data
-    assert [s.id for s in sessions] == [consultation(first["id"])["checkout_session_id"]]
+    assert [s.id for s in sessions] == [consultation(first.id).checkout_session_id]
 
 
 def test_reconcile_reports_a_refund_left_without_an_answer_and_the_command_to_rerun(run, sandbox, doctor, captured):
@@ -406,7 +406,7 @@ def test_reconcile_settles_a_lost_capture_that_stripe_shows_done(run, sandbox, d
     with freeze_time(datetime.now(timezone.utc) + timedelta(minutes=10), tick=True):
         report = json.loads(run("reconcile", "--json").stdout)
     assert [i for i in report["items"] if i["kind"] == "move_in_doubt"] == []  # Stripe shows it captured
-    assert consultation(cid)["state"] == "succeeded"
+    assert consultation(cid).state == "succeeded"
     assert [m["state"] for m in ledger().money_moves(cid)] == ["settled"]
 
 

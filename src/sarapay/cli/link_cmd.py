@@ -7,7 +7,7 @@ stderr.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -17,6 +17,9 @@ from sarapay.render.practitioners import link_method_label
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
 from sarapay.cli.completion import rpps_numbers
 from sarapay.errors import BadInput
+
+if TYPE_CHECKING:
+    from sarapay.records import Practitioner
 
 i18n.register(
     {
@@ -259,14 +262,14 @@ def _show_oauth_start(result: dict[str, Any], json_out: bool) -> None:
     )
 
 
-def _show_row(row: dict[str, Any], key: str, json_out: bool) -> None:
+def _show_row(row: Practitioner, key: str, json_out: bool) -> None:
     from sarapay.services.practitioners import practitioner_view
 
     if json_out:
         machine.emit_json(practitioner_view(row))
         return
-    console.data_line(row["account_id"])
-    console.message(i18n.t(key, rpps=row["rpps"], account_id=row["account_id"]))
+    console.data_line(row.account_id)
+    console.message(i18n.t(key, rpps=row.rpps, account_id=row.account_id))
 
 
 def _show_created(result: dict[str, Any], json_out: bool) -> None:
@@ -283,12 +286,12 @@ def _show_created(result: dict[str, Any], json_out: bool) -> None:
             }
         )
     else:
-        console.message(i18n.t("link.created", account_id=result["account_id"], rpps=row["rpps"], email=mask_email(row.get("email"))))
+        console.message(i18n.t("link.created", account_id=result["account_id"], rpps=row.rpps, email=mask_email(row.email)))
         if onboarding:
             console.data_line(onboarding["url"])
-            console.message(i18n.t("link.onboarding_next", expires=_when(onboarding["expires_at"]), rpps=row["rpps"]))
+            console.message(i18n.t("link.onboarding_next", expires=_when(onboarding["expires_at"]), rpps=row.rpps))
     if not onboarding:
-        console.warn(i18n.t("link.onboarding_failed", problem=result["onboarding_error"], rpps=row["rpps"]))
+        console.warn(i18n.t("link.onboarding_failed", problem=result["onboarding_error"], rpps=row.rpps))
 
 
 def _show_health(health: dict[str, Any], json_out: bool) -> None:

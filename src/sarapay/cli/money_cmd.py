@@ -122,21 +122,21 @@ def _banner(plan, *, live: bool) -> None:
     row = plan.consultation
     amount = format_amount(plan.amount_cents)
     kind = "refund_again" if plan.needs_again else plan.action
-    title = i18n.t(f"moves.title.{kind}", amount=amount, hold=format_amount(row["authorised_cents"]))
-    practitioner = plan.practitioner or {}
-    who = f"{practitioner['name']} (RPPS {row['rpps']})" if practitioner.get("name") else f"RPPS {row['rpps']}"
-    rows = [(i18n.t("moves.row.consultation"), row["id"])]
+    title = i18n.t(f"moves.title.{kind}", amount=amount, hold=format_amount(row.authorised_cents))
+    name = plan.practitioner.name if plan.practitioner else None
+    who = f"{name} (RPPS {row.rpps})" if name else f"RPPS {row.rpps}"
+    rows = [(i18n.t("moves.row.consultation"), row.id)]
     if plan.action == "cancel_local":
         rows.append((i18n.t("moves.row.stripe"), i18n.t("moves.row.stripe_nothing")))
     elif plan.action != "close_link":
         rows.append((i18n.t("moves.row.amount"), amount))
     if plan.action == "capture":
-        rows.append((i18n.t("moves.row.hold"), format_amount(row["authorised_cents"])))
+        rows.append((i18n.t("moves.row.hold"), format_amount(row.authorised_cents)))
     if plan.action == "refund":
-        rows.append((i18n.t("moves.row.captured"), format_amount(row["captured_cents"])))
-        rows.append((i18n.t("moves.row.refunded"), format_amount(row["refunded_cents"])))
+        rows.append((i18n.t("moves.row.captured"), format_amount(row.captured_cents)))
+        rows.append((i18n.t("moves.row.refunded"), format_amount(row.refunded_cents)))
     if plan.action == "close_link":
-        rows.append((i18n.t("moves.row.link"), row["checkout_session_id"]))
+        rows.append((i18n.t("moves.row.link"), row.checkout_session_id))
     for refund in plan.previous_refunds:
         value = i18n.t(
             "moves.row.previous_refund_value", amount=format_amount(refund.amount_cents), when=format_when(refund.created),
@@ -153,17 +153,17 @@ def _banner(plan, *, live: bool) -> None:
 def _machine(result: dict[str, Any]) -> dict[str, Any]:
     row = result["consultation"]
     return {
-        "consultation_id": row["id"],
+        "consultation_id": row.id,
         "action": result["action"],
-        "state": row["state"],
+        "state": row.state,
         "amount_cents": result["amount_cents"],
-        "authorised_cents": row["authorised_cents"],
-        "captured_cents": row["captured_cents"],
-        "refunded_cents": row["refunded_cents"],
-        "fee_cents": row.get("fee_cents"),
-        "net_cents": row.get("net_cents"),
-        "currency": row.get("currency") or "eur",
-        "payment_intent_id": row.get("payment_intent_id"),
+        "authorised_cents": row.authorised_cents,
+        "captured_cents": row.captured_cents,
+        "refunded_cents": row.refunded_cents,
+        "fee_cents": row.fee_cents,
+        "net_cents": row.net_cents,
+        "currency": row.currency or "eur",
+        "payment_intent_id": row.payment_intent_id,
         "request_id": result["request_id"],
         "replayed": result["replayed"],
         "resumed": result["resumed"],
@@ -177,20 +177,20 @@ def _human(result: dict[str, Any]) -> None:
 
     row = result["consultation"]
     lines = [
-        (i18n.t("moves.row.consultation"), row["id"]),
-        (i18n.t("moves.row.state"), label(row["state"])),
+        (i18n.t("moves.row.consultation"), row.id),
+        (i18n.t("moves.row.state"), label(row.state)),
     ]
     action = result["action"]
     if action == "cancel":
         lines.append((i18n.t("moves.row.released"), format_amount(result["amount_cents"])))
-    if row["captured_cents"]:
-        lines.append((i18n.t("moves.row.captured"), format_amount(row["captured_cents"])))
-    if row["refunded_cents"]:
-        lines.append((i18n.t("moves.row.refunded"), format_amount(row["refunded_cents"])))
-    if row.get("fee_cents") is not None and row["captured_cents"]:
-        lines.append((i18n.t("moves.row.fee"), format_amount(row["fee_cents"])))
-    if row.get("net_cents") is not None and row["captured_cents"]:
-        lines.append((i18n.t("moves.row.net"), format_amount(row["net_cents"])))
+    if row.captured_cents:
+        lines.append((i18n.t("moves.row.captured"), format_amount(row.captured_cents)))
+    if row.refunded_cents:
+        lines.append((i18n.t("moves.row.refunded"), format_amount(row.refunded_cents)))
+    if row.fee_cents is not None and row.captured_cents:
+        lines.append((i18n.t("moves.row.fee"), format_amount(row.fee_cents)))
+    if row.net_cents is not None and row.captured_cents:
+        lines.append((i18n.t("moves.row.net"), format_amount(row.net_cents)))
     width = max(len(name) for name, _ in lines)
     for name, value in lines:
         console.data_line(f"{name.ljust(width)}  {value}")
@@ -261,7 +261,7 @@ def _run(
     if result["replayed"]:
         console.warn(i18n.t("moves.replayed"))
     if result["refresh_failed"]:
-        console.warn(i18n.t("moves.refresh_failed", consultation_id=result["consultation"]["id"]))
+        console.warn(i18n.t("moves.refresh_failed", consultation_id=result["consultation"].id))
 
 
 _YES = typer.Option(False, "--yes", "-y", help="Ne pose pas de question (tâches cron) : exécute directement.")

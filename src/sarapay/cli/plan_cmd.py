@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
 from sarapay.cli.completion import consultation_ids, rpps_numbers
+
+if TYPE_CHECKING:
+    from sarapay.records import Consultation
 
 i18n.register(
     {
@@ -61,19 +64,19 @@ def _id_target(text: str) -> Optional[str]:
         return None
 
 
-def _machine(row: dict[str, Any], url: Optional[str]) -> dict[str, Any]:
+def _machine(row: Consultation, url: Optional[str]) -> dict[str, Any]:
     from sarapay.timefmt import iso_utc
 
-    expires = row.get("link_expires_at")
+    expires = row.link_expires_at
     return {
-        "id": row["id"],
-        "state": row["state"],
-        "rpps": row["rpps"],
-        "scheduled_at": row["scheduled_at"],
-        "paid_online": bool(row["paid_online"]),
-        "max_cents": row.get("max_cents"),
-        "currency": row.get("currency") or "eur",
-        "patient_ref": row.get("patient_ref"),
+        "id": row.id,
+        "state": row.state,
+        "rpps": row.rpps,
+        "scheduled_at": row.scheduled_at,
+        "paid_online": bool(row.paid_online),
+        "max_cents": row.max_cents,
+        "currency": row.currency or "eur",
+        "patient_ref": row.patient_ref,
         "url": url,
         "expires_at": iso_utc(expires) if url and expires else None,
     }
@@ -127,25 +130,25 @@ def plan(
                 context, rpps, at, paid=paid, max_text=max_amount, patient_ref=patient_ref, email=email
             )
             row = result["consultation"]
-            entry.detail = row["id"]
+            entry.detail = row.id
     url = result["url"]
-    when = format_when(_iso_to_datetime(row["scheduled_at"]))
+    when = format_when(_iso_to_datetime(row.scheduled_at))
     if as_json:
         machine.emit_json(_machine(row, url))
     else:
-        console.data_line(row["id"])
+        console.data_line(row.id)
         if url:
             console.data_line(url)
-    if row["paid_online"]:
-        expires = format_when(row["link_expires_at"]) if row.get("link_expires_at") else "-"
+    if row.paid_online:
+        expires = format_when(row.link_expires_at) if row.link_expires_at else "-"
         console.message(
-            i18n.t("plan.done_paid", consultation_id=row["id"], when=when, rpps=row["rpps"],
-                   amount=format_amount(row["max_cents"]), expires=expires)
+            i18n.t("plan.done_paid", consultation_id=row.id, when=when, rpps=row.rpps,
+                   amount=format_amount(row.max_cents), expires=expires)
         )
-        if row.get("patient_email"):
-            console.message(i18n.t("plan.prefilled", email=mask_email(row["patient_email"])))
+        if row.patient_email:
+            console.message(i18n.t("plan.prefilled", email=mask_email(row.patient_email)))
     else:
-        console.message(i18n.t("plan.done_unpaid", consultation_id=row["id"], when=when, rpps=row["rpps"]))
+        console.message(i18n.t("plan.done_unpaid", consultation_id=row.id, when=when, rpps=row.rpps))
     _warn(result["warnings"])
 
 
@@ -182,15 +185,15 @@ def pay_link(
         with context.audited("pay-link", _id_target(consultation)) as entry:
             result = consultations.pay_link(context, consultation)
             row = result["consultation"]
-            entry.detail = row.get("checkout_session_id")
+            entry.detail = row.checkout_session_id
     url = result["url"]
     if as_json:
         machine.emit_json(_machine(row, url))
     elif url:
         console.data_line(url)
     if url:
-        expires = format_when(row["link_expires_at"]) if row.get("link_expires_at") else "-"
+        expires = format_when(row.link_expires_at) if row.link_expires_at else "-"
         done = "paylink.issued_meanwhile" if result.get("issued_meanwhile") else "paylink.done"
-        console.message(i18n.t(done, consultation_id=row["id"], amount=format_amount(row["max_cents"]), expires=expires))
+        console.message(i18n.t(done, consultation_id=row.id, amount=format_amount(row.max_cents), expires=expires))
     else:
-        console.message(i18n.t("paylink.paid_on_replay", consultation_id=row["id"], label=label(row["state"])))
+        console.message(i18n.t("paylink.paid_on_replay", consultation_id=row.id, label=label(row.state)))

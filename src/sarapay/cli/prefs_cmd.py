@@ -85,7 +85,7 @@ def set_max(
     else:
         console.data_line(format_amount(result["default_max_cents"]))
         console.message(
-            i18n.t("prefs.set", rpps=row["rpps"], amount=format_amount(result["default_max_cents"]),
+            i18n.t("prefs.set", rpps=row.rpps, amount=format_amount(result["default_max_cents"]),
                    previous=format_amount(result["previous_cents"]))
         )
     if result["written_information_required"]:
@@ -112,7 +112,7 @@ def set_lang(
         machine.emit_json({**svc.practitioner_view(row), "previous_lang": result["previous"]})
     else:
         console.data_line(result["lang"])
-        console.message(i18n.t("prefs.lang_set", rpps=row["rpps"], lang=result["lang"], previous=result["previous"]))
+        console.message(i18n.t("prefs.lang_set", rpps=row.rpps, lang=result["lang"], previous=result["previous"]))
 
 
 @prefs_app.command("show", epilog="Exemples : [bold]sarapay prefs show[/] · [bold]sarapay prefs show 10000000017 --json[/]")
@@ -128,8 +128,8 @@ def show(
     with _context(ctx) as context:
         rows = [svc.require_practitioner(context, rpps)] if rpps is not None else svc.list_practitioners(context)
     for row in rows:
-        if row.get("disconnected_at"):
-            console.warn(i18n.t("practitioners.disconnected", rpps=row["rpps"], at=row["disconnected_at"]))
+        if row.disconnected_at:
+            console.warn(i18n.t("practitioners.disconnected", rpps=row.rpps, at=row.disconnected_at))
     if json_out:
         views = [svc.practitioner_view(row) for row in rows]
         machine.emit_json(views[0] if rpps is not None else views)

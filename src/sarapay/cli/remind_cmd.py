@@ -124,7 +124,7 @@ def remind(
         report = service.remind(
             services, within=window, rpps=practitioner, dry_run=dry_run, refresh_first=not no_refresh, progress=progress,
         )
-        accounts = {p["rpps"]: p.get("account_id") for p in services.ledger.list_practitioners()}
+        accounts = {p.rpps: p.account_id for p in services.ledger.list_practitioners()}
 
     if output is Output.JSON:
         emit_document(service.report_document(report))

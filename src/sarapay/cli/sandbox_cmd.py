@@ -100,11 +100,11 @@ def pay(
     with Context(live=global_options(ctx).live) as services:
         result = sandbox_play.pay(services, consultation, card)
     row = result["consultation"]
-    state = statuses.label(row["state"])
+    state = statuses.label(row.state)
     if result["outcome"] == "authorized":
-        console.message(i18n.t("sandbox.paid", consultation_id=row["id"], state=state))
+        console.message(i18n.t("sandbox.paid", consultation_id=row.id, state=state))
     else:
-        console.warn(i18n.t("sandbox.declined", consultation_id=row["id"], state=state, decline_code=result["decline_code"]))
+        console.warn(i18n.t("sandbox.declined", consultation_id=row.id, state=state, decline_code=result["decline_code"]))
 
 
 @sandbox_app.command(

@@ -87,8 +87,8 @@ def status(
             record = service.get_consultation(services, consultation)
             if refresh:
                 record = service.refresh_one(services, record)
-            timeline = service.history(services, record["id"])
-            in_doubt = service.moves_in_doubt(services, record["id"])
+            timeline = service.history(services, record.id)
+            in_doubt = service.moves_in_doubt(services, record.id)
         if output is Output.JSON:
             emit_document(service.detail_document(record, timeline, show_email=show_email))
         elif output.machine:
@@ -96,7 +96,7 @@ def status(
         else:
             consultation_detail(record, timeline, show_email=show_email)
             for move in in_doubt:  # sent without an answer: say what to re-run (the same key moves money once)
-                console.warn(move_in_doubt_text(record["id"], move))
+                console.warn(move_in_doubt_text(record.id, move))
         return
 
     filters = service.parse_filters(practitioner=practitioner, states=state or (), since=since, until=until)
@@ -122,8 +122,8 @@ def status(
         from sarapay.services.practitioners import disconnected
 
         for gone in disconnected(services, filters.rpps):
-            if any(r["rpps"] == gone["rpps"] for r in records):
+            if any(r.rpps == gone["rpps"] for r in records):
                 console.warn(i18n.t("practitioners.disconnected", **gone))
         totals = service.totals(services, filters)
-    notice = i18n.t("listing.limited", shown=len(records), total=totals["count"]) if totals["count"] > len(records) else None
+    notice = i18n.t("listing.limited", shown=len(records), total=totals.count) if totals.count > len(records) else None
     status_listing(records, totals, notice)

@@ -2,7 +2,7 @@
 
     from sarapay.ledger import open_ledger
     with open_ledger(path) as ledger:
-        ledger.get_consultation("TC-8F3K2Q")
+        ledger.get_consultation("TC-8F3K2Q")  # a records.Consultation, or None
 
 Stripe is the system of record: every object sarapay creates there carries the consultation id in its
 metadata, so `sarapay sync --rebuild` can recreate this file from nothing. It holds Stripe ids, amounts,

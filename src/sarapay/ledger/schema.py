@@ -31,7 +31,7 @@ _FUNCTIONS: list[Callable[[Any], None]] = []
 _migrations: Migrations | None = None
 
 
-def step(name: str):
+def step(name: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
     def register(func: Callable[[Any], None]) -> Callable[[Any], None]:
         if name in STEPS:
             raise ValueError(f"schema step {name!r} registered twice")

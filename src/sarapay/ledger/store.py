@@ -1,11 +1,14 @@
-"""`open_ledger` and the `Ledger`: every query sarapay makes, behind plain-named methods returning dicts.
+"""`open_ledger` and the `Ledger`: every query sarapay makes, behind plain-named methods.
 
 The ledger is a local, rebuildable copy of Stripe's state (Stripe is the system of record). Conventions:
 - times are ISO 8601 UTC text `2026-01-05T13:07:00Z` (callers pass aware datetimes or ISO strings with an
   offset; a naive time is refused, because guessing Paris or UTC is how a payment lands on the wrong day),
   except `capture_before` and `link_expires_at`, which are Stripe's own unix timestamps, kept as integers;
 - money is integer cents, never float (a float is refused here and by the schema's CHECKs);
-- `paid_online`, `closed_on_purpose` and `livemode` come back as bools;
+- consultations, practitioners, history lines, audit entries and totals come back as the frozen records of
+  sarapay/records.py, built from a row in one place (`Consultation.from_row`...) for both backends, whose
+  field tables also say what a write may set and how each value is checked (`_prepare`); flags come back
+  as bools; other tables (money moves, disputes, reminders, webhook events) as dicts;
 - a getter returns None for an unknown id; a mutator raises BadInput for one;
 - every write runs under BEGIN IMMEDIATE: the write lock is taken before anything is read, so a
   read-check-write (`update_if_state`, `consume_oauth_state`) cannot race another terminal or a cron job.
@@ -19,15 +22,28 @@ import os
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from sarapay import i18n, money, rpps as rpps_rules, statuses, timefmt
 from sarapay.errors import BadInput, ConfigError
 from sarapay.ledger import files
+from sarapay.records import (
+    CONSULTATION_FIELDS,
+    PRACTITIONER_FIELDS,
+    SUMMED_FIELDS,
+    WRITABLE_CONSULTATION_FIELDS,
+    WRITABLE_PRACTITIONER_FIELDS,
+    AuditEntry,
+    Consultation,
+    Field,
+    HistoryEntry,
+    Practitioner,
+    Totals,
+)
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -124,6 +140,8 @@ i18n.register(
     }
 )
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 DEFAULT_OAUTH_STATE_TTL = timedelta(hours=1)  # the OAuth flow may include creating a whole Stripe account
 OAUTH_STATE_PURGE_AFTER = timedelta(days=7)  # old states are deleted; until then "used"/"expired" stay precise
@@ -132,37 +150,24 @@ LINK_METHODS = ("oauth", "created", "attached")
 # Consultations whose Stripe state can still move without sarapay acting on them: reconcile refreshes these.
 NON_FINAL_STATES = tuple(code for code in statuses.CODES if code not in statuses.FINAL_STATES)
 
-_PRACTITIONER_FIELDS = frozenset(
-    {"name", "email", "account_id", "link_method", "linked_at", "default_max_cents", "livemode", "lang", "disconnected_at"}
-)
 LANGS = ("fr", "en")  # a practitioner's language for the emails sarapay sends them (schema step 0009)
 REMINDER_KINDS = ("hold", "dispute")
-_CONSULTATION_FIELDS = frozenset(
-    {
-        "scheduled_at", "paid_online", "max_cents", "currency", "patient_ref", "patient_email", "account_id",
-        "checkout_session_id", "payment_intent_id", "charge_id", "state", "authorised_cents", "captured_cents",
-        "refunded_cents", "fee_cents", "net_cents", "capture_before", "link_expires_at", "closed_on_purpose",
-        "stripe_synced_at",
-    }
+_DISPUTE_FIELDS = {
+    field.name: field
+    for field in (
+        Field("consultation_id", "id"), Field("account_id", "text"), Field("charge_id", "text"),
+        Field("payment_intent_id", "text"), Field("amount_cents", "cents"), Field("fee_cents", "cents"),
+        Field("net_cents", "signed_cents"), Field("currency", "currency"), Field("reason", "text"),
+        Field("status", "text"), Field("due_by", "unix"), Field("created", "unix"), Field("livemode", "bool"),
+    )
+}
+# Flags are stored as 0/1 (both backends) and come back as bools.
+_BOOLS = frozenset(
+    field.name for table in (CONSULTATION_FIELDS, PRACTITIONER_FIELDS, tuple(_DISPUTE_FIELDS.values()))
+    for field in table if field.kind == "bool"
 )
-_DISPUTE_FIELDS = frozenset(
-    {
-        "consultation_id", "account_id", "charge_id", "payment_intent_id", "amount_cents", "fee_cents", "net_cents",
-        "currency", "reason", "status", "due_by", "created", "livemode",
-    }
-)
-_CENTS = frozenset(
-    {"default_max_cents", "max_cents", "authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents",
-     "amount_cents"}
-)
-_SIGNED_CENTS = frozenset({"net_cents"})  # Stripe's net goes negative when a refund exceeds what was left
-_TIMES = frozenset({"scheduled_at", "stripe_synced_at", "linked_at", "disconnected_at"})
-_UNIX_TIMES = frozenset({"capture_before", "link_expires_at", "due_by", "created"})
-_BOOLS = frozenset({"paid_online", "closed_on_purpose", "livemode"})
-_FREE_TEXT = frozenset({"name", "patient_ref"})  # typed by people: checked for card numbers and keys
 # States in which the amount once authorised is no longer held: left out of the "Autorisé" totals.
 _NOTHING_HELD = frozenset({statuses.EXPIRED, statuses.CANCELED})
-_MONEY_SUMS = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
 
 
 # --- values -----------------------------------------------------------------------------------------------
@@ -196,40 +201,44 @@ def refuse_sensitive(text: str | None) -> None:
             raise BadInput("ledger.card_number_refused")
 
 
-def _prepare(fields: Mapping[str, Any], allowed: frozenset[str], table: str) -> dict[str, Any]:
-    unknown = set(fields) - allowed
+def _prepare(fields: Mapping[str, Any], allowed: Mapping[str, Field], table: str) -> dict[str, Any]:
+    """The values to write, each checked against its field's kind (records.Field): cents and unix times are
+    ints (cents non-negative unless signed), times become the ledger's ISO UTC text, flags 0/1, text is str
+    (free text refused when it holds a card number or a secret key). A field not in `allowed` is a bug."""
+    unknown = set(fields) - set(allowed)
     if unknown:
         raise TypeError(f"{table} has no field {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     for name, value in fields.items():
+        kind = allowed[name].kind
         if value is None:
             values[name] = None
-        elif name in _CENTS or name in _UNIX_TIMES:
+        elif kind in ("cents", "signed_cents", "unix"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError(f"{name} must be an int (cents or unix time), got {type(value).__name__}")
-            if name in _CENTS and name not in _SIGNED_CENTS and value < 0:
+            if kind == "cents" and value < 0:
                 raise ValueError(f"{name} cannot be negative: {value}")
             values[name] = value
-        elif name in _TIMES:
+        elif kind == "time":
             values[name] = iso_utc(value)
-        elif name in _BOOLS:
+        elif kind == "bool":
             values[name] = int(bool(value))
         else:
             if not isinstance(value, str):
                 raise TypeError(f"{name} must be a str, got {type(value).__name__}")
-            if name in _FREE_TEXT:
+            if kind == "free_text":
                 refuse_sensitive(value)
             values[name] = value
     if values.get("lang") not in (None, *LANGS):
         raise ValueError(f"lang must be one of {LANGS}")
     if values.get("link_method") not in (None, *LINK_METHODS):
         raise ValueError(f"link_method must be one of {LINK_METHODS}")
-    if "state" in values and values["state"] not in statuses.CODES:
+    if "state" in values and allowed["state"].kind == "state" and values["state"] not in statuses.CODES:
         raise ValueError(f"unknown state {values['state']!r}: one of {statuses.CODES}")
     return values
 
 
-def _as_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
+def _as_dict(cursor: Any, row: tuple[Any, ...]) -> dict[str, Any]:
     record = {column[0]: value for column, value in zip(cursor.description, row)}
     for name in _BOOLS.intersection(record):
         if record[name] is not None:
@@ -237,11 +246,19 @@ def _as_dict(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
     return record
 
 
+def _consultation(row: Mapping[str, Any] | None) -> Consultation | None:
+    return None if row is None else Consultation.from_row(row)
+
+
+def _practitioner(row: Mapping[str, Any] | None) -> Practitioner | None:
+    return None if row is None else Practitioner.from_row(row)
+
+
 def _states(state: str | Iterable[str]) -> list[str]:
     return [state] if isinstance(state, str) else list(state)
 
 
-def _guarded(method):
+def _guarded(method: _F) -> _F:
     """SQLite's errors about the file become sarapay's ConfigError; anything else (a bug) goes through."""
 
     @functools.wraps(method)
@@ -249,12 +266,12 @@ def _guarded(method):
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            error = files.translate(exc, self.path, self.busy_timeout_ms)
+            error = files.translate(exc, self._file, self.busy_timeout_ms)
             if error is exc:
                 raise
             raise error from exc
 
-    return wrapper
+    return cast(_F, wrapper)
 
 
 # --- opening ----------------------------------------------------------------------------------------------
@@ -404,6 +421,11 @@ class Ledger:
             conn.execute("PRAGMA foreign_keys = ON")
 
     @property
+    def _file(self) -> Path:
+        """What SQLite's errors name: the file (on PostgreSQL, whose errors are not SQLite's, the location)."""
+        return self.path if self.path is not None else Path(self.location)
+
+    @property
     def is_postgres(self) -> bool:
         return self.backend == "postgresql"
 
@@ -465,7 +487,7 @@ class Ledger:
                     schema.migration_set().apply(self._db)
         missing = set(schema.TABLES) - self._table_names()
         if missing:
-            raise files.damaged(self.path, f"missing tables: {', '.join(sorted(missing))}")
+            raise files.damaged(self._file, f"missing tables: {', '.join(sorted(missing))}")
 
     def _prepare_postgres_schema(self, *, upgrade_refused_key: str) -> None:
         """As for SQLite: refuse a database that is not a sarapay ledger or was upgraded by a newer sarapay,
@@ -508,7 +530,8 @@ class Ledger:
 
     def _table_names(self) -> set[str]:
         if self.is_postgres:
-            return self._conn.table_names()
+            names: set[str] = self._conn.table_names()
+            return names
         rows = self._conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         )
@@ -575,11 +598,11 @@ class Ledger:
                 conn.execute("ROLLBACK")
             raise
 
-    def _sql_guard(self, fn, *args: Any) -> Any:
+    def _sql_guard(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
         except sqlite3.Error as exc:
-            error = files.translate(exc, self.path, self.busy_timeout_ms)
+            error = files.translate(exc, self._file, self.busy_timeout_ms)
             if error is exc:
                 raise
             raise error from exc
@@ -602,21 +625,21 @@ class Ledger:
     # --- practitioners ------------------------------------------------------------------------------------
 
     @_guarded
-    def get_practitioner(self, rpps: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM practitioners WHERE rpps = ?", (rpps,))
+    def get_practitioner(self, rpps: str) -> Practitioner | None:
+        return _practitioner(self._one("SELECT * FROM practitioners WHERE rpps = ?", (rpps,)))
 
     @_guarded
-    def find_practitioner_by_account(self, account_id: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM practitioners WHERE account_id = ?", (account_id,))
+    def find_practitioner_by_account(self, account_id: str) -> Practitioner | None:
+        return _practitioner(self._one("SELECT * FROM practitioners WHERE account_id = ?", (account_id,)))
 
     @_guarded
-    def list_practitioners(self) -> list[dict[str, Any]]:
-        return self._all("SELECT * FROM practitioners ORDER BY rpps")
+    def list_practitioners(self) -> list[Practitioner]:
+        return [Practitioner.from_row(row) for row in self._all("SELECT * FROM practitioners ORDER BY rpps")]
 
     @_guarded
-    def upsert_practitioner(self, rpps: str, **fields: Any) -> dict[str, Any]:
+    def upsert_practitioner(self, rpps: str, **fields: Any) -> Practitioner:
         """Insert the practitioner, or update only the given fields. A Stripe account belongs to one RPPS."""
-        values = _prepare(fields, _PRACTITIONER_FIELDS, "practitioners")
+        values = _prepare(fields, WRITABLE_PRACTITIONER_FIELDS, "practitioners")
         if values.get("default_max_cents", 0) is None:
             del values["default_max_cents"]  # "no preference": keep the current one, or the default below
         if values.get("account_id"):
@@ -625,8 +648,8 @@ class Ledger:
         with self.transaction():
             if values.get("account_id"):
                 holder = self.find_practitioner_by_account(values["account_id"])
-                if holder is not None and holder["rpps"] != rpps:
-                    raise BadInput("ledger.account_taken", account_id=values["account_id"], other_rpps=holder["rpps"])
+                if holder is not None and holder.rpps != rpps:
+                    raise BadInput("ledger.account_taken", account_id=values["account_id"], other_rpps=holder.rpps)
             if self.get_practitioner(rpps) is None:
                 values.setdefault("default_max_cents", money.DEFAULT_MAX)  # the rule lives in money.py
                 row = {"rpps": rpps, **values, "created_at": stamp, "updated_at": stamp}
@@ -639,8 +662,8 @@ class Ledger:
             return self._require_practitioner(rpps)
 
     @_guarded
-    def set_default_max(self, rpps: str, cents: int) -> dict[str, Any]:
-        values = _prepare({"default_max_cents": cents}, _PRACTITIONER_FIELDS, "practitioners")
+    def set_default_max(self, rpps: str, cents: int) -> Practitioner:
+        values = _prepare({"default_max_cents": cents}, WRITABLE_PRACTITIONER_FIELDS, "practitioners")
         if values["default_max_cents"] is None or values["default_max_cents"] <= 0:
             raise ValueError("default_max_cents must be a positive int")
         with self.transaction():
@@ -649,7 +672,7 @@ class Ledger:
             return self._require_practitioner(rpps)
 
     @_guarded
-    def unlink_account(self, rpps: str) -> dict[str, Any]:
+    def unlink_account(self, rpps: str) -> Practitioner:
         """Forget the practitioner's Stripe account locally (the caller deauthorises it on Stripe first).
         Their consultations keep the account id they were paid on."""
         with self.transaction():
@@ -676,15 +699,15 @@ class Ledger:
             self._conn.execute("DELETE FROM practitioners WHERE rpps = ?", (rpps,))
 
     @_guarded
-    def set_practitioner_lang(self, rpps: str, lang: str | None) -> dict[str, Any]:
+    def set_practitioner_lang(self, rpps: str, lang: str | None) -> Practitioner:
         """The language of the emails sent to the practitioner (None: back to the default, French)."""
-        values = _prepare({"lang": lang}, _PRACTITIONER_FIELDS, "practitioners")
+        values = _prepare({"lang": lang}, WRITABLE_PRACTITIONER_FIELDS, "practitioners")
         with self.transaction():
             self._require_practitioner(rpps)
             self._set("practitioners", "rpps", rpps, {**values, "updated_at": iso_utc(now_utc())})
             return self._require_practitioner(rpps)
 
-    def _require_practitioner(self, rpps: str) -> dict[str, Any]:
+    def _require_practitioner(self, rpps: str) -> Practitioner:
         row = self.get_practitioner(rpps)
         if row is None:
             raise BadInput("ledger.unknown_practitioner", rpps=rpps)
@@ -696,9 +719,9 @@ class Ledger:
     def insert_consultation(
         self, consultation_id: str, *, rpps: str, scheduled_at: datetime | str, state: str,
         note: str | None = None, **fields: Any,
-    ) -> dict[str, Any]:
+    ) -> Consultation:
         """Add a consultation and the first line of its history."""
-        values = _prepare({"scheduled_at": scheduled_at, "state": state, **fields}, _CONSULTATION_FIELDS, "consultations")
+        values = _prepare({"scheduled_at": scheduled_at, "state": state, **fields}, WRITABLE_CONSULTATION_FIELDS, "consultations")
         refuse_sensitive(note)
         stamp = iso_utc(now_utc())
         with self.transaction():
@@ -720,7 +743,7 @@ class Ledger:
         Stripe already knows it."""
         with self.transaction():
             row = self._require_consultation(consultation_id)
-            if row["checkout_session_id"] or row["payment_intent_id"]:
+            if row.checkout_session_id or row.payment_intent_id:
                 return False
             self._conn.execute("DELETE FROM consultation_history WHERE consultation_id = ?", (consultation_id,))
             self._conn.execute("DELETE FROM consultations WHERE id = ?", (consultation_id,))
@@ -730,27 +753,29 @@ class Ledger:
     def find_unsent_paid_plan(
         self, rpps: str, scheduled_at: datetime, max_cents: int, patient_email: str | None, account_id: str,
         patient_ref: str | None,
-    ) -> dict[str, Any] | None:
+    ) -> Consultation | None:
         """A consultation planned with online payment for this practitioner, time, maximum, patient and email whose
         Checkout Session was never stored (its answer was lost), or None: what a re-run of the plan resumes."""
-        return self._one(
+        return _consultation(self._one(
             "SELECT * FROM consultations WHERE rpps = ? AND scheduled_at = ? AND paid_online = 1 AND state = ?"
             " AND checkout_session_id IS NULL AND payment_intent_id IS NULL AND max_cents = ? AND account_id = ?"
             " AND patient_email IS ? AND patient_ref IS ? ORDER BY created_at LIMIT 1",
             (rpps, iso_utc(scheduled_at), statuses.INCOMPLETE, max_cents, account_id, patient_email, patient_ref),
+        ))
+
+    @_guarded
+    def get_consultation(self, consultation_id: str) -> Consultation | None:
+        return _consultation(self._one("SELECT * FROM consultations WHERE id = ?", (consultation_id,)))
+
+    @_guarded
+    def find_by_payment_intent(self, payment_intent_id: str) -> Consultation | None:
+        return _consultation(self._one("SELECT * FROM consultations WHERE payment_intent_id = ?", (payment_intent_id,)))
+
+    @_guarded
+    def find_by_checkout_session(self, checkout_session_id: str) -> Consultation | None:
+        return _consultation(
+            self._one("SELECT * FROM consultations WHERE checkout_session_id = ?", (checkout_session_id,))
         )
-
-    @_guarded
-    def get_consultation(self, consultation_id: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM consultations WHERE id = ?", (consultation_id,))
-
-    @_guarded
-    def find_by_payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM consultations WHERE payment_intent_id = ?", (payment_intent_id,))
-
-    @_guarded
-    def find_by_checkout_session(self, checkout_session_id: str) -> dict[str, Any] | None:
-        return self._one("SELECT * FROM consultations WHERE checkout_session_id = ?", (checkout_session_id,))
 
     @_guarded
     def consultation_ids_by_stripe_id(self, stripe_ids: Iterable[str]) -> dict[str, str]:
@@ -774,9 +799,9 @@ class Ledger:
         return {key: value for key, value in found.items() if key in asked}
 
     @_guarded
-    def update_consultation(self, consultation_id: str, *, note: str | None = None, **fields: Any) -> dict[str, Any]:
+    def update_consultation(self, consultation_id: str, *, note: str | None = None, **fields: Any) -> Consultation:
         """Set the given fields at once. A change of state (or a note) adds a line to the history."""
-        values = _prepare(fields, _CONSULTATION_FIELDS, "consultations")
+        values = _prepare(fields, WRITABLE_CONSULTATION_FIELDS, "consultations")
         refuse_sensitive(note)
         with self.transaction():
             before = self._require_consultation(consultation_id)
@@ -793,23 +818,23 @@ class Ledger:
         exactly one of two terminals go on to capture, cancel or refund.
         """
         expected = _states(expected_states)
-        values = _prepare(fields, _CONSULTATION_FIELDS, "consultations")
+        values = _prepare(fields, WRITABLE_CONSULTATION_FIELDS, "consultations")
         refuse_sensitive(note)
         with self.transaction():  # BEGIN IMMEDIATE: nobody writes between our read and our write
             before = self._require_consultation(consultation_id)
-            if before["state"] not in expected:
+            if before.state not in expected:
                 return False
             self._apply_update(before, values, note)
             return True
 
-    def _apply_update(self, before: Mapping[str, Any], values: dict[str, Any], note: str | None) -> None:
+    def _apply_update(self, before: Consultation, values: dict[str, Any], note: str | None) -> None:
         stamp = iso_utc(now_utc())
-        self._set("consultations", "id", before["id"], {**values, "updated_at": stamp})
-        changed_state = values.get("state") if values.get("state") not in (None, before["state"]) else None
+        self._set("consultations", "id", before.id, {**values, "updated_at": stamp})
+        changed_state = values.get("state") if values.get("state") not in (None, before.state) else None
         if changed_state or note:
-            self._history(before["id"], stamp, changed_state, note)
+            self._history(before.id, stamp, changed_state, note)
 
-    def _require_consultation(self, consultation_id: str) -> dict[str, Any]:
+    def _require_consultation(self, consultation_id: str) -> Consultation:
         row = self.get_consultation(consultation_id)
         if row is None:
             raise BadInput("ledger.unknown_consultation", consultation_id=consultation_id)
@@ -851,7 +876,7 @@ class Ledger:
         cls, rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None, until: datetime | str | None
     ) -> tuple[str, list[Any]]:
         where, params = cls._where(rpps, state, since, until)
-        sums = ", ".join(f"coalesce(sum({column}), 0) AS {column}" for column in _MONEY_SUMS)
+        sums = ", ".join(f"coalesce(sum({field.name}), 0) AS {field.name}" for field in SUMMED_FIELDS)
         return f"SELECT state, count(*) AS count, {sums} FROM consultations{where} GROUP BY state", params
 
     @_guarded
@@ -923,7 +948,7 @@ class Ledger:
                 consultation_id, rpps = fields.pop("id"), fields.pop("rpps")
                 if "state" not in fields or "scheduled_at" not in fields:
                     raise TypeError("each row needs id, rpps, scheduled_at and state")
-                values = _prepare(fields, _CONSULTATION_FIELDS, "consultations")
+                values = _prepare(fields, WRITABLE_CONSULTATION_FIELDS, "consultations")
                 record = {"id": consultation_id, "rpps": rpps, **values, "created_at": stamp, "updated_at": stamp}
                 pending.setdefault(tuple(record), []).append(tuple(record.values()))
                 history.append((consultation_id, stamp, values["state"], note))
@@ -931,23 +956,24 @@ class Ledger:
                 if len(history) >= 10_000:
                     flush()
             flush()
-        return count
+        return int(count)
 
     @_guarded
     def list_consultations(
         self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
         since: datetime | str | None = None, until: datetime | str | None = None,
         limit: int | None = None, offset: int = 0, newest_first: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Consultation]:
         """One page of consultations, ordered by scheduled_at then id."""
         sql, params = self._listing_sql(rpps, state, since, until, newest_first)
         no_limit = None if self.is_postgres else -1  # LIMIT NULL / LIMIT -1: no limit
-        return self._all(f"{sql} LIMIT ? OFFSET ?", [*params, no_limit if limit is None else limit, offset])
+        rows = self._all(f"{sql} LIMIT ? OFFSET ?", [*params, no_limit if limit is None else limit, offset])
+        return [Consultation.from_row(row) for row in rows]
 
     def iter_consultations(
         self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
         since: datetime | str | None = None, until: datetime | str | None = None, newest_first: bool = False,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[Consultation, None, None]:
         """Stream every matching consultation from a cursor, one row at a time (for --nl/--csv exports and
         sync over a large ledger). The query runs at the first next(); close the generator (or exhaust it)
         to release the cursor."""
@@ -956,11 +982,11 @@ class Ledger:
             cursor = self._conn.execute(sql, params)
             try:
                 for row in cursor:
-                    yield _as_dict(cursor, row)
+                    yield Consultation.from_row(_as_dict(cursor, row))
             finally:
                 cursor.close()
         except sqlite3.Error as exc:
-            error = files.translate(exc, self.path, self.busy_timeout_ms)
+            error = files.translate(exc, self._file, self.busy_timeout_ms)
             if error is exc:
                 raise
             raise error from exc
@@ -972,29 +998,27 @@ class Ledger:
     ) -> int:
         where, params = self._where(rpps, state, since, until)
         (count,) = self._conn.execute(f"SELECT count(*) FROM consultations{where}", params).fetchone()
-        return count
+        return int(count)
 
     @_guarded
     def totals(
         self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
         since: datetime | str | None = None, until: datetime | str | None = None,
-    ) -> dict[str, Any]:
-        """Counts and sums of the matching consultations, overall and per state.
-
-        {"count": n, "authorised_cents": ..., "captured_cents": ..., "refunded_cents": ..., "fee_cents": ...,
-         "net_cents": ..., "by_state": {state: {same keys}}}; unknown fees (NULL) count as 0.
-        """
+    ) -> Totals:
+        """Counts and sums (records.SUMMED_FIELDS) of the matching consultations, overall and per state (in
+        code order); unknown fees (NULL) count as 0."""
         rows = self._all(*self._totals_sql(rpps, state, since, until))
-        for row in rows:
+        by_state: dict[str, Totals] = {}
+        for row in sorted(rows, key=lambda r: str(r["state"])):
+            sums = {field.name: int(row[field.name]) for field in SUMMED_FIELDS}
             if row["state"] in _NOTHING_HELD:  # a hold that ran out or was released holds nothing any more
-                row["authorised_cents"] = 0
-        keys = ("count", *_MONEY_SUMS)
-        result: dict[str, Any] = {key: sum(row[key] for row in rows) for key in keys}
-        result["by_state"] = {row["state"]: {key: row[key] for key in keys} for row in sorted(rows, key=lambda r: r["state"])}
-        return result
+                sums["authorised_cents"] = 0
+            by_state[row["state"]] = Totals.of(int(row["count"]), sums)
+        overall = {field.name: sum(part.sum(field.name) for part in by_state.values()) for field in SUMMED_FIELDS}
+        return Totals.of(sum(part.count for part in by_state.values()), overall, by_state)
 
     @_guarded
-    def non_final(self, rpps: str | None = None) -> list[dict[str, Any]]:
+    def non_final(self, rpps: str | None = None) -> list[Consultation]:
         """Consultations reconcile must refresh from Stripe (see NON_FINAL_STATES), oldest first."""
         return self.list_consultations(rpps=rpps, state=NON_FINAL_STATES)
 
@@ -1072,7 +1096,7 @@ class Ledger:
     # --- reminders (schema step 0009) ---------------------------------------------------------------------
 
     @_guarded
-    def holds_due(self, *, after: int, until: int, rpps: str | None = None) -> list[dict[str, Any]]:
+    def holds_due(self, *, after: int, until: int, rpps: str | None = None) -> list[Consultation]:
         """Card holds still to capture (« Non capturé », an amount held) whose deadline `capture_before` falls in
         (after, until], Stripe's unix times; soonest deadline first."""
         clauses = ["state = ?", "paid_online = 1", "authorised_cents > 0", "capture_before > ?", "capture_before <= ?"]
@@ -1080,9 +1104,8 @@ class Ledger:
         if rpps is not None:
             clauses.append("rpps = ?")
             params.append(rpps)
-        return self._all(
-            f"SELECT * FROM consultations WHERE {' AND '.join(clauses)} ORDER BY capture_before, id", params
-        )
+        rows = self._all(f"SELECT * FROM consultations WHERE {' AND '.join(clauses)} ORDER BY capture_before, id", params)
+        return [Consultation.from_row(row) for row in rows]
 
     @_guarded
     def sent_reminders(self, consultation_ids: Iterable[str]) -> set[tuple[str, str, int]]:
@@ -1238,7 +1261,7 @@ class Ledger:
                 " fetched_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
                 (event_id, account_id, type, int(event_created), consultation_id, outcome, fetched_at, iso_utc(now_utc())),
             )
-            return cursor.rowcount == 1
+            return bool(cursor.rowcount == 1)
 
     @_guarded
     def account_known(self, account_id: str) -> bool:
@@ -1277,12 +1300,13 @@ class Ledger:
             self._history(consultation_id, iso_utc(at or now_utc()), state, note)
 
     @_guarded
-    def history(self, consultation_id: str) -> list[dict[str, Any]]:
-        """The timeline shown by `status CONSULTATION`, oldest first: [{"at", "state", "note"}]."""
-        return self._all(
+    def history(self, consultation_id: str) -> list[HistoryEntry]:
+        """The timeline shown by `status CONSULTATION`, oldest first."""
+        rows = self._all(
             "SELECT at, state, note FROM consultation_history WHERE consultation_id = ? ORDER BY id",
             (consultation_id,),
         )
+        return [HistoryEntry.from_row(row) for row in rows]
 
     # --- OAuth states -------------------------------------------------------------------------------------
 
@@ -1315,7 +1339,7 @@ class Ledger:
             if rpps is not None and rpps != row["rpps"]:
                 raise BadInput("ledger.oauth_state_mismatch", rpps=rpps)
             self._conn.execute("UPDATE oauth_states SET used_at = ? WHERE state = ?", (now, state))
-            return row["rpps"]
+            return str(row["rpps"])
 
     # --- audit log ----------------------------------------------------------------------------------------
 
@@ -1344,7 +1368,7 @@ class Ledger:
             return int(cursor.lastrowid or 0)
 
     @_guarded
-    def list_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> list[dict[str, Any]]:
+    def list_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> list[AuditEntry]:
         """The last `limit` entries, newest first."""
         clauses, params = [], []
         if command is not None:
@@ -1354,7 +1378,8 @@ class Ledger:
             clauses.append("target = ?")
             params.append(target)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        return self._all(f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit])
+        rows = self._all(f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit])
+        return [AuditEntry.from_row(row) for row in rows]
 
     # --- meta and backup ----------------------------------------------------------------------------------
 
@@ -1398,14 +1423,15 @@ class Ledger:
     def try_lock(self, kind: str, name: str) -> bool:
         """PostgreSQL only: a session lock on (kind, name) ("consultation" or "run"), False if held elsewhere.
         Released by `unlock`, or by the server when this connection ends (a killed process included)."""
-        return self._conn.try_lock(kind, name)
+        return bool(self._conn.try_lock(kind, name))
 
     def unlock(self, kind: str, name: str) -> None:
         self._conn.unlock(kind, name)
 
     def lock_holder(self, kind: str, name: str) -> tuple[str, str] | None:
         try:
-            return self._conn.lock_holder(kind, name)
+            holder: tuple[str, str] | None = self._conn.lock_holder(kind, name)
+            return holder
         except Exception:  # pg_stat_activity hidden from this role, say: the message then says "unknown"
             return None
 
@@ -1442,7 +1468,7 @@ class Ledger:
             return [name for (name,) in rows]
         return [name for (_cid, name, *_rest) in self._conn.execute(f'PRAGMA table_info("{table}")')]
 
-    def _rows(self, table: str, columns: list[str]) -> Iterator[tuple]:
+    def _rows(self, table: str, columns: list[str]) -> Iterator[tuple[Any, ...]]:
         """Every row in insertion order (rowid on both backends; an integer key is its rowid)."""
         order = "rowid"
         if self.is_postgres and "rowid" not in (present := self._columns(table)):
@@ -1488,7 +1514,7 @@ class Ledger:
                 if missing:
                     raise ConfigError("ledger.copy_schema", target=target.location, table=table)
                 insert = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
-                batch: list[tuple] = []
+                batch: list[tuple[Any, ...]] = []
                 for row in self._rows(table, columns):
                     batch.append(row)
                     if len(batch) >= 5000:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from sarapay import i18n
 from sarapay.render import cells, console, payouts
+
+if TYPE_CHECKING:
+    from sarapay.records import AuditEntry
 
 
 i18n.register(
@@ -124,7 +127,7 @@ def audit_detail_text(detail: str | None, target: str | None = None) -> str:
 _AUDIT_PRIORITY = ["view.col.at", "view.col.command", "view.col.target", "view.col.outcome", "view.col.actor", "view.col.request_id"]
 
 
-def audit_table(entries: Iterable[dict[str, Any]]) -> int:
+def audit_table(entries: Iterable[AuditEntry]) -> int:
     """The audit log, fitted to the terminal like `status`: whole cells (no id cut short), the less useful
     columns left out on a narrow terminal (named on stderr), the detail in words, wrapped in the room left."""
     none = i18n.t("view.none")
@@ -132,13 +135,13 @@ def audit_table(entries: Iterable[dict[str, Any]]) -> int:
                "view.col.detail", "view.col.request_id"]
     rows = [
         [
-            cells.when(entry["at"]),
-            entry["actor"],
-            entry["command"],  # as --command takes it
-            entry.get("target") or none,
-            i18n.t(f"view.outcome.{entry['outcome']}"),
-            audit_detail_text(entry.get("detail"), entry.get("target")),
-            entry.get("stripe_request_id") or none,
+            cells.when(entry.at),
+            entry.actor,
+            entry.command,  # as --command takes it
+            entry.target or none,
+            i18n.t(f"view.outcome.{entry.outcome}"),
+            audit_detail_text(entry.detail, entry.target),
+            entry.stripe_request_id or none,
         ]
         for entry in entries
     ]

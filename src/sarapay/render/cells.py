@@ -4,10 +4,13 @@ that fit the terminal (the less useful columns give way, named on stderr, rather
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sarapay import i18n
 from sarapay.render import console
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 # --- human views: tables ------------------------------------------------------------------------------------
@@ -96,7 +99,7 @@ def amount(cents: int | None, currency: str = "eur") -> str:
     return i18n.t("view.none") if cents is None else money.format_amount(cents, currency=currency)
 
 
-def new_table(*columns: str, title: str | None = None, right: Iterable[str] = (), compact: bool = False):
+def new_table(*columns: str, title: str | None = None, right: Iterable[str] = (), compact: bool = False) -> Table:
     from rich import box
     from rich.table import Table
 
@@ -114,7 +117,7 @@ def new_table(*columns: str, title: str | None = None, right: Iterable[str] = ()
 def fitted(
     columns: list[str], rows: list[list[str]], *, priority: list[str], right: Iterable[str] = (), title: str | None = None,
     footer: list[str] | None = None, wrap: str | None = None, wrap_min: int = 24,
-):
+) -> tuple[Table, list[str]]:
     """A table of the columns that fit the terminal, whole: no cell cut with « … ». Columns are taken in
     `priority` order while they fit (each as wide as its widest cell) and shown in their natural order; the
     ones left out are named on stderr. Piped output (240 columns) keeps them all.

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 
@@ -42,7 +45,7 @@ def isatty(stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
-def _console(stream: str):
+def _console(stream: str) -> Console:
     from rich.console import Console
 
     # Consoles are created lazily (rich is imported only when something is printed) and rebuilt when
@@ -60,12 +63,12 @@ def _console(stream: str):
     return cached
 
 
-def out():
+def out() -> Console:
     """The stdout console: data only."""
     return _console("out")
 
 
-def err():
+def err() -> Console:
     """The stderr console: messages, banners, progress."""
     return _console("err")
 
@@ -101,8 +104,10 @@ def print_data(renderable: Any) -> None:
     # Console.print(width=...) is capped at the console's own width (80 when piped): widen the console itself.
     from rich.console import Console
 
+    # rich names its colour systems as text; the one it chose for stdout is one of those its Console takes.
+    system = cast(Literal["auto", "standard", "256", "truecolor", "windows"] | None, stdout.color_system)
     wide = Console(
-        file=stdout.file, no_color=stdout.no_color, color_system=stdout.color_system, force_terminal=stdout.is_terminal,
+        file=stdout.file, no_color=stdout.no_color, color_system=system, force_terminal=stdout.is_terminal,
         highlight=False, soft_wrap=False, width=max(stdout.width, 240),
     )
     wide.print(renderable)

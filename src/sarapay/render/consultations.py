@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sarapay import i18n
+from sarapay.records import CONSULTATION_FIELDS, DETAIL_FIELDS, SUMMED_FIELDS, Consultation, Field, HistoryEntry, Totals
 from sarapay.render import cells, console
 
+if TYPE_CHECKING:
+    from rich.table import Table
 
-_MONEY_COLUMNS = ("view.col.max", "view.col.authorised", "view.col.captured", "view.col.refunded", "view.col.fee", "view.col.net")
+# The money columns of the payments table (records.CONSULTATION_FIELDS with a column label), in their order.
+_MONEY_FIELDS = tuple(field for field in CONSULTATION_FIELDS if field.column is not None)
+_MONEY_COLUMNS = tuple(field.column for field in _MONEY_FIELDS if field.column is not None)
 
 # What matters most when the terminal is narrow: which payment, when, its state, the money, the deadline.
 _STATUS_PRIORITY = [
@@ -17,33 +22,28 @@ _STATUS_PRIORITY = [
 ]
 
 
-def _status_table(records: Iterable[dict[str, Any]]):
+def _status_table(records: Iterable[Consultation]) -> tuple[Table, list[str], int]:
     from sarapay import statuses
 
     columns = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline"]
     narrow = console.isatty(console.out().file) and console.out().width < 120
     rows = []
     for row in records:
-        currency = row.get("currency") or "eur"
-        deadline = row.get("capture_before") if row["state"] == statuses.UNCAPTURED else None
+        currency = row.currency or "eur"
+        deadline = row.capture_before if row.state == statuses.UNCAPTURED else None
         rows.append([
-            row["id"],
-            cells.when(row["scheduled_at"]),
-            row["rpps"],
-            statuses.label(row["state"]),
-            cells.amount(row.get("max_cents"), currency),
-            cells.amount(row.get("authorised_cents"), currency),
-            cells.amount(row.get("captured_cents"), currency),
-            cells.amount(row.get("refunded_cents"), currency),
-            cells.amount(row.get("fee_cents"), currency),
-            cells.amount(row.get("net_cents"), currency),
+            row.id,
+            cells.when(row.scheduled_at),
+            row.rpps,
+            statuses.label(row.state),
+            *(cells.amount(row.value(field.name), currency) for field in _MONEY_FIELDS),
             cells.deadline(deadline) if narrow else cells.when(deadline),
         ])
     table, hidden = cells.fitted(columns, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
     return table, hidden, len(rows)
 
 
-def status_table(records: Iterable[dict[str, Any]]) -> int:
+def status_table(records: Iterable[Consultation]) -> int:
     """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
     On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
     table, hidden, count = _status_table(records)
@@ -52,18 +52,18 @@ def status_table(records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def _totals_table(totals: dict[str, Any], currency: str = "eur"):
+def _totals_line(label: str, totals: Totals, currency: str) -> list[str]:
+    return [label, str(totals.count), *(cells.amount(totals.sum(field.name), currency) for field in SUMMED_FIELDS)]
+
+
+def _totals_table(totals: Totals, currency: str = "eur") -> tuple[Table, list[str]]:
     from sarapay import statuses
 
-    sums = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
-    money_cols = ["view.col.authorised", "view.col.captured", "view.col.refunded", "view.col.fee", "view.col.net"]
+    money_cols = [field.column for field in SUMMED_FIELDS if field.column is not None]
     columns = ["view.col.state", "view.col.count", *money_cols]
-    ordered = [code for code in statuses.CODES if code in totals["by_state"]]
-    rows = [
-        [statuses.label(code), str(totals["by_state"][code]["count"]), *(cells.amount(totals["by_state"][code][key], currency) for key in sums)]
-        for code in ordered
-    ]
-    footer = [i18n.t("view.total"), str(totals["count"]), *(cells.amount(totals[key], currency) for key in sums)]
+    ordered = [code for code in statuses.CODES if code in totals.by_state]
+    rows = [_totals_line(statuses.label(code), totals.by_state[code], currency) for code in ordered]
+    footer = _totals_line(i18n.t("view.total"), totals, currency)
     priority = ["view.col.state", "view.col.count", "view.col.captured", "view.col.net", "view.col.authorised", "view.col.fee",
                 "view.col.refunded"]
     return cells.fitted(
@@ -71,14 +71,14 @@ def _totals_table(totals: dict[str, Any], currency: str = "eur"):
     )
 
 
-def totals_table(totals: dict[str, Any], currency: str = "eur") -> None:
+def totals_table(totals: Totals, currency: str = "eur") -> None:
     """Counts and sums per state (Ledger.totals), then the overall line."""
     table, hidden = _totals_table(totals, currency)
     console.print_data(table)
     cells.say_hidden(hidden, "view.hidden_totals")
 
 
-def status_listing(records: Iterable[dict[str, Any]], totals: dict[str, Any], notice: str | None = None) -> int:
+def status_listing(records: Iterable[Consultation], totals: Totals, notice: str | None = None) -> int:
     """`sarapay status`: the payments table, the totals per state and the notice (« 50 consultations affichées
     sur 65 »). On a terminal they are one text, paged together, the notice first: what the pager shows is
     complete, nothing is left for after it quits. Piped, the tables go to stdout and the words to stderr."""
@@ -108,41 +108,39 @@ def status_listing(records: Iterable[dict[str, Any]], totals: dict[str, Any], no
     return count
 
 
-_DETAIL_FIELDS = (
-    "id", "rpps", "account_id", "scheduled_at", "state", "paid_online", "max_cents", "authorised_cents", "captured_cents",
-    "refunded_cents", "fee_cents", "net_cents", "capture_before", "link_expires_at", "patient_ref", "patient_email",
-    "checkout_session_id", "payment_intent_id", "charge_id", "created_at", "updated_at", "stripe_synced_at",
-)
-
-
-def consultation_detail(record: dict[str, Any], history: Iterable[dict[str, Any]], *, show_email: bool = False) -> None:
-    """One consultation, every field (email masked unless asked), then its timeline."""
-    from rich.table import Table
-
+def _detail_text(field: Field, value: Any, currency: str, *, show_email: bool) -> str:
+    """A consultation's value in the detail view, by its field's kind (records.Field)."""
     from sarapay import ids, statuses
 
-    currency = record.get("currency") or "eur"
+    none = i18n.t("view.none")
+    if field.is_cents:
+        return cells.amount(value, currency)
+    if field.is_time:
+        return cells.when(value)
+    if field.kind == "state":
+        return statuses.label(value)
+    if field.kind == "bool":
+        return i18n.t("view.yes" if value else "view.no")
+    if field.kind == "email":
+        return (value if show_email else ids.mask_email(value)) or none
+    return str(value) if value not in (None, "") else none
+
+
+def consultation_detail(record: Consultation, history: Iterable[HistoryEntry], *, show_email: bool = False) -> None:
+    """One consultation, every field of records.DETAIL_FIELDS (email masked unless asked), then its timeline."""
+    from rich.table import Table
+
+    from sarapay import statuses
+
+    currency = record.currency or "eur"
     fields = Table(show_header=False, box=None, pad_edge=False)
     fields.add_column(style="bold", no_wrap=True)
     fields.add_column(no_wrap=True)
-    none = i18n.t("view.none")
-    for key in _DETAIL_FIELDS:
-        value = record.get(key)
-        if key.endswith("_cents"):
-            text = cells.amount(value, currency)
-        elif key in ("scheduled_at", "created_at", "updated_at", "stripe_synced_at", "capture_before", "link_expires_at"):
-            text = cells.when(value)
-        elif key == "state":
-            text = statuses.label(value)
-        elif key == "paid_online":
-            text = i18n.t("view.yes" if value else "view.no")
-        elif key == "patient_email":
-            text = (value if show_email else ids.mask_email(value)) or none
-        else:
-            text = value if value not in (None, "") else none
-        fields.add_row(i18n.t(f"view.field.{key}"), str(text))
+    for field in DETAIL_FIELDS:
+        text = _detail_text(field, record.value(field.name), currency, show_email=show_email)
+        fields.add_row(i18n.t(field.label_key), text)
     console.print_data(fields)
     timeline = cells.new_table("view.col.when", "view.col.state", "view.col.note", title=i18n.t("view.history_title"))
     for line in history:
-        timeline.add_row(cells.when(line["at"]), statuses.label(line["state"]) if line.get("state") else "", line.get("note") or "")
+        timeline.add_row(cells.when(line.at), statuses.label(line.state) if line.state else "", line.note or "")
     console.print_data(timeline)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n
 from sarapay.render import cells, console
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 i18n.register(
@@ -147,7 +150,9 @@ def payout_status_label(status: str | None) -> str:
     return i18n.t(key) if status and key in i18n.catalog() else (status or i18n.t("view.none"))
 
 
-def lines_table(lines: list[dict[str, Any]], totals: dict[str, Any] | None, currency: str, *, title: str | None = None):
+def lines_table(
+    lines: list[dict[str, Any]], totals: dict[str, Any] | None, currency: str, *, title: str | None = None
+) -> tuple[Table, list[str]]:
     """Balance-transaction lines: what, which consultation, when, gross, fee, net (80 columns: the least
     needed columns give way, named on stderr)."""
     columns = ["view.col.kind", "view.col.consultation", "view.col.day", "view.col.amount", "view.col.fee", "view.col.net"]

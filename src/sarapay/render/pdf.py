@@ -18,10 +18,13 @@ import tempfile
 import unicodedata
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sarapay import i18n, money, timefmt
 from sarapay.errors import BadInput
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 i18n.register(
     {
@@ -118,7 +121,7 @@ def _day(iso: str | None) -> str:
     return timefmt.format_day(datetime.fromisoformat(iso.replace("Z", "+00:00")))
 
 
-def _document(statement: dict[str, Any]):
+def _document(statement: dict[str, Any]) -> FPDF:
     from fpdf import FPDF
 
     footer = i18n.t("pdf.footer", when=timefmt.format_when(datetime.fromisoformat(statement["generated_at"].replace("Z", "+00:00"))))
@@ -139,7 +142,7 @@ def _document(statement: dict[str, Any]):
     return pdf
 
 
-def _heading(pdf, text: str, keep: float = 22) -> None:
+def _heading(pdf: FPDF, text: str, keep: float = 22) -> None:
     """A section title, on a new page unless `keep` mm (its first rows) fit under it: never alone at a page's foot."""
     if pdf.will_page_break(keep):
         pdf.add_page()
@@ -150,7 +153,7 @@ def _heading(pdf, text: str, keep: float = 22) -> None:
     pdf.set_font("Helvetica", size=9)
 
 
-def _muted(pdf, text: str) -> None:
+def _muted(pdf: FPDF, text: str) -> None:
     pdf.set_font("Helvetica", style="I", size=9)
     pdf.set_text_color(*_MUTED)
     pdf.cell(_WIDTH, 6, _text(text), new_x="LMARGIN", new_y="NEXT")
@@ -158,7 +161,7 @@ def _muted(pdf, text: str) -> None:
     pdf.set_font("Helvetica", size=9)
 
 
-def _table(pdf, headings: list[str], rows: list[list[str]], widths: tuple[float, ...], right_from: int,
+def _table(pdf: FPDF, headings: list[str], rows: list[list[str]], widths: tuple[float, ...], right_from: int,
            total: list[str] | None = None) -> None:
     """A table whose columns from `right_from` on (the amounts) are right-aligned; an optional bold total."""
     from fpdf.fonts import FontFace
@@ -180,7 +183,7 @@ def _table(pdf, headings: list[str], rows: list[list[str]], widths: tuple[float,
                 row.cell(_text(cell), style=total_style)
 
 
-def _lines_section(pdf, lines: list[dict[str, Any]], sums: dict[str, Any], currency: str, *, title: str,
+def _lines_section(pdf: FPDF, lines: list[dict[str, Any]], sums: dict[str, Any], currency: str, *, title: str,
                    empty: str | None, with_kind: bool = False, kind_as_type: bool = False, captured: bool = False) -> None:
     from sarapay.render.payouts import kind_label
 
@@ -188,7 +191,7 @@ def _lines_section(pdf, lines: list[dict[str, Any]], sums: dict[str, Any], curre
         return
     _heading(pdf, title)
     if not lines:
-        _muted(pdf, i18n.t(empty))
+        _muted(pdf, i18n.t(empty or ""))
         return
     amount_head = i18n.t("pdf.col.captured" if captured else "pdf.col.amount")
     money_heads = [amount_head, i18n.t("pdf.col.fee"), i18n.t("pdf.col.net")]
@@ -211,7 +214,7 @@ def _lines_section(pdf, lines: list[dict[str, Any]], sums: dict[str, Any], curre
     _table(pdf, headings, rows, widths, len(headings) - 3, total)
 
 
-def _render(statement: dict[str, Any]):
+def _render(statement: dict[str, Any]) -> FPDF:
     from sarapay.render.payouts import payout_status_label
     from sarapay.render.statement import statement_bounds, statement_month
     from sarapay.services.statements import section_of

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from sarapay import i18n
 from sarapay.render import cells, console
+
+if TYPE_CHECKING:
+    from sarapay.records import Practitioner
 
 
 # --- practitioners (prefs show) -------------------------------------------------------------------------
@@ -30,7 +33,7 @@ def link_method_label(method: str | None) -> str:
     return i18n.t(f"view.link_method.{method or 'none'}")
 
 
-def practitioners_table(rows: Iterable[dict[str, Any]]) -> int:
+def practitioners_table(rows: Iterable[Practitioner]) -> int:
     """RPPS, name, masked email, account, link method, default maximum, language of their emails; returns the
     number of rows."""
     from sarapay.ids import mask_email
@@ -43,8 +46,8 @@ def practitioners_table(rows: Iterable[dict[str, Any]]) -> int:
     for row in rows:
         count += 1
         table.add_row(
-            row["rpps"], row.get("name") or "", mask_email(row.get("email")), row.get("account_id") or "",
-            link_method_label(row.get("link_method")), cells.amount(row["default_max_cents"]), row.get("lang") or "fr",
+            row.rpps, row.name or "", mask_email(row.email), row.account_id or "",
+            link_method_label(row.link_method), cells.amount(row.default_max_cents), row.lang or "fr",
         )
     console.print_data(table)
     return count

@@ -2,9 +2,9 @@
 
     plan(ctx, rpps, at, *, paid=False, max_text=None, patient_ref=None, email=None) -> dict
     pay_link(ctx, consultation_id) -> dict
-    require_consultation(ctx, consultation_id) -> dict     # typed id → ledger row, BadInput otherwise
+    require_consultation(ctx, consultation_id) -> Consultation  # typed id → ledger record, BadInput otherwise
 
-Both return {"consultation": <ledger row>, "url": str | None, "warnings": [message keys]}.
+Both return {"consultation": <records.Consultation>, "url": str | None, "warnings": [message keys]}.
 
 Crash safety of a paid plan: the consultation row is written first (state incomplete, no session id),
 then the Checkout Session is created with a deterministic idempotency key, then its id is stored. A crash
@@ -39,6 +39,7 @@ from sarapay.services import refresh
 
 if TYPE_CHECKING:
     from sarapay.services.context import Context
+    from sarapay.records import Consultation, Practitioner
 
 # Where Checkout sends the patient back. Stripe requires URLs; the portal's pages are not sarapay's.
 HOLD_DAYS = 7  # a card authorisation lasts 7 days (docs/stripe-behaviour.md)
@@ -149,7 +150,7 @@ NOTE_LINK_CREATED = "lien de paiement {session_id}"
 NOTE_LINK_REPLACED = "lien de paiement {old} remplacé par {new}"
 
 
-def require_consultation(ctx: Context, consultation_id: str) -> dict[str, Any]:
+def require_consultation(ctx: Context, consultation_id: str) -> Consultation:
     """The ledger row of a typed consultation id (`tc-8f3k2q` works); BadInput when unknown."""
     cid = ids.normalize_consultation_id(consultation_id)
     row = ctx.ledger.get_consultation(cid)
@@ -172,16 +173,16 @@ def check_patient_ref(text: str | None) -> str | None:
     return raw
 
 
-def check_max(max_text: str, practitioner: dict[str, Any]) -> int:
+def check_max(max_text: str, practitioner: Practitioner) -> int:
     """The consultation's maximum in cents: at least 0,50 €, at most the practitioner's default maximum."""
     cents = money.parse_amount(max_text)
-    ceiling = int(practitioner["default_max_cents"])
+    ceiling = int(practitioner.default_max_cents)
     if cents > ceiling:
         raise BadInput(
             "plan.max_above_default",
             amount=money.format_amount(cents),
             maximum=money.format_amount(ceiling),
-            rpps=practitioner["rpps"],
+            rpps=practitioner.rpps,
         )
     if cents < money.MIN_CHARGE:
         raise BadInput(
@@ -229,7 +230,7 @@ def plan(
     if when.timestamp() < current - PAST_GRACE:
         raise BadInput("plan.in_past", when=timefmt.format_when(when))
     practitioner = require_linked(ctx, number)
-    maximum = check_max(max_text, practitioner) if max_text is not None else int(practitioner["default_max_cents"])
+    maximum = check_max(max_text, practitioner) if max_text is not None else int(practitioner.default_max_cents)
 
     cid = consultation_id or _new_id(ctx)
     scheduled = when.astimezone(timezone.utc)
@@ -244,22 +245,22 @@ def plan(
     ctx.resolve_key()  # before the row exists: a bad key leaves no trace
     # One account read: Stripe refuses a Checkout Session on an account that cannot take cards yet
     # (onboarding unfinished); say what is missing before anything is written.
-    require_card_payments(ctx, number, practitioner["account_id"])
+    require_card_payments(ctx, number, practitioner.account_id)
     warnings: list[tuple[str, dict[str, Any]]] = []
     earlier = ctx.ledger.find_unsent_paid_plan(
-        number, scheduled, maximum, address, practitioner["account_id"], ref
+        number, scheduled, maximum, address, practitioner.account_id, ref
     )
     if earlier is not None and consultation_id is None:
         # The same plan re-run after its payment page's answer was lost: that consultation gets its link (the
         # same Checkout key, so Stripe replays the page it may have created), rather than a second one.
-        row, cid = earlier, earlier["id"]
+        row, cid = earlier, earlier.id
         warnings.append(("plan.resumed_unsent", {"consultation_id": cid}))
     else:
         warnings.extend(same_minute)
         row = ctx.ledger.insert_consultation(
             cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
             max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
-            account_id=practitioner["account_id"],
+            account_id=practitioner.account_id,
         )
     try:
         row, url = _issue_link(ctx, row)
@@ -287,39 +288,39 @@ def _same_minute(ctx: Context, rpps: str, scheduled: datetime) -> list[tuple[str
 
     start = scheduled.replace(second=0, microsecond=0)
     others = [
-        row["id"]
+        row.id
         for row in ctx.ledger.list_consultations(rpps=rpps, since=start, until=start + timedelta(minutes=1))
-        if row["state"] != statuses.CANCELED
+        if row.state != statuses.CANCELED
     ]
     if not others:
         return []
     return [("plan.same_minute", {"rpps": rpps, "when": timefmt.format_when(scheduled), "others": ", ".join(others)})]
 
 
-def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def _issue_link(ctx: Context, row: Consultation) -> tuple[Consultation, str | None]:
     """Creates the Checkout Session that follows the row's current one (or its first) and stores it."""
     from sarapay import settings
     from sarapay.services.practitioners import explain_payment_refusal
 
     config = settings.load_config()
     for _ in range(_MAX_LINK_ATTEMPTS):
-        previous = row.get("checkout_session_id")
-        key = ids.idempotency_key("checkout", row["id"], previous or "first")
+        previous = row.checkout_session_id
+        key = ids.idempotency_key("checkout", row.id, previous or "first")
         try:
             session = ctx.gateway.create_checkout_session(
-                row["account_id"],
-                amount_cents=int(row["max_cents"]),
-                consultation_id=row["id"],
-                rpps=row["rpps"],
+                row.account_id,
+                amount_cents=int(row.max_cents),
+                consultation_id=row.id,
+                rpps=row.rpps,
                 expires_at=None,
                 success_url=config.success_url,
                 cancel_url=config.cancel_url,
                 idempotency_key=key,
-                customer_email=row.get("patient_email"),
-                scheduled_at=row["scheduled_at"],  # opaque ISO UTC time: sync --rebuild restores it from Stripe
+                customer_email=row.patient_email,
+                scheduled_at=row.scheduled_at,  # opaque ISO UTC time: sync --rebuild restores it from Stripe
             )
         except StripeRefused as exc:
-            raise explain_payment_refusal(ctx, row["rpps"], row["account_id"], exc) from None
+            raise explain_payment_refusal(ctx, row.rpps, row.account_id, exc) from None
         replayed = ctx.gateway.last_replayed
         note = (
             NOTE_LINK_REPLACED.format(old=previous, new=session["id"])
@@ -328,7 +329,7 @@ def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str 
         )
         if previous != session["id"]:
             row = ctx.ledger.update_consultation(
-                row["id"], note=note, checkout_session_id=session["id"], payment_intent_id=None, charge_id=None,
+                row.id, note=note, checkout_session_id=session["id"], payment_intent_id=None, charge_id=None,
                 state=statuses.INCOMPLETE, authorised_cents=0, captured_cents=0, refunded_cents=0, fee_cents=None,
                 net_cents=None, capture_before=None, closed_on_purpose=False,
                 link_expires_at=int(session["expires_at"]) if session.get("expires_at") is not None else None,
@@ -338,11 +339,11 @@ def _issue_link(ctx: Context, row: dict[str, Any]) -> tuple[dict[str, Any], str 
             return row, session.get("url")
         # A replayed answer is the session as it was then (healing a crash): ask Stripe how it is now.
         row = refresh.refresh_consultation(ctx, row)
-        if row["state"] == statuses.INCOMPLETE:
-            current = ctx.gateway.retrieve_checkout_session(row["account_id"], row["checkout_session_id"])
+        if row.state == statuses.INCOMPLETE:
+            current = ctx.gateway.retrieve_checkout_session(row.account_id, row.checkout_session_id)
             if current.get("status") == "open":
                 return row, current.get("url")
-        if row["state"] not in (statuses.INCOMPLETE, statuses.EXPIRED):
+        if row.state not in (statuses.INCOMPLETE, statuses.EXPIRED):
             return row, None
     raise RuntimeError("could not issue a fresh payment link")
 
@@ -355,48 +356,48 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
     before it is sent: Stripe then counts that link as closed on purpose, and a re-run after the new link's
     answer was lost must finish the replacement (same key) rather than take the consultation for cancelled."""
     row = require_consultation(ctx, consultation_id)
-    if not row["paid_online"]:
-        raise BadInput("paylink.not_paid_online", consultation_id=row["id"])
+    if not row.paid_online:
+        raise BadInput("paylink.not_paid_online", consultation_id=row.id)
     from sarapay.services.exclusive import one_at_a_time
 
-    seen = row.get("checkout_session_id")
-    with one_at_a_time(ctx, row["id"]):  # a second terminal waits for the first
-        current = ctx.ledger.get_consultation(row["id"]) or row
-        if current.get("checkout_session_id") != seen and current["state"] == statuses.INCOMPLETE:
+    seen = row.checkout_session_id
+    with one_at_a_time(ctx, row.id):  # a second terminal waits for the first
+        current = ctx.ledger.get_consultation(row.id) or row
+        if current.checkout_session_id != seen and current.state == statuses.INCOMPLETE:
             # Another command issued a new link while this one waited: both give the patient that link.
-            session = ctx.gateway.retrieve_checkout_session(current["account_id"], current["checkout_session_id"])
+            session = ctx.gateway.retrieve_checkout_session(current.account_id, current.checkout_session_id)
             if session.get("status") == "open":
                 return {"consultation": current, "url": session.get("url"), "warnings": [], "issued_meanwhile": True}
         return _pay_link(ctx, current)
 
 
-def _pay_link(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+def _pay_link(ctx: Context, row: Consultation) -> dict[str, Any]:
     from sarapay.services.practitioners import require_card_payments
 
-    cid = row["id"]
+    cid = row.id
     replacing = ctx.ledger.pending_money_move(cid, [REPLACE_LINK])
     row = refresh.refresh_consultation(ctx, row)
-    state = row["state"]
+    state = row.state
     if state == statuses.UNCAPTURED:
-        raise BadInput("paylink.already_authorised", consultation_id=cid, amount=money.format_amount(row["authorised_cents"]))
+        raise BadInput("paylink.already_authorised", consultation_id=cid, amount=money.format_amount(row.authorised_cents))
     closed_by_us = replacing is not None and state == statuses.CANCELED
     if state not in (statuses.INCOMPLETE, statuses.EXPIRED) and not closed_by_us:
         raise BadInput("paylink.final", consultation_id=cid, label=statuses.label(state))
     # Before the open link is closed: an account that can no longer take cards keeps it, and gets no new one.
-    require_card_payments(ctx, row["rpps"], row["account_id"])
-    if row.get("checkout_session_id") and not closed_by_us:
-        session = ctx.gateway.retrieve_checkout_session(row["account_id"], row["checkout_session_id"])
+    require_card_payments(ctx, row.rpps, row.account_id)
+    if row.checkout_session_id and not closed_by_us:
+        session = ctx.gateway.retrieve_checkout_session(row.account_id, row.checkout_session_id)
         if session.get("status") == "open":
             key = ids.idempotency_key("replace", cid, session["id"])
             ctx.ledger.begin_money_move(key, cid, REPLACE_LINK, 0)
             replacing = ctx.ledger.get_money_move(key)
             try:
-                ctx.gateway.expire_checkout_session(row["account_id"], session["id"], idempotency_key=key)
+                ctx.gateway.expire_checkout_session(row.account_id, session["id"], idempotency_key=key)
             except SarapayError as exc:
                 if not exc.outcome_unknown:
                     ctx.ledger.forget_money_move(key)  # the link stayed open: nothing to finish later
                 row = refresh.refresh_consultation(ctx, row)
-                if row["state"] == statuses.UNCAPTURED:
+                if row.state == statuses.UNCAPTURED:
                     raise BadInput("paylink.paid_meanwhile", consultation_id=cid) from None
                 raise
     row, url = _issue_link(ctx, row)

@@ -76,8 +76,8 @@ def listing(ctx: Context, *, rpps: str | None = None, open_only: bool = False) -
     from sarapay.services.practitioners import require_practitioner
 
     if rpps is not None:
-        rpps = require_practitioner(ctx, rpps)["rpps"]
-    names = {p["rpps"]: p.get("name") for p in ctx.ledger.list_practitioners()}
+        rpps = require_practitioner(ctx, rpps).rpps
+    names = {p.rpps: p.name for p in ctx.ledger.list_practitioners()}
     found = ctx.ledger.list_disputes(rpps=rpps, statuses=statuses.DISPUTE_OPEN if open_only else None)
     return _most_urgent_first([machine_row(d, names) for d in found])
 
@@ -98,7 +98,7 @@ def refresh_disputes(ctx: Context, *, rpps: str | None = None) -> RefreshReport:
     from sarapay.services.reconcile import dispute_bounds
 
     if rpps is not None:
-        rpps = require_practitioner(ctx, rpps)["rpps"]
+        rpps = require_practitioner(ctx, rpps).rpps
     report = RefreshReport()
     with ctx.audited("disputes.refresh", rpps or "*") as entry:
         bounds = dispute_bounds(ctx.ledger, rpps, None)
@@ -116,11 +116,11 @@ def refresh_disputes(ctx: Context, *, rpps: str | None = None) -> RefreshReport:
                     by_payment.setdefault(pi_id, []).append(dispute)
             for pi_id, of_payment in by_payment.items():
                 row = ctx.ledger.find_by_payment_intent(pi_id)
-                if row is None or row.get("account_id") != account:
+                if row is None or row.account_id != account:
                     continue  # not a payment sarapay made
                 after, new = refresh.apply_disputes(ctx.ledger, row, of_payment)
                 report.new.extend(new)
-                if after["state"] != row["state"]:
-                    report.changed.append((row["id"], row["state"], after["state"]))
+                if after.state != row.state:
+                    report.changed.append((row.id, row.state, after.state))
         entry.detail = f"accounts={report.accounts} new={len(report.new)} updated={len(report.changed)} refused={len(report.refused)}"
     return report

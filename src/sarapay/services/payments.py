@@ -50,6 +50,7 @@ from sarapay.services.exclusive import one_at_a_time
 from sarapay.stripe_gateway import METADATA_MOVE, METADATA_SOURCE  # stripe is imported only when a Gateway is built
 
 if TYPE_CHECKING:
+    from sarapay.records import Consultation, Practitioner
     from sarapay.services.context import Context
 
 # Cancelling a consultation planned without online payment: Stripe has nothing of it, so nothing is sent; the
@@ -306,8 +307,8 @@ class Plan:
 
     action: str  # CAPTURE, CANCEL (release a hold), CLOSE_LINK (expire an open checkout), REFUND
     command: str  # the command asked for: capture (also for capture 0), cancel, refund
-    consultation: dict[str, Any]  # the ledger row, just refreshed from Stripe
-    practitioner: dict[str, Any] | None
+    consultation: Consultation  # the ledger record, just refreshed from Stripe
+    practitioner: Practitioner | None
     account_id: str
     amount_cents: int  # what moves: captured, released, refunded (0 when closing a link)
     method: str
@@ -322,49 +323,49 @@ class Plan:
 
     @property
     def consultation_id(self) -> str:
-        return self.consultation["id"]
+        return self.consultation.id
 
     @property
     def state(self) -> str:
-        return self.consultation["state"]
+        return self.consultation.state
 
     @property
     def needs_again(self) -> bool:
-        return self.action == REFUND and not self.resumes and int(self.consultation.get("refunded_cents") or 0) > 0
+        return self.action == REFUND and not self.resumes and int(self.consultation.refunded_cents or 0) > 0
 
 
 def _fmt(cents: int | None) -> str:
     return money.format_amount(int(cents or 0))
 
 
-def _state_error(cls: type[SarapayError], command: str, row: dict[str, Any]) -> SarapayError:
+def _state_error(cls: type[SarapayError], command: str, row: Consultation) -> SarapayError:
     """Why `command` cannot act on the consultation in its state: a sentence per state, else a general one."""
-    key = f"{command}.state.{row['state']}"
+    key = f"{command}.state.{row.state}"
     if key not in i18n.catalog():
         key = "payments.moved"
     return cls(
         key,
-        consultation_id=row["id"],
-        captured=_fmt(row.get("captured_cents")),
-        refunded=_fmt(row.get("refunded_cents")),
-        label=statuses.label(row["state"]),
+        consultation_id=row.id,
+        captured=_fmt(row.captured_cents),
+        refunded=_fmt(row.refunded_cents),
+        label=statuses.label(row.state),
     )
 
 
-def _load(ctx: Context, consultation_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _load(ctx: Context, consultation_id: str) -> tuple[Consultation, Practitioner | None]:
     row = require_consultation(ctx, consultation_id)
-    return row, ctx.ledger.get_practitioner(row["rpps"])
+    return row, ctx.ledger.get_practitioner(row.rpps)
 
 
-def _refreshed(ctx: Context, row: dict[str, Any], command: str) -> dict[str, Any]:
-    if not row["paid_online"]:
+def _refreshed(ctx: Context, row: Consultation, command: str) -> Consultation:
+    if not row.paid_online:
         raise _state_error(BadInput, command, row)
     row = refresh.refresh_consultation(ctx, row)
     settle_pending(ctx.ledger, row)
     return row
 
 
-def _known_hold(row: dict[str, Any]) -> bool:
+def _known_hold(row: Consultation) -> bool:
     """An uncaptured hold the ledger knows in full, still before its deadline: capture it without reading first.
 
     This keeps a capture to one Stripe request. It is safe: a hold cannot grow, so the amount check holds;
@@ -372,54 +373,54 @@ def _known_hold(row: dict[str, Any]) -> bool:
     refreshes the consultation and explains the refusal by its new state.
     """
     return bool(
-        row["paid_online"]
-        and row["state"] == statuses.UNCAPTURED
-        and row.get("payment_intent_id")
-        and row.get("authorised_cents")
-        and row.get("capture_before")
-        and int(row["capture_before"]) > refresh.now()
+        row.paid_online
+        and row.state == statuses.UNCAPTURED
+        and row.payment_intent_id
+        and row.authorised_cents
+        and row.capture_before
+        and int(row.capture_before) > refresh.now()
     )
 
 
-def _release_plan(command: str, row: dict[str, Any], practitioner: dict[str, Any] | None, *,
+def _release_plan(command: str, row: Consultation, practitioner: Practitioner | None, *,
                   resumes: bool = False) -> Plan:
-    pi = row["payment_intent_id"]
+    pi = row.payment_intent_id
     return Plan(
-        action=CANCEL, command=command, consultation=row, practitioner=practitioner, account_id=row["account_id"],
-        amount_cents=int(row["authorised_cents"]), method="POST", path=f"/v1/payment_intents/{pi}/cancel",
+        action=CANCEL, command=command, consultation=row, practitioner=practitioner, account_id=row.account_id,
+        amount_cents=int(row.authorised_cents), method="POST", path=f"/v1/payment_intents/{pi}/cancel",
         params={"cancellation_reason": CANCELLATION_REASON, "expand": list(_CAPTURE_EXPAND)},
-        idempotency_key=ids.idempotency_key("cancel", row["id"], pi), resumes=resumes,
+        idempotency_key=ids.idempotency_key("cancel", row.id, pi), resumes=resumes,
     )
 
 
-def _close_link_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, *, resumes: bool = False) -> Plan:
-    session = row["checkout_session_id"]
+def _close_link_plan(row: Consultation, practitioner: Practitioner | None, *, resumes: bool = False) -> Plan:
+    session = row.checkout_session_id
     return Plan(
         action=CLOSE_LINK, command=CANCEL, consultation=row, practitioner=practitioner,
-        account_id=row["account_id"], amount_cents=0, method="POST",
+        account_id=row.account_id, amount_cents=0, method="POST",
         path=f"/v1/checkout/sessions/{session}/expire", params={},
-        idempotency_key=ids.idempotency_key("expire", row["id"], session), resumes=resumes,
+        idempotency_key=ids.idempotency_key("expire", row.id, session), resumes=resumes,
     )
 
 
-def _pending_on_open(ctx: Context, row: dict[str, Any], action: str) -> dict[str, Any] | None:
+def _pending_on_open(ctx: Context, row: Consultation, action: str) -> dict[str, Any] | None:
     """A move of `action` sent earlier without an answer, while the ledger still shows the consultation as
     it was before it (its result never recorded): the re-run re-sends it. None otherwise."""
-    if row["state"] != OPEN_STATE[action] or not row["paid_online"]:
+    if row.state != OPEN_STATE[action] or not row.paid_online:
         return None
-    move = ctx.ledger.pending_money_move(row["id"], [action])
+    move = ctx.ledger.pending_money_move(row.id, [action])
     needed = "checkout_session_id" if action == CLOSE_LINK else "payment_intent_id"
-    return move if move is not None and row.get(needed) else None
+    return move if move is not None and row.value(needed) else None
 
 
-def _capture_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, amount: int, *, resumes: bool = False,
+def _capture_plan(row: Consultation, practitioner: Practitioner | None, amount: int, *, resumes: bool = False,
                   key: str | None = None) -> Plan:
-    pi = row["payment_intent_id"]
+    pi = row.payment_intent_id
     return Plan(
-        action=CAPTURE, command=CAPTURE, consultation=row, practitioner=practitioner, account_id=row["account_id"],
+        action=CAPTURE, command=CAPTURE, consultation=row, practitioner=practitioner, account_id=row.account_id,
         amount_cents=amount, method="POST", path=f"/v1/payment_intents/{pi}/capture",
         params={"amount_to_capture": amount, "expand": list(_CAPTURE_EXPAND)},
-        idempotency_key=key or ids.idempotency_key("capture", row["id"], pi, amount), resumes=resumes,
+        idempotency_key=key or ids.idempotency_key("capture", row.id, pi, amount), resumes=resumes,
     )
 
 
@@ -441,15 +442,15 @@ def prepare_capture(ctx: Context, consultation_id: str, amount_text: str | None 
         return _release_plan(CAPTURE, row, practitioner, resumes=True)
     if not _known_hold(row):
         row = _refreshed(ctx, row, CAPTURE)
-    if row["state"] != statuses.UNCAPTURED:
+    if row.state != statuses.UNCAPTURED:
         raise _state_error(BadInput, CAPTURE, row)
-    hold = int(row["authorised_cents"])
+    hold = int(row.authorised_cents)
     if amount == 0:
         return _release_plan(CAPTURE, row, practitioner)
     if amount is None:
         amount = hold
     if amount > hold:
-        raise BadInput("capture.above_hold", amount=_fmt(amount), hold=_fmt(hold), consultation_id=row["id"])
+        raise BadInput("capture.above_hold", amount=_fmt(amount), hold=_fmt(hold), consultation_id=row.id)
     return _capture_plan(row, practitioner, amount)
 
 
@@ -457,10 +458,10 @@ def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
     """Release the hold of an uncaptured consultation, or close the open payment link of an incomplete one."""
     ids.normalize_consultation_id(consultation_id)
     row, practitioner = _load(ctx, consultation_id)
-    if not row["paid_online"] and row["state"] == statuses.NO_ONLINE_PAYMENT:
+    if not row.paid_online and row.state == statuses.NO_ONLINE_PAYMENT:
         return Plan(
             action=CANCEL_LOCAL, command=CANCEL, consultation=row, practitioner=practitioner,
-            account_id=(practitioner or {}).get("account_id") or "—", amount_cents=0, method="", path="",
+            account_id=(practitioner.account_id if practitioner else None) or "—", amount_cents=0, method="", path="",
         )
     # Re-run after a lost answer: the same release (or link closing) again; Stripe replays its first answer.
     if _pending_on_open(ctx, row, CANCEL) is not None:
@@ -468,9 +469,9 @@ def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
     if _pending_on_open(ctx, row, CLOSE_LINK) is not None:
         return _close_link_plan(row, practitioner, resumes=True)
     row = _refreshed(ctx, row, CANCEL)
-    if row["state"] == statuses.UNCAPTURED:
+    if row.state == statuses.UNCAPTURED:
         return _release_plan(CANCEL, row, practitioner)
-    if row["state"] == statuses.INCOMPLETE and row.get("checkout_session_id"):
+    if row.state == statuses.INCOMPLETE and row.checkout_session_id:
         return _close_link_plan(row, practitioner)
     raise _state_error(BadInput, CANCEL, row)
 
@@ -479,19 +480,19 @@ def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
 IDEMPOTENCY_KEY_LIFETIME = 24 * 3600 - 600
 
 
-def _refund_plan(row: dict[str, Any], practitioner: dict[str, Any] | None, amount: int, key: str, *,
+def _refund_plan(row: Consultation, practitioner: Practitioner | None, amount: int, key: str, *,
                  resumes: bool = False, previous: tuple[PreviousRefund, ...] = ()) -> Plan:
     return Plan(
-        action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=row["account_id"],
+        action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=row.account_id,
         amount_cents=amount, method="POST", path="/v1/refunds",
-        params={"payment_intent": row["payment_intent_id"], "amount": amount,
+        params={"payment_intent": row.payment_intent_id, "amount": amount,
                 "metadata": {METADATA_SOURCE: "1", METADATA_MOVE: key}},
         idempotency_key=key, resumes=resumes, previous_refunds=previous,
     )
 
 
-def _previous_refunds(ctx: Context, row: dict[str, Any]) -> tuple[PreviousRefund, ...]:
-    refunds = ctx.gateway.list_refunds(row["account_id"], row["payment_intent_id"])
+def _previous_refunds(ctx: Context, row: Consultation) -> tuple[PreviousRefund, ...]:
+    refunds = ctx.gateway.list_refunds(row.account_id, row.payment_intent_id)
     return tuple(
         PreviousRefund(refund_id=r["id"], amount_cents=int(r.get("amount") or 0), created=int(r.get("created") or 0),
                        status=r.get("status") or "")
@@ -501,16 +502,16 @@ def _previous_refunds(ctx: Context, row: dict[str, Any]) -> tuple[PreviousRefund
     )
 
 
-def _pending_refund(ctx: Context, row: dict[str, Any]) -> dict[str, Any] | None:
+def _pending_refund(ctx: Context, row: Consultation) -> dict[str, Any] | None:
     """The refund of this consultation sent earlier without an answer, still to be re-sent with its key; None
     when there is none, or when an old one turns out (from the payment's refunds) to have been applied."""
-    move = ctx.ledger.pending_money_move(row["id"], [REFUND])
+    move = ctx.ledger.pending_money_move(row.id, [REFUND])
     if move is None:
         return None
     age = refresh.now() - int(datetime.fromisoformat(move["created_at"]).timestamp())
     if age < IDEMPOTENCY_KEY_LIFETIME:
         return move  # Stripe still knows the key: re-sending it replays the first answer
-    for refund in ctx.gateway.list_refunds(row["account_id"], row["payment_intent_id"]):
+    for refund in ctx.gateway.list_refunds(row.account_id, row.payment_intent_id):
         if (refund.get("metadata") or {}).get(METADATA_MOVE) == move["idempotency_key"]:
             ctx.ledger.finish_money_move(move["idempotency_key"], "done", refund["id"])
             return None
@@ -526,19 +527,19 @@ def prepare_refund(ctx: Context, consultation_id: str, amount_text: str | None =
     amount = money.parse_amount(amount_text) if amount_text is not None else None
     row, practitioner = _load(ctx, consultation_id)
     row = _refreshed(ctx, row, REFUND)
-    pending = _pending_refund(ctx, row) if row.get("payment_intent_id") else None
+    pending = _pending_refund(ctx, row) if row.payment_intent_id else None
     if pending is not None:
         pending_amount = int(pending["amount_cents"])
         if amount is not None and amount != pending_amount:
             raise BadInput(
-                "refund.pending_other_amount", consultation_id=row["id"], pending=_fmt(pending_amount),
+                "refund.pending_other_amount", consultation_id=row.id, pending=_fmt(pending_amount),
                 pending_plain=money.format_cents_plain(pending_amount),
                 when=timefmt.format_when(datetime.fromisoformat(pending["created_at"])),
             )
         return _refund_plan(row, practitioner, pending_amount, pending["idempotency_key"], resumes=True)
-    if row["state"] not in (statuses.SUCCEEDED, statuses.PARTIALLY_REFUNDED):
+    if row.state not in (statuses.SUCCEEDED, statuses.PARTIALLY_REFUNDED):
         raise _state_error(BadInput, REFUND, row)
-    captured, refunded = int(row["captured_cents"]), int(row["refunded_cents"])
+    captured, refunded = int(row.captured_cents), int(row.refunded_cents)
     remaining = captured - refunded
     if amount == 0:
         raise BadInput("refund.zero", remaining=_fmt(remaining))
@@ -547,12 +548,12 @@ def prepare_refund(ctx: Context, consultation_id: str, amount_text: str | None =
     if amount > remaining:
         raise BadInput(
             "refund.above_remaining", amount=_fmt(amount), remaining=_fmt(remaining), captured=_fmt(captured),
-            refunded=_fmt(refunded), consultation_id=row["id"],
+            refunded=_fmt(refunded), consultation_id=row.id,
         )
-    pi = row["payment_intent_id"]
+    pi = row.payment_intent_id
     # What was refunded so far tells two identical partial refunds apart. The key is recorded with the move
     # before it is sent, and a re-run re-sends that recorded key (the amount refunded will have changed).
-    key = ids.idempotency_key("refund", row["id"], pi, refunded, amount)
+    key = ids.idempotency_key("refund", row.id, pi, refunded, amount)
     previous = _previous_refunds(ctx, row) if refunded else ()
     return _refund_plan(row, practitioner, amount, key, previous=previous)
 
@@ -562,9 +563,9 @@ def again_needed(plan: Plan) -> SarapayError:
     refunds = ", ".join(
         f"{_fmt(r.amount_cents)} {timefmt.format_when(r.created)}"
         for r in plan.previous_refunds
-    ) or _fmt(plan.consultation.get("refunded_cents"))
+    ) or _fmt(plan.consultation.refunded_cents)
     return Cancelled(
-        "refund.again_needed", consultation_id=plan.consultation_id, refunded=_fmt(plan.consultation.get("refunded_cents")),
+        "refund.again_needed", consultation_id=plan.consultation_id, refunded=_fmt(plan.consultation.refunded_cents),
         refunds=refunds, amount=_fmt(plan.amount_cents),
     )
 
@@ -584,16 +585,16 @@ def _send(ctx: Context, plan: Plan) -> tuple[dict[str, Any] | None, str | None]:
     gateway, account = ctx.gateway, plan.account_id
     row = plan.consultation
     if plan.action == CAPTURE:
-        pi = gateway.capture(account, row["payment_intent_id"], plan.amount_cents, idempotency_key=plan.idempotency_key)
+        pi = gateway.capture(account, row.payment_intent_id, plan.amount_cents, idempotency_key=plan.idempotency_key)
         return pi, pi.get("id")
     if plan.action == CANCEL:
-        pi = gateway.cancel(account, row["payment_intent_id"], idempotency_key=plan.idempotency_key, reason=CANCELLATION_REASON)
+        pi = gateway.cancel(account, row.payment_intent_id, idempotency_key=plan.idempotency_key, reason=CANCELLATION_REASON)
         return pi, pi.get("id")
     if plan.action == REFUND:
-        refund = gateway.refund(account, row["payment_intent_id"], plan.amount_cents, idempotency_key=plan.idempotency_key)
+        refund = gateway.refund(account, row.payment_intent_id, plan.amount_cents, idempotency_key=plan.idempotency_key)
         return None, refund.get("id")
     if plan.action == CLOSE_LINK:
-        session = gateway.expire_checkout_session(account, row["checkout_session_id"], idempotency_key=plan.idempotency_key)
+        session = gateway.expire_checkout_session(account, row.checkout_session_id, idempotency_key=plan.idempotency_key)
         return None, session.get("id")
     raise ValueError(plan.action)
 
@@ -620,15 +621,15 @@ def _check_unchanged(ctx: Context, plan: Plan) -> None:
             # Another terminal (or machine) finished it while this one waited for the lock: say where that left
             # the consultation ("déjà capturée") when there is a sentence for it, as for any other moved state.
             current = ctx.ledger.get_consultation(cid)
-            if current is not None and f"{plan.command}.state.{current['state']}" in i18n.catalog():
+            if current is not None and f"{plan.command}.state.{current.state}" in i18n.catalog():
                 raise _state_error(BadInput, plan.command, current)
             raise BadInput("payments.finished_elsewhere", consultation_id=cid)
         return
     current = ctx.ledger.get_consultation(cid)
     if (
         current is None
-        or current["state"] != plan.state
-        or int(current["refunded_cents"] or 0) != int(plan.consultation.get("refunded_cents") or 0)
+        or current.state != plan.state
+        or int(current.refunded_cents or 0) != int(plan.consultation.refunded_cents or 0)
     ):
         raise _state_error(BadInput, plan.command, current or plan.consultation)
     # Another refund whose answer was lost must be finished first (prepare_refund resumes it): two refunds in
@@ -681,7 +682,7 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
             after = refresh.refresh_consultation(ctx, ctx.ledger.get_consultation(cid) or plan.consultation)
         except SarapayError:
             raise exc from None
-        if after["state"] != plan.state:
+        if after.state != plan.state:
             settle_pending(ctx.ledger, after)
             raise _state_error(StripeRefused, plan.command, after).with_stripe(exc) from None
         raise

@@ -17,6 +17,7 @@ from sarapay.errors import BadInput, StripeRefused
 from sarapay.inputs import clean, shown
 
 if TYPE_CHECKING:
+    from sarapay.records import Practitioner
     from sarapay.services.context import Context
 
 i18n.register(
@@ -139,14 +140,14 @@ def overview(ctx: Context, rpps: str, *, limit: int = RECENT_PAYOUTS) -> dict[st
     return _overview(ctx, practitioner, limit=limit)
 
 
-def _overview(ctx: Context, practitioner: dict[str, Any], *, limit: int) -> dict[str, Any]:
-    account_id = practitioner["account_id"]
+def _overview(ctx: Context, practitioner: Practitioner, *, limit: int) -> dict[str, Any]:
+    account_id = practitioner.account_id
     gateway = ctx.gateway
     account = gateway.retrieve_account(account_id)
     balance = gateway.balance(account_id)
     payouts = gateway.list_payouts(account_id, limit=limit)
     return {
-        "rpps": practitioner["rpps"],
+        "rpps": practitioner.rpps,
         "account_id": account_id,
         "balance": {"available": _money_list(balance.get("available")), "pending": _money_list(balance.get("pending"))},
         "schedule": _schedule_of(account),
@@ -169,8 +170,8 @@ def change_schedule(ctx: Context, rpps: str, schedule_text: str, *, limit: int =
     with ctx.audited("payouts.schedule", shown(rpps)) as entry:
         schedule = parse_schedule(schedule_text)
         practitioner = require_linked(ctx, rpps)
-        account_id = practitioner["account_id"]
-        entry.target = practitioner["rpps"]
+        account_id = practitioner.account_id
+        entry.target = practitioner.rpps
         entry.detail = " ".join(f"{k}={v}" for k, v in schedule.items())
         try:
             # No deterministic idempotency key: daily → weekly → daily must apply three times, not replay.
@@ -201,11 +202,11 @@ def payout_contents(ctx: Context, rpps: str, payout_id: str) -> dict[str, Any]:
     if not _PAYOUT_ID.fullmatch(raw):
         raise BadInput("payouts.payout_invalid", value=shown(raw))
     practitioner = require_linked(ctx, rpps)
-    account_id = practitioner["account_id"]
+    account_id = practitioner.account_id
     payout = ctx.gateway.retrieve_payout(account_id, raw)
     detail = {**payout_row(payout), "reconciliation_status": payout.get("reconciliation_status")}
     view: dict[str, Any] = {
-        "rpps": practitioner["rpps"],
+        "rpps": practitioner.rpps,
         "account_id": account_id,
         "payout": detail,
         "reconcilable": bool(payout.get("automatic")),

@@ -4,20 +4,20 @@ checking the pairing, unlinking, and their default maximum.
 Public API (other services import these; `ctx` is a services.context.Context; `rpps` and the other
 arguments may be raw typed input: they are validated here, the RPPS normalised, IDNPS accepted):
 
-    require_practitioner(ctx, rpps) -> dict      # the ledger row; BadInput "practitioner.unknown" otherwise
-    require_linked(ctx, rpps) -> dict            # the ledger row with an account_id; BadInput otherwise
+    require_practitioner(ctx, rpps) -> Practitioner  # the ledger record; BadInput "practitioner.unknown" otherwise
+    require_linked(ctx, rpps) -> Practitioner    # the ledger record with an account_id; BadInput otherwise
                                                  #   ("practitioner.unknown" / "practitioner.not_linked")
     start_oauth(ctx, rpps, email, name=None) -> dict           # {"rpps", "email", "url", "state", "expires_at"}
     parse_oauth_return(url) -> dict                            # {"code", "state", "error", "error_description"}
-    complete_oauth(ctx, rpps, *, state, code=None, error=None) -> dict            # practitioner row
+    complete_oauth(ctx, rpps, *, state, code=None, error=None) -> Practitioner
     create_account(ctx, rpps, email, name=None) -> dict        # {"practitioner", "onboarding": {...} | None, ...}
-    attach_account(ctx, rpps, account_id, *, email=None, name=None) -> dict       # practitioner row
+    attach_account(ctx, rpps, account_id, *, email=None, name=None) -> Practitioner
     check(ctx, rpps) -> dict                                   # pairing health, see `check`
     require_card_payments(ctx, rpps, account_id) -> dict       # the account; StripeRefused if it cannot take cards
     explain_payment_refusal(ctx, rpps, account_id, refusal)    # Stripe's refusal of a payment link, explained
     unlink(ctx, rpps, *, force=False, dry_run=False, present=None) -> dict        # the plan, with "done"
     set_default_max(ctx, rpps, amount) -> dict                 # {"practitioner", "previous_cents", ...}
-    list_practitioners(ctx) -> list[dict]; practitioner_view(row) -> dict (machine view)
+    list_practitioners(ctx) -> list[Practitioner]; practitioner_view(row) -> dict (machine view)
 
 Every outcome of a mutating call, a mistyped RPPS, email, amount or id included, leaves exactly one audit
 row (ctx.audited; the values are parsed inside it) and changes nothing else.
@@ -50,6 +50,7 @@ from sarapay.money import MIN_CHARGE, format_amount, parse_amount
 from sarapay.rpps import normalize_rpps
 
 if TYPE_CHECKING:
+    from sarapay.records import Practitioner
     from sarapay.services.context import Context
 
 LINK_OAUTH, LINK_CREATED, LINK_ATTACHED = "oauth", "created", "attached"
@@ -197,7 +198,7 @@ i18n.register(
 # --------------------------------------------------------------------------- lookups shared with other services
 
 
-def require_practitioner(ctx: Context, rpps: str) -> dict[str, Any]:
+def require_practitioner(ctx: Context, rpps: str) -> Practitioner:
     """The practitioner's ledger row (linked or not); BadInput when the RPPS is invalid or unknown."""
     number = normalize_rpps(rpps)
     row = ctx.ledger.get_practitioner(number)
@@ -206,34 +207,34 @@ def require_practitioner(ctx: Context, rpps: str) -> dict[str, Any]:
     return row
 
 
-def require_linked(ctx: Context, rpps: str) -> dict[str, Any]:
+def require_linked(ctx: Context, rpps: str) -> Practitioner:
     """The practitioner's ledger row, guaranteed to carry an `account_id`; BadInput otherwise.
 
     Plan, capture, payouts... call this before talking to Stripe on the practitioner's account."""
     row = require_practitioner(ctx, rpps)
-    if not row.get("account_id"):
-        raise BadInput("practitioner.not_linked", rpps=row["rpps"])
+    if not row.account_id:
+        raise BadInput("practitioner.not_linked", rpps=row.rpps)
     return row
 
 
-def list_practitioners(ctx: Context) -> list[dict[str, Any]]:
+def list_practitioners(ctx: Context) -> list[Practitioner]:
     return ctx.ledger.list_practitioners()
 
 
-def practitioner_view(row: dict[str, Any]) -> dict[str, Any]:
+def practitioner_view(row: Practitioner) -> dict[str, Any]:
     """The machine view of a practitioner (stable keys, cents, ISO UTC)."""
     return {
-        "rpps": row["rpps"],
-        "name": row.get("name"),
-        "email": row.get("email"),
-        "account_id": row.get("account_id"),
-        "link_method": row.get("link_method"),
-        "linked_at": row.get("linked_at"),
-        "default_max_cents": row["default_max_cents"],
+        "rpps": row.rpps,
+        "name": row.name,
+        "email": row.email,
+        "account_id": row.account_id,
+        "link_method": row.link_method,
+        "linked_at": row.linked_at,
+        "default_max_cents": row.default_max_cents,
         "currency": "eur",
-        "livemode": bool(row.get("livemode")),
-        "lang": row.get("lang") or "fr",
-        "disconnected_at": row.get("disconnected_at"),
+        "livemode": bool(row.livemode),
+        "lang": row.lang or "fr",
+        "disconnected_at": row.disconnected_at,
     }
 
 
@@ -255,8 +256,8 @@ def disconnected(ctx: Context, rpps: str | None = None) -> list[dict[str, Any]]:
     """The practitioners (or the one named) who disconnected the platform (account.application.deauthorized,
     recorded by `webhooks serve`), as warnings to show: [{"rpps", "at"}]."""
     rows = ctx.ledger.list_practitioners()
-    return [{"rpps": r["rpps"], "at": r["disconnected_at"]} for r in rows
-            if r.get("disconnected_at") and (rpps is None or r["rpps"] == rpps)]
+    return [{"rpps": r.rpps, "at": r.disconnected_at} for r in rows
+            if r.disconnected_at and (rpps is None or r.rpps == rpps)]
 
 
 # --------------------------------------------------------------------------- input checks (before any write)
@@ -289,9 +290,9 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _refuse_if_linked(row: dict[str, Any] | None, *, unless_account: str | None = None) -> None:
-    if row and row.get("account_id") and row["account_id"] != unless_account:
-        raise BadInput("practitioner.already_linked", rpps=row["rpps"], account_id=row["account_id"])
+def _refuse_if_linked(row: Practitioner | None, *, unless_account: str | None = None) -> None:
+    if row and row.account_id and row.account_id != unless_account:
+        raise BadInput("practitioner.already_linked", rpps=row.rpps, account_id=row.account_id)
 
 
 def _client_id(ctx: Context) -> str:
@@ -352,7 +353,7 @@ def parse_oauth_return(url: str) -> dict[str, str | None]:
 
 def complete_oauth(
     ctx: Context, rpps: str, *, state: str, code: str | None = None, error: str | None = None
-) -> dict[str, Any]:
+) -> Practitioner:
     """Spends the `state` (single use, not expired, issued for this RPPS: BadInput otherwise, and Stripe is
     not called), exchanges the code, and stores the connected account (link_method oauth).
 
@@ -438,7 +439,7 @@ def create_account(ctx: Context, rpps: str, email: str, name: str | None = None)
 
 def attach_account(
     ctx: Context, rpps: str, account_id: str, *, email: str | None = None, name: str | None = None
-) -> dict[str, Any]:
+) -> Practitioner:
     """Attaches an account already connected to the platform, after Stripe confirms the platform reaches it
     (403 account_invalid: StripeRefused "link.account_not_connected"). Re-attaching the same account is fine."""
     with ctx.audited("link.attach", shown(rpps)) as entry:
@@ -465,10 +466,10 @@ def attach_account(
 # --------------------------------------------------------------------------- pairing health
 
 
-def _controlled(account: dict[str, Any], row: dict[str, Any]) -> bool:
+def _controlled(account: dict[str, Any], row: Practitioner) -> bool:
     """Whether the platform controls the account (it created it): only then can it issue onboarding links."""
     controller = account.get("controller") or {}
-    return controller.get("is_controller") is True or row.get("link_method") == LINK_CREATED
+    return controller.get("is_controller") is True or row.link_method == LINK_CREATED
 
 
 def check(ctx: Context, rpps: str) -> dict[str, Any]:
@@ -484,13 +485,13 @@ def check(ctx: Context, rpps: str) -> dict[str, Any]:
         number = normalize_rpps(rpps)
         entry.target = number
         row = require_linked(ctx, number)
-        account_id = row["account_id"]
+        account_id = row.account_id
         account = _read_account(ctx, number, account_id)
         requirements = account.get("requirements") or {}
         health: dict[str, Any] = {
             "rpps": number,
             "account_id": account_id,
-            "link_method": row.get("link_method"),
+            "link_method": row.link_method,
             "controlled": _controlled(account, row),
             "charges_enabled": bool(account.get("charges_enabled")),
             "payouts_enabled": bool(account.get("payouts_enabled")),
@@ -583,16 +584,16 @@ def explain_payment_refusal(ctx: Context, rpps: str, account_id: str, refusal: S
 # --------------------------------------------------------------------------- unlink
 
 
-def _unlink_plan(ctx: Context, row: dict[str, Any], force: bool) -> dict[str, Any]:
-    number, account_id = row["rpps"], row["account_id"]
+def _unlink_plan(ctx: Context, row: Practitioner, force: bool) -> dict[str, Any]:
+    number, account_id = row.rpps, row.account_id
     holds = ctx.ledger.count_consultations(rpps=number, state=statuses.UNCAPTURED)
     if holds and not force:
         raise BadInput("unlink.holds_pending", rpps=number, holds=i18n.count("unlink.n_holds", holds))
     plan: dict[str, Any] = {
         "rpps": number,
-        "name": row.get("name"),
+        "name": row.name,
         "account_id": account_id,
-        "link_method": row.get("link_method"),
+        "link_method": row.link_method,
         "uncaptured": holds,
         "open_links": ctx.ledger.count_consultations(rpps=number, state=statuses.INCOMPLETE),
         "action": "deauthorize",
@@ -600,8 +601,8 @@ def _unlink_plan(ctx: Context, row: dict[str, Any], force: bool) -> dict[str, An
         "request": None,
         "done": False,
     }
-    controlled = row.get("link_method") == LINK_CREATED
-    if row.get("link_method") == LINK_ATTACHED:
+    controlled = row.link_method == LINK_CREATED
+    if row.link_method == LINK_ATTACHED:
         try:
             controlled = _controlled(ctx.gateway.retrieve_account(account_id), row)
         except StripeRefused as exc:
@@ -689,7 +690,7 @@ def set_default_max(ctx: Context, rpps: str, amount: str) -> dict[str, Any]:
     with ctx.audited("prefs.set-max", shown(rpps)) as entry:
         number, cents = normalize_rpps(rpps), parse_default_max(amount)
         entry.target = number
-        previous = require_practitioner(ctx, number)["default_max_cents"]
+        previous = require_practitioner(ctx, number).default_max_cents
         row = ctx.ledger.set_default_max(number, cents)
         entry.detail = f"{previous}->{cents}"
     return {
@@ -710,7 +711,7 @@ def set_lang(ctx: Context, rpps: str, lang: str) -> dict[str, Any]:
         value = clean(lang).lower()
         if value not in ("fr", "en"):
             raise BadInput("prefs.bad_lang", value=shown(lang))
-        previous = require_practitioner(ctx, number).get("lang") or "fr"
+        previous = require_practitioner(ctx, number).lang or "fr"
         row = ctx.ledger.set_practitioner_lang(number, value)
         entry.detail = f"{previous}->{value}"
     return {"practitioner": row, "previous": previous, "lang": value}

@@ -74,6 +74,7 @@ from sarapay.services import refresh
 from sarapay.services.practitioners import require_practitioner
 
 if TYPE_CHECKING:
+    from sarapay.records import Consultation
     from sarapay.services.context import Context
     from sarapay.stripe_gateway import Gateway
 
@@ -283,17 +284,17 @@ def payment_intent_of(session: dict[str, Any] | None) -> dict[str, Any] | None:
     return pi if isinstance(pi, dict) else None
 
 
-def _created_bound(rows: list[dict[str, Any]]) -> int:
+def _created_bound(rows: list[Consultation]) -> int:
     """created[gte] for one account: the oldest open item's session creation, by Stripe's own clock
     when the ledger has a Stripe time for it (no skew with ours), minus a margin."""
     bounds = []
     for row in rows:
-        if row.get("link_expires_at"):
-            bounds.append(int(row["link_expires_at"]) - LINK_LIFETIME_MAX)
-        elif row.get("capture_before"):
-            bounds.append(int(row["capture_before"]) - HOLD_LIFETIME_MAX)
+        if row.link_expires_at:
+            bounds.append(int(row.link_expires_at) - LINK_LIFETIME_MAX)
+        elif row.capture_before:
+            bounds.append(int(row.capture_before) - HOLD_LIFETIME_MAX)
         else:
-            created = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00")).timestamp()
+            created = datetime.fromisoformat(row.created_at.replace("Z", "+00:00")).timestamp()
             bounds.append(int(created) - LINK_LIFETIME_MAX)  # our clock: a day of slack
     return max(0, min(bounds) - WINDOW_MARGIN)
 
@@ -381,23 +382,23 @@ def _reconcile(
 ) -> ReconcileReport:
     ledger = ctx.ledger
     if rpps is not None:
-        rpps = require_practitioner(ctx, rpps)["rpps"]
+        rpps = require_practitioner(ctx, rpps).rpps
     last = _last_run(ledger, rpps)
     report = ReconcileReport(now=refresh.now(), since=0, warn_within=warn_within, rpps=rpps)  # times set once Stripe answered
 
-    names = {p["rpps"]: p.get("name") for p in ledger.list_practitioners()}
+    names = {p.rpps: p.name for p in ledger.list_practitioners()}
     after_rows, declined = _read_open(ctx, report, names, last=last, progress=progress, max_workers=max_workers)
 
     # Stripe's time once the accounts were read (the machine's when there was nothing to ask Stripe).
     report.now = now = refresh.stripe_now(ctx)
     report.since = last if last is not None else now - DEFAULT_LOOKBACK
     for row in after_rows:
-        if statuses.needs_action(row["state"], capture_before=row.get("capture_before"), now=now, warn_within=warn_within):
-            report.items.append(_item(HOLD_EXPIRING, row, names, amount=row.get("authorised_cents"), deadline=row.get("capture_before")))
-        elif row["state"] == statuses.INCOMPLETE and row["id"] in declined:
-            error = declined[row["id"]]
+        if statuses.needs_action(row.state, capture_before=row.capture_before, now=now, warn_within=warn_within):
+            report.items.append(_item(HOLD_EXPIRING, row, names, amount=row.authorised_cents, deadline=row.capture_before))
+        elif row.state == statuses.INCOMPLETE and row.id in declined:
+            error = declined[row.id]
             report.items.append(
-                _item(DECLINED, row, names, amount=row.get("max_cents"), deadline=row.get("link_expires_at"),
+                _item(DECLINED, row, names, amount=row.max_cents, deadline=row.link_expires_at,
                       detail=error.get("decline_code") or error.get("code"))
             )
     report.items.extend(_ran_out(ledger, report, names))
@@ -430,7 +431,7 @@ def refresh_open(
     happened."""
     with run_lock(ctx=ctx):
         report = ReconcileReport(now=refresh.now(), since=0, warn_within=0, rpps=rpps)
-        names = {p["rpps"]: p.get("name") for p in ctx.ledger.list_practitioners()}
+        names = {p.rpps: p.name for p in ctx.ledger.list_practitioners()}
         _read_open(ctx, report, names, last=_last_run(ctx.ledger, rpps), progress=progress, max_workers=max_workers)
         report.now = refresh.stripe_now(ctx)
     return report
@@ -439,27 +440,27 @@ def refresh_open(
 def _read_open(
     ctx: Context, report: ReconcileReport, names: dict[str, Any], *, last: int | None,
     progress: Callable[[int, int], None] | None, max_workers: int,
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+) -> tuple[list[Consultation], dict[str, dict[str, Any]]]:
     """Reads every account with open consultations (one list of sessions each) or disputes to watch (one
     list of disputes), and applies what Stripe says to the ledger; fills the report's counts, changes, new
     disputes, unavailable accounts and refused ones. Returns the rows as written, and the declines seen
     (consultation id -> the PaymentIntent's last_payment_error)."""
     ledger, rpps = ctx.ledger, report.rpps
     practitioners = ledger.list_practitioners()
-    rpps_of = {p["account_id"]: p["rpps"] for p in practitioners if p.get("account_id")}
-    disconnected = {p["rpps"] for p in practitioners if p.get("disconnected_at")}
+    rpps_of = {p.account_id: p.rpps for p in practitioners if p.account_id}
+    disconnected = {p.rpps for p in practitioners if p.disconnected_at}
 
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Consultation]] = {}
     for row in ledger.non_final(rpps):
-        if row["rpps"] in disconnected and row.get("paid_online"):
+        if row.rpps in disconnected and row.paid_online:
             # The practitioner disconnected the platform: Stripe would refuse every read; a person decides.
-            report.items.append(_item(ACCOUNT_DISCONNECTED, row, names, amount=row.get("authorised_cents") or row.get("max_cents"),
-                                      deadline=row.get("capture_before") or row.get("link_expires_at"), detail="deauthorized"))
+            report.items.append(_item(ACCOUNT_DISCONNECTED, row, names, amount=row.authorised_cents or row.max_cents,
+                                      deadline=row.capture_before or row.link_expires_at, detail="deauthorized"))
             continue
-        if row.get("paid_online") and row.get("account_id") and (row.get("checkout_session_id") or row.get("payment_intent_id")):
-            groups.setdefault(row["account_id"], []).append(row)
+        if row.paid_online and row.account_id and (row.checkout_session_id or row.payment_intent_id):
+            groups.setdefault(row.account_id, []).append(row)
     declined: dict[str, dict[str, Any]] = {}  # consultation id -> its PaymentIntent's last_payment_error
-    after_rows: list[dict[str, Any]] = []
+    after_rows: list[Consultation] = []
 
     bounds = {account: _created_bound(rows) for account, rows in groups.items()}
     watched = dispute_bounds(ledger, rpps, last)
@@ -473,7 +474,7 @@ def _read_open(
             sessions = list(gateway.list_checkout_sessions(account, bounds[account], expand=SESSION_EXPAND))
             by_id, by_consultation = index_sessions(sessions)
             link_closed = any(
-                refresh.needs_expiry_event(row, pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation))
+                refresh.needs_expiry_event(row, pick_session(row.id, row.checkout_session_id, by_id, by_consultation))
                 for row in groups[account]
             )
             events = refresh.fetch_expiry_events(gateway, account, bounds[account]) if link_closed else {}
@@ -488,7 +489,7 @@ def _read_open(
     for account, result, error in read_accounts(ctx, accounts, fetch, progress=progress, max_workers=max_workers):
         now = refresh.stripe_now(ctx)  # Stripe's deadlines against Stripe's time, as of this answer
         rows = groups.get(account, [])
-        owner = rows[0]["rpps"] if rows else rpps_of.get(account, "")
+        owner = rows[0].rpps if rows else rpps_of.get(account, "")
         if isinstance(error, StripeUnavailable):
             report.unavailable.append(Unavailable(account, owner, error.key, error.message))
         elif error is not None:
@@ -507,18 +508,18 @@ def _read_open(
                 for row in rows:
                     after_rows.append(_apply(ctx, report, row, sessions_index=index, events=events, now=now,
                                              declined=declined, disputes=by_payment))
-                _apply_done(ctx, report, sessions, {row["id"] for row in rows}, now)
+                _apply_done(ctx, report, sessions, {row.id for row in rows}, now)
                 _apply_disputes(ctx, report, account, by_payment)
     return after_rows, declined
 
 
 def _apply(
-    ctx: Context, report: ReconcileReport, row: dict[str, Any], *, sessions_index: tuple,
+    ctx: Context, report: ReconcileReport, row: Consultation, *, sessions_index: tuple,
     events: dict[str, dict[str, Any]], now: int, declined: dict[str, dict[str, Any]],
     disputes: dict[str, list[dict[str, Any]]],
-) -> dict[str, Any]:
+) -> Consultation:
     by_id, by_consultation = sessions_index
-    session = pick_session(row["id"], row.get("checkout_session_id"), by_id, by_consultation)
+    session = pick_session(row.id, row.checkout_session_id, by_id, by_consultation)
     event = events.get(session["id"]) if session is not None else None
     if session is None:
         # Not in the window Stripe returned: ask for this one alone (rare; counted).
@@ -526,12 +527,12 @@ def _apply(
         session, payment_intent = refresh.fetch_stripe_objects(ctx, row)
         if refresh.needs_expiry_event(row, session):
             assert session is not None
-            event = refresh.fetch_expiry_event(ctx.gateway, row["account_id"], session)
+            event = refresh.fetch_expiry_event(ctx.gateway, row.account_id, session)
     else:
         payment_intent = payment_intent_of(session)
-        if session["id"] != row.get("checkout_session_id"):
+        if session["id"] != row.checkout_session_id:
             # A newer link for the consultation: what the ledger knew about the old one does not carry over.
-            row = ctx.ledger.update_consultation(row["id"], checkout_session_id=session["id"], closed_on_purpose=False)
+            row = ctx.ledger.update_consultation(row.id, checkout_session_id=session["id"], closed_on_purpose=False)
     pi_id = (payment_intent or {}).get("id")
     if pi_id in disputes:
         report.new_disputes.update(refresh.record_disputes(ctx.ledger, row, disputes.pop(pi_id)))
@@ -539,15 +540,15 @@ def _apply(
         assert pi_id is not None  # disputed outside the listed window: asked for alone, like the retrieve
         report.retrieves += 1
         report.new_disputes.update(
-            refresh.record_disputes(ctx.ledger, row, refresh.fetch_disputes(ctx.gateway, row["account_id"], pi_id))
+            refresh.record_disputes(ctx.ledger, row, refresh.fetch_disputes(ctx.gateway, row.account_id, pi_id))
         )
     report.checked += 1
     after = refresh.apply_stripe_state(ctx.ledger, row, session, payment_intent, now, event)
-    if after["state"] != row["state"]:
-        report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
+    if after.state != row.state:
+        report.changes.append(Change(row.id, row.rpps, row.state, after.state))
     error = (payment_intent or {}).get("last_payment_error")
     if error and (payment_intent or {}).get("status") == "requires_payment_method":
-        declined[row["id"]] = error
+        declined[row.id] = error
     return after
 
 
@@ -568,12 +569,12 @@ def _apply_disputes(ctx: Context, report: ReconcileReport, account: str, dispute
     is left alone."""
     for pi_id, found in disputes.items():
         row = ctx.ledger.find_by_payment_intent(pi_id)
-        if row is None or row.get("account_id") != account:
+        if row is None or row.account_id != account:
             continue
         after, new = refresh.apply_disputes(ctx.ledger, row, found)
         report.new_disputes.update(new)
-        if after["state"] != row["state"]:
-            report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
+        if after.state != row.state:
+            report.changes.append(Change(row.id, row.rpps, row.state, after.state))
 
 
 def _apply_done(ctx: Context, report: ReconcileReport, sessions: list[dict[str, Any]], open_ids: set[str], now: int) -> None:
@@ -583,16 +584,16 @@ def _apply_done(ctx: Context, report: ReconcileReport, sessions: list[dict[str, 
     ledger = ctx.ledger
     for session in sessions:
         row = ledger.find_by_checkout_session(session["id"])
-        if row is None or row["id"] in open_ids or row.get("state") not in statuses.FINAL_STATES:
+        if row is None or row.id in open_ids or row.state not in statuses.FINAL_STATES:
             continue
-        if report.rpps is not None and row["rpps"] != report.rpps:
+        if report.rpps is not None and row.rpps != report.rpps:
             continue
         payment_intent = payment_intent_of(session)
         if payment_intent is None and session.get("payment_intent"):
             continue  # not expanded: nothing to compare
         after = refresh.apply_stripe_state(ledger, row, session, payment_intent, now)
-        if after["state"] != row["state"]:
-            report.changes.append(Change(row["id"], row["rpps"], row["state"], after["state"]))
+        if after.state != row.state:
+            report.changes.append(Change(row.id, row.rpps, row.state, after.state))
 
 
 def _dispute_items(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
@@ -624,16 +625,16 @@ def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> lis
     changed_now = {c.consultation_id for c in report.changes if c.after == statuses.EXPIRED}
     items = []
     for row in ledger.list_consultations(rpps=report.rpps, state=statuses.EXPIRED):
-        if not row.get("paid_online"):
+        if not row.paid_online:
             continue
-        hold, link = row.get("capture_before"), row.get("link_expires_at")
-        if hold is not None and int(row.get("authorised_cents") or 0) > 0:
-            if row["id"] in changed_now or report.since < hold <= report.now:
-                items.append(_item(HOLD_EXPIRED, row, names, amount=row.get("authorised_cents"), deadline=hold))
-        elif link is not None and (row["id"] in changed_now or report.since < link <= report.now):
-            before_consultation = timefmt.iso_utc(link) < row["scheduled_at"]
+        hold, link = row.capture_before, row.link_expires_at
+        if hold is not None and int(row.authorised_cents or 0) > 0:
+            if row.id in changed_now or report.since < hold <= report.now:
+                items.append(_item(HOLD_EXPIRED, row, names, amount=row.authorised_cents, deadline=hold))
+        elif link is not None and (row.id in changed_now or report.since < link <= report.now):
+            before_consultation = timefmt.iso_utc(link) < row.scheduled_at
             items.append(
-                _item(LINK_EXPIRED if before_consultation else ABANDONED, row, names, amount=row.get("max_cents"), deadline=link)
+                _item(LINK_EXPIRED if before_consultation else ABANDONED, row, names, amount=row.max_cents, deadline=link)
             )
     return items
 
@@ -658,12 +659,12 @@ def _moves_in_doubt(ledger: Any, report: ReconcileReport, names: dict[str, Any])
     return items
 
 
-def _item(kind: str, row: dict[str, Any], names: dict[str, Any], *, amount: int | None, deadline: int | None,
+def _item(kind: str, row: Consultation, names: dict[str, Any], *, amount: int | None, deadline: int | None,
           detail: str | None = None) -> Item:
     return Item(
-        kind=kind, rpps=row["rpps"], practitioner=names.get(row["rpps"]), account_id=row.get("account_id"),
-        consultation_id=row["id"], state=row["state"], amount_cents=amount, currency=row.get("currency") or "eur",
-        deadline=int(deadline) if deadline is not None else None, scheduled_at=row.get("scheduled_at"), detail=detail,
+        kind=kind, rpps=row.rpps, practitioner=names.get(row.rpps), account_id=row.account_id,
+        consultation_id=row.id, state=row.state, amount_cents=amount, currency=row.currency or "eur",
+        deadline=int(deadline) if deadline is not None else None, scheduled_at=row.scheduled_at, detail=detail,
     )
 
 

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from sarapay import statuses
 
 if TYPE_CHECKING:
+    from sarapay.records import Consultation
     from sarapay.ledger import Ledger
     from sarapay.services.context import Context
 
@@ -77,16 +78,16 @@ def id_of(value: Any) -> str | None:
     return value or None
 
 
-def fetch_stripe_objects(ctx: Context, consultation: dict[str, Any]) -> tuple[dict | None, dict | None]:
+def fetch_stripe_objects(ctx: Context, consultation: Consultation) -> tuple[dict | None, dict | None]:
     """The consultation's Checkout Session and PaymentIntent as Stripe has them now (reads only)."""
-    account = consultation.get("account_id")
-    if not consultation.get("paid_online") or not account:
+    account = consultation.account_id
+    if not consultation.paid_online or not account:
         return None, None
     gateway = ctx.gateway
     session = None
-    if consultation.get("checkout_session_id"):
-        session = gateway.retrieve_checkout_session(account, consultation["checkout_session_id"])
-    pi_id = id_of((session or {}).get("payment_intent")) or consultation.get("payment_intent_id")
+    if consultation.checkout_session_id:
+        session = gateway.retrieve_checkout_session(account, consultation.checkout_session_id)
+    pi_id = id_of((session or {}).get("payment_intent")) or consultation.payment_intent_id
     payment_intent = gateway.retrieve_payment_intent(account, pi_id) if pi_id else None
     return session, payment_intent
 
@@ -94,14 +95,14 @@ def fetch_stripe_objects(ctx: Context, consultation: dict[str, Any]) -> tuple[di
 EXPIRED_EVENT = "checkout.session.expired"
 
 
-def needs_expiry_event(consultation: dict[str, Any], session: dict | None) -> bool:
+def needs_expiry_event(consultation: Consultation, session: dict | None) -> bool:
     """Whether deciding the consultation's state needs its session's expiry event: the session expired, the
     ledger does not know it was closed on purpose, and the consultation is not final yet (a final one was
     decided when its session expired)."""
     return (
         (session or {}).get("status") == "expired"
-        and not consultation.get("closed_on_purpose")
-        and consultation.get("state") not in statuses.FINAL_STATES
+        and not consultation.closed_on_purpose
+        and consultation.state not in statuses.FINAL_STATES
     )
 
 
@@ -143,20 +144,20 @@ def charge_disputed(payment_intent: dict | None) -> bool:
     return isinstance(charge, dict) and bool(charge.get("disputed"))
 
 
-def dispute_fields(consultation: dict[str, Any], dispute: dict[str, Any]) -> dict[str, Any]:
+def dispute_fields(consultation: Consultation, dispute: dict[str, Any]) -> dict[str, Any]:
     """The ledger's row of a Stripe Dispute (pure): fee and net are those of its balance transactions
     (the withdrawal with the dispute fee; the reinstatement, which may give the fee back)."""
     txns = [t for t in dispute.get("balance_transactions") or [] if isinstance(t, dict)]
     due_by = (dispute.get("evidence_details") or {}).get("due_by")
     return {
-        "consultation_id": consultation["id"],
-        "account_id": consultation.get("account_id") or "",
+        "consultation_id": consultation.id,
+        "account_id": consultation.account_id or "",
         "charge_id": id_of(dispute.get("charge")),
         "payment_intent_id": id_of(dispute.get("payment_intent")),
         "amount_cents": int(dispute.get("amount") or 0),
         "fee_cents": max(0, sum(int(t.get("fee") or 0) for t in txns)),
         "net_cents": sum(int(t.get("net") or 0) for t in txns),
-        "currency": dispute.get("currency") or consultation.get("currency") or "eur",
+        "currency": dispute.get("currency") or consultation.currency or "eur",
         "reason": dispute.get("reason") or "general",
         "status": dispute.get("status") or "needs_response",
         "due_by": int(due_by) if due_by else None,  # 0: the bank allows no answer
@@ -165,7 +166,7 @@ def dispute_fields(consultation: dict[str, Any], dispute: dict[str, Any]) -> dic
     }
 
 
-def record_disputes(ledger: Ledger, consultation: dict[str, Any], disputes: Iterable[dict[str, Any]]) -> list[str]:
+def record_disputes(ledger: Ledger, consultation: Consultation, disputes: Iterable[dict[str, Any]]) -> list[str]:
     """Writes what Stripe says of the consultation's disputes; returns the ids the ledger did not know."""
     new = []
     for dispute in disputes:
@@ -200,37 +201,40 @@ def _dispute_note(before: str, after: str, dispute: dict[str, Any] | None) -> st
 
 
 def apply_disputes(
-    ledger: Ledger, consultation: dict[str, Any], disputes: Iterable[dict[str, Any]]
-) -> tuple[dict[str, Any], list[str]]:
+    ledger: Ledger, consultation: Consultation, disputes: Iterable[dict[str, Any]]
+) -> tuple[Consultation, list[str]]:
     """Records the consultation's disputes and moves its state accordingly, from what the ledger knows of its
     amounts (no PaymentIntent needed). Returns the row and the ids of disputes the ledger did not know."""
     new = record_disputes(ledger, consultation, disputes)
-    latest = ledger.latest_dispute(consultation["id"])
+    latest = ledger.latest_dispute(consultation.id)
     state = statuses.state_with_dispute(
-        consultation["state"], captured=int(consultation.get("captured_cents") or 0),
-        refunded=int(consultation.get("refunded_cents") or 0), dispute_status=(latest or {}).get("status"),
+        consultation.state, captured=int(consultation.captured_cents or 0),
+        refunded=int(consultation.refunded_cents or 0), dispute_status=(latest or {}).get("status"),
     )
-    if state == consultation["state"]:
+    if state == consultation.state:
         return consultation, new
     from datetime import datetime, timezone
 
     ledger.update_if_state(
-        consultation["id"], consultation["state"], note=_dispute_note(consultation["state"], state, latest),
+        consultation.id, consultation.state, note=_dispute_note(consultation.state, state, latest),
         state=state, stripe_synced_at=datetime.now(timezone.utc),
     )
-    return ledger.get_consultation(consultation["id"]) or consultation, new
+    return ledger.get_consultation(consultation.id) or consultation, new
 
 
 def stripe_fields(
-    consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int,
-    expired_event: dict | None = None, dispute_status: str | None = None,
+    consultation: Consultation | None, session: dict | None, payment_intent: dict | None, now: int,
+    expired_event: dict | None = None, dispute_status: str | None = None, *, closed_known: bool = False,
 ) -> dict[str, Any]:
     """The ledger fields Stripe's objects say, for a consultation paid online (pure). `expired_event` is the
     session's `checkout.session.expired` event when it was fetched (see statuses.closed_on_purpose);
-    `dispute_status` the status of the charge's latest dispute (statuses.with_dispute)."""
+    `dispute_status` the status of the charge's latest dispute (statuses.with_dispute). `consultation` is
+    None for one not in the ledger yet (sync --rebuild): nothing refunded, and `closed_known` says whether its
+    link is known to have been closed on purpose."""
     charge = (payment_intent or {}).get("latest_charge")
     charge_obj = charge if isinstance(charge, dict) else None
-    closed = statuses.closed_on_purpose(session, expired_event, known=bool(consultation.get("closed_on_purpose")))
+    known = consultation.closed_on_purpose if consultation is not None else closed_known
+    closed = statuses.closed_on_purpose(session, expired_event, known=bool(known))
     fields: dict[str, Any] = {
         "state": statuses.derive_state(
             paid_online=True,
@@ -262,7 +266,7 @@ def stripe_fields(
         fields["capture_before"] = deadline
     balance = (charge_obj or {}).get("balance_transaction")
     if isinstance(balance, dict):
-        refunded = fields.get("refunded_cents", consultation.get("refunded_cents") or 0)
+        refunded = fields.get("refunded_cents", (consultation.refunded_cents if consultation is not None else 0) or 0)
         fields["fee_cents"] = int(balance.get("fee") or 0)
         fields["net_cents"] = int(balance.get("net") or 0) - refunded
     elif amounts["captured"] == 0:
@@ -272,9 +276,9 @@ def stripe_fields(
 
 
 def apply_stripe_state(
-    ledger: Ledger, consultation: dict[str, Any], session: dict | None, payment_intent: dict | None, now: int,
+    ledger: Ledger, consultation: Consultation, session: dict | None, payment_intent: dict | None, now: int,
     expired_event: dict | None = None,
-) -> dict[str, Any]:
+) -> Consultation:
     """Writes what Stripe's objects say about `consultation` (only what changed) and returns the row.
 
     `session` is the consultation's Checkout Session (or None), `payment_intent` its PaymentIntent with
@@ -283,39 +287,39 @@ def apply_stripe_state(
     consultation's disputes are those the ledger knows (`record_disputes` first). No Stripe call here. A consultation without online payment is returned untouched. `stripe_synced_at`, like the
     ledger's other bookkeeping times, is the machine's clock.
     """
-    if not consultation.get("paid_online"):
+    if not consultation.paid_online:
         return consultation
-    captured = (payment_intent or {}).get("status") == "succeeded" or consultation["state"] in statuses.CAPTURED_STATES
-    dispute = ledger.latest_dispute(consultation["id"]) if captured else None  # only captured money is disputed
+    captured = (payment_intent or {}).get("status") == "succeeded" or consultation.state in statuses.CAPTURED_STATES
+    dispute = ledger.latest_dispute(consultation.id) if captured else None  # only captured money is disputed
     fields = stripe_fields(consultation, session, payment_intent, now, expired_event, (dispute or {}).get("status"))
-    changed = {name: value for name, value in fields.items() if consultation.get(name) != value}
+    changed = {name: value for name, value in fields.items() if consultation.value(name) != value}
     if not changed:
         return consultation
     from datetime import datetime, timezone
 
     synced = datetime.now(timezone.utc)
-    note = _dispute_note(consultation["state"], fields["state"], dispute)
-    if ledger.update_if_state(consultation["id"], consultation["state"], note=note, stripe_synced_at=synced, **changed):
-        return ledger.get_consultation(consultation["id"]) or consultation
+    note = _dispute_note(consultation.state, fields["state"], dispute)
+    if ledger.update_if_state(consultation.id, consultation.state, note=note, stripe_synced_at=synced, **changed):
+        return ledger.get_consultation(consultation.id) or consultation
     # Someone else wrote it in between, from the same Stripe: theirs stands.
-    return ledger.get_consultation(consultation["id"]) or consultation
+    return ledger.get_consultation(consultation.id) or consultation
 
 
-def refresh_consultation(ctx: Context, consultation: dict[str, Any], *, at: int | None = None) -> dict[str, Any]:
+def refresh_consultation(ctx: Context, consultation: Consultation, *, at: int | None = None) -> Consultation:
     """Pulls the consultation's Stripe objects and writes what changed; returns the up-to-date row.
 
     Reads only on Stripe. A consultation without online payment, or without any Stripe object yet, is
     returned as it is. Errors are sarapay's own (StripeUnavailable: nothing was changed)."""
-    if not consultation.get("paid_online") or not consultation.get("account_id"):
+    if not consultation.paid_online or not consultation.account_id:
         return consultation
-    if not consultation.get("checkout_session_id") and not consultation.get("payment_intent_id"):
+    if not consultation.checkout_session_id and not consultation.payment_intent_id:
         return consultation
     session, payment_intent = fetch_stripe_objects(ctx, consultation)
     if charge_disputed(payment_intent):
         assert payment_intent is not None
-        record_disputes(ctx.ledger, consultation, fetch_disputes(ctx.gateway, consultation["account_id"], payment_intent["id"]))
+        record_disputes(ctx.ledger, consultation, fetch_disputes(ctx.gateway, consultation.account_id, payment_intent["id"]))
     event = None
     if needs_expiry_event(consultation, session):
         assert session is not None
-        event = fetch_expiry_event(ctx.gateway, consultation["account_id"], session)
+        event = fetch_expiry_event(ctx.gateway, consultation.account_id, session)
     return apply_stripe_state(ctx.ledger, consultation, session, payment_intent, stripe_now(ctx) if at is None else at, event)

@@ -40,6 +40,7 @@ from sarapay.services import refresh
 from sarapay.services.practitioners import require_practitioner
 
 if TYPE_CHECKING:
+    from sarapay.records import Consultation
     from sarapay.services.context import Context
 
 i18n.register(
@@ -129,10 +130,10 @@ def disputes_due(ctx: Context, *, after: int, until: int, rpps: str | None = Non
     ]
 
 
-def _hold_line(row: dict[str, Any]) -> reminder_mail.Line:
+def _hold_line(row: Consultation) -> reminder_mail.Line:
     return reminder_mail.Line(
-        kind=reminder_mail.HOLD, consultation_id=row["id"], scheduled_at=row["scheduled_at"],
-        amount_cents=int(row["authorised_cents"]), currency=row.get("currency") or "eur", deadline=int(row["capture_before"]),
+        kind=reminder_mail.HOLD, consultation_id=row.id, scheduled_at=row.scheduled_at,
+        amount_cents=int(row.authorised_cents), currency=row.currency or "eur", deadline=int(row.capture_before or 0),
     )
 
 
@@ -160,7 +161,7 @@ def remind(
 
     with ctx.audited("remind", rpps) as entry:
         if rpps is not None:
-            rpps = entry.target = require_practitioner(ctx, rpps)["rpps"]
+            rpps = entry.target = require_practitioner(ctx, rpps).rpps
         smtp, password = (None, None) if dry_run else credentials.resolve_smtp()  # exit 4 before anything else
         with reconcile.run_lock(LOCK_FILE_NAME, "remind.busy", ctx=ctx):
             report = RemindReport(now=refresh.now(), within=within, rpps=rpps, dry_run=dry_run)
@@ -192,7 +193,7 @@ def _collect(ctx: Context, report: RemindReport) -> None:
     """Who gets what: due items, grouped by practitioner, split into new and already reminded."""
     ledger = ctx.ledger
     after, until = report.now, report.now + report.within
-    due = [(row["rpps"], _hold_line(row)) for row in ledger.holds_due(after=after, until=until, rpps=report.rpps)]
+    due = [(row.rpps, _hold_line(row)) for row in ledger.holds_due(after=after, until=until, rpps=report.rpps)]
     due += [(row["rpps"], _dispute_line(row)) for row in disputes_due(ctx, after=after, until=until, rpps=report.rpps)]
     if not due:
         return
@@ -201,9 +202,10 @@ def _collect(ctx: Context, report: RemindReport) -> None:
     for rpps, line in sorted(due, key=lambda item: (item[1].deadline, item[1].kind, item[1].consultation_id)):
         reminder = by_rpps.get(rpps)
         if reminder is None:
-            row = ledger.get_practitioner(rpps) or {}
+            known = ledger.get_practitioner(rpps)
             reminder = by_rpps[rpps] = PractitionerReminder(
-                rpps=rpps, name=row.get("name"), email=row.get("email"), lang=row.get("lang") or "fr",
+                rpps=rpps, name=known.name if known else None, email=known.email if known else None,
+                lang=(known.lang if known else None) or "fr",
             )
         (reminder.already if _key(line) in sent else reminder.lines).append(line)
     for reminder in sorted(by_rpps.values(), key=lambda r: r.rpps):

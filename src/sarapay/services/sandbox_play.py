@@ -75,9 +75,9 @@ def pay(ctx: Context, consultation_id: str, card: str) -> dict[str, Any]:
     consultation = ctx.ledger.get_consultation(consultation_id)
     if consultation is None:
         raise BadInput("ledger.unknown_consultation", consultation_id=consultation_id)
-    if not consultation["paid_online"] or not consultation["checkout_session_id"]:
+    if not consultation.paid_online or not consultation.checkout_session_id:
         raise BadInput("sandbox.not_paid_online", consultation_id=consultation_id)
-    answer = _reach(lambda: sandbox.pay(consultation["checkout_session_id"], card), sandbox.url)
+    answer = _reach(lambda: sandbox.pay(consultation.checkout_session_id, card), sandbox.url)
     consultation = refresh_consultation(ctx, consultation)
     return {"outcome": answer["outcome"], "decline_code": answer.get("decline_code"), "consultation": consultation}
 

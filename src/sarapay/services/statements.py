@@ -50,7 +50,7 @@ def monthly_statement(ctx: Context, rpps: str, month: str, *, now: datetime | No
 
     year, number = timefmt.parse_month(month)
     practitioner = require_linked(ctx, rpps)
-    account_id = practitioner["account_id"]
+    account_id = practitioner.account_id
     start, end = timefmt.month_bounds(year, number)
     first, after = int(start.timestamp()), int(end.timestamp())
     gateway = ctx.gateway
@@ -61,8 +61,8 @@ def monthly_statement(ctx: Context, rpps: str, month: str, *, now: datetime | No
         key=lambda p: (p["arrival_date"] or "", p["id"]),
     )
     return {
-        "rpps": practitioner["rpps"],
-        "name": practitioner.get("name"),
+        "rpps": practitioner.rpps,
+        "name": practitioner.name,
         "account_id": account_id,
         "month": f"{year:04d}-{number:02d}",
         "period": {"start": timefmt.iso_utc(start), "end": timefmt.iso_utc(end)},

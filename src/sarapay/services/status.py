@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from sarapay import i18n, ids, statuses, timefmt
+from sarapay import i18n, ids, records, statuses, timefmt
 from sarapay.errors import BadInput, StripeRefused
+from sarapay.records import CONSULTATION_FIELD, AuditEntry, Consultation, Field, HistoryEntry, Totals, machine_names
 from sarapay.rpps import normalize_rpps
 
 if TYPE_CHECKING:
@@ -33,20 +34,13 @@ i18n.register(
     }
 )
 
-# The keys of a consultation in machine output, in this order (a contract for scripts).
-MACHINE_FIELDS: tuple[str, ...] = (
-    "id", "rpps", "scheduled_at", "state", "paid_online", "currency", "max_cents", "authorised_cents",
-    "captured_cents", "refunded_cents", "fee_cents", "net_cents", "capture_before", "checkout_session_id",
-    "payment_intent_id", "patient_ref", "updated_at",
-)
-EMAIL_FIELD = "patient_email"  # added after patient_ref only with show_email
+# The keys of a consultation in machine output, in this order (a contract for scripts): records.CONSULTATION_FIELDS.
+MACHINE_FIELDS: tuple[str, ...] = machine_names()
 
 
 def machine_fields(show_email: bool = False) -> tuple[str, ...]:
-    if not show_email:
-        return MACHINE_FIELDS
-    at = MACHINE_FIELDS.index("patient_ref") + 1
-    return (*MACHINE_FIELDS[:at], EMAIL_FIELD, *MACHINE_FIELDS[at:])
+    """MACHINE_FIELDS, with patient_email after patient_ref when asked (`--show-email`)."""
+    return machine_names(show_email=show_email)
 
 
 @dataclass(frozen=True)
@@ -83,13 +77,14 @@ def parse_filters(
     start = timefmt.parse_since(since) if since else None
     end = timefmt.parse_until(until) if until else None
     if start is not None and end is not None and start.timestamp() >= end.timestamp():
-        raise BadInput("listing.empty_range", since=since.strip(), until=until.strip())
+        raise BadInput("listing.empty_range", since=(since or "").strip(), until=(until or "").strip())
     return Filters(
         rpps=normalize_rpps(practitioner) if practitioner else None, states=tuple(codes), since=start, until=end
     )
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: str | int | None) -> str | None:
+    """A ledger time (ISO 8601 UTC text, or Stripe's unix time) in the one machine format."""
     if value is None or value == "":
         return None
     if isinstance(value, str):  # the ledger's own ISO 8601 UTC text, re-written in the one format
@@ -97,22 +92,28 @@ def _iso(value: Any) -> str | None:
     return timefmt.iso_utc(value)
 
 
-def machine_row(record: dict[str, Any], *, show_email: bool = False) -> dict[str, Any]:
+def _machine_value(field: Field, value: Any) -> Any:
+    """A consultation's value in machine output, by its kind: times in ISO 8601 UTC, flags as bools, the
+    currency lowercase (eur when unknown), cents and text as they are."""
+    if field.is_time:
+        return _iso(value)
+    if field.kind == "bool":
+        return bool(value)
+    if field.kind == "currency":
+        return (value or "eur").lower()
+    return value
+
+
+def _machine(record: Consultation, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _machine_value(CONSULTATION_FIELD[name], record.value(name)) for name in names}
+
+
+def machine_row(record: Consultation, *, show_email: bool = False) -> dict[str, Any]:
     """A ledger consultation as machine output: MACHINE_FIELDS (plus patient_email if asked), cents, ISO UTC."""
-    row: dict[str, Any] = {}
-    for key in machine_fields(show_email):
-        value = record.get(key)
-        if key in ("scheduled_at", "updated_at", "capture_before"):
-            value = _iso(value)
-        elif key == "paid_online":
-            value = bool(value)
-        elif key == "currency":
-            value = (value or "eur").lower()
-        row[key] = value
-    return row
+    return _machine(record, machine_names(show_email=show_email))
 
 
-def iter_records(ctx: Context, filters: Filters, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+def iter_records(ctx: Context, filters: Filters, *, limit: int | None = None) -> Iterator[Consultation]:
     """Matching consultations, newest first, streamed from the ledger (at most `limit`)."""
     stream = ctx.ledger.iter_consultations(newest_first=True, **filters.ledger_kwargs())
     try:
@@ -144,7 +145,7 @@ def _earlier(a: datetime | None, b: datetime) -> datetime:
 
 def attention_records(
     ctx: Context, filters: Filters, *, limit: int | None = None, now: datetime | None = None
-) -> list[dict[str, Any]]:
+) -> list[Consultation]:
     """What a person at the terminal needs first (`status` on screen), within the filters:
 
     1. holds to capture (« Non capturé »), the soonest `capture_before` first;
@@ -157,16 +158,16 @@ def attention_records(
     """
     start, end = _paris_today(now)
     wanted = set(filters.states) if filters.states else None
-    base = {"rpps": filters.rpps, "since": filters.since, "until": filters.until}
+    rpps = filters.rpps
     seen: set[str] = set()
-    shown: list[dict[str, Any]] = []
+    shown: list[Consultation] = []
 
-    def take(rows: Iterable[dict[str, Any]]) -> bool:
+    def take(rows: Iterable[Consultation]) -> bool:
         for row in rows:
             if limit is not None and len(shown) >= limit:
                 return False
-            if row["id"] not in seen:
-                seen.add(row["id"])
+            if row.id not in seen:
+                seen.add(row.id)
                 shown.append(row)
         return limit is None or len(shown) < limit
 
@@ -174,24 +175,32 @@ def attention_records(
         return [c for c in codes if wanted is None or c in wanted]
 
     if states(statuses.UNCAPTURED):
-        holds = ctx.ledger.list_consultations(**base, state=[statuses.UNCAPTURED])
-        holds.sort(key=lambda r: (r.get("capture_before") is None, r.get("capture_before") or 0, r["scheduled_at"]))
+        holds = ctx.ledger.list_consultations(
+            rpps=rpps, since=filters.since, until=filters.until, state=[statuses.UNCAPTURED]
+        )
+        holds.sort(key=lambda r: (r.capture_before is None, r.capture_before or 0, r.scheduled_at))
         if not take(holds):
             return shown
     if states(statuses.INCOMPLETE):
-        today = {**base, "since": _later(filters.since, start), "until": _earlier(filters.until, end)}
-        if today["since"].timestamp() < today["until"].timestamp():
-            if not take(ctx.ledger.list_consultations(**today, state=[statuses.INCOMPLETE], limit=limit)):
+        today_since, today_until = _later(filters.since, start), _earlier(filters.until, end)
+        if today_since.timestamp() < today_until.timestamp():
+            rows = ctx.ledger.list_consultations(
+                rpps=rpps, since=today_since, until=today_until, state=[statuses.INCOMPLETE], limit=limit
+            )
+            if not take(rows):
                 return shown
     state = list(filters.states) if filters.states else None
     more = None if limit is None else limit + len(seen)  # rows already shown come back in these queries
-    past = {**base, "until": _earlier(filters.until, end)}
-    if past["since"] is None or past["since"].timestamp() < past["until"].timestamp():
-        if not take(ctx.ledger.list_consultations(**past, state=state, newest_first=True, limit=more)):
+    past_until = _earlier(filters.until, end)
+    if filters.since is None or filters.since.timestamp() < past_until.timestamp():
+        rows = ctx.ledger.list_consultations(
+            rpps=rpps, since=filters.since, until=past_until, state=state, newest_first=True, limit=more
+        )
+        if not take(rows):
             return shown
-    future = {**base, "since": _later(filters.since, end)}
-    if future["until"] is None or future["since"].timestamp() < future["until"].timestamp():
-        take(ctx.ledger.list_consultations(**future, state=state, limit=more))
+    future_since = _later(filters.since, end)
+    if filters.until is None or future_since.timestamp() < filters.until.timestamp():
+        take(ctx.ledger.list_consultations(rpps=rpps, since=future_since, until=filters.until, state=state, limit=more))
     return shown
 
 
@@ -206,12 +215,12 @@ def count(ctx: Context, filters: Filters) -> int:
     return ctx.ledger.count_consultations(**filters.ledger_kwargs())
 
 
-def totals(ctx: Context, filters: Filters) -> dict[str, Any]:
-    """Ledger.totals for the same filters: {"count", "*_cents", "by_state": {...}}."""
+def totals(ctx: Context, filters: Filters) -> Totals:
+    """Ledger.totals for the same filters."""
     return ctx.ledger.totals(**filters.ledger_kwargs())
 
 
-def get_consultation(ctx: Context, consultation: str) -> dict[str, Any]:
+def get_consultation(ctx: Context, consultation: str) -> Consultation:
     """The ledger row of a typed id (`tc-8f3k2q` works); BadInput (exit 2) when malformed or unknown."""
     from sarapay.services.consultations import require_consultation  # the one lookup, with its one message
 
@@ -223,21 +232,16 @@ def moves_in_doubt(ctx: Context, consultation_id: str) -> list[dict[str, Any]]:
     return [move for move in ctx.ledger.money_moves(consultation_id) if move["state"] == "pending"]
 
 
-def history(ctx: Context, consultation_id: str) -> list[dict[str, Any]]:
+def history(ctx: Context, consultation_id: str) -> list[HistoryEntry]:
     return ctx.ledger.history(consultation_id)
 
 
-def detail_document(record: dict[str, Any], timeline: list[dict[str, Any]], *, show_email: bool = False) -> dict[str, Any]:
+def detail_document(
+    record: Consultation, timeline: Iterable[HistoryEntry], *, show_email: bool = False
+) -> dict[str, Any]:
     """The machine form of one consultation: its row, the Stripe ids and the history (ISO UTC)."""
-    document = machine_row(record, show_email=show_email)
-    document.update(
-        account_id=record.get("account_id"),
-        charge_id=record.get("charge_id"),
-        link_expires_at=_iso(record.get("link_expires_at")),
-        created_at=_iso(record.get("created_at")),
-        stripe_synced_at=_iso(record.get("stripe_synced_at")),
-        history=[{"at": _iso(line["at"]), "state": line.get("state"), "note": line.get("note")} for line in timeline],
-    )
+    document = _machine(record, machine_names(show_email=show_email, document=True))
+    document["history"] = [{"at": _iso(line.at), "state": line.state, "note": line.note} for line in timeline]
     return document
 
 
@@ -250,15 +254,15 @@ class RefreshReport:
     failed: list[tuple[str, StripeRefused]] = field(default_factory=list)
 
 
-def _refresh(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+def _refresh(ctx: Context, record: Consultation) -> Consultation:
     from sarapay.services.refresh import refresh_consultation
 
     return refresh_consultation(ctx, record)
 
 
-def refresh_one(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+def refresh_one(ctx: Context, record: Consultation) -> Consultation:
     """Brings one consultation up to date from Stripe (final ones too: a refund may have happened)."""
-    with ctx.audited("status.refresh", record["id"]):
+    with ctx.audited("status.refresh", record.id):
         return _refresh(ctx, record)
 
 
@@ -280,9 +284,9 @@ def refresh_listed(ctx: Context, filters: Filters) -> RefreshReport:
             try:
                 _refresh(ctx, record)
             except StripeRefused as exc:
-                report.failed.append((record["id"], exc))
+                report.failed.append((record.id, exc))
             else:
-                report.refreshed.append(record["id"])
+                report.refreshed.append(record.id)
         entry.detail = f"refreshed={len(report.refreshed)} failed={len(report.failed)}"
     return report
 
@@ -290,10 +294,12 @@ def refresh_listed(ctx: Context, filters: Filters) -> RefreshReport:
 # --- the audit log ----------------------------------------------------------------------------------------
 
 # Keys of an audit entry in machine output, in this order.
-AUDIT_FIELDS: tuple[str, ...] = ("id", "at", "actor", "command", "target", "outcome", "detail", "stripe_request_id")
+AUDIT_FIELDS = records.AUDIT_FIELDS
 
 
-def audit_entries(ctx: Context, limit: int, *, command: str | None = None, target: str | None = None) -> list[dict[str, Any]]:
+def audit_entries(
+    ctx: Context, limit: int, *, command: str | None = None, target: str | None = None
+) -> list[AuditEntry]:
     """The last `limit` audit entries, newest first. A consultation id target is normalised (`tc-8f3k2q`)."""
     if target:
         try:
@@ -303,5 +309,5 @@ def audit_entries(ctx: Context, limit: int, *, command: str | None = None, targe
     return ctx.ledger.list_audit(limit, command=command or None, target=target or None)
 
 
-def audit_row(entry: dict[str, Any]) -> dict[str, Any]:
-    return {key: (_iso(entry.get(key)) if key == "at" else entry.get(key)) for key in AUDIT_FIELDS}
+def audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {key: (_iso(entry.at) if key == "at" else getattr(entry, key)) for key in AUDIT_FIELDS}

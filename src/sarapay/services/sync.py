@@ -48,6 +48,7 @@ from sarapay.services.reconcile import (
 )
 
 if TYPE_CHECKING:
+    from sarapay.records import Consultation
     from sarapay.services.context import Context
     from sarapay.stripe_gateway import Gateway
 
@@ -126,10 +127,10 @@ def _fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], dict[s
 def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_workers: int) -> SyncReport:
     ledger = ctx.ledger
     report = SyncReport()
-    owners = {p["account_id"]: p["rpps"] for p in ledger.list_practitioners() if p.get("account_id")}
+    owners = {p.account_id: p.rpps for p in ledger.list_practitioners() if p.account_id}
     if not owners:
         raise BadInput("sync.no_practitioner")
-    known = {p["rpps"] for p in ledger.list_practitioners()}
+    known = {p.rpps for p in ledger.list_practitioners()}
     report.accounts = len(owners)
     seen: set[str] = set()
 
@@ -147,7 +148,7 @@ def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_w
             if not _valid_id(cid):
                 continue
             existing = ledger.get_consultation(cid)
-            session = pick_session(cid, (existing or {}).get("checkout_session_id"), by_id, by_consultation)
+            session = pick_session(cid, existing.checkout_session_id if existing else None, by_id, by_consultation)
             if session is None:
                 continue
             rpps = _rpps_of(session, owners[account])
@@ -159,10 +160,10 @@ def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_w
 
     if report.complete:
         for row in ledger.iter_consultations():
-            if not row.get("paid_online"):
+            if not row.paid_online:
                 report.kept_offline += 1
-            elif row["id"] not in seen and row.get("account_id") in owners:
-                report.not_found.append(row["id"])
+            elif row.id not in seen and row.account_id in owners:
+                report.not_found.append(row.id)
     return report
 
 
@@ -205,12 +206,12 @@ def _iso_utc_text(value: str) -> str:
 
 def _rebuild_one(
     ledger: Any, report: SyncReport, cid: str, rpps: str, account: str, session: dict[str, Any],
-    existing: dict[str, Any] | None, expired_event: dict[str, Any] | None, now: int,
+    existing: Consultation | None, expired_event: dict[str, Any] | None, now: int,
 ) -> None:
     payment_intent = payment_intent_of(session)
     scheduled = _scheduled_at(session)
     # Without the event (older than 30 days?), what the ledger knew about this same session stands.
-    known = bool(existing and existing.get("checkout_session_id") == session["id"] and existing.get("closed_on_purpose"))
+    known = bool(existing and existing.checkout_session_id == session["id"] and existing.closed_on_purpose)
     closed_on_purpose = statuses.closed_on_purpose(session, expired_event, known=known)
     identity: dict[str, Any] = {
         "rpps": rpps,
@@ -230,8 +231,7 @@ def _rebuild_one(
         if scheduled is None:
             report.approximate_time.append(cid)
             scheduled = datetime.fromtimestamp(int(session["created"]), timezone.utc).isoformat()
-        base = {**identity, "id": cid}
-        fields = refresh.stripe_fields(base, session, payment_intent, now, expired_event)
+        fields = refresh.stripe_fields(None, session, payment_intent, now, expired_event, closed_known=closed_on_purpose)
         state = fields.pop("state")
         values = {k: v for k, v in {**identity, **fields}.items() if k != "rpps"}
         ledger.insert_consultation(
@@ -243,7 +243,7 @@ def _rebuild_one(
 
     if scheduled is not None:
         identity["scheduled_at"] = scheduled
-    changed = [name for name, value in identity.items() if existing.get(name) != value]
+    changed = [name for name, value in identity.items() if existing.value(name) != value]
     if "rpps" in changed:
         changed.remove("rpps")  # a consultation stays with its practitioner; Stripe's metadata is a cross-check
         identity.pop("rpps")
@@ -251,7 +251,7 @@ def _rebuild_one(
     if changed:
         row = ledger.update_consultation(cid, **{name: identity[name] for name in changed})
     fields = refresh.stripe_fields(row, session, payment_intent, now, expired_event)
-    changed += [name for name, value in fields.items() if row.get(name) != value]
+    changed += [name for name, value in fields.items() if row.value(name) != value]
     refresh.apply_stripe_state(ledger, row, session, payment_intent, now, expired_event)
     if changed:
         report.corrected.append((cid, changed))

@@ -46,6 +46,7 @@ from sarapay import i18n
 from sarapay.errors import SarapayError
 
 if TYPE_CHECKING:
+    from sarapay.records import Consultation
     from sarapay.services.context import Context
     from sarapay.credentials import SecretKey
 
@@ -133,7 +134,7 @@ class Answer:
         return {k: v for k, v in {**fields, **self.extra}.items() if v is not None}
 
 
-def _object_consultation(ledger: Any, obj: dict[str, Any]) -> dict[str, Any] | None:
+def _object_consultation(ledger: Any, obj: dict[str, Any]) -> Consultation | None:
     """The consultation a payment object belongs to: by the Stripe id the ledger keeps, else by the
     consultation id in its metadata (the session of a link issued from another machine)."""
     from sarapay.services.reconcile import consultation_of
@@ -235,20 +236,20 @@ class Receiver:
             return self._deauthorized(ctx, event, account, created, answer)
         obj = ((event.get("data") or {}).get("object")) or {}
         row = _object_consultation(ledger, obj) if etype.startswith(PAYMENT_PREFIXES) else None
-        if row is None or row.get("account_id") != account:
+        if row is None or row.account_id != account:
             answer.outcome = "ignored"
             with ledger.transaction():
                 if not ledger.record_webhook_event(event["id"], account_id=account, type=etype, event_created=created,
                                                    outcome="ignored"):
                     answer.outcome = "duplicate"
             return answer
-        answer.consultation_id = row["id"]
-        with self._lock(row["id"]):
+        answer.consultation_id = row.id
+        with self._lock(row.id):
             if etype in DISPUTE_EVENTS:
                 return self._apply_dispute(ctx, event, row, created, answer)
             return self._apply_payment(ctx, event, row, created, answer)
 
-    def _apply_dispute(self, ctx: Context, event: dict[str, Any], row: dict[str, Any], created: int,
+    def _apply_dispute(self, ctx: Context, event: dict[str, Any], row: Consultation, created: int,
                        answer: Answer) -> Answer:
         """A dispute opened, answered, won or lost: the payment's disputes as Stripe has them now (one list
         request: events can come late or out of order), through the same mapping as reconcile
@@ -259,35 +260,35 @@ class Receiver:
         obj = ((event.get("data") or {}).get("object")) or {}
         pi = obj.get("payment_intent")
         pi_id = pi.get("id") if isinstance(pi, dict) else pi
-        found = refresh.fetch_disputes(ctx.gateway, row["account_id"], pi_id or row.get("payment_intent_id") or "")
+        found = refresh.fetch_disputes(ctx.gateway, row.account_id, pi_id or row.payment_intent_id or "")
         fetched_at = refresh.stripe_now(ctx)
         with ledger.transaction():
             if not ledger.record_webhook_event(event["id"], account_id=answer.account, type=answer.type or "",
-                                               event_created=created, consultation_id=row["id"], outcome="applied",
+                                               event_created=created, consultation_id=row.id, outcome="applied",
                                                fetched_at=fetched_at):
                 answer.outcome = "duplicate"
                 return answer
-            after, new = refresh.apply_disputes(ledger, ledger.get_consultation(row["id"]) or row, found)
-        answer.outcome, answer.state = "applied", after["state"]
+            after, new = refresh.apply_disputes(ledger, ledger.get_consultation(row.id) or row, found)
+        answer.outcome, answer.state = "applied", after.state
         if new:
             answer.extra = {"new_disputes": len(new)}
         return answer
 
-    def _apply_payment(self, ctx: Context, event: dict[str, Any], row: dict[str, Any], created: int,
+    def _apply_payment(self, ctx: Context, event: dict[str, Any], row: Consultation, created: int,
                        answer: Answer) -> Answer:
         from sarapay.services import refresh
 
         ledger = ctx.ledger
-        row = ledger.get_consultation(row["id"]) or row  # read before Stripe: the compare-and-set's reference
-        synced = ledger.webhook_synced_through(row["id"])
+        row = ledger.get_consultation(row.id) or row  # read before Stripe: the compare-and-set's reference
+        synced = ledger.webhook_synced_through(row.id)
         if synced is not None and created < synced:
             # A read made after this event happened already brought its effect (Stripe's clock on both sides).
             with ledger.transaction():
                 inserted = ledger.record_webhook_event(event["id"], account_id=answer.account, type=answer.type or "",
-                                                       event_created=created, consultation_id=row["id"],
+                                                       event_created=created, consultation_id=row.id,
                                                        outcome="already_known")
             answer.outcome = "already_known" if inserted else "duplicate"
-            answer.state = row["state"]
+            answer.state = row.state
             return answer
         session, payment_intent = refresh.fetch_stripe_objects(ctx, row)
         fetched_at = refresh.stripe_now(ctx)
@@ -298,17 +299,17 @@ class Receiver:
             if answer.type == refresh.EXPIRED_EVENT and obj.get("id") == session["id"]:
                 expired_event = event  # the very event that says how the link closed
             else:
-                expired_event = refresh.fetch_expiry_event(ctx.gateway, row["account_id"], session)
+                expired_event = refresh.fetch_expiry_event(ctx.gateway, row.account_id, session)
         with ledger.transaction():
             if not ledger.record_webhook_event(event["id"], account_id=answer.account, type=answer.type or "",
-                                               event_created=created, consultation_id=row["id"], outcome="applied",
+                                               event_created=created, consultation_id=row.id, outcome="applied",
                                                fetched_at=fetched_at):
                 answer.outcome = "duplicate"
                 return answer
-            if session is not None and session["id"] != row.get("checkout_session_id") and session.get("status") == "complete":
-                row = ledger.update_consultation(row["id"], checkout_session_id=session["id"], closed_on_purpose=False)
+            if session is not None and session["id"] != row.checkout_session_id and session.get("status") == "complete":
+                row = ledger.update_consultation(row.id, checkout_session_id=session["id"], closed_on_purpose=False)
             after = refresh.apply_stripe_state(ledger, row, session, payment_intent, fetched_at, expired_event)
-        answer.outcome, answer.state = "applied", after["state"]
+        answer.outcome, answer.state = "applied", after.state
         return answer
 
     def _deauthorized(self, ctx: Context, event: dict[str, Any], account: str, created: int, answer: Answer) -> Answer:
@@ -321,8 +322,8 @@ class Receiver:
                                                event_created=created, outcome="disconnected"):
                 answer.outcome = "duplicate"
                 return answer
-            if practitioner is not None and not practitioner.get("disconnected_at"):
-                ledger.upsert_practitioner(practitioner["rpps"], disconnected_at=iso_utc(now_utc()))
+            if practitioner is not None and not practitioner.disconnected_at:
+                ledger.upsert_practitioner(practitioner.rpps, disconnected_at=iso_utc(now_utc()))
         answer.outcome = "disconnected"
         return answer
 
