@@ -17,8 +17,9 @@ This module imports nothing but the standard library: the ledger, the services a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -42,12 +43,17 @@ class Field:
     machine: Machine | None = None
     detail: int | None = None  # its rank in `sarapay status ID` (None: not shown)
     summed: bool = False  # summed per state by Ledger.totals and shown in the totals table
-    column: str | None = None  # the key of its short label as a table column (money columns)
+    column: str | None = None  # its short label as a table column (money columns): `view.col.<column>`
 
     @property
     def label_key(self) -> str:
-        """The i18n key of its label in the detail view."""
+        """The i18n key of its label in the detail view (registered by sarapay/render/cells.py)."""
         return f"view.field.{self.name}"
+
+    @property
+    def column_key(self) -> str | None:
+        """The i18n key of its label as a table column (registered by sarapay/render/cells.py), if it has one."""
+        return None if self.column is None else f"view.col.{self.column}"
 
     @property
     def is_cents(self) -> bool:
@@ -66,12 +72,12 @@ CONSULTATION_FIELDS: tuple[Field, ...] = (
     Field("state", "state", machine="listing", detail=4),
     Field("paid_online", "bool", machine="listing", detail=5),
     Field("currency", "currency", machine="listing"),
-    Field("max_cents", "cents", machine="listing", detail=6, column="view.col.max"),
-    Field("authorised_cents", "cents", machine="listing", detail=7, summed=True, column="view.col.authorised"),
-    Field("captured_cents", "cents", machine="listing", detail=8, summed=True, column="view.col.captured"),
-    Field("refunded_cents", "cents", machine="listing", detail=9, summed=True, column="view.col.refunded"),
-    Field("fee_cents", "cents", machine="listing", detail=10, summed=True, column="view.col.fee"),
-    Field("net_cents", "signed_cents", machine="listing", detail=11, summed=True, column="view.col.net"),
+    Field("max_cents", "cents", machine="listing", detail=6, column="max"),
+    Field("authorised_cents", "cents", machine="listing", detail=7, summed=True, column="authorised"),
+    Field("captured_cents", "cents", machine="listing", detail=8, summed=True, column="captured"),
+    Field("refunded_cents", "cents", machine="listing", detail=9, summed=True, column="refunded"),
+    Field("fee_cents", "cents", machine="listing", detail=10, summed=True, column="fee"),
+    Field("net_cents", "signed_cents", machine="listing", detail=11, summed=True, column="net"),
     Field("capture_before", "unix", machine="listing", detail=12),
     Field("checkout_session_id", "text", machine="listing", detail=16),
     Field("payment_intent_id", "text", machine="listing", detail=17),
@@ -96,6 +102,7 @@ DETAIL_FIELDS: tuple[Field, ...] = tuple(
 )
 
 
+@functools.cache
 def machine_names(*, show_email: bool = False, document: bool = False) -> tuple[str, ...]:
     """The keys of a consultation in machine output, in order: the listing's (the patient's email only when
     asked, after patient_ref), then with `document` the detail document's own (`status ID --json`)."""
@@ -126,13 +133,22 @@ PRACTITIONER_FIELDS: tuple[Field, ...] = (
 WRITABLE_PRACTITIONER_FIELDS = {field.name: field for field in PRACTITIONER_FIELDS if field.writable}
 
 
-def _values(fields: tuple[Field, ...], row: Mapping[str, Any]) -> dict[str, Any]:
-    """The record's constructor arguments from a row (a mapping of column to value, either backend)."""
-    values: dict[str, Any] = {}
-    for field in fields:
-        value = row[field.name]
-        values[field.name] = bool(value) if field.kind == "bool" and value is not None else value
+def _flags(fields: tuple[Field, ...]) -> tuple[int, ...]:
+    return tuple(index for index, field in enumerate(fields) if field.kind == "bool")
+
+
+def _with_bools(values: list[Any], flags: tuple[int, ...]) -> list[Any]:
+    """A record's constructor arguments, in its fields' order: flags (0/1 on both backends) become bools."""
+    for index in flags:
+        if values[index] is not None:
+            values[index] = bool(values[index])
     return values
+
+
+_CONSULTATION_NAMES = tuple(field.name for field in CONSULTATION_FIELDS)
+_CONSULTATION_FLAGS = _flags(CONSULTATION_FIELDS)
+_PRACTITIONER_NAMES = tuple(field.name for field in PRACTITIONER_FIELDS)
+_PRACTITIONER_FLAGS = _flags(PRACTITIONER_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +182,19 @@ class Consultation:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Consultation:
-        return cls(**_values(CONSULTATION_FIELDS, row))
+        """The record of a row read by name (a mapping of column to value, either backend)."""
+        return cls(*_with_bools([row[name] for name in _CONSULTATION_NAMES], _CONSULTATION_FLAGS))
+
+    @classmethod
+    def reader(cls, columns: Sequence[str]) -> Callable[[Sequence[Any]], Consultation]:
+        """from_row for the rows of one cursor whose columns are `columns`, their positions looked up once: how
+        a whole ledger is streamed (`status --limit 0`)."""
+        positions = [list(columns).index(name) for name in _CONSULTATION_NAMES]
+
+        def read(row: Sequence[Any]) -> Consultation:
+            return cls(*_with_bools([row[position] for position in positions], _CONSULTATION_FLAGS))
+
+        return read
 
     def value(self, name: str) -> Any:
         """The value of the field `name` (a name from CONSULTATION_FIELDS)."""
@@ -192,7 +220,7 @@ class Practitioner:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Practitioner:
-        return cls(**_values(PRACTITIONER_FIELDS, row))
+        return cls(*_with_bools([row[name] for name in _PRACTITIONER_NAMES], _PRACTITIONER_FLAGS))
 
 
 @dataclass(frozen=True, slots=True)

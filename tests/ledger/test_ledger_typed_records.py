@@ -181,3 +181,15 @@ def test_the_field_table_drives_what_a_write_accepts(filled):
     assert ledger.update_consultation(HELD, paid_online=1).paid_online is True  # flags come back as bools
     after = ledger.get_consultation(HELD)
     assert dataclasses.replace(after, net_cents=before.net_cents, updated_at=before.updated_at) == before
+
+
+def test_every_shown_field_has_its_label_in_both_languages():
+    from sarapay import i18n
+    from sarapay.render import cells  # noqa: F401  registers the field and column labels
+
+    catalog = i18n.catalog()
+    keys = [field.label_key for field in records.DETAIL_FIELDS]
+    keys += [field.column_key for field in records.CONSULTATION_FIELDS if field.column_key is not None]
+    for key in keys:
+        assert key in catalog, key
+        assert catalog[key]["fr"] and catalog[key]["en"], key

@@ -981,8 +981,9 @@ class Ledger:
         try:
             cursor = self._conn.execute(sql, params)
             try:
+                read = Consultation.reader([column[0] for column in cursor.description or ()])
                 for row in cursor:
-                    yield Consultation.from_row(_as_dict(cursor, row))
+                    yield read(row)
             finally:
                 cursor.close()
         except sqlite3.Error as exc:

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 # The money columns of the payments table (records.CONSULTATION_FIELDS with a column label), in their order.
-_MONEY_FIELDS = tuple(field for field in CONSULTATION_FIELDS if field.column is not None)
-_MONEY_COLUMNS = tuple(field.column for field in _MONEY_FIELDS if field.column is not None)
+_MONEY_FIELDS = tuple(field for field in CONSULTATION_FIELDS if field.column_key is not None)
+_MONEY_COLUMNS = tuple(field.column_key for field in _MONEY_FIELDS if field.column_key is not None)
 
 # What matters most when the terminal is narrow: which payment, when, its state, the money, the deadline.
 _STATUS_PRIORITY = [
@@ -59,7 +59,7 @@ def _totals_line(label: str, totals: Totals, currency: str) -> list[str]:
 def _totals_table(totals: Totals, currency: str = "eur") -> tuple[Table, list[str]]:
     from sarapay import statuses
 
-    money_cols = [field.column for field in SUMMED_FIELDS if field.column is not None]
+    money_cols = [field.column_key for field in SUMMED_FIELDS if field.column_key is not None]
     columns = ["view.col.state", "view.col.count", *money_cols]
     ordered = [code for code in statuses.CODES if code in totals.by_state]
     rows = [_totals_line(statuses.label(code), totals.by_state[code], currency) for code in ordered]

@@ -7,9 +7,10 @@ The patient's email stays out of machine output unless the caller asks for it (`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from sarapay import i18n, ids, records, statuses, timefmt
 from sarapay.errors import BadInput, StripeRefused
@@ -92,25 +93,40 @@ def _iso(value: str | int | None) -> str | None:
     return timefmt.iso_utc(value)
 
 
-def _machine_value(field: Field, value: Any) -> Any:
-    """A consultation's value in machine output, by its kind: times in ISO 8601 UTC, flags as bools, the
-    currency lowercase (eur when unknown), cents and text as they are."""
+def _currency(value: str | None) -> str:
+    return (value or "eur").lower()
+
+
+def _converter(field: Field) -> Callable[[Any], Any] | None:
+    """How a consultation's value is written in machine output, by its kind: times in ISO 8601 UTC, flags as
+    bools, the currency lowercase (eur when unknown); cents and text as they are (None)."""
     if field.is_time:
-        return _iso(value)
+        return _iso
     if field.kind == "bool":
-        return bool(value)
+        return bool
     if field.kind == "currency":
-        return (value or "eur").lower()
-    return value
+        return _currency
+    return None
 
 
-def _machine(record: Consultation, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _machine_value(CONSULTATION_FIELD[name], record.value(name)) for name in names}
+@functools.cache
+def _machine_plan(show_email: bool, document: bool) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    names = machine_names(show_email=show_email, document=document)
+    return tuple((name, _converter(CONSULTATION_FIELD[name])) for name in names)
+
+
+def _machine(record: Consultation, *, show_email: bool, document: bool = False) -> dict[str, Any]:
+    """Once per row of an export (`status --limit 0 --json` streams them all): the plan is made once."""
+    row: dict[str, Any] = {}
+    for name, convert in _machine_plan(show_email, document):
+        value = getattr(record, name)
+        row[name] = value if convert is None else convert(value)
+    return row
 
 
 def machine_row(record: Consultation, *, show_email: bool = False) -> dict[str, Any]:
     """A ledger consultation as machine output: MACHINE_FIELDS (plus patient_email if asked), cents, ISO UTC."""
-    return _machine(record, machine_names(show_email=show_email))
+    return _machine(record, show_email=show_email)
 
 
 def iter_records(ctx: Context, filters: Filters, *, limit: int | None = None) -> Iterator[Consultation]:
@@ -240,7 +256,7 @@ def detail_document(
     record: Consultation, timeline: Iterable[HistoryEntry], *, show_email: bool = False
 ) -> dict[str, Any]:
     """The machine form of one consultation: its row, the Stripe ids and the history (ISO UTC)."""
-    document = _machine(record, machine_names(show_email=show_email, document=True))
+    document = _machine(record, show_email=show_email, document=True)
     document["history"] = [{"at": _iso(line.at), "state": line.state, "note": line.note} for line in timeline]
     return document
 
