@@ -17,9 +17,9 @@ This module imports nothing but the standard library: the ledger, the services a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 import dataclasses
 import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -37,6 +37,8 @@ Machine = Literal["listing", "document"]
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One column of a record: its name (the ledger's column and the record's attribute) and what derives from it."""
+
     name: str
     kind: Kind
     writable: bool = True  # a caller may set it (insert/update); otherwise the ledger sets it (id, rpps, stamps)
