@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sarapay import i18n, money, statuses
 
 if TYPE_CHECKING:
+    from sarapay.ledger import Ledger
     from sarapay.records import Consultation
 
 CAPTURE, CANCEL, CLOSE_LINK, REFUND, REPLACE_LINK = "capture", "cancel", "close_link", "refund", "replace_link"
@@ -54,7 +55,7 @@ def rerun_command(consultation_id: str, move: dict[str, Any]) -> str:
     )
 
 
-def settle_pending(ledger: Any, row: Consultation) -> None:
+def settle_pending(ledger: Ledger, row: Consultation) -> None:
     """Marks `settled` the consultation's pending captures, releases and link closings whose open state it has
     left, as Stripe's state (just read into `row`) shows."""
     for action, open_state in OPEN_STATE.items():

@@ -29,6 +29,7 @@ class SandboxControl:
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def _call(self, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        """The endpoint's answer as parsed JSON (Any: the boundary; `_object` and `_rows` say what the endpoints answer)."""
         data = None
         url = self.url + path
         if params:
@@ -51,8 +52,17 @@ class SandboxControl:
                 body = raw.decode(errors="replace")
             raise SandboxControlError(exc.code, body) from None
 
+    def _object(self, method: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call(method, path, params)
+        return answer
+
+    def _rows(self, path: str, field: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The list in `field` of a GET endpoint's answer."""
+        rows: list[dict[str, Any]] = self._object("GET", path, params)[field]
+        return rows
+
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/_sandbox/health")
+        return self._object("GET", "/_sandbox/health")
 
     def now(self) -> int:
         return int(self._call("GET", "/_sandbox/clock")["now"])
@@ -61,16 +71,16 @@ class SandboxControl:
         return int(self._call("POST", "/_sandbox/clock/advance", {"seconds": int(seconds)})["now"])
 
     def pay(self, checkout_session_id: str, card: str = "4242424242424242") -> dict[str, Any]:
-        return self._call("POST", f"/_sandbox/checkout/sessions/{checkout_session_id}/pay", {"card": card})
+        return self._object("POST", f"/_sandbox/checkout/sessions/{checkout_session_id}/pay", {"card": card})
 
     def oauth_authorize(self, authorize_url: str, decision: str = "approve", **extra: str) -> dict[str, Any]:
         """Plays the practitioner on the consent page of `authorize_url`."""
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize_url).query))
         query.update(decision=decision, **extra)
-        return self._call("POST", "/_sandbox/oauth/authorize", query)
+        return self._object("POST", "/_sandbox/oauth/authorize", query)
 
     def complete_onboarding(self, account_id: str, outcome: str = "complete") -> dict[str, Any]:
-        return self._call("POST", f"/_sandbox/accounts/{account_id}/onboarding", {"outcome": outcome})
+        return self._object("POST", f"/_sandbox/accounts/{account_id}/onboarding", {"outcome": outcome})
 
     def fault(
         self,
@@ -81,14 +91,14 @@ class SandboxControl:
         method: str | None = None,
         path: str | None = None,
     ) -> dict[str, Any]:
-        return self._call(
+        return self._object(
             "POST",
             "/_sandbox/faults",
             {"kind": kind, "count": count, "latency_ms": latency_ms, "method": method, "path": path},
         )
 
     def queued_faults(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/_sandbox/faults")["queued"]
+        return self._rows("/_sandbox/faults", "queued")
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/_sandbox/faults")
@@ -97,35 +107,36 @@ class SandboxControl:
         self._call("POST", "/_sandbox/reset")
 
     def requests(self, since: int | None = None) -> list[dict[str, Any]]:
-        return self._call("GET", "/_sandbox/requests", {"since": since})["data"]
+        return self._rows("/_sandbox/requests", "data", {"since": since})
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/_sandbox/requests")
 
     def settle_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
         """Plays the cardholder's bank: `won` or `lost` (docs/sandbox.md, "Disputes")."""
-        return self._call("POST", f"/_sandbox/disputes/{dispute_id}/close", {"outcome": outcome})
+        return self._object("POST", f"/_sandbox/disputes/{dispute_id}/close", {"outcome": outcome})
 
     def settings(self, **values: str) -> dict[str, Any]:
-        return self._call("POST", "/_sandbox/settings", values)
+        return self._object("POST", "/_sandbox/settings", values)
 
     # ------------------------------------------------------------------ webhooks, deauthorization, restricted keys
 
     def webhook_deliveries(self, **filters: str) -> list[dict[str, Any]]:
         """What the sandbox sent to webhook endpoints (filters: event, endpoint, status, type, account)."""
-        return self._call("GET", "/_sandbox/webhooks/deliveries", filters or None)["data"]
+        return self._rows("/_sandbox/webhooks/deliveries", "data", filters or None)
 
     def webhook_settings(self, **values: Any) -> dict[str, Any]:
         """paused, shuffle, duplicate (true/false); retry_base_seconds, max_attempts, timeout_ms, concurrency."""
         params = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in values.items()}
         if not params:
-            return self._call("GET", "/_sandbox/webhooks/settings")
-        return self._call("POST", "/_sandbox/webhooks/settings", params)
+            return self._object("GET", "/_sandbox/webhooks/settings")
+        return self._object("POST", "/_sandbox/webhooks/settings", params)
 
     def deauthorize(self, account_id: str, platform: str | None = None) -> dict[str, Any]:
         """Plays the practitioner disconnecting the platform from their dashboard."""
-        return self._call("POST", f"/_sandbox/accounts/{account_id}/deauthorize", {"platform": platform})
+        return self._object("POST", f"/_sandbox/accounts/{account_id}/deauthorize", {"platform": platform})
 
     def restricted_key(self, secret_key: str) -> str:
         """A read-only restricted key (rk_test_…) of the platform whose secret key is given."""
-        return self._call("POST", "/_sandbox/restricted_keys", {"secret_key": secret_key})["key"]
+        key: str = self._object("POST", "/_sandbox/restricted_keys", {"secret_key": secret_key})["key"]
+        return key

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, TypedDict
 
 from sarapay import i18n
 from sarapay.errors import BadInput
@@ -107,14 +107,14 @@ def parse_state(text: str) -> str:
     return code
 
 
-def _charge_of(payment_intent: dict | None, charge: dict | None) -> dict | None:
+def _charge_of(payment_intent: dict[str, Any] | None, charge: dict[str, Any] | None) -> dict[str, Any] | None:
     if charge is not None:
         return charge
     latest = (payment_intent or {}).get("latest_charge")
     return latest if isinstance(latest, dict) else None
 
 
-def capture_deadline(payment_intent: dict | None, charge: dict | None = None) -> int | None:
+def capture_deadline(payment_intent: dict[str, Any] | None, charge: dict[str, Any] | None = None) -> int | None:
     """The hold's `capture_before` (Unix seconds) from the charge, or None when unknown."""
     ch = _charge_of(payment_intent, charge)
     card = (((ch or {}).get("payment_method_details") or {}).get("card")) or {}
@@ -153,7 +153,15 @@ def state_with_dispute(state: str, *, captured: int, refunded: int, dispute_stat
     return with_dispute(after_capture(captured, refunded), dispute_status)
 
 
-def amounts_from(payment_intent: dict | None, charge: dict | None = None) -> dict[str, int]:
+class Amounts(TypedDict):
+    """A payment's amounts in cents, as Stripe's objects say them (amounts_from)."""
+
+    authorised: int
+    captured: int
+    refunded: int  # money returned after capture only
+
+
+def amounts_from(payment_intent: dict[str, Any] | None, charge: dict[str, Any] | None = None) -> Amounts:
     """`{"authorised", "captured", "refunded"}` in cents; refunded counts money returned after capture only."""
     pi = payment_intent or {}
     ch = _charge_of(payment_intent, charge)
@@ -253,4 +261,6 @@ def needs_action(state: str, *, capture_before: int | None, now: int, warn_withi
 def dispute_needs_answer(dispute_status: str | None, *, due_by: int | None, now: int, warn_within: int) -> bool:
     """True for a dispute still waiting for the practitioner's answer whose deadline is within `warn_within`
     seconds (or past: Stripe has not decided it yet)."""
-    return dispute_status in DISPUTE_NEEDS_RESPONSE and bool(due_by) and int(due_by) - now <= warn_within
+    if dispute_status not in DISPUTE_NEEDS_RESPONSE or not due_by:
+        return False
+    return int(due_by) - now <= warn_within

@@ -103,7 +103,7 @@ def parse_duration(text: str) -> int:
     return seconds
 
 
-def _day(match: re.Match, raw: str) -> date:
+def _day(match: re.Match[str], raw: str) -> date:
     try:
         year = int(match["y"])
         if year not in _YEARS:
@@ -113,11 +113,11 @@ def _day(match: re.Match, raw: str) -> date:
         raise BadInput("when.impossible", value=shown(raw)) from None
 
 
-def _match_day(raw: str) -> re.Match | None:
+def _match_day(raw: str) -> re.Match[str] | None:
     return next((m for form in _DAY_FORMS if (m := form.fullmatch(raw))), None)
 
 
-def _match_moment(raw: str) -> re.Match | None:
+def _match_moment(raw: str) -> re.Match[str] | None:
     return next((m for form in _MOMENT_FORMS if (m := form.fullmatch(raw))), None)
 
 
@@ -129,7 +129,7 @@ def _offset(text: str) -> timezone:
     return timezone(-delta if text[0] == "-" else delta)
 
 
-def _moment(match: re.Match, raw: str) -> datetime:
+def _moment(match: re.Match[str], raw: str) -> datetime:
     day = _day(match, raw)
     try:
         naive = datetime(day.year, day.month, day.day, int(match["H"]), int(match["M"] or 0), int(match["S"] or 0))

@@ -12,7 +12,9 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from typer.models import CommandInfo, TyperInfo
 
 from sarapay.cli.app import app
 
@@ -45,10 +47,11 @@ def load_commands(name: str | None = None) -> None:
             importlib.import_module(f"sarapay.cli.{stem}")
 
 
-def registration_order(info: Any) -> tuple[int, int]:
+def registration_order(info: CommandInfo | TyperInfo) -> tuple[int, int]:
     """Sort key of a registered command or group giving the order of a full import (commands, then groups,
     as Typer builds a group; modules in name order), whatever was imported first."""
-    instance = getattr(info, "typer_instance", None)
+    instance = info.typer_instance if isinstance(info, TyperInfo) else None
+    callback: Callable[..., Any] | None
     if instance is not None:  # a group added with add_typer: where its commands are
         inner = instance.registered_commands[:1]
         callback = inner[0].callback if inner else getattr(instance.registered_callback, "callback", None)

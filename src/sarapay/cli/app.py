@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer import _click  # Typer's own copy of Click: the classes its commands, parameters and errors are made of
+from typer.core import TyperArgument, TyperGroup, TyperOption
+from typer.models import CommandInfo, TyperInfo
 
 from sarapay import __version__, i18n
 from sarapay.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, SarapayError
@@ -83,7 +86,18 @@ def wants_json(args: list[str]) -> bool:
     return "--json" in args or "--nl" in args
 
 
-def _localise_typer(command=None) -> None:
+# What was already done to Click's objects, once each (commands and options are built once per process).
+_LOCALISED_OPTIONS: weakref.WeakSet[TyperOption] = weakref.WeakSet()
+_POLISHED: weakref.WeakSet[_click.Command] = weakref.WeakSet()
+_HELP_LANG: weakref.WeakKeyDictionary[_click.Command, str] = weakref.WeakKeyDictionary()
+
+
+def _typer_params(command: _click.Command) -> list[TyperArgument | TyperOption]:
+    """The command's parameters: Typer builds them all as TyperArgument or TyperOption."""
+    return [param for param in command.params if isinstance(param, (TyperArgument, TyperOption))]
+
+
+def _localise_typer(command: _click.Command | None = None) -> None:
     """Typer's own texts (panel titles, hints, the --help option...) in the current language, just before
     Typer shows a help page or an error. typer.rich_utils is imported here only: it costs start-up time
     and only the help and error paths need it."""
@@ -93,48 +107,50 @@ def _localise_typer(command=None) -> None:
         if key.startswith("typer."):
             setattr(rich_utils, key.split(".", 1)[1], i18n.t(key))
     if command is not None:
-        for param in command.params:
+        for param in _typer_params(command):
             if param.name in ("install_completion", "show_completion"):
                 param.help = i18n.t(f"cli.{param.name}")
 
 
-def _wrap_help_option(option) -> None:
+def _wrap_help_option(option: TyperOption | None) -> None:
     """The --help option says its help in the user's language, and shows the page with Typer's texts in it."""
-    if option is None or getattr(option, "_sarapay_localised", False):
+    if option is None or option in _LOCALISED_OPTIONS:
         return
     show_help = option.callback
+    assert show_help is not None  # Click's --help option shows the page from its callback
 
-    def localised(ctx, param, value):
+    def localised(ctx: _click.Context, param: _click.Parameter, value: Any) -> Any:
         if value and not ctx.resilient_parsing:
             polish_command(ctx.command)
             _localise_typer(ctx.command)
-            param.help = i18n.t("cli.help_option")
-            for sub in getattr(ctx.command, "commands", {}).values():
+            option.help = i18n.t("cli.help_option")  # `param` is this option: Click passes a callback its parameter
+            for sub in _subcommands(ctx.command):
                 _localise_help_option(sub, ctx)
         return show_help(ctx, param, value)
 
     option.callback = localised
     option.help = i18n.t("cli.help_option")
     option.metavar = ""
-    option._sarapay_localised = True
+    _LOCALISED_OPTIONS.add(option)
 
 
-def _localise_help_option(command, ctx) -> None:
+def _localise_help_option(command: _click.Command, ctx: _click.Context) -> None:
     """Wraps `command`'s --help option, and its sub-commands' (Click builds them with English text)."""
     _wrap_help_option(command.get_help_option(ctx))
-    for sub in getattr(command, "commands", {}).values():
+    for sub in _subcommands(command):
         _localise_help_option(sub, ctx)
 
 
-def _french_usage(exc: Exception) -> None:
-    """Click's parser speaks English only: its usage errors are rewritten for French users."""
-    if i18n.get_lang() != "fr" or getattr(exc, "_sarapay_french", False):
+def _french_usage(exc: _click.ClickException) -> None:
+    """Click's parser speaks English only: its usage errors are rewritten for French users (once: an
+    instance whose format_message was replaced already speaks French)."""
+    if i18n.get_lang() != "fr" or "format_message" in vars(exc):
         return
     from sarapay.cli.usage_fr import to_french
 
     french = to_french(exc.format_message())
+    # The message of this one error, replaced on the instance Click raised (its subclasses build it on demand).
     exc.format_message = lambda: french  # type: ignore[method-assign]
-    exc._sarapay_french = True  # type: ignore[attr-defined]
 
 
 # Value words shown after an option in help (`--at DATE`), by option name; others by type (N, TEXTE).
@@ -173,51 +189,51 @@ def _reflow(text: Optional[str]) -> Optional[str]:
 _ARGUMENT_METAVARS = {"amount": "MONTANT", "duration": "DURÉE", "which": "CHEMIN"}
 
 
-def _argument_metavar(param) -> str:
+def _argument_metavar(param: TyperArgument) -> str:
     if param.metavar:
         word = param.metavar.strip("[]{}")
         return word if "|" in word else word.upper()
     return _ARGUMENT_METAVARS.get(param.name or "", (param.name or "").upper())
 
 
-def _polish_param(param) -> None:
+def _polish_param(param: TyperArgument | TyperOption) -> None:
     """Help columns without Typer's `<str>`/`<bool>`: flags show nothing, values a word (DATE, MONTANT, N…),
     arguments their uppercase name; usage reads `RPPS [MONTANT]`, not `{rpps} [[MONTANT]]`."""
-    param.help = _reflow(getattr(param, "help", None))
-    if param.param_type_name == "argument":
+    param.help = _reflow(param.help)
+    if isinstance(param, TyperArgument):
         param.metavar = _argument_metavar(param)
         dots = "..." if param.nargs != 1 else ""
-
-        param.display_type_rich = lambda ctx: None  # the name column already says it
+        # Typer's display methods replaced on this parameter only (mypy forbids assigning to a method).
+        param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]  # the name column already says it
         # Read at display time: the word follows the help's language (_help_in_language swaps it).
-        param._usage_display_name = (
+        param._usage_display_name = (  # type: ignore[method-assign]
             (lambda: f"{param.metavar}{dots}") if param.required else (lambda: f"[{param.metavar}]{dots}")
         )
         return
-    if getattr(param, "is_flag", False) or getattr(param, "count", False):
+    if param.is_flag or param.count:
         param.metavar = ""
     elif param.metavar is None:
         long = next((opt for opt in param.opts if opt.startswith("--")), "")
-        descriptor = getattr(param, "type_descriptor", None)
+        descriptor = getattr(param, "type_descriptor", None)  # not in every Typer pyproject.toml allows (0.26 has none)
         number = getattr(descriptor, "annotation", None) in (int, float)
         param.metavar = _OPTION_METAVARS.get(long) or ("N" if number else "TEXTE")
 
 
-def polish_command(command) -> None:
+def polish_command(command: _click.Command | None) -> None:
     """Once per built command (and, for a group, its sub-commands): reflowed help texts and readable
     metavars. Called where commands are built (SarapayGroup), so new command modules get it for free."""
     if command is None:
         return
-    if not getattr(command, "_sarapay_polished", False):
-        command._sarapay_polished = True
+    if command not in _POLISHED:
+        _POLISHED.add(command)
         command.help = _reflow(command.help)
         command.epilog = _reflow(command.epilog)
         if command.short_help:
             command.short_help = _reflow(command.short_help)
-        for param in command.params:
+        for param in _typer_params(command):
             _polish_param(param)
     _help_in_language(command)
-    for sub in getattr(command, "commands", {}).values():
+    for sub in _subcommands(command):
         polish_command(sub)
 
 
@@ -239,14 +255,19 @@ def _english(name: str, text: str) -> str:
     return english(text)
 
 
-def _help_in_language(command) -> None:
+def _subcommands(command: _click.Command) -> list[_click.Command]:
+    """A group's commands; none for a plain command."""
+    return list(command.commands.values()) if isinstance(command, TyperGroup) else []
+
+
+def _help_in_language(command: _click.Command) -> None:
     """The help of `command` in the current language: written in French, in English from help_en.HELP_EN
     (imported only then, so French start-up does not pay for it). The French texts are kept on the command,
     so one process can show both (the tests run many commands in one process)."""
     lang = i18n.get_lang()
-    if getattr(command, "_sarapay_help_lang", "fr") == lang:
+    if _HELP_LANG.get(command, "fr") == lang:
         return
-    targets = [(command, _COMMAND_TEXTS)] + [
+    targets: list[tuple[object, tuple[str, ...]]] = [(command, _COMMAND_TEXTS)] + [
         (param, _PARAM_TEXTS) for param in command.params if param.name not in ("install_completion", "show_completion")
     ]
     for target, names in targets:
@@ -256,10 +277,10 @@ def _help_in_language(command) -> None:
                 french[name] = getattr(target, name, None)
             text = french[name]
             setattr(target, name, _english(name, text) if lang == "en" and text else text)
-    command._sarapay_help_lang = lang
+    _HELP_LANG[command] = lang
 
 
-def _language_before_help(group, args: list[str]) -> None:
+def _language_before_help(group: _click.Command, args: list[str]) -> None:
     """`sarapay --help --lang en`: Click runs eager options in the order they are typed, so the help would
     be shown before --lang is read. The language is taken from the root options first (a wrong value is
     left to --lang's own check)."""
@@ -285,27 +306,29 @@ class SarapayGroup(TyperGroup):
     command's module on a run, all of them when the command list is needed (help, completion).
     """
 
-    def list_commands(self, ctx):  # type: ignore[override]
+    def list_commands(self, ctx: _click.Context) -> list[str]:
         self._adopt(None)
         return super().list_commands(ctx)
 
-    def get_help_option(self, ctx):  # type: ignore[override]
+    def get_help_option(self, ctx: _click.Context) -> TyperOption | None:
         option = super().get_help_option(ctx)
         _wrap_help_option(option)
         return option
 
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: _click.Context | None = None, **extra: Any
+    ) -> _click.Context:
         if self.name == app.info.name:
             _language_before_help(self, args)
             polish_command(self)
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
-        except typer._click.exceptions.ClickException as exc:
+        except _click.ClickException as exc:
             _localise_typer(self)  # Typer is about to show the error in its panel
             _french_usage(exc)
             raise
 
-    def get_command(self, ctx, cmd_name):  # type: ignore[override]
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
         if cmd_name not in self.commands:
             self._adopt(cmd_name)
             if cmd_name not in self.commands:
@@ -325,20 +348,23 @@ class SarapayGroup(TyperGroup):
         from sarapay.cli import load_commands, registration_order
 
         load_commands(name)
-        infos = sorted(
+        infos: list[CommandInfo | TyperInfo] = sorted(
             [*app.registered_commands, *app.registered_groups],
             key=registration_order,
         )
-        commands = {}
+        commands: dict[str, _click.Command] = {}
         for info in infos:
-            if isinstance(info, typer.models.CommandInfo):
+            command: _click.Command
+            if isinstance(info, CommandInfo):
+                assert info.callback is not None  # @app.command() always has its function
                 name = info.name or typer.main.get_command_name(info.callback.__name__)
                 command = self.commands.get(name) or typer.main.get_command_from_info(
                     info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode
                 )
             else:
+                assert info.typer_instance is not None  # app.add_typer() always has its sub-Typer
                 name = info.name or info.typer_instance.info.name
-                command = self.commands.get(name) or typer.main.get_group_from_info(
+                command = (self.commands.get(name) if name else None) or typer.main.get_group_from_info(
                     info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode,
                     suggest_commands=app.suggest_commands,
                 )
@@ -346,7 +372,7 @@ class SarapayGroup(TyperGroup):
                 commands[command.name] = command
         self.commands = commands
 
-    def invoke(self, ctx):  # type: ignore[override]
+    def invoke(self, ctx: _click.Context) -> Any:
         from sarapay.render import console, machine
 
         # The words after `sarapay`, before the subcommands consume them (sys.argv is wrong in process).
@@ -370,7 +396,7 @@ class SarapayGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(EXIT_OK) from None
-        except typer._click.exceptions.ClickException as exc:
+        except _click.ClickException as exc:
             _localise_typer()  # a sub-command's usage error, shown by Typer in its panel
             _french_usage(exc)
             raise

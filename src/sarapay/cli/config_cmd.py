@@ -7,7 +7,7 @@ terminal or read from stdin with `--stdin`, and only its masked form is ever pri
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import NotRequired, Optional, TypedDict
 
 import typer
 
@@ -403,14 +403,54 @@ def set_smtp(
         console.warn(i18n.t("config.smtp_no_from"))
 
 
-def _describe_smtp() -> dict:
+class Problem(TypedDict):
+    """A configuration problem in `config show --json`: its message key and its sentence."""
+
+    code: str
+    message: str
+
+
+# The mail settings in `config show --json` ("from" is a Python keyword, hence this form).
+SmtpDescription = TypedDict(
+    "SmtpDescription",
+    {
+        "host": str | None, "port": int | None, "starttls": bool | None, "user": str | None, "from": str | None,
+        "password_source": str | None, "problem": Problem | None,
+    },
+)
+
+
+class ConfigDescription(TypedDict):
+    """`config show --json`: the effective configuration (keys in this order, the secret key masked)."""
+
+    mode: str
+    key: str | None
+    key_mode: str | None
+    key_source: str | None
+    key_file_path: str
+    key_problem: Problem | None
+    client_id: str | None
+    client_id_source: str | None
+    api_base: str | None
+    api_base_source: str | None
+    config_path: str
+    ledger_path: str
+    ledger_backend: str
+    database_url: str | None
+    database_source: str | None
+    lang: str
+    config_problem: NotRequired[Problem]
+    smtp: NotRequired[SmtpDescription | None]  # always set, last
+
+
+def _describe_smtp() -> SmtpDescription:
     """The mail server settings, and where the password would come from (never the password)."""
     import os
 
     from sarapay import credentials, settings
 
     smtp = settings.load_smtp()
-    info: dict = {
+    info: SmtpDescription = {
         "host": smtp.host, "port": smtp.port if smtp.host else None, "starttls": smtp.starttls if smtp.host else None,
         "user": smtp.user, "from": smtp.sender, "password_source": None, "problem": None,
     }
@@ -436,12 +476,12 @@ def _describe_smtp() -> dict:
     return info
 
 
-def _describe(ctx: typer.Context) -> dict:
+def _describe(ctx: typer.Context) -> ConfigDescription:
     """The effective configuration, as data. Never raises for a key problem: it reports it."""
     from sarapay import credentials, settings
 
     live = global_options(ctx).live
-    info: dict = {
+    info: ConfigDescription = {
         "mode": "live" if live else "test",
         "key": None,
         "key_mode": None,
@@ -467,22 +507,24 @@ def _describe(ctx: typer.Context) -> dict:
     if url:
         from sarapay.ledger.postgres import mask_url
 
-        info.update(ledger_backend="postgresql", database_url=mask_url(url), database_source=source)
+        info.update({"ledger_backend": "postgresql", "database_url": mask_url(url), "database_source": source})
     try:
         key = credentials.find_key()
         if key is None:
             raise SarapayError("settings.no_key", path=str(credentials.key_file_path()))
-        info.update(key=key.masked, key_mode=key.mode, key_source=key.source)
+        info.update({"key": key.masked, "key_mode": key.mode, "key_source": key.source})
         credentials.check_mode(key, live=live)
     except SarapayError as exc:
         info["key_problem"] = {"code": exc.key, "message": exc.message}
     try:
         config = settings.load_config()
         info.update(
-            client_id=config.client_id,
-            client_id_source=config.client_id_source,
-            api_base=config.api_base,
-            api_base_source=config.api_base_source,
+            {
+                "client_id": config.client_id,
+                "client_id_source": config.client_id_source,
+                "api_base": config.api_base,
+                "api_base_source": config.api_base_source,
+            }
         )
     except SarapayError as exc:
         info["config_problem"] = {"code": exc.key, "message": exc.message}
@@ -510,13 +552,13 @@ def show(
 
     none = i18n.t("config.value.none")
 
-    def sourced(value, source, env_name):
+    def sourced(value: str | None, source: str | None, env_name: str) -> str:
         if not value:
             return none
         return i18n.t("config.value.from_env", value=value, name=env_name) if source == "env" else value
 
     source_text = credentials.describe_source(info["key_source"], info["key_file_path"]) if info["key_source"] else none
-    rows = [
+    rows: list[tuple[str, str]] = [
         ("config.label.mode", i18n.t(f"config.value.mode_{info['mode']}")),
         ("config.label.key", info["key"] or none),
         ("config.label.key_source", source_text),
@@ -530,15 +572,17 @@ def show(
             sourced(info["api_base"], info["api_base_source"], settings.ENV_API_BASE) if info["api_base"] else i18n.t("config.value.stripe"),
         ),
     ]
-    smtp = info.get("smtp") or {}
-    if smtp.get("host") or smtp.get("from"):
+    smtp = info.get("smtp")
+    if smtp and (smtp["host"] or smtp["from"]):
         server = none
-        if smtp.get("host"):
-            address = settings.SmtpSettings(host=smtp["host"], port=smtp["port"]).address
+        if smtp["host"]:
+            port = smtp["port"]
+            assert port is not None  # described with the host
+            address = settings.SmtpSettings(host=smtp["host"], port=port).address
             server = f"{address} (" + i18n.t("config.smtp_tls_on" if smtp["starttls"] else "config.smtp_tls_off") + ")"
-        rows += [("config.label.smtp", server), ("config.label.smtp_from", smtp.get("from") or none)]
-        if smtp.get("user"):
-            source = credentials.describe_smtp_password_source(smtp["password_source"]) if smtp.get("password_source") else none
+        rows += [("config.label.smtp", server), ("config.label.smtp_from", smtp["from"] or none)]
+        if smtp["user"]:
+            source = credentials.describe_smtp_password_source(smtp["password_source"]) if smtp["password_source"] else none
             rows += [("config.label.smtp_user", smtp["user"]), ("config.label.smtp_password", source)]
     else:
         rows.append(("config.label.smtp", none))
@@ -559,10 +603,11 @@ def show(
     for label, value in rows:
         table.add_row(i18n.t(label), str(value))
     console.out().print(table)
-    if info.get("config_problem"):
-        console.warn(info["config_problem"]["message"])
-    if (info.get("smtp") or {}).get("problem"):
-        console.warn(info["smtp"]["problem"]["message"])
+    config_problem = info.get("config_problem")
+    if config_problem:
+        console.warn(config_problem["message"])
+    if smtp and smtp["problem"]:
+        console.warn(smtp["problem"]["message"])
 
 
 @config_app.command(

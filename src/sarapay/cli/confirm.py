@@ -7,6 +7,7 @@ without a TTY and without `--yes` nothing moves (a cron job must say `--yes` exp
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -73,7 +74,7 @@ def confirm_or_abort(*, yes: bool, question: str | None = None) -> None:
         raise Cancelled("confirm.refused")
 
 
-def show_dry_run(method: str, path: str, params: dict, *, account: str | None, idempotency_key: str | None) -> None:
+def show_dry_run(method: str, path: str, params: dict[str, Any], *, account: str | None, idempotency_key: str | None) -> None:
     """The request that would be sent, key-free: method, path, Stripe-Account, Idempotency-Key, form."""
     console.message(i18n.t("confirm.dry_run"))
     lines = [f"{method} {path}"]

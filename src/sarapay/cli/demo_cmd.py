@@ -12,7 +12,7 @@ import json
 import os
 import shlex
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Iterator
 
 import typer
 
@@ -153,7 +153,7 @@ class Storyteller:
 
 
 @contextlib.contextmanager
-def _demo_environment(url: str, home: str):
+def _demo_environment(url: str, home: str) -> Iterator[None]:
     """Points sarapay at the in-process sandbox for the demo's duration, then restores everything."""
     values = {
         "SARAPAY_HOME": home,
@@ -240,7 +240,8 @@ def tell_story(story: Storyteller, sandbox_url: str) -> None:
 
 
 def _planned(json_output: str) -> str:
-    return json.loads(json_output)["id"]
+    planned: str = json.loads(json_output)["id"]  # `plan --json`: the consultation's id
+    return planned
 
 
 @app.command("demo", rich_help_panel=PANEL_SANDBOX, epilog="Exemple : sarapay demo")

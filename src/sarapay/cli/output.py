@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 from enum import Enum
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import typer
 
@@ -105,7 +105,8 @@ def output_flags(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., 
                 raise BadInput("output.one_format", flags=", ".join(_FLAGS[fmt][0] for fmt in chosen))
             return func(*args, output=asked[0] if asked else Output.HUMAN, **kwargs)
 
-        # Keyword-only parameters must come after the others; Typer reads this signature.
+        # Keyword-only parameters must come after the others; Typer reads this signature (inspect honours
+        # __signature__, which functions do not declare: hence the ignore).
         positional = [p for p in kept if p.kind is not inspect.Parameter.KEYWORD_ONLY]
         keyword = [p for p in kept if p.kind is inspect.Parameter.KEYWORD_ONLY]
         wrapper.__signature__ = signature.replace(parameters=[*positional, *keyword, *added])  # type: ignore[attr-defined]
@@ -142,7 +143,7 @@ def emit_rows(
     raise ValueError(f"not a machine format: {output}")
 
 
-def emit_document(payload: dict[str, Any]) -> None:
+def emit_document(payload: Mapping[str, Any]) -> None:
     """One JSON object on stdout (a detail view, a summary)."""
     machine.emit_json(payload)
 
@@ -160,7 +161,7 @@ class _Counter:
         self._rows = rows
         self.count = 0
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for row in self._rows:
             self.count += 1
             yield row

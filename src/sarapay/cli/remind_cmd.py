@@ -8,7 +8,7 @@ settings are incomplete, the login or STARTTLS is refused (nothing sent) · 1 an
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
@@ -16,6 +16,9 @@ from sarapay import i18n
 from sarapay.cli.app import PANEL_RECONCILE, app, global_options
 from sarapay.cli.completion import rpps_numbers
 from sarapay.cli.output import Output, emit_document, output_flags
+
+if TYPE_CHECKING:
+    from sarapay.services.remind import PractitionerReminder, RemindReport
 
 i18n.register(
     {
@@ -136,7 +139,7 @@ def remind(
         raise typer.Exit(EXIT_NEEDS_ACTION)
 
 
-def _show(report, accounts: dict, within: str) -> None:
+def _show(report: RemindReport, accounts: dict[str, str | None], within: str) -> None:
     from sarapay.render import console
     from sarapay.ids import mask_email
     from sarapay.services import remind as service
@@ -164,9 +167,10 @@ def _show(report, accounts: dict, within: str) -> None:
                                waiting=i18n.count("remind.n_waiting", len(reminder.lines)),
                                account=accounts.get(reminder.rpps) or "acct_…"))
         elif reminder.outcome == service.REFUSED:
-            error = reminder.error or {}
-            retry = i18n.t("remind.retry_next_run" if error.get("temporary") else "remind.check_address")
-            console.warn(i18n.t("remind.refused", rpps=reminder.rpps, reason=error.get("reason") or "", retry=retry))
+            error = reminder.error
+            retry = i18n.t("remind.retry_next_run" if error is not None and error["temporary"] else "remind.check_address")
+            reason = (error["reason"] if error else None) or ""
+            console.warn(i18n.t("remind.refused", rpps=reminder.rpps, reason=reason, retry=retry))
     if report.stopped is not None:
         console.warn(report.stopped.message)
     if report.dry_run:
@@ -182,7 +186,7 @@ def _show(report, accounts: dict, within: str) -> None:
         )
 
 
-def _preview(reminder, mask_email) -> None:
+def _preview(reminder: PractitionerReminder, mask_email: Callable[[str | None], str]) -> None:
     """One email as it would leave: a few headers, then its body as is (the practitioner's language)."""
     from sarapay import settings
     from sarapay.render import console

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 # (English shape, French rewrite). Applied in order, each at most once, to the whole message.
-_SHAPES: list[tuple[re.Pattern[str], str]] = [
+_SHAPES: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"^Missing argument '(?P<name>[^']+)'\.$"), r"Argument manquant : \g<name>."),
     (re.compile(r"^Missing option '(?P<name>[^']+)'\.$"), r"Option obligatoire manquante : \g<name>."),
     (re.compile(r"^Missing parameter: (?P<name>.+)$"), r"Paramètre manquant : \g<name>."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from sarapay import i18n
@@ -101,7 +103,7 @@ def serve(
     receiver = service.Receiver(secret, contexts)
     first.close()
 
-    def log(fields: dict) -> None:
+    def log(fields: dict[str, Any]) -> None:
         import json
         import time
 

@@ -38,7 +38,7 @@ _PREFIX_KIND = (("dp_", "dispute"), ("du_", "dispute"), ("ch_", "charge"), ("py_
 _DISPUTE_CATEGORIES = ("dispute", "dispute_reversal")
 
 
-def _source_kind(source: Any) -> str | None:
+def _source_kind(source: object) -> str | None:
     if isinstance(source, dict):
         return source.get("object")
     if isinstance(source, str):
@@ -46,7 +46,7 @@ def _source_kind(source: Any) -> str | None:
     return None
 
 
-def source_id(source: Any) -> str | None:
+def source_id(source: object) -> str | None:
     if isinstance(source, dict):
         return source.get("id")
     return source if isinstance(source, str) else None
@@ -69,7 +69,7 @@ def kind_of(txn: dict[str, Any]) -> str:
     return "other"
 
 
-def _links(source: Any) -> tuple[str | None, list[str]]:
+def _links(source: object) -> tuple[str | None, list[str]]:
     """The consultation id the source carries itself, and the charge / PaymentIntent ids it names."""
     if isinstance(source, str):
         return None, [source]

@@ -245,11 +245,11 @@ def plan(
     ctx.resolve_key()  # before the row exists: a bad key leaves no trace
     # One account read: Stripe refuses a Checkout Session on an account that cannot take cards yet
     # (onboarding unfinished); say what is missing before anything is written.
-    require_card_payments(ctx, number, practitioner.account_id)
+    account = practitioner.account_id
+    assert account is not None  # require_linked refuses a practitioner without one
+    require_card_payments(ctx, number, account)
     warnings: list[tuple[str, dict[str, Any]]] = []
-    earlier = ctx.ledger.find_unsent_paid_plan(
-        number, scheduled, maximum, address, practitioner.account_id, ref
-    )
+    earlier = ctx.ledger.find_unsent_paid_plan(number, scheduled, maximum, address, account, ref)
     if earlier is not None and consultation_id is None:
         # The same plan re-run after its payment page's answer was lost: that consultation gets its link (the
         # same Checkout key, so Stripe replays the page it may have created), rather than a second one.
@@ -307,8 +307,9 @@ def _issue_link(ctx: Context, row: Consultation) -> tuple[Consultation, str | No
         previous = row.checkout_session_id
         key = ids.idempotency_key("checkout", row.id, previous or "first")
         try:
+            assert row.max_cents is not None  # a consultation paid online is planned with its maximum
             session = ctx.gateway.create_checkout_session(
-                row.account_id,
+                refresh.account_of(row),
                 amount_cents=int(row.max_cents),
                 consultation_id=row.id,
                 rpps=row.rpps,
@@ -320,7 +321,7 @@ def _issue_link(ctx: Context, row: Consultation) -> tuple[Consultation, str | No
                 scheduled_at=row.scheduled_at,  # opaque ISO UTC time: sync --rebuild restores it from Stripe
             )
         except StripeRefused as exc:
-            raise explain_payment_refusal(ctx, row.rpps, row.account_id, exc) from None
+            raise explain_payment_refusal(ctx, row.rpps, refresh.account_of(row), exc) from None
         replayed = ctx.gateway.last_replayed
         note = (
             NOTE_LINK_REPLACED.format(old=previous, new=session["id"])
@@ -339,8 +340,8 @@ def _issue_link(ctx: Context, row: Consultation) -> tuple[Consultation, str | No
             return row, session.get("url")
         # A replayed answer is the session as it was then (healing a crash): ask Stripe how it is now.
         row = refresh.refresh_consultation(ctx, row)
-        if row.state == statuses.INCOMPLETE:
-            current = ctx.gateway.retrieve_checkout_session(row.account_id, row.checkout_session_id)
+        if row.state == statuses.INCOMPLETE and row.checkout_session_id:  # the session just stored
+            current = ctx.gateway.retrieve_checkout_session(refresh.account_of(row), row.checkout_session_id)
             if current.get("status") == "open":
                 return row, current.get("url")
         if row.state not in (statuses.INCOMPLETE, statuses.EXPIRED):
@@ -363,9 +364,9 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
     seen = row.checkout_session_id
     with one_at_a_time(ctx, row.id):  # a second terminal waits for the first
         current = ctx.ledger.get_consultation(row.id) or row
-        if current.checkout_session_id != seen and current.state == statuses.INCOMPLETE:
+        if current.checkout_session_id and current.checkout_session_id != seen and current.state == statuses.INCOMPLETE:
             # Another command issued a new link while this one waited: both give the patient that link.
-            session = ctx.gateway.retrieve_checkout_session(current.account_id, current.checkout_session_id)
+            session = ctx.gateway.retrieve_checkout_session(refresh.account_of(current), current.checkout_session_id)
             if session.get("status") == "open":
                 return {"consultation": current, "url": session.get("url"), "warnings": [], "issued_meanwhile": True}
         return _pay_link(ctx, current)
@@ -384,15 +385,15 @@ def _pay_link(ctx: Context, row: Consultation) -> dict[str, Any]:
     if state not in (statuses.INCOMPLETE, statuses.EXPIRED) and not closed_by_us:
         raise BadInput("paylink.final", consultation_id=cid, label=statuses.label(state))
     # Before the open link is closed: an account that can no longer take cards keeps it, and gets no new one.
-    require_card_payments(ctx, row.rpps, row.account_id)
+    require_card_payments(ctx, row.rpps, refresh.account_of(row))
     if row.checkout_session_id and not closed_by_us:
-        session = ctx.gateway.retrieve_checkout_session(row.account_id, row.checkout_session_id)
+        session = ctx.gateway.retrieve_checkout_session(refresh.account_of(row), row.checkout_session_id)
         if session.get("status") == "open":
             key = ids.idempotency_key("replace", cid, session["id"])
             ctx.ledger.begin_money_move(key, cid, REPLACE_LINK, 0)
             replacing = ctx.ledger.get_money_move(key)
             try:
-                ctx.gateway.expire_checkout_session(row.account_id, session["id"], idempotency_key=key)
+                ctx.gateway.expire_checkout_session(refresh.account_of(row), session["id"], idempotency_key=key)
             except SarapayError as exc:
                 if not exc.outcome_unknown:
                     ctx.ledger.forget_money_move(key)  # the link stayed open: nothing to finish later

@@ -66,7 +66,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 from sarapay import i18n, moves, statuses, timefmt
 from sarapay.errors import ConfigError, SarapayError, StripeRefused, StripeUnavailable
@@ -74,9 +75,12 @@ from sarapay.services import refresh
 from sarapay.services.practitioners import require_practitioner
 
 if TYPE_CHECKING:
+    from sarapay.ledger import Ledger
     from sarapay.records import Consultation
     from sarapay.services.context import Context
     from sarapay.stripe_gateway import Gateway
+
+R = TypeVar("R")  # what read_accounts' fetch returns for one account
 
 i18n.register(
     {
@@ -142,7 +146,7 @@ class Item:
     detail: str | None = None  # a decline code, a Stripe error code, a dispute's reason
     dispute_id: str | None = None
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[int, bool, int, str, str]:
         return (KINDS.index(self.kind), self.deadline is None, self.deadline or 0, self.scheduled_at or "", self.consultation_id or "")
 
 
@@ -230,7 +234,7 @@ def run_lock(name: str = LOCK_FILE_NAME, busy_key: str = "reconcile.busy", ctx: 
         os.close(fd)  # releases the lock
 
 
-def _holder(path: Any) -> str:
+def _holder(path: Path) -> str:
     try:
         pid, since = path.read_text(encoding="utf-8").split()[:2]
     except (OSError, ValueError):
@@ -248,10 +252,15 @@ def consultation_of(obj: dict[str, Any]) -> str | None:
     return ((obj.get("metadata") or {}).get(METADATA_CONSULTATION)) or obj.get("client_reference_id") or None
 
 
-def index_sessions(sessions: list[dict[str, Any]]) -> tuple[dict[str, dict], dict[str, list[dict]]]:
+# Checkout Sessions (Stripe's JSON) by id, and by consultation id (newest first).
+SessionsById = dict[str, dict[str, Any]]
+SessionsByConsultation = dict[str, list[dict[str, Any]]]
+
+
+def index_sessions(sessions: list[dict[str, Any]]) -> tuple[SessionsById, SessionsByConsultation]:
     """Sessions by id, and by consultation id (newest first, as Stripe lists them)."""
-    by_id: dict[str, dict] = {}
-    by_consultation: dict[str, list[dict]] = {}
+    by_id: SessionsById = {}
+    by_consultation: SessionsByConsultation = {}
     for session in sorted(sessions, key=lambda s: int(s.get("created") or 0), reverse=True):
         by_id[session["id"]] = session
         cid = consultation_of(session)
@@ -261,7 +270,7 @@ def index_sessions(sessions: list[dict[str, Any]]) -> tuple[dict[str, dict], dic
 
 
 def pick_session(
-    consultation_id: str, known_session_id: str | None, by_id: dict[str, dict], by_consultation: dict[str, list[dict]]
+    consultation_id: str, known_session_id: str | None, by_id: SessionsById, by_consultation: SessionsByConsultation
 ) -> dict[str, Any] | None:
     """The session that speaks for a consultation: the one the ledger knows, unless it expired and a newer
     one was issued for the same consultation (a `pay-link` from another machine); a session the patient
@@ -305,11 +314,11 @@ def _created_bound(rows: list[Consultation]) -> int:
 def read_accounts(
     ctx: Context,
     accounts: list[str],
-    fetch: Callable[[Gateway, str], Any],
+    fetch: Callable[[Gateway, str], R],
     *,
     progress: Callable[[int, int], None] | None = None,
     max_workers: int = MAX_WORKERS,
-) -> Iterator[tuple[str, Any, StripeRefused | StripeUnavailable | None]]:
+) -> Iterator[tuple[str, R | None, StripeRefused | StripeUnavailable | None]]:
     """Runs `fetch(gateway, account)` for every account on a bounded pool (one Gateway per thread: a Gateway
     is not thread-safe) and yields `(account, result, None)` or `(account, None, error)` on the calling thread,
     as they complete, so the caller writes the ledger from one thread. Stripe's refusal or unavailability
@@ -321,7 +330,7 @@ def read_accounts(
     base = ctx.gateway
     local = threading.local()
 
-    def job(account: str) -> Any:
+    def job(account: str) -> R:
         gateway: Gateway | None = getattr(local, "gateway", None)
         if gateway is None:
             gateway = local.gateway = base.clone()
@@ -355,7 +364,7 @@ def last_run_key(rpps: str | None) -> str:
     return META_LAST_RUN if rpps is None else f"{META_LAST_RUN}.{rpps}"
 
 
-def _last_run(ledger: Any, rpps: str | None) -> int | None:
+def _last_run(ledger: Ledger, rpps: str | None) -> int | None:
     times = []
     for key in {last_run_key(None), last_run_key(rpps)}:
         value = ledger.get_meta(key)
@@ -497,6 +506,7 @@ def _read_open(
                 Item(ACCOUNT_REFUSED, owner, names.get(owner), account, detail=getattr(error, "stripe_code", None) or error.key)
             )
         else:
+            assert result is not None  # read_accounts gives the result when it gives no error
             sessions, events, disputes = result
             index = index_sessions(sessions)
             by_payment: dict[str, list[dict[str, Any]]] = {}
@@ -514,7 +524,7 @@ def _read_open(
 
 
 def _apply(
-    ctx: Context, report: ReconcileReport, row: Consultation, *, sessions_index: tuple,
+    ctx: Context, report: ReconcileReport, row: Consultation, *, sessions_index: tuple[SessionsById, SessionsByConsultation],
     events: dict[str, dict[str, Any]], now: int, declined: dict[str, dict[str, Any]],
     disputes: dict[str, list[dict[str, Any]]],
 ) -> Consultation:
@@ -527,7 +537,7 @@ def _apply(
         session, payment_intent = refresh.fetch_stripe_objects(ctx, row)
         if refresh.needs_expiry_event(row, session):
             assert session is not None
-            event = refresh.fetch_expiry_event(ctx.gateway, row.account_id, session)
+            event = refresh.fetch_expiry_event(ctx.gateway, refresh.account_of(row), session)
     else:
         payment_intent = payment_intent_of(session)
         if session["id"] != row.checkout_session_id:
@@ -540,7 +550,7 @@ def _apply(
         assert pi_id is not None  # disputed outside the listed window: asked for alone, like the retrieve
         report.retrieves += 1
         report.new_disputes.update(
-            refresh.record_disputes(ctx.ledger, row, refresh.fetch_disputes(ctx.gateway, row.account_id, pi_id))
+            refresh.record_disputes(ctx.ledger, row, refresh.fetch_disputes(ctx.gateway, refresh.account_of(row), pi_id))
         )
     report.checked += 1
     after = refresh.apply_stripe_state(ctx.ledger, row, session, payment_intent, now, event)
@@ -552,7 +562,7 @@ def _apply(
     return after
 
 
-def dispute_bounds(ledger: Any, rpps: str | None, last: int | None) -> dict[str, int]:
+def dispute_bounds(ledger: Ledger, rpps: str | None, last: int | None) -> dict[str, int]:
     """created[gte] of each account whose disputes are read: since the last run (a margin before it), or the
     last DISPUTE_LOOKBACK on a first run; back to the oldest dispute still open, so its status is read too."""
     since = (last - WINDOW_MARGIN) if last is not None else refresh.now() - DISPUTE_LOOKBACK
@@ -596,7 +606,7 @@ def _apply_done(ctx: Context, report: ReconcileReport, sessions: list[dict[str, 
             report.changes.append(Change(row.id, row.rpps, row.state, after.state))
 
 
-def _dispute_items(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
+def _dispute_items(ledger: Ledger, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
     """An answer due within the window (the practitioner answers in their Stripe dashboard), then disputes
     opened since the last run (or first seen by this one while still open)."""
     items = []
@@ -620,7 +630,7 @@ def _dispute_items(ledger: Any, report: ReconcileReport, names: dict[str, Any]) 
     return items
 
 
-def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
+def _ran_out(ledger: Ledger, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
     """Holds and links that ran out since the last run (or during this one)."""
     changed_now = {c.consultation_id for c in report.changes if c.after == statuses.EXPIRED}
     items = []
@@ -643,7 +653,7 @@ def _ran_out(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> lis
 MOVE_IN_FLIGHT = 300
 
 
-def _moves_in_doubt(ledger: Any, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
+def _moves_in_doubt(ledger: Ledger, report: ReconcileReport, names: dict[str, Any]) -> list[Item]:
     """Money moves sent without an answer (lost answer, Ctrl-C, crash) that nobody re-ran: each is an item
     saying which command to re-run (safe: the same idempotency key)."""
     before = timefmt.iso_utc(refresh.now() - MOVE_IN_FLIGHT)

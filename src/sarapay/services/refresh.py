@@ -48,9 +48,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 from sarapay import statuses
 
 if TYPE_CHECKING:
-    from sarapay.records import Consultation
     from sarapay.ledger import Ledger
+    from sarapay.records import Consultation
     from sarapay.services.context import Context
+    from sarapay.stripe_gateway import Gateway
 
 
 def now() -> int:
@@ -71,14 +72,21 @@ def stripe_now(ctx: Context) -> int:
     return now()
 
 
-def id_of(value: Any) -> str | None:
+def account_of(consultation: Consultation) -> str:
+    """The Stripe account of a consultation paid online: plan stores its practitioner's, and plans a payment
+    only for a linked practitioner (the ledger's column is optional for consultations without one)."""
+    assert consultation.account_id is not None, "a consultation paid online has its Stripe account"
+    return consultation.account_id
+
+
+def id_of(value: str | dict[str, Any] | None) -> str | None:
     """The id of a Stripe field that is either an id or the expanded object."""
     if isinstance(value, dict):
         return value.get("id")
     return value or None
 
 
-def fetch_stripe_objects(ctx: Context, consultation: Consultation) -> tuple[dict | None, dict | None]:
+def fetch_stripe_objects(ctx: Context, consultation: Consultation) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The consultation's Checkout Session and PaymentIntent as Stripe has them now (reads only)."""
     account = consultation.account_id
     if not consultation.paid_online or not account:
@@ -95,7 +103,7 @@ def fetch_stripe_objects(ctx: Context, consultation: Consultation) -> tuple[dict
 EXPIRED_EVENT = "checkout.session.expired"
 
 
-def needs_expiry_event(consultation: Consultation, session: dict | None) -> bool:
+def needs_expiry_event(consultation: Consultation, session: dict[str, Any] | None) -> bool:
     """Whether deciding the consultation's state needs its session's expiry event: the session expired, the
     ledger does not know it was closed on purpose, and the consultation is not final yet (a final one was
     decided when its session expired)."""
@@ -110,14 +118,14 @@ def _session_of(event: dict[str, Any]) -> str | None:
     return (((event.get("data") or {}).get("object")) or {}).get("id")
 
 
-def fetch_expiry_events(gateway: Any, account: str, created_gte: int | None) -> dict[str, dict[str, Any]]:
+def fetch_expiry_events(gateway: Gateway, account: str, created_gte: int | None) -> dict[str, dict[str, Any]]:
     """The account's `checkout.session.expired` events since `created_gte`, by session id (Stripe keeps
     30 days of them). One paginated list."""
     events = gateway.list_events(account, created_gte=created_gte, types=[EXPIRED_EVENT])
     return {session_id: event for event in events if (session_id := _session_of(event))}
 
 
-def fetch_expiry_event(gateway: Any, account: str, session: dict[str, Any]) -> dict[str, Any] | None:
+def fetch_expiry_event(gateway: Gateway, account: str, session: dict[str, Any]) -> dict[str, Any] | None:
     """The expiry event of one session: the account's expiry events since the session's creation, newest
     first, read until it is found."""
     created = session.get("created")
@@ -138,7 +146,7 @@ DISPUTE_NOTES = {
 }
 
 
-def charge_disputed(payment_intent: dict | None) -> bool:
+def charge_disputed(payment_intent: dict[str, Any] | None) -> bool:
     """Whether the PaymentIntent's charge (expanded) says it was disputed."""
     charge = (payment_intent or {}).get("latest_charge")
     return isinstance(charge, dict) and bool(charge.get("disputed"))
@@ -176,7 +184,7 @@ def record_disputes(ledger: Ledger, consultation: Consultation, disputes: Iterab
     return new
 
 
-def fetch_disputes(gateway: Any, account: str, payment_intent: str) -> list[dict[str, Any]]:
+def fetch_disputes(gateway: Gateway, account: str, payment_intent: str) -> list[dict[str, Any]]:
     """The disputes of one payment (one list request)."""
     return list(gateway.list_disputes(account, payment_intent=payment_intent))
 
@@ -223,8 +231,8 @@ def apply_disputes(
 
 
 def stripe_fields(
-    consultation: Consultation | None, session: dict | None, payment_intent: dict | None, now: int,
-    expired_event: dict | None = None, dispute_status: str | None = None, *, closed_known: bool = False,
+    consultation: Consultation | None, session: dict[str, Any] | None, payment_intent: dict[str, Any] | None, now: int,
+    expired_event: dict[str, Any] | None = None, dispute_status: str | None = None, *, closed_known: bool = False,
 ) -> dict[str, Any]:
     """The ledger fields Stripe's objects say, for a consultation paid online (pure). `expired_event` is the
     session's `checkout.session.expired` event when it was fetched (see statuses.closed_on_purpose);
@@ -276,8 +284,8 @@ def stripe_fields(
 
 
 def apply_stripe_state(
-    ledger: Ledger, consultation: Consultation, session: dict | None, payment_intent: dict | None, now: int,
-    expired_event: dict | None = None,
+    ledger: Ledger, consultation: Consultation, session: dict[str, Any] | None, payment_intent: dict[str, Any] | None, now: int,
+    expired_event: dict[str, Any] | None = None,
 ) -> Consultation:
     """Writes what Stripe's objects say about `consultation` (only what changed) and returns the row.
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypedDict
 
 from sarapay import credentials, i18n, reminder_mail, settings, timefmt
 from sarapay.errors import MailUnavailable
@@ -40,8 +40,11 @@ from sarapay.services import refresh
 from sarapay.services.practitioners import require_practitioner
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from sarapay.records import Consultation
     from sarapay.services.context import Context
+    from sarapay.services.reconcile import Unavailable
 
 i18n.register(
     {
@@ -69,6 +72,14 @@ NOT_SENT = "not_sent"  # the connection dropped before this email's turn; retrie
 OUTCOMES = (SENT, WOULD_SEND, ALREADY_SENT, NO_EMAIL, REFUSED, NOT_SENT)
 
 
+class Refusal(TypedDict):
+    """Why the mail server refused one reminder (in the report and in `remind --json`)."""
+
+    code: int | None  # the SMTP code; None when the server gave none
+    temporary: bool  # a 4xx answer: the next run tries again
+    reason: str  # the server's words
+
+
 @dataclass
 class PractitionerReminder:
     rpps: str
@@ -81,12 +92,12 @@ class PractitionerReminder:
     subject: str | None = None
     body: str | None = None
     message_id: str | None = None
-    error: dict[str, Any] | None = None  # {"code": 451, "temporary": True, "reason": "..."}
+    error: Refusal | None = None
 
     @property
     def needs_person(self) -> bool:
         """Nothing the next run can fix by itself: no address, or a permanent refusal (5xx)."""
-        return self.outcome == NO_EMAIL or (self.outcome == REFUSED and not (self.error or {}).get("temporary"))
+        return self.outcome == NO_EMAIL or (self.outcome == REFUSED and not (self.error is not None and self.error["temporary"]))
 
 
 @dataclass
@@ -97,7 +108,7 @@ class RemindReport:
     dry_run: bool = False
     refresh: str = "done"  # "done", "busy" (a reconcile held the lock: the ledger as it leaves it), "skipped"
     refreshed_changes: int = 0
-    unavailable: list[Any] = field(default_factory=list)  # reconcile.Unavailable: accounts not read
+    unavailable: list[Unavailable] = field(default_factory=list)  # accounts not read
     practitioners: list[PractitionerReminder] = field(default_factory=list)
     stopped: MailUnavailable | None = None  # the connection dropped mid-way
 
@@ -180,6 +191,7 @@ def remind(
                 _compose_all(report)
                 entry.outcome = "dry_run"
             else:
+                assert smtp is not None  # resolved above: this is not a dry run
                 _send_all(ctx, report, smtp, password)
                 if report.incomplete or report.count(REFUSED):
                     entry.outcome = "error"
@@ -220,7 +232,7 @@ def _to_send(report: RemindReport) -> list[PractitionerReminder]:
     return [p for p in report.practitioners if p.lines and p.email]
 
 
-def _compose(reminder: PractitionerReminder, sender: str, now: datetime):
+def _compose(reminder: PractitionerReminder, sender: str, now: datetime) -> EmailMessage:
     message = reminder_mail.build_message(
         reminder.lines, lang=reminder.lang, name=reminder.name, to=reminder.email or "", sender=sender, now=now,
     )
@@ -239,17 +251,19 @@ def _compose_all(report: RemindReport) -> None:
         reminder.outcome = WOULD_SEND
 
 
-def _send_all(ctx: Context, report: RemindReport, smtp: Any, password: Any) -> None:
+def _send_all(ctx: Context, report: RemindReport, smtp: settings.SmtpSettings, password: credentials.SmtpPassword | None) -> None:
     from sarapay.mail_gateway import Mailer, MessageNotSent
 
     pending = _to_send(report)
     if not pending:
         return  # nothing to send: no connection, so no failure of a server that had nothing to do
+    sender = smtp.sender
+    assert sender is not None  # credentials.resolve_smtp refuses mail settings without a sender
     mailer = Mailer(smtp, password)
     mailer.open()  # ConfigError / MailUnavailable: nothing sent, nothing recorded
     try:
         for index, reminder in enumerate(pending):
-            message = _compose(reminder, smtp.sender, datetime.now(timezone.utc))
+            message = _compose(reminder, sender, datetime.now(timezone.utc))
             try:
                 mailer.send(message)
             except MessageNotSent as exc:
@@ -276,14 +290,64 @@ def _send_all(ctx: Context, report: RemindReport, smtp: Any, password: Any) -> N
 # --------------------------------------------------------------------------- machine output
 
 
-def _line_document(line: reminder_mail.Line) -> dict[str, Any]:
+class LineDocument(TypedDict):
+    kind: str
+    consultation_id: str
+    scheduled_at: str
+    amount_cents: int
+    currency: str
+    deadline: str  # ISO 8601 UTC
+
+
+class AccountDocument(TypedDict):
+    account_id: str
+    rpps: str
+    code: str  # the message key
+
+
+class StoppedDocument(TypedDict):
+    code: str
+    message: str
+
+
+class PractitionerDocument(TypedDict):
+    rpps: str
+    email: str | None
+    lang: str
+    outcome: str
+    reminders: list[LineDocument]
+    already_sent: list[LineDocument]
+    message_id: str | None
+    subject: str | None
+    body: str | None
+    error: Refusal | None
+
+
+class ReportDocument(TypedDict):
+    """`remind --json`."""
+
+    now: str
+    within_seconds: int
+    practitioner: str | None
+    dry_run: bool
+    refresh: str
+    refreshed_changes: int
+    unavailable: list[AccountDocument]
+    counts: dict[str, int]  # by outcome (OUTCOMES)
+    complete: bool
+    needs_action: bool
+    stopped: StoppedDocument | None
+    practitioners: list[PractitionerDocument]
+
+
+def _line_document(line: reminder_mail.Line) -> LineDocument:
     return {
         "kind": line.kind, "consultation_id": line.consultation_id, "scheduled_at": line.scheduled_at,
         "amount_cents": line.amount_cents, "currency": line.currency, "deadline": timefmt.iso_utc(line.deadline),
     }
 
 
-def report_document(report: RemindReport) -> dict[str, Any]:
+def report_document(report: RemindReport) -> ReportDocument:
     """The run as one language-independent JSON document: stable keys, cents, ISO 8601 UTC."""
     return {
         "now": timefmt.iso_utc(report.now),

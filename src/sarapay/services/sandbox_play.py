@@ -6,11 +6,35 @@ base must be a loopback sandbox, or they refuse.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Callable, TypedDict, TypeVar
 
 from sarapay import i18n
 from sarapay.errors import BadInput, ConfigError, StripeUnavailable
 from sarapay.services.context import Context
+
+if TYPE_CHECKING:
+    from sarapay.records import Consultation
+    from sarapay.sandbox_control import SandboxControl
+
+T = TypeVar("T")
+
+
+class Payment(TypedDict):
+    """What the patient's payment did: Stripe's outcome, and the consultation as the ledger now has it."""
+
+    outcome: str  # "authorized", or a decline
+    decline_code: str | None
+    consultation: Consultation
+
+
+class Consent(TypedDict):
+    """Where Stripe sends the practitioner back after the consent page, and what that return carries."""
+
+    return_url: str
+    code: str
+    state: str
+    rpps: str | None  # the RPPS sarapay put in the return address
+    account_id: str | None
 
 i18n.register(
     {
@@ -42,7 +66,7 @@ i18n.register(
 )
 
 
-def control(ctx: Context):
+def control(ctx: Context) -> SandboxControl:
     """The control client of the configured sandbox, or ConfigError when sarapay points at Stripe."""
     from sarapay import settings
     from sarapay.sandbox_control import SandboxControl
@@ -53,7 +77,7 @@ def control(ctx: Context):
     return SandboxControl(base)
 
 
-def _reach(call, url: str):
+def _reach(call: Callable[[], T], url: str) -> T:
     from sarapay.sandbox_control import SandboxControlError
 
     try:
@@ -65,7 +89,7 @@ def _reach(call, url: str):
         raise StripeUnavailable("sandbox.unreachable", url=url) from None
 
 
-def pay(ctx: Context, consultation_id: str, card: str) -> dict[str, Any]:
+def pay(ctx: Context, consultation_id: str, card: str) -> Payment:
     """The patient fills the Checkout page of a consultation with a test card; the ledger follows."""
     from sarapay import ids
     from sarapay.services.refresh import refresh_consultation
@@ -77,7 +101,8 @@ def pay(ctx: Context, consultation_id: str, card: str) -> dict[str, Any]:
         raise BadInput("ledger.unknown_consultation", consultation_id=consultation_id)
     if not consultation.paid_online or not consultation.checkout_session_id:
         raise BadInput("sandbox.not_paid_online", consultation_id=consultation_id)
-    answer = _reach(lambda: sandbox.pay(consultation.checkout_session_id, card), sandbox.url)
+    session_id = consultation.checkout_session_id
+    answer = _reach(lambda: sandbox.pay(session_id, card), sandbox.url)
     consultation = refresh_consultation(ctx, consultation)
     return {"outcome": answer["outcome"], "decline_code": answer.get("decline_code"), "consultation": consultation}
 
@@ -88,7 +113,7 @@ def advance(ctx: Context, seconds: int) -> int:
     return _reach(lambda: sandbox.advance(seconds), sandbox.url)
 
 
-def consent(ctx: Context, authorize_url: str) -> dict[str, Any]:
+def consent(ctx: Context, authorize_url: str) -> Consent:
     """The practitioner approves the consent page of `authorize_url` (printed by `link --email`): returns the
     return address Stripe sends them to, with its code and state, and the RPPS sarapay put in it."""
     import urllib.parse

@@ -51,6 +51,7 @@ def monthly_statement(ctx: Context, rpps: str, month: str, *, now: datetime | No
     year, number = timefmt.parse_month(month)
     practitioner = require_linked(ctx, rpps)
     account_id = practitioner.account_id
+    assert account_id is not None  # require_linked refuses a practitioner without one
     start, end = timefmt.month_bounds(year, number)
     first, after = int(start.timestamp()), int(end.timestamp())
     gateway = ctx.gateway

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypedDict
 
 from sarapay import i18n, statuses
 from sarapay.errors import BadInput, StripeUnavailable
@@ -48,6 +48,7 @@ from sarapay.services.reconcile import (
 )
 
 if TYPE_CHECKING:
+    from sarapay.ledger import Ledger
     from sarapay.records import Consultation
     from sarapay.services.context import Context
     from sarapay.stripe_gateway import Gateway
@@ -140,6 +141,7 @@ def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_w
             code = error.key if isinstance(error, StripeUnavailable) else (error.stripe_code or error.key)
             report.unread.append(Unread(account, owners[account], code, error.message, error.exit_code))
             continue
+        assert result is not None  # read_accounts gives the result when it gives no error
         sessions, events = result
         report.sessions += len(sessions)
         by_id, by_consultation = index_sessions(sessions)
@@ -205,7 +207,7 @@ def _iso_utc_text(value: str) -> str:
 
 
 def _rebuild_one(
-    ledger: Any, report: SyncReport, cid: str, rpps: str, account: str, session: dict[str, Any],
+    ledger: Ledger, report: SyncReport, cid: str, rpps: str, account: str, session: dict[str, Any],
     existing: Consultation | None, expired_event: dict[str, Any] | None, now: int,
 ) -> None:
     payment_intent = payment_intent_of(session)
@@ -259,7 +261,45 @@ def _rebuild_one(
         report.unchanged += 1
 
 
-def report_document(report: SyncReport) -> dict[str, Any]:
+class AddedDocument(TypedDict):
+    consultation_id: str
+    state: str
+
+
+class CorrectedDocument(TypedDict):
+    consultation_id: str
+    fields: list[str]
+
+
+class UnknownPractitionerDocument(TypedDict):
+    consultation_id: str
+    rpps: str
+
+
+class UnreadDocument(TypedDict):
+    account_id: str
+    rpps: str
+    code: str  # the message key, or Stripe's error code
+
+
+class ReportDocument(TypedDict):
+    """`sync --rebuild --json`."""
+
+    complete: bool
+    accounts: int
+    sessions: int
+    added: list[AddedDocument]
+    corrected: list[CorrectedDocument]
+    unchanged: int
+    kept_offline: int
+    not_found: list[str]
+    foreign_sessions: int
+    unknown_practitioner: list[UnknownPractitionerDocument]
+    approximate_time: list[str]
+    unread: list[UnreadDocument]
+
+
+def report_document(report: SyncReport) -> ReportDocument:
     """Language-independent: stable keys, ids and field names only."""
     return {
         "complete": report.complete,

@@ -39,13 +39,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypedDict
 from urllib.parse import urlsplit
 
 from sarapay import i18n
 from sarapay.errors import SarapayError
 
 if TYPE_CHECKING:
+    from sarapay.ledger import Ledger
     from sarapay.records import Consultation
     from sarapay.services.context import Context
     from sarapay.credentials import SecretKey
@@ -102,7 +103,15 @@ def check_url(value: str) -> str:
     return check_web_url(value, "webhooks.url_format")
 
 
-def register(ctx: Context, url: str, *, to_file: bool = False) -> dict[str, Any]:
+class Registration(TypedDict):
+    """A registered endpoint: Stripe's WebhookEndpoint without its secret, and where the secret was kept."""
+
+    endpoint: dict[str, Any]  # Stripe's JSON
+    secret_file: str | None  # the file's path, or None for the keyring
+    secret_masked: str
+
+
+def register(ctx: Context, url: str, *, to_file: bool = False) -> Registration:
     """Creates the Connect endpoint and stores its secret; returns the endpoint without the secret, and
     where the secret was kept (`secret_file`: the path, or None for the keyring)."""
     from sarapay import credentials
@@ -134,17 +143,17 @@ class Answer:
         return {k: v for k, v in {**fields, **self.extra}.items() if v is not None}
 
 
-def _object_consultation(ledger: Any, obj: dict[str, Any]) -> Consultation | None:
+def _object_consultation(ledger: Ledger, obj: dict[str, Any]) -> Consultation | None:
     """The consultation a payment object belongs to: by the Stripe id the ledger keeps, else by the
     consultation id in its metadata (the session of a link issued from another machine)."""
     from sarapay.services.reconcile import consultation_of
 
-    kind = obj.get("object")
+    kind, obj_id = obj.get("object"), obj.get("id")
     row = None
-    if kind == "checkout.session":
-        row = ledger.find_by_checkout_session(obj.get("id"))
-    elif kind == "payment_intent":
-        row = ledger.find_by_payment_intent(obj.get("id"))
+    if kind == "checkout.session" and obj_id:
+        row = ledger.find_by_checkout_session(obj_id)
+    elif kind == "payment_intent" and obj_id:
+        row = ledger.find_by_payment_intent(obj_id)
     elif kind in ("charge", "refund", "dispute") and obj.get("payment_intent"):
         pi = obj["payment_intent"]
         row = ledger.find_by_payment_intent(pi["id"] if isinstance(pi, dict) else pi)
@@ -260,7 +269,7 @@ class Receiver:
         obj = ((event.get("data") or {}).get("object")) or {}
         pi = obj.get("payment_intent")
         pi_id = pi.get("id") if isinstance(pi, dict) else pi
-        found = refresh.fetch_disputes(ctx.gateway, row.account_id, pi_id or row.payment_intent_id or "")
+        found = refresh.fetch_disputes(ctx.gateway, refresh.account_of(row), pi_id or row.payment_intent_id or "")
         fetched_at = refresh.stripe_now(ctx)
         with ledger.transaction():
             if not ledger.record_webhook_event(event["id"], account_id=answer.account, type=answer.type or "",
@@ -299,7 +308,7 @@ class Receiver:
             if answer.type == refresh.EXPIRED_EVENT and obj.get("id") == session["id"]:
                 expired_event = event  # the very event that says how the link closed
             else:
-                expired_event = refresh.fetch_expiry_event(ctx.gateway, row.account_id, session)
+                expired_event = refresh.fetch_expiry_event(ctx.gateway, refresh.account_of(row), session)
         with ledger.transaction():
             if not ledger.record_webhook_event(event["id"], account_id=answer.account, type=answer.type or "",
                                                event_created=created, consultation_id=row.id, outcome="applied",
