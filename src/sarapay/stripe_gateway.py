@@ -3,9 +3,16 @@ and the translation of Stripe's errors into sarapay's own (one place).
 
 `stripe` is imported inside the constructor, never at module import, so `sarapay --help` stays fast.
 Every method returns plain JSON dicts (or an iterator of them): services and the ledger never see a
-StripeObject. After each call, `last_request_id` holds Stripe's request id for the audit log and
-`last_replayed` tells whether Stripe replayed an earlier idempotent result; `clock.now()` is Stripe's
-time, from its answers' `Date` headers (None before the first answer), for comparing Stripe's deadlines.
+StripeObject. `clock.now()` is Stripe's time, from its answers' `Date` headers (None before the first
+answer), for comparing Stripe's deadlines.
+
+Each request that changes something on Stripe is described once, as a `StripeRequest` (method, path,
+params, Stripe-Account, Idempotency-Key) built by a pure function here (`capture_request`,
+`refund_request`…): `Gateway.send` sends it, `--dry-run` shows it, and `StripeRequest.form()` is the one
+form encoding of both (as stripe-python's `_encode._api_encode`). `send` returns an `Answer`: the data with
+what Stripe said of the request (its `request_id`, and whether it `replayed` an earlier idempotent result);
+the gateway keeps no such state. A `listener` given to the gateway hears each request id (the audit row of
+a command names its last request when the command says no other).
 
 Retries, in two layers:
 - the SDK retries 409, 5xx and (through our HTTP client below) lost connections and timeouts, up to
@@ -17,11 +24,13 @@ one generated once per logical call, so our own 429 retries stay idempotent too.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import time
 import uuid
-from typing import Any, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Iterator, Mapping, Protocol, TypeVar
 
 from sarapay import i18n
 from sarapay.errors import ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
@@ -248,10 +257,186 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def _said(result: Any) -> tuple[str | None, bool]:
+    """What Stripe said of the request that `result` answers (a StripeObject or a raw StripeResponse): its
+    request id, and whether it replayed an earlier answer (same idempotency key)."""
+    response = getattr(result, "last_response", result)
+    request_id = getattr(response, "request_id", None)
+    headers = getattr(response, "headers", None) or {}
+    return request_id, headers.get("idempotent-replayed") == "true"
+
+
 def descriptor_suffix(consultation_id: str) -> str:
     """A neutral statement descriptor suffix: the consultation id, as Stripe allows it (≤22, a letter)."""
     cleaned = re.sub(r"[^A-Z0-9 .-]", "", consultation_id.upper())[:22].strip()
     return cleaned if re.search(r"[A-Z]", cleaned) else "TC " + cleaned[:19]
+
+# --------------------------------------------------------------------------- requests, described once
+
+T = TypeVar("T")
+
+
+def encode_form(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The params as Stripe's form encoding names them, in order: expand[0]=…, metadata[sarapay]=1,
+    line_items[0][quantity]=1. None is left out and booleans are "true"/"false", as the SDK sends them."""
+    flat: dict[str, Any] = {}
+    for name, value in params.items():
+        key = f"{prefix}[{name}]" if prefix else str(name)
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            flat.update(encode_form(value, key))
+        elif isinstance(value, (list, tuple)):
+            flat.update(encode_form({str(index): item for index, item in enumerate(value)}, key))
+        elif isinstance(value, bool):
+            flat[key] = "true" if value else "false"
+        else:
+            flat[key] = value
+    return flat
+
+
+@dataclass(frozen=True)
+class StripeRequest:
+    """One request to Stripe, described once: what `Gateway.send` sends and what `--dry-run` shows."""
+
+    method: str  # "POST"
+    path: str  # "/v1/payment_intents/pi_…/capture"
+    params: Mapping[str, Any] = field(default_factory=dict)  # nested, as Stripe's API reference names them
+    stripe_account: str | None = None  # the Stripe-Account header: a direct charge on the practitioner's account
+    # Required for a money move (deterministic: a re-run sends the same); None: one is made per logical call.
+    idempotency_key: str | None = None
+    kind: str = WRITE  # READ, WRITE or MONEY: what an unavailability message says of side effects
+    base: str = "api"  # "connect" for Connect OAuth (connect.stripe.com)
+    about: str | None = None  # the connected account messages name, when not the Stripe-Account header
+
+    def form(self) -> dict[str, Any]:
+        """The form fields as sent, in order."""
+        return encode_form(self.params)
+
+
+@dataclass(frozen=True)
+class Answer(Generic[T]):
+    """Stripe's answer to one request, with what Stripe said of the request itself."""
+
+    data: T
+    request_id: str | None  # for the audit log
+    replayed: bool = False  # Stripe replayed the answer of an earlier request with the same idempotency key
+
+
+CAPTURE_EXPAND = ["latest_charge.balance_transaction"]
+# Stripe accepts duplicate, fraudulent, requested_by_customer, abandoned: a hold is released because the
+# consultation is not billed (cancelled, not held, free), which the portal decides for the patient.
+CANCELLATION_REASON = "requested_by_customer"
+
+
+def capture_request(account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> StripeRequest:
+    """Captures `amount_cents` (None: the whole hold); Stripe releases the rest of the hold. The answer
+    carries the charge and its balance transaction (the fee): no read after it."""
+    params: dict[str, Any] = {}
+    if amount_cents is not None:
+        params["amount_to_capture"] = int(amount_cents)
+    params["expand"] = list(CAPTURE_EXPAND)
+    return StripeRequest("POST", f"/v1/payment_intents/{payment_intent}/capture", params, account, idempotency_key, MONEY)
+
+
+def cancel_request(account: str, payment_intent: str, *, idempotency_key: str,
+                   reason: str | None = CANCELLATION_REASON) -> StripeRequest:
+    """Releases the hold. The charge comes expanded, as after a capture: without it the answer says nothing
+    of the hold that was released, and the ledger would record a hold of 0 that the next refresh puts back."""
+    params: dict[str, Any] = {}
+    if reason:
+        params["cancellation_reason"] = reason
+    params["expand"] = list(CAPTURE_EXPAND)
+    return StripeRequest("POST", f"/v1/payment_intents/{payment_intent}/cancel", params, account, idempotency_key, MONEY)
+
+
+def refund_request(account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> StripeRequest:
+    """Refunds `amount_cents` of a captured payment (None: what remains).
+
+    The refund carries its idempotency key in its metadata: Stripe forgets a key after 24 hours, and a
+    refund whose answer was lost longer ago than that is then recognised among the payment's refunds."""
+    params: dict[str, Any] = {"payment_intent": payment_intent}
+    if amount_cents is not None:
+        params["amount"] = int(amount_cents)
+    params["metadata"] = {METADATA_SOURCE: "1", METADATA_MOVE: idempotency_key}
+    return StripeRequest("POST", "/v1/refunds", params, account, idempotency_key, MONEY)
+
+
+def expire_checkout_request(account: str, session_id: str, *, idempotency_key: str) -> StripeRequest:
+    """Closes an open payment link: the patient can no longer pay through it."""
+    return StripeRequest("POST", f"/v1/checkout/sessions/{session_id}/expire", {}, account, idempotency_key, MONEY)
+
+
+def checkout_session_request(
+    account: str,
+    *,
+    amount_cents: int,
+    consultation_id: str,
+    rpps: str,
+    expires_at: int | None,
+    success_url: str,
+    cancel_url: str,
+    idempotency_key: str,
+    currency: str = "eur",
+    customer_email: str | None = None,
+    locale: str = "fr",
+    scheduled_at: str | None = None,
+) -> StripeRequest:
+    """A hosted payment page for a card hold (manual capture) on the practitioner's account.
+
+    Only opaque ids go to Stripe: the consultation id and the practitioner's RPPS, and (given) the
+    planned time as ISO 8601 UTC, so a ledger rebuilt from Stripe alone knows when it was planned."""
+    metadata = {METADATA_CONSULTATION: consultation_id, METADATA_PRACTITIONER: rpps, METADATA_SOURCE: "1"}
+    if scheduled_at:
+        metadata[METADATA_SCHEDULED] = scheduled_at
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "payment_method_types": ["card"],
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": int(amount_cents),
+                    "product_data": {"name": PRODUCT_NAME},
+                },
+                "quantity": 1,
+            }
+        ],
+        "payment_intent_data": {
+            "capture_method": "manual",
+            "metadata": metadata,
+            "statement_descriptor_suffix": descriptor_suffix(consultation_id),
+        },
+        "metadata": metadata,
+        "client_reference_id": consultation_id,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "locale": locale,
+    }
+    if expires_at is not None:
+        # None: Stripe's default, 24 h by Stripe's own clock (no skew with ours, and a retry sends
+        # exactly the same parameters under the same idempotency key).
+        params["expires_at"] = int(expires_at)
+    if customer_email:
+        params["customer_email"] = customer_email
+    return StripeRequest("POST", "/v1/checkout/sessions", params, account, idempotency_key, WRITE)
+
+
+def deauthorize_request(client_id: str, account: str) -> StripeRequest:
+    """Removes the platform's access to an OAuth-connected account (the account lives on)."""
+    return StripeRequest("POST", "/oauth/deauthorize", {"client_id": client_id, "stripe_user_id": account},
+                         kind=WRITE, base="connect", about=account)
+
+
+def payout_schedule_request(account: str, schedule: Mapping[str, Any], *, idempotency_key: str | None = None) -> StripeRequest:
+    """The platform's update of a connected account's payout schedule (the id in the path, no Stripe-Account)."""
+    params = {"settings": {"payouts": {"schedule": dict(schedule)}}}
+    return StripeRequest("POST", f"/v1/accounts/{account}", params, None, idempotency_key, WRITE, about=account)
+
+
+class _Listener(Protocol):
+    def __call__(self, request_id: str | None) -> None: ...
+
 
 
 class StripeClock:
@@ -383,6 +568,7 @@ class Gateway:
         rate_limit_delay: float = DEFAULT_RATE_LIMIT_DELAY,
         sleep: Callable[[float], None] = time.sleep,
         clock: StripeClock | None = None,
+        listener: _Listener | None = None,
     ) -> None:
         import stripe
 
@@ -397,11 +583,9 @@ class Gateway:
         self.rate_limit_retries = rate_limit_retries
         self.rate_limit_delay = rate_limit_delay
         self._sleep = sleep
-        self.last_request_id: str | None = None
-        self.last_replayed = False
-        self.last_idempotency_key: str | None = None
-        self.last_attempts = 0
         self.clock = clock if clock is not None else StripeClock()
+        # Hears the request id of each call (None when no answer came): the audit row of the command's run.
+        self.listener = listener
 
         from urllib.parse import urlsplit
 
@@ -434,7 +618,8 @@ class Gateway:
     def clone(self) -> "Gateway":
         """A new Gateway with the same key and settings, for another thread (a Gateway is not shared).
 
-        It shares this one's Stripe clock, so what its answers say of Stripe's time serves the caller too."""
+        It shares this one's Stripe clock and listener, so what its answers say of Stripe's time serves the
+        caller too, and its request ids reach the same audit row."""
         return type(self)(
             self.key,
             client_id=self.client_id,
@@ -445,12 +630,28 @@ class Gateway:
             rate_limit_delay=self.rate_limit_delay,
             sleep=self._sleep,
             clock=self.clock,
+            listener=self.listener,
         )
 
     def __repr__(self) -> str:
         return f"Gateway({self.key.masked}, api_base={self.api_base or 'stripe'})"
 
     # ------------------------------------------------------------------ the one call path
+
+    def send(self, request: StripeRequest) -> Answer[dict[str, Any]]:
+        """Sends a described request (its form as `request.form()` gives it) and returns Stripe's answer."""
+        form = request.form()
+        base = request.base
+
+        def call(options: dict[str, Any]) -> Any:
+            return self._client.raw_request(request.method.lower(), request.path, base=base, **options, **form)
+
+        response = self._call(
+            call, kind=request.kind, account=request.stripe_account, idempotency_key=request.idempotency_key,
+            about=request.about,
+        )
+        request_id, replayed = _said(response)
+        return Answer(json.loads(response.body), request_id, replayed)  # plain dicts (the SDK's are ordered)
 
     def _call(
         self,
@@ -463,7 +664,8 @@ class Gateway:
     ) -> Any:
         """Runs `call(options)` with Stripe-Account and the Idempotency-Key, retries 429, translates errors.
 
-        `about` names the connected account in messages when it is not the Stripe-Account header."""
+        `about` names the connected account in messages when it is not the Stripe-Account header. The
+        listener hears the request id of the last attempt (None when none was answered)."""
         stripe = self._stripe
         options: dict[str, Any] = {}
         if account:
@@ -472,32 +674,33 @@ class Gateway:
             if kind == MONEY and not idempotency_key:
                 raise ValueError("a money-moving call needs a deterministic idempotency key")
             options["idempotency_key"] = idempotency_key or f"sarapay-{uuid.uuid4().hex}"
-        self.last_idempotency_key = options.get("idempotency_key")
-        self.last_request_id = None
-        self.last_replayed = False
         self._http.possibly_applied = False
         attempt = 0
         while True:
             attempt += 1
-            self.last_attempts = attempt
             try:
                 result = call(options)
             except KeyboardInterrupt:
                 # Ctrl-C while the request was on its way: Stripe may have applied it. Say so, as for exit 6.
+                self._heard(None)
                 error = Interrupted(f"stripe.interrupted.{kind}")
                 error.outcome_unknown = kind != READ  # the request may be on the wire: nothing says it was not
                 raise error from None
             except stripe.RateLimitError as exc:
-                self.last_request_id = exc.request_id
                 if attempt <= self.rate_limit_retries:
                     self._sleep(self._rate_limit_wait(attempt, exc))
                     continue
+                self._heard(exc.request_id)
                 raise self._translate(exc, kind=kind, account=about or account, attempts=attempt) from None
             except stripe.StripeError as exc:
-                self.last_request_id = exc.request_id
+                self._heard(exc.request_id)
                 raise self._translate(exc, kind=kind, account=about or account, attempts=attempt) from None
-            self._remember(result)
+            self._heard(_said(result)[0])
             return result
+
+    def _heard(self, request_id: str | None) -> None:
+        if self.listener is not None:
+            self.listener(request_id)
 
     def _rate_limit_wait(self, attempt: int, exc: Any) -> float:
         retry_after = (getattr(exc, "headers", None) or {}).get("retry-after")
@@ -508,12 +711,6 @@ class Gateway:
             pass
         delay = min(self.rate_limit_delay * 2 ** (attempt - 1), RATE_LIMIT_MAX_DELAY)
         return delay * (0.5 + random.random() / 2)
-
-    def _remember(self, result: Any) -> None:
-        response = getattr(result, "last_response", None)
-        if response is not None:
-            self.last_request_id = response.request_id
-            self.last_replayed = (response.headers or {}).get("idempotent-replayed") == "true"
 
     def _account_invalid_key(self) -> str:
         """A sandbox (a loopback API base) that does not know an account has most likely been restarted without
@@ -595,8 +792,7 @@ class Gateway:
     def oauth_authorize_url(
         self, state: str, email: str | None = None, *, scope: str = "read_write", redirect_uri: str | None = None
     ) -> str:
-        if not self.client_id:
-            raise ConfigError("stripe.no_client_id")
+        self.require_client_id()
         params: dict[str, Any] = {"scope": scope, "state": state}
         if redirect_uri:
             params["redirect_uri"] = redirect_uri
@@ -608,8 +804,7 @@ class Gateway:
         """Exchanges an authorisation code; the answer's `stripe_user_id` is the connected account.
 
         The token response's access_token and refresh_token are secrets sarapay never needs: dropped here."""
-        if not self.client_id:
-            raise ConfigError("stripe.no_client_id")
+        self.require_client_id()
         result = self._call(
             lambda o: self._client.oauth.token(params={"grant_type": "authorization_code", "code": code}, options=o),
             kind=WRITE,
@@ -620,13 +815,13 @@ class Gateway:
         return data
 
     def oauth_deauthorize(self, account: str) -> dict[str, Any]:
+        return self.send(deauthorize_request(self.require_client_id(), account)).data
+
+    def require_client_id(self) -> str:
+        """The Connect client id (ca_…); ConfigError when none is configured."""
         if not self.client_id:
             raise ConfigError("stripe.no_client_id")
-        return _plain(
-            self._call(
-                lambda o: self._client.oauth.deauthorize(params={"stripe_user_id": account}, options=o), kind=WRITE, about=account
-            )
-        )
+        return self.client_id
 
     def create_account(
         self, email: str | None, metadata: dict[str, str] | None = None, *, idempotency_key: str | None = None
@@ -652,16 +847,10 @@ class Gateway:
         # The platform's view of a connected account: no Stripe-Account header, the id in the path.
         return _plain(self._call(lambda o: self._client.v1.accounts.retrieve(account, options=o), about=account))
 
-    def update_payout_schedule(self, account: str, schedule: dict[str, Any], *, idempotency_key: str | None = None) -> dict[str, Any]:
-        params = {"settings": {"payouts": {"schedule": schedule}}}
-        return _plain(
-            self._call(
-                lambda o: self._client.v1.accounts.update(account, params=params, options=o),
-                kind=WRITE,
-                idempotency_key=idempotency_key,
-                about=account,
-            )
-        )
+    def update_payout_schedule(
+        self, account: str, schedule: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        return self.send(payout_schedule_request(account, schedule, idempotency_key=idempotency_key)).data
 
     def create_account_link(self, account: str, refresh_url: str, return_url: str) -> dict[str, Any]:
         params = {"account": account, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"}
@@ -671,67 +860,9 @@ class Gateway:
 
     # ------------------------------------------------------------------ Checkout and PaymentIntents (direct charges)
 
-    def create_checkout_session(
-        self,
-        account: str,
-        *,
-        amount_cents: int,
-        consultation_id: str,
-        rpps: str,
-        expires_at: int | None,
-        success_url: str,
-        cancel_url: str,
-        idempotency_key: str,
-        currency: str = "eur",
-        customer_email: str | None = None,
-        locale: str = "fr",
-        scheduled_at: str | None = None,
-    ) -> dict[str, Any]:
-        """A hosted payment page for a card hold (manual capture) on the practitioner's account.
-
-        Only opaque ids go to Stripe: the consultation id and the practitioner's RPPS, and (given) the
-        planned time as ISO 8601 UTC, so a ledger rebuilt from Stripe alone knows when it was planned."""
-        metadata = {METADATA_CONSULTATION: consultation_id, METADATA_PRACTITIONER: rpps, METADATA_SOURCE: "1"}
-        if scheduled_at:
-            metadata[METADATA_SCHEDULED] = scheduled_at
-        params: dict[str, Any] = {
-            "mode": "payment",
-            "payment_method_types": ["card"],
-            "line_items": [
-                {
-                    "price_data": {
-                        "currency": currency,
-                        "unit_amount": int(amount_cents),
-                        "product_data": {"name": PRODUCT_NAME},
-                    },
-                    "quantity": 1,
-                }
-            ],
-            "payment_intent_data": {
-                "capture_method": "manual",
-                "metadata": metadata,
-                "statement_descriptor_suffix": descriptor_suffix(consultation_id),
-            },
-            "metadata": metadata,
-            "client_reference_id": consultation_id,
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-            "locale": locale,
-        }
-        if expires_at is not None:
-            # None: Stripe's default, 24 h by Stripe's own clock (no skew with ours, and a retry sends
-            # exactly the same parameters under the same idempotency key).
-            params["expires_at"] = int(expires_at)
-        if customer_email:
-            params["customer_email"] = customer_email
-        return _plain(
-            self._call(
-                lambda o: self._client.v1.checkout.sessions.create(params=params, options=o),
-                kind=WRITE,
-                account=account,
-                idempotency_key=idempotency_key,
-            )
-        )
+    def create_checkout_session(self, account: str, **details: Any) -> dict[str, Any]:
+        """`send(checkout_session_request(account, **details)).data`: the session alone (tests, benchmarks)."""
+        return self.send(checkout_session_request(account, **details)).data
 
     def retrieve_checkout_session(self, account: str, session_id: str) -> dict[str, Any]:
         params = {"expand": ["payment_intent"]}
@@ -740,14 +871,7 @@ class Gateway:
         )
 
     def expire_checkout_session(self, account: str, session_id: str, *, idempotency_key: str) -> dict[str, Any]:
-        return _plain(
-            self._call(
-                lambda o: self._client.v1.checkout.sessions.expire(session_id, options=o),
-                kind=WRITE,
-                account=account,
-                idempotency_key=idempotency_key,
-            )
-        )
+        return self.send(expire_checkout_request(account, session_id, idempotency_key=idempotency_key)).data
 
     def list_checkout_sessions(
         self, account: str, created_gte: int | None = None, *, expand: list[str] | None = None
@@ -769,56 +893,17 @@ class Gateway:
         params = {**self._created(created_gte), **({"expand": list(expand)} if expand else {})}
         return self._pages(self._client.v1.payment_intents, params, account=account)
 
+    # The money moves, for callers that need only the data (tests, benchmarks): services send the request
+    # they built (`send(capture_request(...))`), which also tells them Stripe's request id and replay.
+
     def capture(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
-        """Captures `amount_cents` (None: the whole hold); Stripe releases the rest of the hold."""
-        params: dict[str, Any] = {"expand": ["latest_charge.balance_transaction"]}
-        if amount_cents is not None:
-            params["amount_to_capture"] = int(amount_cents)
-        return _plain(
-            self._call(
-                lambda o: self._client.v1.payment_intents.capture(payment_intent, params=params, options=o),
-                kind=MONEY,
-                account=account,
-                idempotency_key=idempotency_key,
-            )
-        )
+        return self.send(capture_request(account, payment_intent, amount_cents, idempotency_key=idempotency_key)).data
 
     def cancel(self, account: str, payment_intent: str, *, idempotency_key: str, reason: str | None = None) -> dict[str, Any]:
-        """Releases the hold. `reason`: duplicate, fraudulent, requested_by_customer or abandoned.
-
-        The charge comes expanded, as after a capture: without it the answer says nothing of the hold that
-        was released, and the ledger would record a hold of 0 that the next refresh puts back."""
-        params: dict[str, Any] = {"expand": ["latest_charge.balance_transaction"]}
-        if reason:
-            params["cancellation_reason"] = reason
-        return _plain(
-            self._call(
-                lambda o: self._client.v1.payment_intents.cancel(payment_intent, params=params, options=o),
-                kind=MONEY,
-                account=account,
-                idempotency_key=idempotency_key,
-            )
-        )
+        return self.send(cancel_request(account, payment_intent, idempotency_key=idempotency_key, reason=reason)).data
 
     def refund(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
-        """Refunds `amount_cents` of a captured payment (None: what remains).
-
-        The refund carries its idempotency key in its metadata: Stripe forgets a key after 24 hours, and a
-        refund whose answer was lost longer ago than that is then recognised among the payment's refunds."""
-        params: dict[str, Any] = {
-            "payment_intent": payment_intent,
-            "metadata": {METADATA_SOURCE: "1", METADATA_MOVE: idempotency_key},
-        }
-        if amount_cents is not None:
-            params["amount"] = int(amount_cents)
-        return _plain(
-            self._call(
-                lambda o: self._client.v1.refunds.create(params=params, options=o),
-                kind=MONEY,
-                account=account,
-                idempotency_key=idempotency_key,
-            )
-        )
+        return self.send(refund_request(account, payment_intent, amount_cents, idempotency_key=idempotency_key)).data
 
     def list_refunds(self, account: str, payment_intent: str) -> list[dict[str, Any]]:
         """Every refund of a payment, newest first (shown before a second refund is confirmed)."""

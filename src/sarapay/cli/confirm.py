@@ -7,13 +7,16 @@ without a TTY and without `--yes` nothing moves (a cron job must say `--yes` exp
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from sarapay import i18n
 from sarapay.render import console
 from sarapay.errors import Cancelled
+
+if TYPE_CHECKING:
+    from sarapay.stripe_gateway import StripeRequest
 
 i18n.register(
     {
@@ -74,16 +77,17 @@ def confirm_or_abort(*, yes: bool, question: str | None = None) -> None:
         raise Cancelled("confirm.refused")
 
 
-def show_dry_run(method: str, path: str, params: dict[str, Any], *, account: str | None, idempotency_key: str | None) -> None:
-    """The request that would be sent, key-free: method, path, Stripe-Account, Idempotency-Key, form."""
+def show_dry_run(request: StripeRequest) -> None:
+    """The request that would be sent, key-free: method, path, Stripe-Account, Idempotency-Key, form (as the
+    gateway encodes and sends it)."""
     console.message(i18n.t("confirm.dry_run"))
-    lines = [f"{method} {path}"]
-    if account:
-        lines.append(f"Stripe-Account: {account}")
-    if idempotency_key:
-        lines.append(f"Idempotency-Key: {idempotency_key}")
+    lines = [f"{request.method} {request.path}"]
+    if request.stripe_account:
+        lines.append(f"Stripe-Account: {request.stripe_account}")
+    if request.idempotency_key:
+        lines.append(f"Idempotency-Key: {request.idempotency_key}")
     lines.append("Authorization: Bearer sk_…(masquée)")
-    for name, value in params.items():
+    for name, value in request.form().items():
         lines.append(f"  {name}={value}")
     for line in lines:
         console.data_line(line)

@@ -371,7 +371,7 @@ def unlink(
         if dry_run:
             request = plan["request"]
             if request:
-                confirm.show_dry_run(request["method"], request["path"], request["params"], account=None, idempotency_key=None)
+                confirm.show_dry_run(request)
             else:
                 console.message(i18n.t("unlink.forget_dry_run"))
             return

@@ -6,13 +6,17 @@ Each shows a banner (action, amount, practitioner, connected account, mode), the
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import typer
 
 from sarapay import i18n
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
 from sarapay.cli.completion import consultation_ids
+
+if TYPE_CHECKING:
+    from sarapay.services.context import Context
+    from sarapay.services.payments import Plan
 
 i18n.register(
     {
@@ -89,32 +93,7 @@ i18n.register(
 )
 
 
-def _target(text: str) -> Optional[str]:
-    from sarapay.errors import BadInput
-    from sarapay.ids import normalize_consultation_id
-
-    try:
-        return normalize_consultation_id(text)
-    except BadInput:
-        return None
-
-
-def _form(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """The params as Stripe's form encoding names them: expand[0]=…, metadata[sarapay]=1."""
-    flat: dict[str, Any] = {}
-    for name, value in params.items():
-        key = f"{prefix}[{name}]" if prefix else name
-        if isinstance(value, dict):
-            flat.update(_form(value, key))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                flat[f"{key}[{index}]"] = item
-        else:
-            flat[key] = value
-    return flat
-
-
-def _banner(plan, *, live: bool) -> None:
+def _banner(plan: Plan, *, live: bool) -> None:
     from sarapay.cli.confirm import show_banner
     from sarapay.money import format_amount
     from sarapay.timefmt import format_when
@@ -200,7 +179,7 @@ def _run(
     ctx: typer.Context,
     command: str,
     consultation: str,
-    prepare: Callable[[Any], Any],
+    prepare: Callable[[Context], Plan],
     *,
     yes: bool,
     dry_run: bool,
@@ -214,45 +193,45 @@ def _run(
     from sarapay.services.context import Context
 
     live = global_options(ctx).live
-    with Context(live=live) as context:
-        with context.audited(command, _target(consultation)) as entry:
-            plan = prepare(context)
-            entry.detail = f"{plan.action} {plan.amount_cents} {plan.idempotency_key}"
-            _banner(plan, live=live)
-            if dry_run:
-                entry.outcome = "dry_run"
-                if as_json:
-                    machine.emit_json(
-                        {
-                            "dry_run": True,
-                            "consultation_id": plan.consultation_id,
-                            "action": plan.action,
-                            "amount_cents": plan.amount_cents,
-                            "request": {
-                                "method": plan.method,
-                                "path": plan.path,
-                                "account": plan.account_id,
-                                "idempotency_key": plan.idempotency_key,
-                                "params": _form(plan.params),
-                            },
-                        }
-                    )
-                elif plan.action == payments.CANCEL_LOCAL:
-                    console.message(i18n.t("moves.dry_run_local"))
-                else:
-                    show_dry_run(
-                        plan.method, plan.path, _form(plan.params), account=plan.account_id,
-                        idempotency_key=plan.idempotency_key,
-                    )
-                return
-            if plan.needs_again and not again:
-                # A second refund is never implied by --yes: a re-run or a second terminal must not pay twice.
-                if yes or not is_interactive():
-                    raise payments.again_needed(plan)
-                confirm_or_abort(yes=False, question=i18n.t("moves.question_again", amount=format_amount(plan.amount_cents)))
+
+    def present(plan: Plan) -> None:
+        """The banner, then the dry run or the question, inside the command's audit row."""
+        _banner(plan, live=live)
+        request = plan.request
+        if dry_run:
+            if as_json:
+                machine.emit_json(
+                    {
+                        "dry_run": True,
+                        "consultation_id": plan.consultation_id,
+                        "action": plan.action,
+                        "amount_cents": plan.amount_cents,
+                        "request": {
+                            "method": request.method if request else "",
+                            "path": request.path if request else "",
+                            "account": plan.account_id,
+                            "idempotency_key": plan.idempotency_key,
+                            "params": request.form() if request else {},
+                        },
+                    }
+                )
+            elif request is None:
+                console.message(i18n.t("moves.dry_run_local"))
             else:
-                confirm_or_abort(yes=yes)
-            result = payments.execute(context, plan)
+                show_dry_run(request)
+            return
+        if plan.needs_again and not again:
+            # A second refund is never implied by --yes: a re-run or a second terminal must not pay twice.
+            if yes or not is_interactive():
+                raise payments.again_needed(plan)
+            confirm_or_abort(yes=False, question=i18n.t("moves.question_again", amount=format_amount(plan.amount_cents)))
+        else:
+            confirm_or_abort(yes=yes)
+
+    with Context(live=live) as context:
+        result = payments.run(context, command, consultation, prepare, dry_run=dry_run, present=present)
+    if result is None:  # a dry run
+        return
     if as_json:
         machine.emit_json(_machine(result))
     else:

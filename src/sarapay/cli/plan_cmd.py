@@ -48,22 +48,6 @@ i18n.register(
 )
 
 
-def _rpps_target(text: str) -> Optional[str]:
-    from sarapay.rpps import is_valid_rpps, normalize_rpps
-
-    return normalize_rpps(text) if is_valid_rpps(text) else None
-
-
-def _id_target(text: str) -> Optional[str]:
-    from sarapay.errors import BadInput
-    from sarapay.ids import normalize_consultation_id
-
-    try:
-        return normalize_consultation_id(text)
-    except BadInput:
-        return None
-
-
 def _machine(row: Consultation, url: Optional[str]) -> dict[str, Any]:
     from sarapay.timefmt import iso_utc
 
@@ -125,12 +109,8 @@ def plan(
     from sarapay.timefmt import format_when
 
     with Context(live=global_options(ctx).live) as context:
-        with context.audited("plan", _rpps_target(rpps)) as entry:
-            result = consultations.plan(
-                context, rpps, at, paid=paid, max_text=max_amount, patient_ref=patient_ref, email=email
-            )
-            row = result["consultation"]
-            entry.detail = row.id
+        result = consultations.plan(context, rpps, at, paid=paid, max_text=max_amount, patient_ref=patient_ref, email=email)
+    row = result["consultation"]
     url = result["url"]
     when = format_when(_iso_to_datetime(row.scheduled_at))
     if as_json:
@@ -182,10 +162,8 @@ def pay_link(
     from sarapay.timefmt import format_when
 
     with Context(live=global_options(ctx).live) as context:
-        with context.audited("pay-link", _id_target(consultation)) as entry:
-            result = consultations.pay_link(context, consultation)
-            row = result["consultation"]
-            entry.detail = row.checkout_session_id
+        result = consultations.pay_link(context, consultation)
+    row = result["consultation"]
     url = result["url"]
     if as_json:
         machine.emit_json(_machine(row, url))

@@ -96,11 +96,7 @@ def sync(
         raise BadInput("sync.needs_rebuild")
     bar = console.progress(i18n.t("sync.progress"), enabled=not output.machine)
     with Context(live=global_options(ctx).live) as services, bar as progress:
-        with services.audited("sync") as entry:
-            report = service.rebuild(services, progress=progress)
-            entry.detail = f"added={len(report.added)} corrected={len(report.corrected)} unread={len(report.unread)}"
-            if not report.complete:
-                entry.outcome = "error"
+        report = service.rebuild(services, progress=progress)
 
     if output is Output.JSON:
         emit_document(service.report_document(report))

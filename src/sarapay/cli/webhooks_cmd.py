@@ -58,9 +58,8 @@ def register(
     from sarapay.services import webhooks as service
     from sarapay.services.context import Context
 
-    with Context(live=global_options(ctx).live) as services, services.audited("webhooks register", url) as entry:
+    with Context(live=global_options(ctx).live) as services:
         result = service.register(services, url, to_file=to_file)
-        entry.detail = result["endpoint"].get("id")
     endpoint = result["endpoint"]
     where = (i18n.t("webhooks.where_file", path=result["secret_file"]) if result["secret_file"]
              else i18n.t("webhooks.where_keyring"))

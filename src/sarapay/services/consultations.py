@@ -4,7 +4,8 @@
     pay_link(ctx, consultation_id) -> dict
     require_consultation(ctx, consultation_id) -> Consultation  # typed id → ledger record, BadInput otherwise
 
-Both return {"consultation": <records.Consultation>, "url": str | None, "warnings": [message keys]}.
+Both return {"consultation": <records.Consultation>, "url": str | None, "warnings": [message keys]}, and leave
+one audit row ("plan", "pay-link"), whatever their outcome.
 
 Crash safety of a paid plan: the consultation row is written first (state incomplete, no session id),
 then the Checkout Session is created with a deterministic idempotency key, then its id is stored. A crash
@@ -199,6 +200,15 @@ def _new_id(ctx: Context) -> str:
     raise RuntimeError("no free consultation id after 20 draws")
 
 
+def audit_target(consultation_id: str) -> str | None:
+    """The consultation id an audit row names: normalised, or None when the text is not one (the row then
+    records the refusal without it)."""
+    try:
+        return ids.normalize_consultation_id(consultation_id)
+    except BadInput:
+        return None
+
+
 def plan(
     ctx: Context,
     rpps: str,
@@ -213,7 +223,27 @@ def plan(
     """Plans a teleconsultation; with `paid`, creates the patient's Checkout page (card hold for the max).
 
     Everything typed is checked before anything is written or sent. `consultation_id` lets the caller
-    choose the id beforehand (the CLI does, to name it in the audit log)."""
+    choose the id beforehand. The audit row ("plan") names the practitioner and the consultation."""
+    from sarapay.rpps import is_valid_rpps, normalize_rpps
+
+    with ctx.audited("plan", normalize_rpps(rpps) if is_valid_rpps(rpps) else None) as entry:
+        result = _plan(ctx, rpps, at, paid=paid, max_text=max_text, patient_ref=patient_ref, email=email,
+                       consultation_id=consultation_id)
+        entry.detail = result["consultation"].id
+    return result
+
+
+def _plan(
+    ctx: Context,
+    rpps: str,
+    at: str,
+    *,
+    paid: bool,
+    max_text: str | None,
+    patient_ref: str | None,
+    email: str | None,
+    consultation_id: str | None,
+) -> dict[str, Any]:
     from sarapay.emails import normalize_email
     from sarapay.rpps import normalize_rpps
     from sarapay.services.practitioners import require_card_payments, require_linked
@@ -301,6 +331,7 @@ def _issue_link(ctx: Context, row: Consultation) -> tuple[Consultation, str | No
     """Creates the Checkout Session that follows the row's current one (or its first) and stores it."""
     from sarapay import settings
     from sarapay.services.practitioners import explain_payment_refusal
+    from sarapay.stripe_gateway import checkout_session_request
 
     config = settings.load_config()
     for _ in range(_MAX_LINK_ATTEMPTS):
@@ -308,7 +339,7 @@ def _issue_link(ctx: Context, row: Consultation) -> tuple[Consultation, str | No
         key = ids.idempotency_key("checkout", row.id, previous or "first")
         try:
             assert row.max_cents is not None  # a consultation paid online is planned with its maximum
-            session = ctx.gateway.create_checkout_session(
+            answer = ctx.gateway.send(checkout_session_request(
                 refresh.account_of(row),
                 amount_cents=int(row.max_cents),
                 consultation_id=row.id,
@@ -319,10 +350,10 @@ def _issue_link(ctx: Context, row: Consultation) -> tuple[Consultation, str | No
                 idempotency_key=key,
                 customer_email=row.patient_email,
                 scheduled_at=row.scheduled_at,  # opaque ISO UTC time: sync --rebuild restores it from Stripe
-            )
+            ))
         except StripeRefused as exc:
             raise explain_payment_refusal(ctx, row.rpps, refresh.account_of(row), exc) from None
-        replayed = ctx.gateway.last_replayed
+        session, replayed = answer.data, answer.replayed
         note = (
             NOTE_LINK_REPLACED.format(old=previous, new=session["id"])
             if previous
@@ -355,7 +386,15 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
     Closes the still-open link first (so only one can be paid). Refused when the consultation is not paid
     online, already authorised, captured, or final. The closing is recorded (money_moves, `replace_link`)
     before it is sent: Stripe then counts that link as closed on purpose, and a re-run after the new link's
-    answer was lost must finish the replacement (same key) rather than take the consultation for cancelled."""
+    answer was lost must finish the replacement (same key) rather than take the consultation for cancelled.
+    The audit row ("pay-link") names the consultation and the session of the new link."""
+    with ctx.audited("pay-link", audit_target(consultation_id)) as entry:
+        result = _locked_pay_link(ctx, consultation_id)
+        entry.detail = result["consultation"].checkout_session_id
+    return result
+
+
+def _locked_pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
     row = require_consultation(ctx, consultation_id)
     if not row.paid_online:
         raise BadInput("paylink.not_paid_online", consultation_id=row.id)
@@ -374,6 +413,7 @@ def pay_link(ctx: Context, consultation_id: str) -> dict[str, Any]:
 
 def _pay_link(ctx: Context, row: Consultation) -> dict[str, Any]:
     from sarapay.services.practitioners import require_card_payments
+    from sarapay.stripe_gateway import expire_checkout_request
 
     cid = row.id
     replacing = ctx.ledger.pending_money_move(cid, [REPLACE_LINK])
@@ -393,7 +433,7 @@ def _pay_link(ctx: Context, row: Consultation) -> dict[str, Any]:
             ctx.ledger.begin_money_move(key, cid, REPLACE_LINK, 0)
             replacing = ctx.ledger.get_money_move(key)
             try:
-                ctx.gateway.expire_checkout_session(refresh.account_of(row), session["id"], idempotency_key=key)
+                ctx.gateway.send(expire_checkout_request(refresh.account_of(row), session["id"], idempotency_key=key))
             except SarapayError as exc:
                 if not exc.outcome_unknown:
                     ctx.ledger.forget_money_move(key)  # the link stayed open: nothing to finish later

@@ -6,12 +6,15 @@ Each in two steps, so the CLI can show a banner and ask between them:
     prepare_cancel(ctx, consultation_id) -> Plan
     prepare_refund(ctx, consultation_id, amount_text | None) -> Plan
     execute(ctx, plan) -> dict
+    run(ctx, command, consultation_id, prepare, *, dry_run, present) -> dict | None   # the two, audited
 
 `prepare_*` checks everything typed locally first (nothing sent on bad input), refreshes the consultation
 from Stripe (reads only; a capture skips it when the ledger already knows the hold, see `_known_hold`),
 checks the state and the amounts, and returns the Plan: what will happen
-(action, amount, account, practitioner) and the exact request (method, path, params, idempotency key).
-`execute` sends it, then brings the ledger up to date and returns the outcome.
+(action, amount, account, practitioner) and the exact request (a stripe_gateway.StripeRequest: method,
+path, params, account, idempotency key), which `--dry-run` shows and `execute` sends as it is. `execute`
+then brings the ledger up to date and returns the outcome. `run` does both inside the command's audit row,
+calling the CLI's `present(plan)` between them (banner, dry run, question).
 
 Guards against moving money twice, in layers:
 - the idempotency key (ids.idempotency_key, deterministic) makes a retry, a re-run or a second terminal
@@ -37,17 +40,26 @@ Capture 0 releases the whole hold: it is the same operation, with the same key, 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from sarapay import i18n, ids, money, statuses, timefmt
 from sarapay.errors import BadInput, Cancelled, ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.moves import CANCEL, CAPTURE, CLOSE_LINK, OPEN_STATE, REFUND, describe, settle_pending
 from sarapay.services import refresh
-from sarapay.services.consultations import require_consultation
+from sarapay.services.consultations import audit_target, require_consultation
 from sarapay.services.exclusive import one_at_a_time
-from sarapay.stripe_gateway import METADATA_MOVE, METADATA_SOURCE  # stripe is imported only when a Gateway is built
+# stripe is imported only when a Gateway is built
+from sarapay.stripe_gateway import (
+    METADATA_MOVE,
+    Answer,
+    StripeRequest,
+    cancel_request,
+    capture_request,
+    expire_checkout_request,
+    refund_request,
+)
 
 if TYPE_CHECKING:
     from sarapay.records import Consultation, Practitioner
@@ -56,10 +68,6 @@ if TYPE_CHECKING:
 # Cancelling a consultation planned without online payment: Stripe has nothing of it, so nothing is sent; the
 # ledger marks it « Annulé » (history line, audit row) so that it stops showing as a consultation to come.
 CANCEL_LOCAL = "cancel_local"
-# Stripe accepts duplicate, fraudulent, requested_by_customer, abandoned: a hold is released because the
-# consultation is not billed (cancelled, not held, free), which the portal decides for the patient.
-CANCELLATION_REASON = "requested_by_customer"
-_CAPTURE_EXPAND = ["latest_charge.balance_transaction"]
 
 i18n.register(
     {
@@ -311,10 +319,8 @@ class Plan:
     practitioner: Practitioner | None
     account_id: str
     amount_cents: int  # what moves: captured, released, refunded (0 when closing a link)
-    method: str
-    path: str
-    params: dict[str, Any] = field(default_factory=dict)  # the form as sent, for --dry-run
-    idempotency_key: str = ""
+    # The request `execute` sends and --dry-run shows; None when nothing goes to Stripe (CANCEL_LOCAL).
+    request: StripeRequest | None = None
     # True when the plan re-sends a move recorded as pending (its answer never arrived): same key, same amount.
     resumes: bool = False
     # A refund of a consultation already (partly) refunded: the refunds made so far, newest first. The CLI
@@ -324,6 +330,11 @@ class Plan:
     @property
     def consultation_id(self) -> str:
         return self.consultation.id
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key the move is sent and recorded with ("" when nothing is sent)."""
+        return (self.request.idempotency_key or "") if self.request is not None else ""
 
     @property
     def state(self) -> str:
@@ -387,9 +398,9 @@ def _release_plan(command: str, row: Consultation, practitioner: Practitioner | 
     pi = row.payment_intent_id
     return Plan(
         action=CANCEL, command=command, consultation=row, practitioner=practitioner, account_id=row.account_id,
-        amount_cents=int(row.authorised_cents), method="POST", path=f"/v1/payment_intents/{pi}/cancel",
-        params={"cancellation_reason": CANCELLATION_REASON, "expand": list(_CAPTURE_EXPAND)},
-        idempotency_key=ids.idempotency_key("cancel", row.id, pi), resumes=resumes,
+        amount_cents=int(row.authorised_cents),
+        request=cancel_request(row.account_id, pi, idempotency_key=ids.idempotency_key("cancel", row.id, pi)),
+        resumes=resumes,
     )
 
 
@@ -397,9 +408,9 @@ def _close_link_plan(row: Consultation, practitioner: Practitioner | None, *, re
     session = row.checkout_session_id
     return Plan(
         action=CLOSE_LINK, command=CANCEL, consultation=row, practitioner=practitioner,
-        account_id=row.account_id, amount_cents=0, method="POST",
-        path=f"/v1/checkout/sessions/{session}/expire", params={},
-        idempotency_key=ids.idempotency_key("expire", row.id, session), resumes=resumes,
+        account_id=row.account_id, amount_cents=0,
+        request=expire_checkout_request(row.account_id, session, idempotency_key=ids.idempotency_key("expire", row.id, session)),
+        resumes=resumes,
     )
 
 
@@ -418,9 +429,10 @@ def _capture_plan(row: Consultation, practitioner: Practitioner | None, amount: 
     pi = row.payment_intent_id
     return Plan(
         action=CAPTURE, command=CAPTURE, consultation=row, practitioner=practitioner, account_id=row.account_id,
-        amount_cents=amount, method="POST", path=f"/v1/payment_intents/{pi}/capture",
-        params={"amount_to_capture": amount, "expand": list(_CAPTURE_EXPAND)},
-        idempotency_key=key or ids.idempotency_key("capture", row.id, pi, amount), resumes=resumes,
+        amount_cents=amount,
+        request=capture_request(row.account_id, pi, amount,
+                                idempotency_key=key or ids.idempotency_key("capture", row.id, pi, amount)),
+        resumes=resumes,
     )
 
 
@@ -461,7 +473,7 @@ def prepare_cancel(ctx: Context, consultation_id: str) -> Plan:
     if not row.paid_online and row.state == statuses.NO_ONLINE_PAYMENT:
         return Plan(
             action=CANCEL_LOCAL, command=CANCEL, consultation=row, practitioner=practitioner,
-            account_id=(practitioner.account_id if practitioner else None) or "—", amount_cents=0, method="", path="",
+            account_id=(practitioner.account_id if practitioner else None) or "—", amount_cents=0,
         )
     # Re-run after a lost answer: the same release (or link closing) again; Stripe replays its first answer.
     if _pending_on_open(ctx, row, CANCEL) is not None:
@@ -484,10 +496,8 @@ def _refund_plan(row: Consultation, practitioner: Practitioner | None, amount: i
                  resumes: bool = False, previous: tuple[PreviousRefund, ...] = ()) -> Plan:
     return Plan(
         action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=row.account_id,
-        amount_cents=amount, method="POST", path="/v1/refunds",
-        params={"payment_intent": row.payment_intent_id, "amount": amount,
-                "metadata": {METADATA_SOURCE: "1", METADATA_MOVE: key}},
-        idempotency_key=key, resumes=resumes, previous_refunds=previous,
+        amount_cents=amount, request=refund_request(row.account_id, row.payment_intent_id, amount, idempotency_key=key),
+        resumes=resumes, previous_refunds=previous,
     )
 
 
@@ -558,6 +568,33 @@ def prepare_refund(ctx: Context, consultation_id: str, amount_text: str | None =
     return _refund_plan(row, practitioner, amount, key, previous=previous)
 
 
+def run(
+    ctx: Context,
+    command: str,
+    consultation_id: str,
+    prepare: Callable[[Context], Plan],
+    *,
+    dry_run: bool,
+    present: Callable[[Plan], None],
+) -> dict[str, Any] | None:
+    """One money command (capture, cancel, refund) inside its audit row, whatever its outcome.
+
+    `prepare(ctx)` plans it (one of the prepare_* above), `present(plan)` shows it: the CLI's banner, then
+    its dry run or its question (raising Cancelled stops here: recorded "cancelled", nothing sent). Then,
+    unless `dry_run` (recorded "dry_run"), `execute` sends it. Returns execute's result, None for a dry run.
+    The audit row names the request that moved money, with the plan's action, amount and idempotency key."""
+    with ctx.audited(command, audit_target(consultation_id)) as entry:
+        plan = prepare(ctx)
+        entry.detail = f"{plan.action} {plan.amount_cents} {plan.idempotency_key}"
+        present(plan)
+        if dry_run:
+            entry.outcome = "dry_run"
+            return None
+        result = execute(ctx, plan)
+        entry.request_id = result["request_id"]
+        return result
+
+
 def again_needed(plan: Plan) -> SarapayError:
     """The refusal of a second refund that was not said to be meant (--again under --yes)."""
     refunds = ", ".join(
@@ -580,23 +617,13 @@ def _crash_point(name: str) -> None:
         os._exit(137)
 
 
-def _send(ctx: Context, plan: Plan) -> tuple[dict[str, Any] | None, str | None]:
-    """Sends the plan's request; returns (the PaymentIntent when Stripe answers with it, the id of what moved)."""
-    gateway, account = ctx.gateway, plan.account_id
-    row = plan.consultation
-    if plan.action == CAPTURE:
-        pi = gateway.capture(account, row.payment_intent_id, plan.amount_cents, idempotency_key=plan.idempotency_key)
-        return pi, pi.get("id")
-    if plan.action == CANCEL:
-        pi = gateway.cancel(account, row.payment_intent_id, idempotency_key=plan.idempotency_key, reason=CANCELLATION_REASON)
-        return pi, pi.get("id")
-    if plan.action == REFUND:
-        refund = gateway.refund(account, row.payment_intent_id, plan.amount_cents, idempotency_key=plan.idempotency_key)
-        return None, refund.get("id")
-    if plan.action == CLOSE_LINK:
-        session = gateway.expire_checkout_session(account, row.checkout_session_id, idempotency_key=plan.idempotency_key)
-        return None, session.get("id")
-    raise ValueError(plan.action)
+def _send(ctx: Context, plan: Plan) -> tuple[Answer[dict[str, Any]], dict[str, Any] | None]:
+    """Sends the plan's request as it was planned; returns (Stripe's answer, the PaymentIntent when Stripe
+    answers with one: a capture or a release)."""
+    if plan.request is None:
+        raise ValueError(plan.action)
+    answer = ctx.gateway.send(plan.request)
+    return answer, (answer.data if plan.action in (CAPTURE, CANCEL) else None)
 
 
 def execute(ctx: Context, plan: Plan) -> dict[str, Any]:
@@ -663,7 +690,7 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
         # Said before asking Stripe: the session that expires now was closed on purpose (« Annulé »).
         ctx.ledger.update_consultation(cid, closed_on_purpose=True)
     try:
-        payment_intent, moved_id = _send(ctx, plan)
+        answer, payment_intent = _send(ctx, plan)
     except Interrupted as exc:
         raise Interrupted("payments.interrupted", consultation_id=cid, what=what).with_stripe(exc) from None
     except ConfigError:  # Stripe refused the key itself: nothing was applied, nothing is pending
@@ -689,8 +716,8 @@ def _execute(ctx: Context, plan: Plan) -> dict[str, Any]:
     # Stripe answered: the money moved (or the answer replays the time it did). Recorded before anything else.
     try:
         _crash_point("stripe")
-        ctx.ledger.finish_money_move(plan.idempotency_key, "done", moved_id)
-        result = _record(ctx, plan, payment_intent)
+        ctx.ledger.finish_money_move(plan.idempotency_key, "done", answer.data.get("id"))
+        result = _record(ctx, plan, answer, payment_intent)
         settle_pending(ctx.ledger, result["consultation"])  # an earlier capture or release in doubt did not happen
         return result
     except (Interrupted, KeyboardInterrupt):
@@ -705,10 +732,10 @@ def _forget(ctx: Context, plan: Plan) -> None:
         ctx.ledger.update_consultation(plan.consultation_id, closed_on_purpose=False)
 
 
-def _record(ctx: Context, plan: Plan, payment_intent: dict[str, Any] | None) -> dict[str, Any]:
-    """Brings the ledger up to date after Stripe answered; returns execute's result."""
-    cid, gateway = plan.consultation_id, ctx.gateway
-    request_id, replayed = gateway.last_request_id, gateway.last_replayed
+def _record(ctx: Context, plan: Plan, answer: Answer[dict[str, Any]], payment_intent: dict[str, Any] | None) -> dict[str, Any]:
+    """Brings the ledger up to date after Stripe answered; returns execute's result, which names the request
+    that moved money (`answer`), not the reads after it."""
+    cid = plan.consultation_id
     row = ctx.ledger.get_consultation(cid) or plan.consultation
     refresh_failed = False
     if payment_intent is not None:
@@ -719,14 +746,12 @@ def _record(ctx: Context, plan: Plan, payment_intent: dict[str, Any] | None) -> 
             row = refresh.refresh_consultation(ctx, row)
         except SarapayError:
             refresh_failed = True  # the money moved; only our copy is behind (status --refresh catches up)
-        # The audit row names the request that moved money, not the reads after it.
-        gateway.last_request_id, gateway.last_replayed = request_id, replayed
     return {
         "action": plan.action,
         "consultation": row,
         "amount_cents": plan.amount_cents,
-        "request_id": request_id,
-        "replayed": replayed,
+        "request_id": answer.request_id,
+        "replayed": answer.replayed,
         "refresh_failed": refresh_failed,
         "resumed": plan.resumes,
     }

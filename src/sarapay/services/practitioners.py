@@ -43,11 +43,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sarapay import i18n, statuses
 from sarapay.emails import normalize_email
-from sarapay.errors import BadInput, Cancelled, ConfigError, SarapayError, StripeRefused
+from sarapay.errors import BadInput, Cancelled, SarapayError, StripeRefused
 from sarapay.ids import idempotency_key, validate_account_id
 from sarapay.inputs import clean, shown
 from sarapay.money import MIN_CHARGE, format_amount, parse_amount
 from sarapay.rpps import normalize_rpps
+from sarapay.stripe_gateway import deauthorize_request  # stripe is imported only when a Gateway is built
 
 if TYPE_CHECKING:
     from sarapay.records import Practitioner
@@ -295,13 +296,6 @@ def _refuse_if_linked(row: Practitioner | None, *, unless_account: str | None = 
         raise BadInput("practitioner.already_linked", rpps=row.rpps, account_id=row.account_id)
 
 
-def _client_id(ctx: Context) -> str:
-    gateway = ctx.gateway
-    if not gateway.client_id:
-        raise ConfigError("stripe.no_client_id")
-    return gateway.client_id
-
-
 def _rethrow(error: SarapayError, new: SarapayError) -> SarapayError:
     """`new` keeping what the audit log and --json need from the gateway's error."""
     return new.with_stripe(error)
@@ -325,7 +319,7 @@ def start_oauth(ctx: Context, rpps: str, email: str, name: str | None = None) ->
         number, address, label = normalize_rpps(rpps), normalize_email(email), _name(name)
         entry.target = number
         _refuse_if_linked(ctx.ledger.get_practitioner(number))
-        _client_id(ctx)  # before anything is written: no state for a link that cannot be built
+        ctx.gateway.require_client_id()  # before anything is written: no state for a link that cannot be built
         ctx.ledger.upsert_practitioner(number, email=address, **({"name": label} if label else {}))
         issued = _now()
         state = ctx.ledger.create_oauth_state(number, ttl=DEFAULT_OAUTH_STATE_TTL)
@@ -364,7 +358,7 @@ def complete_oauth(
         entry.target = number
         _refuse_if_linked(ctx.ledger.get_practitioner(number))
         if authorisation:
-            _client_id(ctx)  # a missing configuration must not burn the state
+            ctx.gateway.require_client_id()  # a missing configuration must not burn the state
         ctx.ledger.consume_oauth_state(spent, rpps=number)
         if error:
             entry.detail = f"denied {clean(error)[:40]}"
@@ -613,11 +607,7 @@ def _unlink_plan(ctx: Context, row: Practitioner, force: bool) -> dict[str, Any]
     if controlled:
         plan.update(action="forget", reason="created_by_platform")
     else:
-        plan["request"] = {
-            "method": "POST",
-            "path": "/oauth/deauthorize",
-            "params": {"client_id": _client_id(ctx), "stripe_user_id": account_id},
-        }
+        plan["request"] = deauthorize_request(ctx.gateway.require_client_id(), account_id)  # what --dry-run shows, and is sent
     return plan
 
 
@@ -656,7 +646,7 @@ def unlink(
             return plan
         if plan["action"] == "deauthorize":
             try:
-                ctx.gateway.oauth_deauthorize(plan["account_id"])
+                ctx.gateway.send(plan["request"])
             except StripeRefused as exc:
                 # invalid_client: "not connected to this account" (revoked on the practitioner's side) or a
                 # wrong client id; only the first means the goal is already reached.

@@ -1,6 +1,6 @@
 """`sync --rebuild`: the ledger's consultations rebuilt from Stripe alone (Stripe is the system of record).
 
-    rebuild(ctx, progress=None) -> SyncReport
+    rebuild(ctx, progress=None) -> SyncReport      # with its audit row
 
 For every practitioner of the ledger linked to a Stripe account: one paginated list of all the account's
 Checkout Sessions (no created filter), each with its PaymentIntent, charge and balance transaction
@@ -111,9 +111,15 @@ class Unread:
 def rebuild(
     ctx: Context, *, progress: Callable[[int, int], None] | None = None, max_workers: int = MAX_WORKERS
 ) -> SyncReport:
-    """Rebuild every consultation paid online from Stripe, under the reconcile/sync lock."""
-    with run_lock(ctx=ctx):
-        return _rebuild(ctx, progress=progress, max_workers=max_workers)
+    """Rebuild every consultation paid online from Stripe, under the reconcile/sync lock. One audit row
+    ("sync"): what was added and corrected, and "error" when an account could not be read."""
+    with ctx.audited("sync") as entry:
+        with run_lock(ctx=ctx):
+            report = _rebuild(ctx, progress=progress, max_workers=max_workers)
+        entry.detail = f"added={len(report.added)} corrected={len(report.corrected)} unread={len(report.unread)}"
+        if not report.complete:
+            entry.outcome = "error"
+    return report
 
 
 def _fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:

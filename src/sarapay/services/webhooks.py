@@ -113,13 +113,16 @@ class Registration(TypedDict):
 
 def register(ctx: Context, url: str, *, to_file: bool = False) -> Registration:
     """Creates the Connect endpoint and stores its secret; returns the endpoint without the secret, and
-    where the secret was kept (`secret_file`: the path, or None for the keyring)."""
+    where the secret was kept (`secret_file`: the path, or None for the keyring). One audit row
+    ("webhooks register", the URL as typed; the endpoint's id)."""
     from sarapay import credentials
 
-    url = check_url(url)
-    endpoint = ctx.gateway.create_webhook_endpoint(url, list(EVENTS), connect=True, description="sarapay")
-    secret = credentials.check_webhook_secret(endpoint.pop("secret", "") or "", "input")
-    path = credentials.store_webhook_secret(secret, to_file=to_file)
+    with ctx.audited("webhooks register", url) as entry:
+        url = check_url(url)
+        endpoint = ctx.gateway.create_webhook_endpoint(url, list(EVENTS), connect=True, description="sarapay")
+        secret = credentials.check_webhook_secret(endpoint.pop("secret", "") or "", "input")
+        path = credentials.store_webhook_secret(secret, to_file=to_file)
+        entry.detail = endpoint.get("id")
     return {"endpoint": endpoint, "secret_file": str(path) if path else None, "secret_masked": secret.masked}
 
 
