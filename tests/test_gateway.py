@@ -227,6 +227,26 @@ def test_429_bounded_backoff_then_exit_6(sandbox, make_gateway, acct):
     assert gw.retrieve_payment_intent(acct, pi["id"])["status"] == "requires_capture"
 
 
+def test_a_request_is_sent_as_its_form_says(sandbox, gw, acct):
+    """StripeRequest.form() is the one encoding: what the sandbox receives is that form, field for field
+    (nested metadata, a list of dicts, integers and booleans as the SDK writes them)."""
+    request = stripe_gateway.checkout_session_request(
+        acct, amount_cents=2500, consultation_id=CONSULTATION, rpps=RPPS, expires_at=None,
+        success_url="https://portal.example.org/ok", cancel_url="https://portal.example.org/cancel",
+        idempotency_key=idempotency_key("checkout", CONSULTATION, "form"), scheduled_at="2099-12-01T09:30:00Z",
+    )
+    answer = gw.send(request)
+    [sent] = [r for r in sandbox.requests() if r["request_id"] == answer.request_id]
+    assert (sent["method"], sent["path"], sent["account"], sent["idempotency_key"]) == (
+        request.method, request.path, request.stripe_account, request.idempotency_key,
+    )
+    form = request.form()
+    assert form["line_items[0][price_data][unit_amount]"] == 2500
+    assert form["payment_intent_data[metadata][consultation_id]"] == CONSULTATION
+    assert stripe_gateway.encode_form(sent["params"]) == {name: str(value) for name, value in form.items()}
+    assert stripe_gateway.encode_form({"on": True, "off": False, "gone": None}) == {"on": "true", "off": "false"}
+
+
 def test_429_then_success(sandbox, make_gateway, acct):
     gw = make_gateway(rate_limit_retries=3)
     sandbox.fault("429", 2, method="GET", path="/v1/balance")

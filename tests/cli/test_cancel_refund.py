@@ -230,14 +230,19 @@ def _as_sent(params: dict) -> dict:
     return nested
 
 
+def _dry_run_then_sent(run, sandbox, cid: str, command: str, args: list[str]) -> tuple[dict, dict]:
+    dry = json.loads(run(command, cid, *args, "--dry-run", "--json").stdout)["request"]
+    before = last_seq(sandbox)
+    assert run(command, cid, *args, "--yes").exit_code == 0
+    [sent] = posts(sandbox, before)
+    return dry, sent
+
+
 @pytest.mark.parametrize("command, args", [("refund", ["7"]), ("capture", ["12,50"]), ("cancel", [])])
 def test_dry_run_shows_exactly_the_request_then_sent(run, sandbox, held, command, args):
     if command == "refund":
         assert run("capture", held, "20", "--yes").exit_code == 0
-    dry = json.loads(run(command, held, *args, "--dry-run", "--json").stdout)["request"]
-    before = last_seq(sandbox)
-    assert run(command, held, *args, "--yes").exit_code == 0
-    [sent] = posts(sandbox, before)
+    dry, sent = _dry_run_then_sent(run, sandbox, held, command, args)
     assert (sent["method"], sent["path"], sent["account"], sent["idempotency_key"]) == (
         dry["method"], dry["path"], dry["account"], dry["idempotency_key"],
     )
@@ -245,6 +250,18 @@ def test_dry_run_shows_exactly_the_request_then_sent(run, sandbox, held, command
     if "expand" in expected:  # lists are logged as lists
         expected["expand"] = list(expected["expand"].values())
     assert sent["params"] == expected
+
+
+def test_closing_a_link_sends_exactly_the_request_its_dry_run_shows(run, sandbox, doctor):
+    """`cancel` of a consultation whose patient has not paid yet closes its link: the dry run shows the very
+    request then sent (stripe_gateway.expire_checkout_request), which has no form fields."""
+    cid = plan_paid(run, doctor["rpps"], at=AT)["id"]
+    dry, sent = _dry_run_then_sent(run, sandbox, cid, "cancel", [])
+    assert dry["path"] == f"/v1/checkout/sessions/{session_id_of(cid)}/expire"
+    assert (sent["method"], sent["path"], sent["account"], sent["idempotency_key"]) == (
+        dry["method"], dry["path"], dry["account"], dry["idempotency_key"],
+    )
+    assert sent["params"] == dry["params"] == {}
 
 
 def test_refund_with_a_lost_answer_says_to_check_before_rerunning(run, sandbox, captured):

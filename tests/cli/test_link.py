@@ -336,6 +336,22 @@ def test_unlink_dry_run_shows_the_request_and_changes_nothing(run, sandbox):
     assert audit("unlink")[0].outcome == "dry_run"
 
 
+def test_unlink_sends_exactly_the_request_its_dry_run_shows(run, sandbox):
+    """One description of the request (stripe_gateway.deauthorize_request): the dry run's lines are the form
+    the sandbox then receives, to the field."""
+    link_oauth(run, sandbox, R1)
+    dry = run("unlink", R1, "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    lines = [line.strip() for line in dry.stdout.splitlines()]
+    method, path = lines[lines.index("POST /oauth/deauthorize")].split(" ")
+    shown = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("Authorization"))
+    count = len(posts(sandbox))
+    assert run("unlink", R1, "--yes").exit_code == 0
+    [sent] = posts(sandbox)[count:]
+    assert (sent["method"], sent["path"], sent["params"]) == (method, path, shown)
+    assert set(shown) == {"client_id", "stripe_user_id"}
+
+
 def test_unlink_asks_for_confirmation(run, sandbox, monkeypatch):
     link_oauth(run, sandbox, R1)
     before, count = snapshot(), len(posts(sandbox))
