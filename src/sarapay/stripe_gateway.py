@@ -43,6 +43,7 @@ DEFAULT_RATE_LIMIT_DELAY = 1.0
 RATE_LIMIT_MAX_DELAY = 8.0
 PAGE_SIZE = 100
 STRIPE_API = "https://api.stripe.com"  # what the SDK talks to when no API base is configured
+CONNECT_BASE = "https://connect.stripe.com"  # Connect OAuth's own host, likewise
 
 # What Stripe sees of a consultation: opaque ids only (docs/architecture.md, "Rules every change keeps").
 PRODUCT_NAME = "Téléconsultation"
@@ -771,17 +772,21 @@ class Gateway:
         err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_applied
         return err
 
-    def _pages(self, service: Any, params: dict[str, Any], *, account: str | None) -> Iterator[dict[str, Any]]:
-        """Every object of a list endpoint, newest first, each page going through `_call`."""
-        params = {**params, "limit": params.get("limit") or PAGE_SIZE}
+    def _get(self, path: str, params: Mapping[str, Any] | None = None, *, account: str | None = None,
+             about: str | None = None) -> dict[str, Any]:
+        """A read: GET `path` with `params` in the query, on the connected `account` when given."""
+        return self.send(StripeRequest("GET", path, params or {}, account, kind=READ, about=about)).data
+
+    def _pages(self, path: str, params: Mapping[str, Any], *, account: str | None) -> Iterator[dict[str, Any]]:
+        """Every object of a list endpoint, newest first, one read per page."""
+        query = {**params, "limit": params.get("limit") or PAGE_SIZE}
         while True:
-            page = self._call(lambda o, p=dict(params): service.list(params=p, options=o), account=account)
-            data = page.data
-            for item in data:
-                yield _plain(item)
-            if not page.has_more or not data:
+            page = self._get(path, query, account=account)
+            data: list[dict[str, Any]] = page.get("data") or []
+            yield from data
+            if not page.get("has_more") or not data:
                 return
-            params["starting_after"] = data[-1].id
+            query["starting_after"] = data[-1]["id"]
 
     @staticmethod
     def _created(created_gte: int | None) -> dict[str, Any]:
@@ -792,24 +797,24 @@ class Gateway:
     def oauth_authorize_url(
         self, state: str, email: str | None = None, *, scope: str = "read_write", redirect_uri: str | None = None
     ) -> str:
-        self.require_client_id()
+        """The Connect OAuth page's address (no request: the practitioner's browser goes there)."""
+        from urllib.parse import urlencode
+
         params: dict[str, Any] = {"scope": scope, "state": state}
         if redirect_uri:
             params["redirect_uri"] = redirect_uri
         if email:
             params["stripe_user"] = {"email": email}
-        return self._client.oauth.authorize_url(params=params)
+        params.update(client_id=self.require_client_id(), response_type="code")
+        return f"{self.api_base or CONNECT_BASE}/oauth/authorize?{urlencode(list(encode_form(params).items()))}"
 
     def oauth_token(self, code: str) -> dict[str, Any]:
         """Exchanges an authorisation code; the answer's `stripe_user_id` is the connected account.
 
         The token response's access_token and refresh_token are secrets sarapay never needs: dropped here."""
         self.require_client_id()
-        result = self._call(
-            lambda o: self._client.oauth.token(params={"grant_type": "authorization_code", "code": code}, options=o),
-            kind=WRITE,
-        )
-        data = _plain(result)
+        params = {"grant_type": "authorization_code", "code": code}
+        data = self.send(StripeRequest("POST", "/oauth/token", params, kind=WRITE, base="connect")).data
         for secret in ("access_token", "refresh_token"):
             data.pop(secret, None)
         return data
@@ -839,13 +844,11 @@ class Gateway:
         }
         if email:
             params["email"] = email
-        return _plain(
-            self._call(lambda o: self._client.v1.accounts.create(params=params, options=o), kind=WRITE, idempotency_key=idempotency_key)
-        )
+        return self.send(StripeRequest("POST", "/v1/accounts", params, None, idempotency_key, WRITE)).data
 
     def retrieve_account(self, account: str) -> dict[str, Any]:
         # The platform's view of a connected account: no Stripe-Account header, the id in the path.
-        return _plain(self._call(lambda o: self._client.v1.accounts.retrieve(account, options=o), about=account))
+        return self._get(f"/v1/accounts/{account}", about=account)
 
     def update_payout_schedule(
         self, account: str, schedule: dict[str, Any], *, idempotency_key: str | None = None
@@ -854,9 +857,7 @@ class Gateway:
 
     def create_account_link(self, account: str, refresh_url: str, return_url: str) -> dict[str, Any]:
         params = {"account": account, "refresh_url": refresh_url, "return_url": return_url, "type": "account_onboarding"}
-        return _plain(
-            self._call(lambda o: self._client.v1.account_links.create(params=params, options=o), kind=WRITE, about=account)
-        )
+        return self.send(StripeRequest("POST", "/v1/account_links", params, kind=WRITE, about=account)).data
 
     # ------------------------------------------------------------------ Checkout and PaymentIntents (direct charges)
 
@@ -865,10 +866,7 @@ class Gateway:
         return self.send(checkout_session_request(account, **details)).data
 
     def retrieve_checkout_session(self, account: str, session_id: str) -> dict[str, Any]:
-        params = {"expand": ["payment_intent"]}
-        return _plain(
-            self._call(lambda o: self._client.v1.checkout.sessions.retrieve(session_id, params=params, options=o), account=account)
-        )
+        return self._get(f"/v1/checkout/sessions/{session_id}", {"expand": ["payment_intent"]}, account=account)
 
     def expire_checkout_session(self, account: str, session_id: str, *, idempotency_key: str) -> dict[str, Any]:
         return self.send(expire_checkout_request(account, session_id, idempotency_key=idempotency_key)).data
@@ -877,13 +875,10 @@ class Gateway:
         self, account: str, created_gte: int | None = None, *, expand: list[str] | None = None
     ) -> Iterator[dict[str, Any]]:
         params = {**self._created(created_gte), **({"expand": list(expand)} if expand else {})}
-        return self._pages(self._client.v1.checkout.sessions, params, account=account)
+        return self._pages("/v1/checkout/sessions", params, account=account)
 
     def retrieve_payment_intent(self, account: str, payment_intent: str) -> dict[str, Any]:
-        params = {"expand": ["latest_charge.balance_transaction"]}
-        return _plain(
-            self._call(lambda o: self._client.v1.payment_intents.retrieve(payment_intent, params=params, options=o), account=account)
-        )
+        return self._get(f"/v1/payment_intents/{payment_intent}", {"expand": list(CAPTURE_EXPAND)}, account=account)
 
     def list_payment_intents(
         self, account: str, created_gte: int | None = None, *, expand: list[str] | None = None
@@ -891,7 +886,7 @@ class Gateway:
         """`expand=["data.latest_charge.balance_transaction"]` brings each hold's deadline and each
         capture's fee in the same pages: no retrieve per payment."""
         params = {**self._created(created_gte), **({"expand": list(expand)} if expand else {})}
-        return self._pages(self._client.v1.payment_intents, params, account=account)
+        return self._pages("/v1/payment_intents", params, account=account)
 
     # The money moves, for callers that need only the data (tests, benchmarks): services send the request
     # they built (`send(capture_request(...))`), which also tells them Stripe's request id and replay.
@@ -907,26 +902,25 @@ class Gateway:
 
     def list_refunds(self, account: str, payment_intent: str) -> list[dict[str, Any]]:
         """Every refund of a payment, newest first (shown before a second refund is confirmed)."""
-        return list(self._pages(self._client.v1.refunds, {"payment_intent": payment_intent}, account=account))
+        return list(self._pages("/v1/refunds", {"payment_intent": payment_intent}, account=account))
 
     # ------------------------------------------------------------------ balance, payouts, events
 
     def balance(self, account: str) -> dict[str, Any]:
-        return _plain(self._call(lambda o: self._client.v1.balance.retrieve(options=o), account=account))
+        return self._get("/v1/balance", account=account)
 
     def list_payouts(self, account: str, limit: int = 10) -> list[dict[str, Any]]:
         """The `limit` most recent payouts (one page, newest first)."""
-        params = {"limit": max(1, min(int(limit), PAGE_SIZE))}
-        page = self._call(lambda o: self._client.v1.payouts.list(params=params, options=o), account=account)
-        return [_plain(item) for item in page.data]
+        page = self._get("/v1/payouts", {"limit": max(1, min(int(limit), PAGE_SIZE))}, account=account)
+        return list(page.get("data") or [])
 
     def retrieve_payout(self, account: str, payout: str) -> dict[str, Any]:
-        return _plain(self._call(lambda o: self._client.v1.payouts.retrieve(payout, options=o), account=account))
+        return self._get(f"/v1/payouts/{payout}", account=account)
 
     def list_payouts_arriving(self, account: str, *, arrival_gte: int, arrival_lt: int) -> Iterator[dict[str, Any]]:
         """Every payout whose `arrival_date` is in [arrival_gte, arrival_lt), newest first, 100 a page."""
         params = {"arrival_date": {"gte": int(arrival_gte), "lt": int(arrival_lt)}}
-        return self._pages(self._client.v1.payouts, params, account=account)
+        return self._pages("/v1/payouts", params, account=account)
 
     def list_balance_transactions(
         self,
@@ -950,7 +944,7 @@ class Gateway:
             params["type"] = type
         if expand:
             params["expand"] = list(expand)
-        return self._pages(self._client.v1.balance_transactions, params, account=account)
+        return self._pages("/v1/balance_transactions", params, account=account)
 
     def list_disputes(
         self, account: str, *, created_gte: int | None = None, payment_intent: str | None = None
@@ -960,7 +954,7 @@ class Gateway:
         params = self._created(created_gte)
         if payment_intent:
             params["payment_intent"] = payment_intent
-        return self._pages(self._client.v1.disputes, params, account=account)
+        return self._pages("/v1/disputes", params, account=account)
 
     # ------------------------------------------------------------------ webhook endpoints
 
@@ -971,10 +965,10 @@ class Gateway:
         params: dict[str, Any] = {"url": url, "enabled_events": list(events), "connect": connect}
         if description:
             params["description"] = description
-        return _plain(self._call(lambda o: self._client.v1.webhook_endpoints.create(params=params, options=o), kind=WRITE))
+        return self.send(StripeRequest("POST", "/v1/webhook_endpoints", params, kind=WRITE)).data
 
     def list_webhook_endpoints(self) -> list[dict[str, Any]]:
-        return list(self._pages(self._client.v1.webhook_endpoints, {}, account=None))
+        return list(self._pages("/v1/webhook_endpoints", {}, account=None))
 
     def list_events(
         self, account: str, *, created_gte: int | None = None, types: list[str] | None = None
@@ -982,7 +976,7 @@ class Gateway:
         params = self._created(created_gte)
         if types:
             params["types"] = list(types)
-        return self._pages(self._client.v1.events, params, account=account)
+        return self._pages("/v1/events", params, account=account)
 
 
 # --------------------------------------------------------------------------- webhook signatures
