@@ -30,12 +30,15 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Iterator, Mapping, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, NoReturn, Protocol, TypeVar
 
 from sarapay import i18n
 from sarapay.errors import ConfigError, Interrupted, SarapayError, StripeRefused, StripeUnavailable
 from sarapay.credentials import SecretKey, check_key_format, redact
 from sarapay.settings import is_loopback
+
+if TYPE_CHECKING:
+    from stripe import UrllibClient
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RATE_LIMIT_RETRIES = 3
@@ -471,13 +474,28 @@ class StripeClock:
         return None if offset is None else int(time.time() + offset)
 
 
-def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool, clock: StripeClock | None = None) -> Any:
+class _Attempts:
+    """Whether an attempt of the current logical call may have been applied by Stripe.
+
+    False until then: a refused connection or an unknown host sends nothing, and a 4xx answer (429 included)
+    says it was not applied; a 2xx or 5xx answer, a reset or a timeout while waiting may mean it was. The
+    Gateway resets it before each logical call (its SDK retries included), so one uncertain attempt among
+    several keeps it True."""
+
+    def __init__(self) -> None:
+        self.possibly_applied = False
+
+
+def _make_http_client(
+    timeout: float, bypass_proxy: bool, attempts: _Attempts, clock: StripeClock | None = None
+) -> UrllibClient:
     """UrllibClient with a timeout, no proxy for a loopback sandbox, and lost connections retried.
 
     The stock UrllibClient waits forever, and lets a connection closed before the answer escape as a raw
     http.client exception that the SDK neither retries nor wraps. Retrying such a request is safe: every
     POST carries an Idempotency-Key, so Stripe replays the first result instead of applying it twice.
-    Every answer, error or retried ones included, gives `clock` Stripe's time.
+    Every answer, error or retried ones included, gives `clock` Stripe's time; `attempts` hears whether one
+    may have been applied.
     """
     import http.client
     import socket
@@ -485,44 +503,52 @@ def _make_http_client(stripe: Any, timeout: float, bypass_proxy: bool, clock: St
     import urllib.error
     import urllib.request
 
+    import stripe
+
+    seconds = timeout
+
+    def retryable(exc: BaseException) -> stripe.APIConnectionError:
+        # The SDK's error constructors carry no annotations.
+        return stripe.APIConnectionError(type(exc).__name__, should_retry=True)  # type: ignore[no-untyped-call]
+
     class SarapayUrllibClient(stripe.UrllibClient):
         def __init__(self) -> None:
             super().__init__()
             handlers = [urllib.request.ProxyHandler({})] if bypass_proxy else []
             opener = urllib.request.build_opener(*handlers)
             base_open = opener.open
-            opener.open = lambda req, data=None: base_open(req, data, timeout)  # type: ignore[method-assign]
+
+            def open_with_timeout(fullurl: str | urllib.request.Request, data: Any = None, timeout: float | None = None) -> Any:
+                return base_open(fullurl, data, seconds)
+
+            # Every request gets our timeout: the SDK's client opens without one, and would wait forever.
+            opener.open = open_with_timeout  # type: ignore[method-assign]  # the opener is ours, built just above
             self._opener = opener
-            # False until an attempt may have been applied by Stripe: a refused connection or an unknown host
-            # sends nothing, and a 4xx answer (429 included) says it was not applied; a 2xx or 5xx answer, a
-            # reset or a timeout while waiting may mean it was. The Gateway resets it before each logical call
-            # (its SDK retries included), so one uncertain attempt among several keeps it True.
-            self.possibly_applied = False
 
-        def _retryable(self, exc: BaseException) -> Any:
-            return stripe.APIConnectionError(type(exc).__name__, should_retry=True)
-
-        def request(self, method, url, headers, post_data=None):  # type: ignore[override]
+        def request(
+            self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, *,
+            _usage: list[str] | None = None,
+        ) -> tuple[str, int, Mapping[str, str]]:
             try:
-                answer = super().request(method, url, headers, post_data)
+                answer = super().request(method, url, headers or {}, post_data)
             except stripe.APIConnectionError:
                 raise
             except (http.client.HTTPException, OSError) as exc:  # reset, closed without answer, timeout
-                self.possibly_applied = True
-                raise self._retryable(exc) from None
+                attempts.possibly_applied = True
+                raise retryable(exc) from None
             if not 400 <= answer[1] < 500:
-                self.possibly_applied = True
+                attempts.possibly_applied = True
             if clock is not None:
                 clock.observe(answer[2])
             return answer
 
-        def _handle_request_error(self, e):  # type: ignore[override]
+        def _handle_request_error(self, e: Exception) -> NoReturn:
             reason = getattr(e, "reason", None)
             if isinstance(e, urllib.error.URLError) and isinstance(reason, OSError) and not isinstance(reason, ssl.SSLError):
                 if not isinstance(reason, (ConnectionRefusedError, socket.gaierror)):
-                    self.possibly_applied = True
-                raise self._retryable(reason) from None  # refused, reset, timeout while sending
-            self.possibly_applied = True
+                    attempts.possibly_applied = True
+                raise retryable(reason) from None  # refused, reset, timeout while sending
+            attempts.possibly_applied = True
             super()._handle_request_error(e)
 
     return SarapayUrllibClient()
@@ -590,16 +616,16 @@ class Gateway:
 
         from urllib.parse import urlsplit
 
-        bypass_proxy = bool(self.api_base) and is_loopback(urlsplit(self.api_base).hostname)
+        bypass_proxy = bool(self.api_base) and is_loopback(urlsplit(self.api_base or "").hostname)
         options: dict[str, Any] = {}
         if self.api_base:
             options["base_addresses"] = {"api": self.api_base, "connect": self.api_base, "files": self.api_base}
-        self._http = _make_http_client(stripe, timeout, bypass_proxy, self.clock)
+        self._attempts = _Attempts()
         self._client = stripe.StripeClient(
             self.key.reveal(),
             client_id=client_id,
             max_network_retries=max_network_retries,
-            http_client=self._http,
+            http_client=_make_http_client(timeout, bypass_proxy, self._attempts, self.clock),
             **options,
         )
 
@@ -675,7 +701,7 @@ class Gateway:
             if kind == MONEY and not idempotency_key:
                 raise ValueError("a money-moving call needs a deterministic idempotency key")
             options["idempotency_key"] = idempotency_key or f"sarapay-{uuid.uuid4().hex}"
-        self._http.possibly_applied = False
+        self._attempts.possibly_applied = False
         attempt = 0
         while True:
             attempt += 1
@@ -710,7 +736,7 @@ class Gateway:
                 return min(float(retry_after), RATE_LIMIT_MAX_DELAY)
         except ValueError:
             pass
-        delay = min(self.rate_limit_delay * 2 ** (attempt - 1), RATE_LIMIT_MAX_DELAY)
+        delay = min(self.rate_limit_delay * 2.0 ** (attempt - 1), RATE_LIMIT_MAX_DELAY)
         return delay * (0.5 + random.random() / 2)
 
     def _account_invalid_key(self) -> str:
@@ -749,7 +775,7 @@ class Gateway:
         elif isinstance(exc, stripe.RateLimitError):
             code = code or "rate_limit"
             err = StripeUnavailable(f"stripe.rate_limited.{kind}", attempts=attempts)
-        elif isinstance(exc, stripe.APIConnectionError) and not self._http.possibly_applied:
+        elif isinstance(exc, stripe.APIConnectionError) and not self._attempts.possibly_applied:
             err = StripeUnavailable("stripe.unreachable", address=self.api_base or STRIPE_API)
         elif isinstance(exc, (stripe.APIConnectionError, stripe.APIError)):
             err = StripeUnavailable(f"stripe.unavailable.{kind}")
@@ -769,7 +795,7 @@ class Gateway:
         err.request_id = getattr(exc, "request_id", None)
         err.stripe_param = getattr(error_obj, "param", None)
         err.stripe_message = detail
-        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._http.possibly_applied
+        err.outcome_unknown = isinstance(err, StripeUnavailable) and kind != READ and self._attempts.possibly_applied
         return err
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None, *, account: str | None = None,
@@ -1005,4 +1031,5 @@ def verify_event(payload: bytes, sig_header: str | None, secret: str, *, toleran
         raise BadSignature("stale" if "tolerance" in str(exc).lower() else "signature") from None
     except (ValueError, UnicodeDecodeError):
         raise BadSignature("payload") from None
-    return _plain(event)
+    data: dict[str, Any] = _plain(event)
+    return data

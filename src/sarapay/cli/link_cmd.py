@@ -20,6 +20,7 @@ from sarapay.errors import BadInput
 
 if TYPE_CHECKING:
     from sarapay.records import Practitioner
+    from sarapay.services.context import Context
 
 i18n.register(
     {
@@ -189,7 +190,7 @@ def _mode(
     raise BadInput("link.no_mode")
 
 
-def _context(ctx: typer.Context):
+def _context(ctx: typer.Context) -> Context:
     from sarapay.services.context import Context
 
     return Context(live=global_options(ctx).live)
@@ -307,7 +308,7 @@ def _show_health(health: dict[str, Any], json_out: bool) -> None:
         return
     method = link_method_label(health["link_method"])
     console.data_line(i18n.t("check.title", rpps=health["rpps"], account_id=health["account_id"], method=method))
-    lines = [
+    lines: list[tuple[bool, str, dict[str, Any]]] = [
         (health["charges_enabled"], "check.charges_on" if health["charges_enabled"] else "check.charges_off", {}),
         (health["payouts_enabled"], "check.payouts_on" if health["payouts_enabled"] else "check.payouts_off", {}),
         (health["details_submitted"], "check.details_on" if health["details_submitted"] else "check.details_off", {}),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -112,7 +112,7 @@ def payouts(
             console.warn(i18n.t("payouts.disabled", rpps=view["rpps"]))
 
 
-def _explain(contents: dict, *, human: bool) -> None:
+def _explain(contents: dict[str, Any], *, human: bool) -> None:
     """On stderr: why a manual payout has no list, a reconciliation still running, a difference in the sums.
 
     A difference is said in every output mode: it must never go unnoticed."""

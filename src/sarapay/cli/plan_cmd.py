@@ -12,6 +12,7 @@ from sarapay.cli.completion import consultation_ids, rpps_numbers
 
 if TYPE_CHECKING:
     from sarapay.records import Consultation
+    from datetime import datetime
 
 i18n.register(
     {
@@ -66,7 +67,7 @@ def _machine(row: Consultation, url: Optional[str]) -> dict[str, Any]:
     }
 
 
-def _warn(warnings: list) -> None:
+def _warn(warnings: list[tuple[str, dict[str, Any]]]) -> None:
     from sarapay.render import console
 
     for key, params in warnings:
@@ -132,7 +133,7 @@ def plan(
     _warn(result["warnings"])
 
 
-def _iso_to_datetime(text: str):
+def _iso_to_datetime(text: str) -> datetime:
     from datetime import datetime
 
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -7,7 +7,7 @@ services/practitioners.py.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -16,6 +16,9 @@ from sarapay.render import console, machine
 from sarapay.render.practitioners import practitioners_table
 from sarapay.cli.app import PANEL_SUPPORT, app, global_options
 from sarapay.cli.completion import rpps_numbers
+
+if TYPE_CHECKING:
+    from sarapay.services.context import Context
 
 i18n.register(
     {
@@ -49,7 +52,7 @@ prefs_app = typer.Typer(
 app.add_typer(prefs_app, name="prefs", rich_help_panel=PANEL_SUPPORT)
 
 
-def _context(ctx: typer.Context):
+def _context(ctx: typer.Context) -> Context:
     from sarapay.services.context import Context
 
     return Context(live=global_options(ctx).live)

@@ -42,7 +42,7 @@ def one_at_a_time(ctx: Context, consultation_id: str) -> Iterator[None]:
     the kernel when its process dies, so a killed command never leaves a stale lock behind. On PostgreSQL
     the lock is the server's (a session advisory lock, released when the dead process's connection ends)."""
     ledger = ctx.ledger
-    if ledger.is_postgres:
+    if ledger.is_postgres or ledger.path is None:  # PostgreSQL (no file): the server's lock
         if ledger.read_only:
             raise ConfigError("ledger.read_only", path=ledger.location)
         deadline = time.monotonic() + LOCK_WAIT_SECONDS

@@ -202,7 +202,7 @@ i18n.register(
 def require_practitioner(ctx: Context, rpps: str) -> Practitioner:
     """The practitioner's ledger row (linked or not); BadInput when the RPPS is invalid or unknown."""
     number = normalize_rpps(rpps)
-    row = ctx.ledger.get_practitioner(number)
+    row: dict[str, Any] | None = ctx.ledger.get_practitioner(number)
     if row is None:
         raise BadInput("practitioner.unknown", rpps=number)
     return row
@@ -354,7 +354,7 @@ def complete_oauth(
     `error` (from the return address: the practitioner denied access) spends the state and raises Cancelled."""
     with ctx.audited("link.oauth", shown(rpps)) as entry:
         number, spent = normalize_rpps(rpps), _state(state)
-        authorisation = None if error else _code(code or "")
+        authorisation = "" if error else _code(code or "")
         entry.target = number
         _refuse_if_linked(ctx.ledger.get_practitioner(number))
         if authorisation:
@@ -371,9 +371,10 @@ def complete_oauth(
             raise
         account = token["stripe_user_id"]
         entry.detail = account
-        return ctx.ledger.upsert_practitioner(
+        row: dict[str, Any] = ctx.ledger.upsert_practitioner(
             number, account_id=account, link_method=LINK_OAUTH, linked_at=_now(), livemode=bool(token.get("livemode"))
         )
+        return row
 
 
 # --------------------------------------------------------------------------- created and attached accounts
@@ -454,7 +455,8 @@ def attach_account(
             fields["email"] = address or info["email"]
         if label:
             fields["name"] = label
-        return ctx.ledger.upsert_practitioner(number, **fields)
+        row: dict[str, Any] = ctx.ledger.upsert_practitioner(number, **fields)
+        return row
 
 
 # --------------------------------------------------------------------------- pairing health
