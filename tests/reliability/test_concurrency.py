@@ -109,3 +109,28 @@ def test_a_command_killed_while_capturing_leaves_no_stale_lock(ledger_backend, r
     )
     assert pi.amount_received == 1500
     assert (consultation(cid).state, consultation(cid).captured_cents) == ("succeeded", 1500)
+
+
+def test_two_paid_plans_of_the_same_slot_at_once_give_two_consultations_each_with_its_link(ledger_backend, run, sandbox, doctor):
+    """The second terminal starts while the first's Checkout request is held: without the per-slot lock it took the
+    first's row (still without its session) for a plan whose answer was lost, sent the same key (409 while the
+    first is in flight), then discarded the row the first was still creating: a session without a consultation,
+    and the first told « Consultation inconnue »."""
+    import time
+
+    since = last_seq(sandbox)
+    args = ("plan", doctor["rpps"], "--at", "01/12/2099 10:30", "--paid")
+    sandbox.fault("latency", 2, latency_ms=1500, method="POST", path="/v1/checkout/sessions")
+    try:
+        first = start(*args)
+        time.sleep(0.4)  # the first has written its row and is waiting for Stripe
+        second = start(*args)
+        results = [finish(first), finish(second)]
+    finally:
+        sandbox.clear_faults()
+    assert [code for code, _, _ in results] == [0, 0], results
+    created = [r for r in posts(sandbox, since) if r["path"] == "/v1/checkout/sessions" and r["status"] == 200
+               and not r["replayed"]]
+    assert len(created) == 2
+    ids = {line.strip() for _, out, _ in results for line in out.splitlines() if line.startswith("TC-")}
+    assert len(ids) == 2 and all(consultation(cid).checkout_session_id for cid in ids)

@@ -246,6 +246,7 @@ def _plan(
 ) -> dict[str, Any]:
     from sarapay.emails import normalize_email
     from sarapay.rpps import normalize_rpps
+    from sarapay.services.exclusive import one_at_a_time
     from sarapay.services.practitioners import require_card_payments, require_linked
 
     number = normalize_rpps(rpps)
@@ -264,8 +265,8 @@ def _plan(
 
     cid = consultation_id or _new_id(ctx)
     scheduled = when.astimezone(timezone.utc)
-    same_minute = _same_minute(ctx, number, scheduled)
     if not paid:
+        same_minute = _same_minute(ctx, number, scheduled)
         row = ctx.ledger.insert_consultation(
             cid, rpps=number, scheduled_at=scheduled, state=statuses.NO_ONLINE_PAYMENT, paid_online=False,
             patient_ref=ref,
@@ -278,19 +279,39 @@ def _plan(
     account = practitioner.account_id
     assert account is not None  # require_linked refuses a practitioner without one
     require_card_payments(ctx, number, account)
+    # One paid plan at a time for a practitioner's minute, from the look for an unsent one to its link: a second
+    # terminal planning the same slot meanwhile would take the first one's row, still without its session, for
+    # one whose answer was lost, send the same Checkout key while the first request is in flight (409), and
+    # discard the row the first is still creating. It waits, then plans its own consultation.
+    with one_at_a_time(ctx, f"plan-{number}-{scheduled:%Y%m%dT%H%M}"):
+        row, url, warnings = _paid_row_and_link(
+            ctx, number, scheduled, maximum, address, account, ref, cid, reuse=consultation_id is None,
+        )
+        cid = row.id
+    if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
+        warnings.append(("plan.hold_before_visit", {"days": HOLD_DAYS - 1, "consultation_id": cid}))
+    return {"consultation": row, "url": url, "warnings": warnings}
+
+
+def _paid_row_and_link(
+    ctx: Context, number: str, scheduled: datetime, maximum: int, address: str | None, account_id: str,
+    ref: str | None, cid: str, *, reuse: bool,
+) -> tuple[Consultation, str | None, list[tuple[str, dict[str, Any]]]]:
+    """The paid consultation's row (a new one, or, when `reuse`, the same plan left unsent earlier) and its
+    Checkout link."""
     warnings: list[tuple[str, dict[str, Any]]] = []
-    earlier = ctx.ledger.find_unsent_paid_plan(number, scheduled, maximum, address, account, ref)
-    if earlier is not None and consultation_id is None:
+    earlier = ctx.ledger.find_unsent_paid_plan(number, scheduled, maximum, address, account_id, ref)
+    if earlier is not None and reuse:
         # The same plan re-run after its payment page's answer was lost: that consultation gets its link (the
         # same Checkout key, so Stripe replays the page it may have created), rather than a second one.
         row, cid = earlier, earlier.id
         warnings.append(("plan.resumed_unsent", {"consultation_id": cid}))
     else:
-        warnings.extend(same_minute)
+        warnings.extend(_same_minute(ctx, number, scheduled))
         row = ctx.ledger.insert_consultation(
             cid, rpps=number, scheduled_at=scheduled, state=statuses.INCOMPLETE, paid_online=True,
             max_cents=maximum, currency="eur", patient_ref=ref, patient_email=address,
-            account_id=practitioner.account_id,
+            account_id=account_id,
         )
     try:
         row, url = _issue_link(ctx, row)
@@ -306,9 +327,7 @@ def _plan(
         # consultation either — the plan changes nothing, and can be run again once the cause is fixed.
         ctx.ledger.discard_unsent_consultation(cid)
         raise
-    if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
-        warnings.append(("plan.hold_before_visit", {"days": HOLD_DAYS - 1, "consultation_id": cid}))
-    return {"consultation": row, "url": url, "warnings": warnings}
+    return row, url, warnings
 
 
 def _same_minute(ctx: Context, rpps: str, scheduled: datetime) -> list[tuple[str, dict[str, Any]]]:
