@@ -149,6 +149,10 @@ def test_full_refund(run, sandbox, doctor, captured):
     # Stripe keeps its fee on a refund: the practitioner is out of the fee.
     assert (out["state"], out["refunded_cents"], out["fee_cents"], out["net_cents"]) == ("refunded", 2000, fee, -fee)
     assert row.state == "refunded" and row.refunded_cents == 2000
+    # The refund is followed by reads (its new state); the answer and the audit row name the refund's own request.
+    assert sandbox.requests(refund["seq"])  # reads came after it
+    assert out["request_id"] == refund["request_id"] and out["replayed"] is False
+    assert audit("refund")[0].stripe_request_id == refund["request_id"]
 
 
 def test_two_identical_partial_refunds_are_two_refunds(run, sandbox, captured):

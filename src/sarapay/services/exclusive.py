@@ -1,5 +1,5 @@
-"""One command at a time per consultation (capture, cancel, refund, pay-link): on this machine with a
-SQLite ledger, on every machine sharing a PostgreSQL ledger.
+"""One command at a time per consultation (capture, cancel, refund, pay-link), and per practitioner's minute for
+a paid plan: on this machine with a SQLite ledger, on every machine sharing a PostgreSQL ledger.
 
 A second terminal acting on the same consultation waits for the first, then starts from the ledger the
 first one left, instead of racing it to Stripe.
