@@ -269,7 +269,7 @@ def _show_row(row: Practitioner, key: str, json_out: bool) -> None:
     if json_out:
         machine.emit_json(practitioner_view(row))
         return
-    console.data_line(row.account_id)
+    console.data_line(row.account_id or "")
     console.message(i18n.t(key, rpps=row.rpps, account_id=row.account_id))
 
 

@@ -115,7 +115,7 @@ def _banner(plan: Plan, *, live: bool) -> None:
         rows.append((i18n.t("moves.row.captured"), format_amount(row.captured_cents)))
         rows.append((i18n.t("moves.row.refunded"), format_amount(row.refunded_cents)))
     if plan.action == "close_link":
-        rows.append((i18n.t("moves.row.link"), row.checkout_session_id))
+        rows.append((i18n.t("moves.row.link"), row.checkout_session_id or "—"))
     for refund in plan.previous_refunds:
         value = i18n.t(
             "moves.row.previous_refund_value", amount=format_amount(refund.amount_cents), when=format_when(refund.created),

@@ -393,23 +393,31 @@ def _known_hold(row: Consultation) -> bool:
     )
 
 
+def _stripe_ids(row: Consultation, command: str, object_id: str | None) -> tuple[str, str]:
+    """(connected account, `object_id`) of a consultation whose state says Stripe holds its payment or its link.
+    The state checks come first, so both are there; a row without them is refused as a moved consultation."""
+    if not row.account_id or not object_id:
+        raise _state_error(BadInput, command, row)
+    return row.account_id, object_id
+
+
 def _release_plan(command: str, row: Consultation, practitioner: Practitioner | None, *,
                   resumes: bool = False) -> Plan:
-    pi = row.payment_intent_id
+    account, pi = _stripe_ids(row, command, row.payment_intent_id)
     return Plan(
-        action=CANCEL, command=command, consultation=row, practitioner=practitioner, account_id=row.account_id,
+        action=CANCEL, command=command, consultation=row, practitioner=practitioner, account_id=account,
         amount_cents=int(row.authorised_cents),
-        request=cancel_request(row.account_id, pi, idempotency_key=ids.idempotency_key("cancel", row.id, pi)),
+        request=cancel_request(account, pi, idempotency_key=ids.idempotency_key("cancel", row.id, pi)),
         resumes=resumes,
     )
 
 
 def _close_link_plan(row: Consultation, practitioner: Practitioner | None, *, resumes: bool = False) -> Plan:
-    session = row.checkout_session_id
+    account, session = _stripe_ids(row, CANCEL, row.checkout_session_id)
     return Plan(
         action=CLOSE_LINK, command=CANCEL, consultation=row, practitioner=practitioner,
-        account_id=row.account_id, amount_cents=0,
-        request=expire_checkout_request(row.account_id, session, idempotency_key=ids.idempotency_key("expire", row.id, session)),
+        account_id=account, amount_cents=0,
+        request=expire_checkout_request(account, session, idempotency_key=ids.idempotency_key("expire", row.id, session)),
         resumes=resumes,
     )
 
@@ -426,11 +434,11 @@ def _pending_on_open(ctx: Context, row: Consultation, action: str) -> dict[str, 
 
 def _capture_plan(row: Consultation, practitioner: Practitioner | None, amount: int, *, resumes: bool = False,
                   key: str | None = None) -> Plan:
-    pi = row.payment_intent_id
+    account, pi = _stripe_ids(row, CAPTURE, row.payment_intent_id)
     return Plan(
-        action=CAPTURE, command=CAPTURE, consultation=row, practitioner=practitioner, account_id=row.account_id,
+        action=CAPTURE, command=CAPTURE, consultation=row, practitioner=practitioner, account_id=account,
         amount_cents=amount,
-        request=capture_request(row.account_id, pi, amount,
+        request=capture_request(account, pi, amount,
                                 idempotency_key=key or ids.idempotency_key("capture", row.id, pi, amount)),
         resumes=resumes,
     )
@@ -494,15 +502,16 @@ IDEMPOTENCY_KEY_LIFETIME = 24 * 3600 - 600
 
 def _refund_plan(row: Consultation, practitioner: Practitioner | None, amount: int, key: str, *,
                  resumes: bool = False, previous: tuple[PreviousRefund, ...] = ()) -> Plan:
+    account, pi = _stripe_ids(row, REFUND, row.payment_intent_id)
     return Plan(
-        action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=row.account_id,
-        amount_cents=amount, request=refund_request(row.account_id, row.payment_intent_id, amount, idempotency_key=key),
+        action=REFUND, command=REFUND, consultation=row, practitioner=practitioner, account_id=account,
+        amount_cents=amount, request=refund_request(account, pi, amount, idempotency_key=key),
         resumes=resumes, previous_refunds=previous,
     )
 
 
 def _previous_refunds(ctx: Context, row: Consultation) -> tuple[PreviousRefund, ...]:
-    refunds = ctx.gateway.list_refunds(row.account_id, row.payment_intent_id)
+    refunds = ctx.gateway.list_refunds(*_stripe_ids(row, REFUND, row.payment_intent_id))
     return tuple(
         PreviousRefund(refund_id=r["id"], amount_cents=int(r.get("amount") or 0), created=int(r.get("created") or 0),
                        status=r.get("status") or "")
@@ -521,7 +530,7 @@ def _pending_refund(ctx: Context, row: Consultation) -> dict[str, Any] | None:
     age = refresh.now() - int(datetime.fromisoformat(move["created_at"]).timestamp())
     if age < IDEMPOTENCY_KEY_LIFETIME:
         return move  # Stripe still knows the key: re-sending it replays the first answer
-    for refund in ctx.gateway.list_refunds(row.account_id, row.payment_intent_id):
+    for refund in ctx.gateway.list_refunds(*_stripe_ids(row, REFUND, row.payment_intent_id)):
         if (refund.get("metadata") or {}).get(METADATA_MOVE) == move["idempotency_key"]:
             ctx.ledger.finish_money_move(move["idempotency_key"], "done", refund["id"])
             return None
@@ -560,7 +569,7 @@ def prepare_refund(ctx: Context, consultation_id: str, amount_text: str | None =
             "refund.above_remaining", amount=_fmt(amount), remaining=_fmt(remaining), captured=_fmt(captured),
             refunded=_fmt(refunded), consultation_id=row.id,
         )
-    pi = row.payment_intent_id
+    _, pi = _stripe_ids(row, REFUND, row.payment_intent_id)
     # What was refunded so far tells two identical partial refunds apart. The key is recorded with the move
     # before it is sent, and a re-run re-sends that recorded key (the amount refunded will have changed).
     key = ids.idempotency_key("refund", row.id, pi, refunded, amount)

@@ -141,7 +141,9 @@ def overview(ctx: Context, rpps: str, *, limit: int = RECENT_PAYOUTS) -> dict[st
 
 
 def _overview(ctx: Context, practitioner: Practitioner, *, limit: int) -> dict[str, Any]:
-    account_id = practitioner.account_id
+    from sarapay.services.practitioners import account_of
+
+    account_id = account_of(practitioner)
     gateway = ctx.gateway
     account = gateway.retrieve_account(account_id)
     balance = gateway.balance(account_id)
@@ -165,12 +167,12 @@ def change_schedule(ctx: Context, rpps: str, schedule_text: str, *, limit: int =
     Standard account) becomes StripeRefused "payouts.schedule_dashboard" (exit 5).
     """
     from sarapay.inputs import shown
-    from sarapay.services.practitioners import require_linked
+    from sarapay.services.practitioners import account_of, require_linked
 
     with ctx.audited("payouts.schedule", shown(rpps)) as entry:
         schedule = parse_schedule(schedule_text)
         practitioner = require_linked(ctx, rpps)
-        account_id = practitioner.account_id
+        account_id = account_of(practitioner)
         entry.target = practitioner.rpps
         entry.detail = " ".join(f"{k}={v}" for k, v in schedule.items())
         try:
@@ -196,13 +198,13 @@ def payout_contents(ctx: Context, rpps: str, payout_id: str) -> dict[str, Any]:
     payouts only (docs: payout reconciliation), so `reconcilable` is False and `transactions` None.
     """
     from sarapay.services import balance_lines
-    from sarapay.services.practitioners import require_linked
+    from sarapay.services.practitioners import account_of, require_linked
 
     raw = clean(payout_id)
     if not _PAYOUT_ID.fullmatch(raw):
         raise BadInput("payouts.payout_invalid", value=shown(raw))
     practitioner = require_linked(ctx, rpps)
-    account_id = practitioner.account_id
+    account_id = account_of(practitioner)
     payout = ctx.gateway.retrieve_payout(account_id, raw)
     detail = {**payout_row(payout), "reconciliation_status": payout.get("reconciliation_status")}
     view: dict[str, Any] = {

@@ -202,7 +202,7 @@ i18n.register(
 def require_practitioner(ctx: Context, rpps: str) -> Practitioner:
     """The practitioner's ledger row (linked or not); BadInput when the RPPS is invalid or unknown."""
     number = normalize_rpps(rpps)
-    row: dict[str, Any] | None = ctx.ledger.get_practitioner(number)
+    row = ctx.ledger.get_practitioner(number)
     if row is None:
         raise BadInput("practitioner.unknown", rpps=number)
     return row
@@ -213,9 +213,15 @@ def require_linked(ctx: Context, rpps: str) -> Practitioner:
 
     Plan, capture, payouts... call this before talking to Stripe on the practitioner's account."""
     row = require_practitioner(ctx, rpps)
+    account_of(row)
+    return row
+
+
+def account_of(row: Practitioner) -> str:
+    """The practitioner's connected account (acct_…); BadInput "practitioner.not_linked" when there is none."""
     if not row.account_id:
         raise BadInput("practitioner.not_linked", rpps=row.rpps)
-    return row
+    return row.account_id
 
 
 def list_practitioners(ctx: Context) -> list[Practitioner]:
@@ -371,10 +377,9 @@ def complete_oauth(
             raise
         account = token["stripe_user_id"]
         entry.detail = account
-        row: dict[str, Any] = ctx.ledger.upsert_practitioner(
+        return ctx.ledger.upsert_practitioner(
             number, account_id=account, link_method=LINK_OAUTH, linked_at=_now(), livemode=bool(token.get("livemode"))
         )
-        return row
 
 
 # --------------------------------------------------------------------------- created and attached accounts
@@ -455,8 +460,7 @@ def attach_account(
             fields["email"] = address or info["email"]
         if label:
             fields["name"] = label
-        row: dict[str, Any] = ctx.ledger.upsert_practitioner(number, **fields)
-        return row
+        return ctx.ledger.upsert_practitioner(number, **fields)
 
 
 # --------------------------------------------------------------------------- pairing health
@@ -481,7 +485,7 @@ def check(ctx: Context, rpps: str) -> dict[str, Any]:
         number = normalize_rpps(rpps)
         entry.target = number
         row = require_linked(ctx, number)
-        account_id = row.account_id
+        account_id = account_of(row)
         account = _read_account(ctx, number, account_id)
         requirements = account.get("requirements") or {}
         health: dict[str, Any] = {
@@ -581,7 +585,7 @@ def explain_payment_refusal(ctx: Context, rpps: str, account_id: str, refusal: S
 
 
 def _unlink_plan(ctx: Context, row: Practitioner, force: bool) -> dict[str, Any]:
-    number, account_id = row.rpps, row.account_id
+    number, account_id = row.rpps, account_of(row)
     holds = ctx.ledger.count_consultations(rpps=number, state=statuses.UNCAPTURED)
     if holds and not force:
         raise BadInput("unlink.holds_pending", rpps=number, holds=i18n.count("unlink.n_holds", holds))
