@@ -72,7 +72,7 @@ def _due(store: Store, now: int) -> tuple[list[tuple[int, int, str, Any]], float
         has_money = False
         for obj in objects.values():
             kind = obj.get("object")
-            moment = None
+            moment, what = None, ""
             if kind == "checkout.session" and obj["status"] == "open":
                 moment, what = obj["expires_at"], "session"
             elif kind == "payment_intent" and obj["status"] == "requires_capture":

@@ -33,7 +33,7 @@ def save(store: Store, path: str | os.PathLike[str]) -> None:
     with store.lock:
         text = json.dumps(dump(store), separators=(",", ":"))
     # Write next to the target then rename: a crash never leaves a half-written state file.
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
