@@ -59,6 +59,8 @@ CASES = [
     row("status-refresh", ["status", "{hold}", "--refresh"], "status.refresh", "ok", 0),
     row("status-refresh-stripe-down", ["status", "{hold}", "--refresh"], "status.refresh", "error", 6, ("500", "GET")),
     row("sync-rebuild", ["sync", "--rebuild", "{A}"], "sync", "ok", 0),
+    row("reconcile-mistyped-rpps", ["reconcile", "--practitioner", "12345"], "reconcile", "refused", 2),
+    row("reconcile-unknown-practitioner", ["reconcile", "--practitioner", "{B}"], "reconcile", "refused", 2),
 ]
 
 
@@ -81,3 +83,24 @@ def test_one_audit_row_per_mutating_command_with_its_outcome(run, sandbox, args,
     assert result.exit_code == code, (result.exit_code, result.stderr)
     new = [r for r in audit_rows() if r["id"] not in known]
     assert [(r["command"], r["outcome"]) for r in new] == [(command, outcome)], new
+
+
+def test_reconcile_writes_a_row_when_it_changed_the_ledger_and_none_when_quiet(run, sandbox, stripe_client):
+    """Reconcile is the cron's command: a run that changed nothing adds no row (one every few minutes would
+    bury the log); a run that brought a payment up to date adds one."""
+    from tests.cli.payments_helpers import TEST_KEY, consultation, ledger
+
+    world = World(run, sandbox)
+    hold = consultation(world.fill("{hold}"))
+    ledger().close()
+    known = {r["id"] for r in audit_rows()}
+    # Captured outside sarapay (the practitioner's Stripe dashboard): reconcile brings the ledger up to date.
+    stripe_client(TEST_KEY).v1.payment_intents.capture(hold.payment_intent_id, options={"stripe_account": hold.account_id})
+    changed = run("reconcile")
+    assert changed.exit_code in (0, 8), changed.stderr
+    new = [r for r in audit_rows() if r["id"] not in known]
+    assert [(r["command"], r["outcome"]) for r in new] == [("reconcile", "ok")], new
+    assert new[0]["detail"].startswith("updated=1 ")
+    quiet = run("reconcile")
+    assert quiet.exit_code in (0, 8), quiet.stderr
+    assert [r for r in audit_rows() if r["id"] not in known] == new

@@ -389,9 +389,20 @@ def reconcile(
 def _reconcile(
     ctx: Context, *, rpps: str | None, warn_within: int, progress: Callable[[int, int], None] | None, max_workers: int
 ) -> ReconcileReport:
+    # One audit row when the run changed the ledger, or failed; a quiet run (cron, every few minutes) none.
+    with ctx.audited("reconcile", rpps) as entry:
+        if rpps is not None:
+            rpps = entry.target = require_practitioner(ctx, rpps).rpps
+        report = _reconcile_run(ctx, rpps=rpps, warn_within=warn_within, progress=progress, max_workers=max_workers)
+        entry.record = bool(report.changes)
+        entry.detail = f"updated={len(report.changes)} needs_action={len(report.items)}"
+        return report
+
+
+def _reconcile_run(
+    ctx: Context, *, rpps: str | None, warn_within: int, progress: Callable[[int, int], None] | None, max_workers: int
+) -> ReconcileReport:
     ledger = ctx.ledger
-    if rpps is not None:
-        rpps = require_practitioner(ctx, rpps).rpps
     last = _last_run(ledger, rpps)
     report = ReconcileReport(now=refresh.now(), since=0, warn_within=warn_within, rpps=rpps)  # times set once Stripe answered
 
@@ -415,12 +426,6 @@ def _reconcile(
     report.items.extend(_dispute_items(ledger, report, names))
     report.items.sort(key=Item.sort_key)
 
-    if report.changes:
-        ledger.append_audit(
-            "reconcile", outcome="ok", target=rpps,
-            detail=f"updated={len(report.changes)} needs_action={len(report.items)}",
-            stripe_request_id=None,
-        )
     if report.complete:
         # Never back: a run that asked Stripe nothing has the machine's clock, which may be behind Stripe's
         # (a sandbox moved forward), and a mark moved back would report again what ran out before it.
