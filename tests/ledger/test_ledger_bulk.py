@@ -85,7 +85,7 @@ def test_completion_reads_a_bounded_number_of_ids_on_a_large_ledger(ledger, monk
 
     ledger.upsert_practitioner(RPPS)
     ledger.insert_consultations_many(rows(40))
-    newest = [row["id"] for row in ledger.list_consultations(newest_first=True)]
+    newest = [row.id for row in ledger.list_consultations(newest_first=True)]
     # A small ledger: every match is read, the most recent first (the listing's order).
     assert [row["id"] for row in ledger.consultation_ids_starting("TC-", 7)] == newest[:7]
     # Past COMPLETION_EXACT matches: the most recent among the latest COMPLETION_WINDOW, then others.
@@ -105,9 +105,9 @@ def test_pages_of_several_states_are_the_slices_of_the_whole_listing(ledger, new
     states = ["succeeded", "refunded", "canceled"]
     ledger.insert_consultations_many([{**row, "state": states[i % 3]} for i, row in enumerate(rows(30))])
     wanted = ["refunded", "canceled"]
-    whole = [row["id"] for row in ledger.list_consultations(state=wanted, newest_first=newest_first)]
+    whole = [row.id for row in ledger.list_consultations(state=wanted, newest_first=newest_first)]
     assert len(whole) == 20
-    assert whole == [row["id"] for row in ledger.iter_consultations(state=wanted, newest_first=newest_first)]
+    assert whole == [row.id for row in ledger.iter_consultations(state=wanted, newest_first=newest_first)]
     for offset, limit in ((0, 5), (3, 7), (15, 10)):
         page = ledger.list_consultations(state=wanted, limit=limit, offset=offset, newest_first=newest_first)
-        assert [row["id"] for row in page] == whole[offset:offset + limit]
+        assert [row.id for row in page] == whole[offset:offset + limit]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sarapay import statuses
 from sarapay.ledger import open_ledger
+from sarapay.records import Totals
 from sarapay.rpps import make_test_rpps
 
 PRACTITIONERS = [make_test_rpps(n) for n in (1, 2, 3)]
@@ -35,7 +36,8 @@ def _by_hand(rows, *, rpps=None, state=None, since=None, until=None):
         if code in (statuses.EXPIRED, statuses.CANCELED):
             sums["authorised_cents"] = 0
     overall = {key: sum(s[key] for s in by_state.values()) for key in ("count", *SUMS)}
-    return {**overall, "by_state": dict(sorted(by_state.items()))}
+    parts = {code: Totals.of(sums["count"], sums) for code, sums in sorted(by_state.items())}
+    return Totals.of(overall["count"], overall, parts)
 
 
 def _random_row(rng, i):
