@@ -51,15 +51,22 @@ def test_a_duplicate_writes_nothing(ledger):
 def test_status_queries_use_the_indexes(sqlite_ledger):
     ledger = sqlite_ledger
     plans = ledger.query_plans(rpps=RPPS, state=["uncaptured"])
-    assert any("idx_consultations_rpps_state_at" in line for line in plans["listing"])
-    assert not any(line.startswith("SCAN consultations") for line in plans["listing"] + plans["totals"])
-    assert not any("TEMP B-TREE FOR ORDER BY" in line for line in plans["listing"])
+    assert any("idx_consultations_rpps_state_at_id" in line for line in plans["listing"])
+    assert not any(line.startswith("SCAN consultations") for lines in plans.values() for line in lines)
+    assert not any("TEMP B-TREE" in line for line in plans["listing"])  # a page is read in index order
 
 
-def test_totals_over_everything_read_the_covering_index(sqlite_ledger):
-    ledger = sqlite_ledger
-    plans = ledger.query_plans()
-    assert any("COVERING INDEX idx_consultations_state_sums" in line for line in plans["totals"])
+def test_several_states_are_merged_in_index_order(sqlite_ledger):
+    plans = sqlite_ledger.query_plans(state=["refunded", "partially_refunded"])
+    assert any("MERGE" in line for line in plans["listing"])
+    assert not any("TEMP B-TREE" in line for line in plans["listing"])
+
+
+def test_totals_over_everything_read_the_summary_not_the_consultations(sqlite_ledger):
+    plans = sqlite_ledger.query_plans()
+    assert list(plans) == ["listing", "totals"]
+    assert all("consultations" not in line for line in plans["totals"])
+    assert any("consultation_day_sums" in line for line in plans["totals"])
 
 
 def test_prefix_lookups_for_completion(ledger):
@@ -71,3 +78,36 @@ def test_prefix_lookups_for_completion(ledger):
     assert ledger.consultation_ids_starting("TC-Z") == []
     assert [r["rpps"] for r in ledger.rpps_starting(RPPS[:10])] == [RPPS]
     assert len(ledger.rpps_starting("1000")) == 2
+
+
+def test_completion_reads_a_bounded_number_of_ids_on_a_large_ledger(ledger, monkeypatch):
+    from sarapay.ledger import store
+
+    ledger.upsert_practitioner(RPPS)
+    ledger.insert_consultations_many(rows(40))
+    newest = [row.id for row in ledger.list_consultations(newest_first=True)]
+    # A small ledger: every match is read, the most recent first (the listing's order).
+    assert [row["id"] for row in ledger.consultation_ids_starting("TC-", 7)] == newest[:7]
+    # Past COMPLETION_EXACT matches: the most recent among the latest COMPLETION_WINDOW, then others.
+    monkeypatch.setattr(store, "COMPLETION_EXACT", 12)
+    monkeypatch.setattr(store, "COMPLETION_WINDOW", 4)
+    found = [row["id"] for row in ledger.consultation_ids_starting("TC-", 7)]
+    assert found[:4] == newest[:4]  # the latest window, in order
+    assert len(found) == len(set(found)) == 7 and set(found) <= set(newest)  # topped up from the id range
+    # A prefix that narrows to a few ids stays exact.
+    few = [i for i in newest if i.startswith("TC-AAAAA")]
+    assert [row["id"] for row in ledger.consultation_ids_starting("TC-AAAAA", 7)] == few[:7]
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_pages_of_several_states_are_the_slices_of_the_whole_listing(ledger, newest_first):
+    ledger.upsert_practitioner(RPPS)
+    states = ["succeeded", "refunded", "canceled"]
+    ledger.insert_consultations_many([{**row, "state": states[i % 3]} for i, row in enumerate(rows(30))])
+    wanted = ["refunded", "canceled"]
+    whole = [row.id for row in ledger.list_consultations(state=wanted, newest_first=newest_first)]
+    assert len(whole) == 20
+    assert whole == [row.id for row in ledger.iter_consultations(state=wanted, newest_first=newest_first)]
+    for offset, limit in ((0, 5), (3, 7), (15, 10)):
+        page = ledger.list_consultations(state=wanted, limit=limit, offset=offset, newest_first=newest_first)
+        assert [row.id for row in page] == whole[offset:offset + limit]

@@ -36,19 +36,26 @@ def log(
     terminal (qui, requête Stripe) sont laissées de côté ; --json, --csv et --nl gardent le détail tel
     qu'enregistré."""
     from sarapay.render import console
+    from sarapay.render import stream
     from sarapay.render.audit import audit_table
     from sarapay.services import status as service
     from sarapay.services.context import Context
 
     with Context(live=global_options(ctx).live) as services:
-        entries = service.audit_entries(services, count, command=command, target=target)
-    if output.machine:
-        emit_rows(output, (service.audit_row(entry) for entry in entries), service.AUDIT_FIELDS)
-    elif not entries:
-        console.message(i18n.t("log.empty"))
-    else:
+        entries = service.iter_audit_entries(services, count, command=command, target=target)
+        if output.machine:
+            emit_rows(output, (service.audit_row(entry) for entry in entries), service.AUDIT_FIELDS)
+            return
+        # The first chunk decides: a page keeps the usual table; more entries are streamed (flat memory).
+        first, rest = stream.split_first(entries)
+        if not first:
+            console.message(i18n.t("log.empty"))
+            return
         _load_messages()  # the details name message keys registered by every command and service module
-        audit_table(entries)
+        if rest is not None:
+            stream.audit_stream(first, rest)
+            return
+    audit_table(first)
 
 
 def _load_messages() -> None:

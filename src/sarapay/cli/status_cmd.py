@@ -115,7 +115,10 @@ def status(
             )
             return
         shown_limit = HUMAN_LIMIT if limit is None else (limit or None)
-        records = service.attention_records(services, filters, limit=shown_limit)
+        from sarapay.render import stream
+
+        # The first chunk decides: a page keeps the usual table; more rows (--limit 0) are streamed.
+        records, rest = stream.split_first(service.iter_attention(services, filters, limit=shown_limit))
         if not records:
             console.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
             return
@@ -125,5 +128,11 @@ def status(
             if any(r.rpps == gone["rpps"] for r in records):
                 console.warn(i18n.t("practitioners.disconnected", **gone))
         totals = service.totals(services, filters)
-    notice = i18n.t("listing.limited", shown=len(records), total=totals.count) if totals.count > len(records) else None
-    status_listing(records, totals, notice)
+
+        def notice(shown: int) -> str | None:
+            return i18n.t("listing.limited", shown=shown, total=totals.count) if totals.count > shown else None
+
+        if rest is not None:
+            stream.status_stream(records, rest, totals, notice)
+            return
+    status_listing(records, totals, notice(len(records)))

@@ -21,6 +21,7 @@ Decisions:
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -248,6 +249,10 @@ def _translate_query(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+Row = tuple[Any, ...]
+NUMERIC_OID = 1700  # PostgreSQL's type oid of `numeric`
+
+
 class PgCursor:
     """The part of sqlite3.Cursor the store uses; rows without the hidden `rowid`, sums as ints."""
 
@@ -255,31 +260,55 @@ class PgCursor:
         self._cursor = cursor
         self.lastrowid = None
         self.rowcount = cursor.rowcount
-        names = [column.name for column in cursor.description] if cursor.description else []
+        columns = list(cursor.description or [])
+        names = [column.name for column in columns]
         self._keep = [i for i, name in enumerate(names) if name != "rowid"] if "rowid" in names else None
-        self.description = [(names[i],) for i in (self._keep if self._keep is not None else range(len(names)))]
+        kept = self._keep if self._keep is not None else range(len(names))
+        self.description = [(names[i],) for i in kept]
+        # sum() of integers is numeric in PostgreSQL: only those columns are looked at, row after row.
+        self._numeric = any(columns[i].type_code == NUMERIC_OID for i in kept)
 
-    def _row(self, row: tuple | None) -> tuple | None:
-        if row is None:
-            return None
+    def _row(self, row: Row) -> Row:
         if self._keep is not None:
             row = tuple(row[i] for i in self._keep)
-        if any(isinstance(value, Decimal) for value in row):  # sum() of integers is numeric in PostgreSQL
+        if self._numeric:
             row = tuple(int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v for v in row)
         return row
 
-    def fetchone(self) -> tuple | None:
-        return self._row(self._cursor.fetchone())
+    def fetchone(self) -> Row | None:
+        row = self._cursor.fetchone()
+        return None if row is None else self._row(row)
 
-    def fetchall(self) -> list[tuple]:
+    def fetchall(self) -> list[Row]:
         return [self._row(row) for row in self._cursor.fetchall()]
 
-    def __iter__(self) -> Iterator[tuple]:
+    def __iter__(self) -> Iterator[Row]:
         for row in self._cursor:
             yield self._row(row)
 
     def close(self) -> None:
         self._cursor.close()
+
+
+class PgStream(PgCursor):
+    """Rows of a server-side cursor, STREAM_BATCH at a time: a huge listing never sits whole in memory.
+    The cursor lives in a read-only transaction this stream opens (and ends on close) unless one is open."""
+
+    def __init__(self, cursor: Any, owner: PgConnection, began: bool) -> None:
+        super().__init__(cursor)
+        self._owner = owner
+        self._began = began
+
+    def close(self) -> None:
+        try:
+            if not self._cursor.closed and not (self._owner._raw.closed or self._owner._raw.broken):
+                self._cursor.close()
+        finally:
+            if self._began and self._owner.in_transaction:
+                self._owner.execute("COMMIT")
+
+
+STREAM_BATCH = 2000
 
 
 class PgConnection:
@@ -291,6 +320,7 @@ class PgConnection:
         self._raw = raw
         self.location = location
         self.busy_timeout_ms = busy_timeout_ms
+        self._streams = itertools.count(1)
 
     @property
     def in_transaction(self) -> bool:
@@ -310,6 +340,21 @@ class PgConnection:
         except Exception as exc:
             raise self.translate(exc) from exc
         return PgCursor(cursor)
+
+    def stream(self, sql: str, params: Iterable[Any] = ()) -> PgStream:
+        """`sql` read through a server-side cursor (see PgStream); close the stream when done."""
+        began = not self.in_transaction
+        if began:  # a cursor without HOLD lives in a transaction; read-only: nothing can write under it
+            self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            cursor = self._raw.cursor(name=f"sarapay_stream_{id(self):x}_{next(self._streams)}")
+            cursor.itersize = STREAM_BATCH
+            cursor.execute(_translate_query(sql), tuple(params))
+        except Exception as exc:
+            if began and self.in_transaction:
+                self.execute("ROLLBACK")
+            raise self.translate(exc) from exc
+        return PgStream(cursor, self, began)
 
     def executemany(self, sql: str, seq: Iterable[Iterable[Any]]) -> None:
         cursor = self._raw.cursor()
@@ -351,8 +396,8 @@ class PgConnection:
     def try_lock(self, kind: str, name: str) -> bool:
         """A session-level lock on (kind, name), held until `unlock` or until the connection ends (a killed
         process's locks are released by the server). False at once if another session holds it."""
-        (ok,) = self.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (LOCK_CLASSES[kind], name)).fetchone()
-        return bool(ok)
+        row = self.execute("SELECT pg_try_advisory_lock(?, hashtext(?))", (LOCK_CLASSES[kind], name)).fetchone()
+        return bool(row and row[0])
 
     def unlock(self, kind: str, name: str) -> None:
         if self._raw.closed or self._raw.broken:
@@ -370,6 +415,22 @@ class PgConnection:
         if row is None:
             return None
         return str(row[0] or ""), row[1].astimezone().replace(microsecond=0).isoformat() if row[1] else ""
+
+    def applied_steps(self, migration_set: str) -> list[str] | None:
+        """The schema steps recorded, in order, in one round trip; None when the table is missing (a new
+        database: the caller then looks at the catalogue)."""
+        from psycopg import errors
+
+        cursor = self._raw.cursor()
+        try:
+            cursor.execute(
+                f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = %s ORDER BY id", (migration_set,)
+            )
+        except errors.UndefinedTable:
+            return None
+        except Exception as exc:
+            raise self.translate(exc) from exc
+        return [str(name) for (name,) in cursor.fetchall()]
 
     def table_names(self) -> set[str]:
         rows = self.execute(
@@ -426,8 +487,14 @@ def ddl(statement: str) -> str:
 class SchemaTarget:
     """What a schema step function receives on PostgreSQL: `execute(sql)` as on a sqlite_utils Database."""
 
+    backend = "postgresql"  # a step written for both backends may say what only PostgreSQL takes
+
     def __init__(self, conn: PgConnection) -> None:
         self._conn = conn
 
     def execute(self, sql: str, params: Iterable[Any] | None = None) -> PgCursor:
         return self._conn.execute(ddl(sql), params)
+
+    def execute_native(self, sql: str) -> PgCursor:
+        """A statement written for PostgreSQL itself (a trigger function), run as it is."""
+        return self._conn.execute(sql)

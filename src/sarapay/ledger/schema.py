@@ -318,3 +318,11 @@ def _webhook_events(db: Database) -> None:
         "CREATE INDEX idx_webhook_events_consultation ON webhook_events (consultation_id, fetched_at)",
         "ALTER TABLE practitioners ADD COLUMN disconnected_at TEXT",
     )
+
+
+# Later steps live in modules of their own, imported here in order (each appends to STEPS as it loads).
+from sarapay.ledger import schema_scale  # noqa: E402  step 0012
+
+# Derived tables (kept by triggers from consultations): checked like the others, never copied by `ledger copy`.
+DERIVED_TABLES = schema_scale.DERIVED_TABLES
+TABLES = (*TABLES, *DERIVED_TABLES)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import getpass
+import heapq
+import itertools
 import os
 import re
 import secrets
@@ -141,6 +143,7 @@ i18n.register(
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_R = TypeVar("_R")
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 DEFAULT_OAUTH_STATE_TTL = timedelta(hours=1)  # the OAuth flow may include creating a whole Stripe account
@@ -168,6 +171,9 @@ _BOOLS = frozenset(
 )
 # States in which the amount once authorised is no longer held: left out of the "Autorisé" totals.
 _NOTHING_HELD = frozenset({statuses.EXPIRED, statuses.CANCELED})
+# Shell completion of consultation ids (Ledger.consultation_ids_starting): at most this many index entries read.
+COMPLETION_EXACT = 1000
+COMPLETION_WINDOW = 5000
 
 
 # --- values -----------------------------------------------------------------------------------------------
@@ -256,6 +262,19 @@ def _practitioner(row: Mapping[str, Any] | None) -> Practitioner | None:
 
 def _states(state: str | Iterable[str]) -> list[str]:
     return [state] if isinstance(state, str) else list(state)
+
+
+def _bucket_start(key: str) -> str:
+    """The first moment of a summary bucket, in the ledger's time format: a UTC day `2026-12-01` or month `2026-12`."""
+    return f"{key}T00:00:00Z" if len(key) == 10 else f"{key}-01T00:00:00Z"
+
+
+def _next_bucket(key: str) -> str:
+    """The bucket after `key` (the next UTC day or month)."""
+    if len(key) == 10:
+        return (datetime.fromisoformat(key) + timedelta(days=1)).strftime("%Y-%m-%d")
+    year, month = int(key[:4]), int(key[5:7])
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
 
 
 def _guarded(method: _F) -> _F:
@@ -504,6 +523,8 @@ class Ledger:
                 raise ConfigError("ledger.pg_newer_schema", url=self.location, steps=", ".join(unknown[:5]))
             return [name for name in schema.STEPS if name not in applied]
 
+        if self._conn.applied_steps(schema.MIGRATION_SET) == schema.STEPS:
+            return  # every command but the first after an upgrade: one query, no catalogue scan
         tables = self._table_names()
         pending = check(self._applied_names(tables), tables)
         if pending and self.read_only:
@@ -842,34 +863,62 @@ class Ledger:
 
     @staticmethod
     def _where(
-        rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None, until: datetime | str | None
+        rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None, until: datetime | str | None,
+        *, column: str = "scheduled_at", bound: Callable[[Any], str] = iso_utc, array_state: bool = False,
     ) -> tuple[str, list[Any]]:
-        """Filters shared by listing, streaming and totals: since <= scheduled_at < until."""
+        """Filters shared by listing, streaming and totals: since <= scheduled_at < until (or, for the summary
+        tables, the same bounds on a bucket `column`, `bound` making each bound its text). `array_state`
+        (PostgreSQL listings): one state as `state = ANY(?)`, see _listing_sql."""
         clauses: list[str] = []
         params: list[Any] = []
         if rpps is not None:
             clauses.append("rpps = ?")
             params.append(rpps)
-        if state is not None:
+        if state is not None and array_state and len(states := _states(state)) == 1:
+            clauses.append("state = ANY(?)")
+            params.append(states)
+        elif state is not None:
             states = _states(state)
             clauses.append(f"state IN ({', '.join('?' * len(states))})" if states else "1 = 0")
             params.extend(states)
         if since is not None:
-            clauses.append("scheduled_at >= ?")
-            params.append(iso_utc(since))
+            clauses.append(f"{column} >= ?")
+            params.append(bound(since))
         if until is not None:
-            clauses.append("scheduled_at < ?")
-            params.append(iso_utc(until))
+            clauses.append(f"{column} < ?")
+            params.append(bound(until))
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
-    @classmethod
     def _listing_sql(
-        cls, rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None,
+        self, rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None,
         until: datetime | str | None, newest_first: bool,
     ) -> tuple[str, list[Any]]:
-        where, params = cls._where(rpps, state, since, until)
+        """The listing query, read in index order (schema step 0012): `ORDER BY scheduled_at, id` comes
+        straight off an index ending with (scheduled_at, id), so a page stops after its rows. The columns an
+        equality fixes (rpps, one state) lead the ORDER BY too: the order is the same, and only the index
+        that starts with them provides it. On PostgreSQL one state is written `state = ANY(?)`: with
+        `state = ?` the planner knows the column constant, drops it from the order, and may read the date index
+        through a month of future consultations to find no « Réussi » (12 ms at a million rows, not 0.1).
+        Several states are one ordered branch each merged under one ORDER BY (UNION ALL: SQLite's MERGE;
+        PostgreSQL's pages are merged by list_consultations), instead of `state IN (…)`, which would sort
+        every row of those states."""
         direction = "DESC" if newest_first else "ASC"
-        return f"SELECT * FROM consultations{where} ORDER BY scheduled_at {direction}, id {direction}", params
+        states = None if state is None else list(dict.fromkeys(_states(state)))
+        fixed = ["rpps"] if rpps is not None else []
+        if states is not None and len(states) == 1:
+            fixed.append("state")
+        order = " ORDER BY " + ", ".join(f"{column} {direction}" for column in (*fixed, "scheduled_at", "id"))
+        if states is None or len(states) < 2:
+            where, params = self._where(rpps, states, since, until, array_state=self.is_postgres)
+            return f"SELECT * FROM consultations{where}{order}", params
+        branches, params = [], []
+        for one in states:
+            where, more = self._where(rpps, [one], since, until)
+            branches.append(f"SELECT * FROM consultations{where}")
+            params.extend(more)
+        if self.is_postgres:  # a subquery in FROM, for a cursor over everything (pages: list_consultations)
+            return f"SELECT * FROM ({' UNION ALL '.join(branches)}) AS listed{order}", params
+        return " UNION ALL ".join(branches) + order, params
 
     @classmethod
     def _totals_sql(
@@ -879,17 +928,25 @@ class Ledger:
         sums = ", ".join(f"coalesce(sum({field.name}), 0) AS {field.name}" for field in SUMMED_FIELDS)
         return f"SELECT state, count(*) AS count, {sums} FROM consultations{where} GROUP BY state", params
 
+    def _page_sql(
+        self, rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None,
+        until: datetime | str | None, newest_first: bool, limit: int = 50,
+    ) -> tuple[str, list[Any]]:
+        sql, params = self._listing_sql(rpps, state, since, until, newest_first)
+        return f"{sql} LIMIT ?", [*params, limit]
+
     @_guarded
     def query_plans(
         self, *, rpps: str | None = None, state: str | Iterable[str] | None = None,
         since: datetime | str | None = None, until: datetime | str | None = None, newest_first: bool = True,
     ) -> dict[str, list[str]]:
-        """SQLite's EXPLAIN QUERY PLAN of the listing (page and stream) and totals queries for these filters,
+        """SQLite's EXPLAIN QUERY PLAN of the listing (a page of 50) and totals queries for these filters,
         one line per step (benchmarks/ledger.py shows which index each uses)."""
         plans: dict[str, list[str]] = {}
+        totals = self._totals_queries(rpps, state, since, until)
         for name, (sql, params) in (
-            ("listing", self._listing_sql(rpps, state, since, until, newest_first)),
-            ("totals", self._totals_sql(rpps, state, since, until)),
+            ("listing", self._page_sql(rpps, state, since, until, newest_first)),
+            *((f"totals{'' if i == 0 else f' edge {i}'}", query) for i, query in enumerate(totals)),
         ):
             if self.is_postgres:
                 rows = self._conn.execute(f"EXPLAIN {sql}", params).fetchall()
@@ -902,12 +959,33 @@ class Ledger:
     @_guarded
     def consultation_ids_starting(self, prefix: str, limit: int = 100) -> list[dict[str, Any]]:
         """Consultations whose id starts with `prefix` (exact case), most recent first, for shell completion:
-        [{"id", "state", "scheduled_at"}]. The primary key's index finds the range; nothing else is read."""
-        return self._all(
-            "SELECT id, state, scheduled_at FROM consultations WHERE id >= ? AND id < ? "
-            "ORDER BY scheduled_at DESC, id DESC LIMIT ?",
-            (prefix, prefix + "\uffff", limit),
+        [{"id", "state", "scheduled_at"}]. Bounded whatever the ledger's size (completion runs on every TAB):
+
+        - at most COMPLETION_EXACT ids match (a prefix of two characters or more, up to a million
+          consultations): they are read off the primary key's index and the `limit` most recent returned,
+          exactly;
+        - more match (a short prefix on a large ledger): the `limit` most recent among the latest
+          COMPLETION_WINDOW consultations (the date index, read backwards), topped up with other matches.
+          The shell then shows a sample of ids spread over the whole range, so it never completes a
+          longer common prefix than the one typed.
+        """
+        high = prefix + "\uffff"
+        matches = self._all(
+            "SELECT id, state, scheduled_at FROM consultations WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, high, COMPLETION_EXACT + 1),
         )
+        matches.sort(key=lambda row: (row["scheduled_at"], row["id"]), reverse=True)  # the listing's order
+        if len(matches) <= COMPLETION_EXACT:
+            return matches[:limit]
+        recent = self._all(
+            "SELECT id, state, scheduled_at FROM (SELECT id, state, scheduled_at FROM consultations"
+            " ORDER BY scheduled_at DESC, id DESC LIMIT ?) AS latest WHERE id >= ? AND id < ?"
+            " ORDER BY scheduled_at DESC, id DESC LIMIT ?",
+            (COMPLETION_WINDOW, prefix, high, limit),
+        )
+        seen = {row["id"] for row in recent}
+        recent += [row for row in matches if row["id"] not in seen][: limit - len(recent)]
+        return recent
 
     @_guarded
     def rpps_starting(self, prefix: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -965,9 +1043,37 @@ class Ledger:
         limit: int | None = None, offset: int = 0, newest_first: bool = False,
     ) -> list[Consultation]:
         """One page of consultations, ordered by scheduled_at then id."""
+        states = None if state is None else list(dict.fromkeys(_states(state)))
+        if self.is_postgres and states is not None and len(states) > 1 and limit is not None:
+            # PostgreSQL does not merge the ordered branches of a UNION ALL (it sorts them all): one page per
+            # state, each read in index order, merged here.
+            pages = [self.list_consultations(rpps=rpps, state=[one], since=since, until=until, limit=offset + limit,
+                                             newest_first=newest_first) for one in states]
+            merged = heapq.merge(*pages, key=lambda row: (row.scheduled_at, row.id), reverse=newest_first)
+            return list(itertools.islice(merged, offset, offset + limit))
         sql, params = self._listing_sql(rpps, state, since, until, newest_first)
         no_limit = None if self.is_postgres else -1  # LIMIT NULL / LIMIT -1: no limit
         rows = self._all(f"{sql} LIMIT ? OFFSET ?", [*params, no_limit if limit is None else limit, offset])
+        return [Consultation.from_row(row) for row in rows]
+
+    @_guarded
+    def holds_by_deadline(
+        self, *, rpps: str | None = None, since: datetime | str | None = None, until: datetime | str | None = None,
+        limit: int | None = None,
+    ) -> list[Consultation]:
+        """Uncaptured holds, the soonest `capture_before` first (then by date and id; a hold without a known
+        deadline last): what `status` shows first. Two index-ordered queries (state, capture_before,
+        scheduled_at, id), so a page never sorts every hold."""
+        where, params = self._where(rpps, [statuses.UNCAPTURED], since, until, array_state=self.is_postgres)
+        no_limit = None if self.is_postgres else -1
+        bound = no_limit if limit is None else limit
+        order = " ORDER BY state, capture_before, scheduled_at, id LIMIT ?"  # state leads: see _listing_sql
+        rows = self._all(f"SELECT * FROM consultations{where} AND capture_before IS NOT NULL{order}", [*params, bound])
+        if limit is None or len(rows) < limit:
+            rows += self._all(
+                f"SELECT * FROM consultations{where} AND capture_before IS NULL{order}",
+                [*params, no_limit if limit is None else limit - len(rows)],
+            )
         return [Consultation.from_row(row) for row in rows]
 
     def iter_consultations(
@@ -977,11 +1083,18 @@ class Ledger:
         """Stream every matching consultation from a cursor, one row at a time (for --nl/--csv exports and
         sync over a large ledger). The query runs at the first next(); close the generator (or exhaust it)
         to release the cursor."""
-        sql, params = self._listing_sql(rpps, state, since, until, newest_first)
+        return self._stream(*self._listing_sql(rpps, state, since, until, newest_first), Consultation.reader)
+
+    def _stream(
+        self, sql: str, params: Iterable[Any], reader: Callable[[list[str]], Callable[[Any], _R]]
+    ) -> Generator[_R, None, None]:
+        """Records of `sql` one at a time (`reader(columns)` builds each from a row): SQLite steps its cursor;
+        PostgreSQL reads a server-side cursor in batches (ledger/postgres.py PgStream), so memory stays flat
+        however many rows come."""
         try:
-            cursor = self._conn.execute(sql, params)
+            cursor = self._conn.stream(sql, params) if self.is_postgres else self._conn.execute(sql, tuple(params))
             try:
-                read = Consultation.reader([column[0] for column in cursor.description or ()])
+                read = reader([column[0] for column in cursor.description or ()])
                 for row in cursor:
                     yield read(row)
             finally:
@@ -1007,16 +1120,51 @@ class Ledger:
         since: datetime | str | None = None, until: datetime | str | None = None,
     ) -> Totals:
         """Counts and sums (records.SUMMED_FIELDS) of the matching consultations, overall and per state (in
-        code order); unknown fees (NULL) count as 0."""
-        rows = self._all(*self._totals_sql(rpps, state, since, until))
+        code order); unknown fees (NULL) count as 0.
+
+        Exact and flat (schema step 0012): the whole UTC days (months, for one practitioner) inside the
+        period come from the summary tables the triggers keep; only the consultations of the partial day
+        (month) at each edge of the period are summed from the table itself.
+        """
+        names = [field.name for field in SUMMED_FIELDS]
+        added: dict[str, dict[str, int]] = {}
+        for sql, params in self._totals_queries(rpps, state, since, until):
+            for part in self._all(sql, params):
+                into = added.setdefault(str(part["state"]), dict.fromkeys(("count", *names), 0))
+                for key in into:
+                    into[key] += int(part[key] or 0)
+        rows = [{"state": code, **sums} for code, sums in added.items() if sums["count"]]
         by_state: dict[str, Totals] = {}
         for row in sorted(rows, key=lambda r: str(r["state"])):
-            sums = {field.name: int(row[field.name]) for field in SUMMED_FIELDS}
+            sums = {name: int(row[name]) for name in names}
             if row["state"] in _NOTHING_HELD:  # a hold that ran out or was released holds nothing any more
                 sums["authorised_cents"] = 0
             by_state[row["state"]] = Totals.of(int(row["count"]), sums)
         overall = {field.name: sum(part.sum(field.name) for part in by_state.values()) for field in SUMMED_FIELDS}
         return Totals.of(sum(part.count for part in by_state.values()), overall, by_state)
+
+    def _totals_queries(
+        self, rpps: str | None, state: str | Iterable[str] | None, since: datetime | str | None, until: datetime | str | None
+    ) -> list[tuple[str, list[Any]]]:
+        """The totals as queries to add up: whole buckets from a summary table, raw sums at the edges."""
+        from sarapay.ledger.schema_scale import DAY_TABLE, MONTH_TABLE
+
+        low = None if since is None else iso_utc(since)
+        high = None if until is None else iso_utc(until)
+        table, column, width = (MONTH_TABLE, "month", 7) if rpps is not None else (DAY_TABLE, "day", 10)
+        # Whole buckets: [first, last) by key; a bound inside a bucket leaves that bucket to the raw edge.
+        first = None if low is None else (low[:width] if low == _bucket_start(low[:width]) else _next_bucket(low[:width]))
+        last = None if high is None else high[:width]
+        if first is not None and last is not None and first >= last:  # the period lies within one bucket
+            return [self._totals_sql(rpps, state, low, high)]
+        where, params = self._where(rpps, state, first, last, column=column, bound=str)
+        sums = ", ".join(f"sum({field.name}) AS {field.name}" for field in SUMMED_FIELDS)
+        queries = [(f"SELECT state, sum(count) AS count, {sums} FROM {table}{where} GROUP BY state", params)]
+        if first is not None and low is not None and low < _bucket_start(first):
+            queries.append(self._totals_sql(rpps, state, low, _bucket_start(first)))
+        if last is not None and high is not None and _bucket_start(last) < high:
+            queries.append(self._totals_sql(rpps, state, _bucket_start(last), high))
+        return queries
 
     @_guarded
     def non_final(self, rpps: str | None = None) -> list[Consultation]:
@@ -1371,6 +1519,10 @@ class Ledger:
     @_guarded
     def list_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> list[AuditEntry]:
         """The last `limit` entries, newest first."""
+        return list(self.iter_audit(limit, command=command, target=target))
+
+    def iter_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> Iterator[AuditEntry]:
+        """The last `limit` entries, newest first, streamed (see iter_consultations)."""
         clauses, params = [], []
         if command is not None:
             clauses.append("command = ?")
@@ -1379,8 +1531,8 @@ class Ledger:
             clauses.append("target = ?")
             params.append(target)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        rows = self._all(f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit])
-        return [AuditEntry.from_row(row) for row in rows]
+        return self._stream(f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit],
+                            lambda columns: lambda row: AuditEntry.from_row(dict(zip(columns, row))))
 
     # --- meta and backup ----------------------------------------------------------------------------------
 
@@ -1456,7 +1608,8 @@ class Ledger:
         """The ledger's tables (not the migrations' bookkeeping), parents before children."""
         from sarapay.ledger import schema
 
-        names = self._table_names() - {"_sqlite_migrations", "_sarapay_migrations", "sqlite_sequence"}
+        # Derived tables (schema.DERIVED_TABLES) are rebuilt by the target's triggers, not copied.
+        names = self._table_names() - {"_sqlite_migrations", "_sarapay_migrations", "sqlite_sequence", *schema.DERIVED_TABLES}
         return [t for t in schema.TABLES if t in names] + sorted(names - set(schema.TABLES))
 
     def _columns(self, table: str) -> list[str]:

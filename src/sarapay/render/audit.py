@@ -127,25 +127,29 @@ def audit_detail_text(detail: str | None, target: str | None = None) -> str:
 _AUDIT_PRIORITY = ["view.col.at", "view.col.command", "view.col.target", "view.col.outcome", "view.col.actor", "view.col.request_id"]
 
 
+AUDIT_COLUMNS = ["view.col.at", "view.col.actor", "view.col.command", "view.col.target", "view.col.outcome",
+                 "view.col.detail", "view.col.request_id"]
+
+
+def audit_cells(entry: AuditEntry) -> list[str]:
+    """One audit entry as the cells of the log table (AUDIT_COLUMNS), the detail in words."""
+    none = i18n.t("view.none")
+    return [
+        cells.when(entry.at),
+        entry.actor,
+        entry.command,  # as --command takes it
+        entry.target or none,
+        i18n.t(f"view.outcome.{entry.outcome}"),
+        audit_detail_text(entry.detail, entry.target),
+        entry.stripe_request_id or none,
+    ]
+
+
 def audit_table(entries: Iterable[AuditEntry]) -> int:
     """The audit log, fitted to the terminal like `status`: whole cells (no id cut short), the less useful
     columns left out on a narrow terminal (named on stderr), the detail in words, wrapped in the room left."""
-    none = i18n.t("view.none")
-    columns = ["view.col.at", "view.col.actor", "view.col.command", "view.col.target", "view.col.outcome",
-               "view.col.detail", "view.col.request_id"]
-    rows = [
-        [
-            cells.when(entry.at),
-            entry.actor,
-            entry.command,  # as --command takes it
-            entry.target or none,
-            i18n.t(f"view.outcome.{entry.outcome}"),
-            audit_detail_text(entry.detail, entry.target),
-            entry.stripe_request_id or none,
-        ]
-        for entry in entries
-    ]
-    table, hidden = cells.fitted(columns, rows, priority=_AUDIT_PRIORITY, wrap="view.col.detail", wrap_min=18)
+    rows = [audit_cells(entry) for entry in entries]
+    table, hidden = cells.fitted(AUDIT_COLUMNS, rows, priority=_AUDIT_PRIORITY, wrap="view.col.detail", wrap_min=18)
     console.print_data(table)
     if hidden:
         console.message(i18n.t("view.hidden_log_columns", columns=", ".join(hidden)), style="dim")

@@ -22,24 +22,30 @@ _STATUS_PRIORITY = [
 ]
 
 
-def _status_table(records: Iterable[Consultation]) -> tuple[Table, list[str], int]:
+STATUS_COLUMNS = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS,
+                  "view.col.deadline"]
+
+
+def status_cells(row: Consultation, *, narrow: bool = False) -> list[str]:
+    """One consultation as the cells of the payments table (STATUS_COLUMNS); render/stream.py uses it too."""
     from sarapay import statuses
 
-    columns = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS, "view.col.deadline"]
+    currency = row.currency or "eur"
+    deadline = row.capture_before if row.state == statuses.UNCAPTURED else None
+    return [
+        row.id,
+        cells.when(row.scheduled_at),
+        row.rpps,
+        statuses.label(row.state),
+        *(cells.amount(row.value(field.name), currency) for field in _MONEY_FIELDS),
+        cells.deadline(deadline) if narrow else cells.when(deadline),
+    ]
+
+
+def _status_table(records: Iterable[Consultation]) -> tuple[Table, list[str], int]:
     narrow = console.isatty(console.out().file) and console.out().width < 120
-    rows = []
-    for row in records:
-        currency = row.currency or "eur"
-        deadline = row.capture_before if row.state == statuses.UNCAPTURED else None
-        rows.append([
-            row.id,
-            cells.when(row.scheduled_at),
-            row.rpps,
-            statuses.label(row.state),
-            *(cells.amount(row.value(field.name), currency) for field in _MONEY_FIELDS),
-            cells.deadline(deadline) if narrow else cells.when(deadline),
-        ])
-    table, hidden = cells.fitted(columns, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
+    rows = [status_cells(row, narrow=narrow) for row in records]
+    table, hidden = cells.fitted(STATUS_COLUMNS, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
     return table, hidden, len(rows)
 
 

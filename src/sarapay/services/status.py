@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator
 
 from sarapay import i18n, ids, records, statuses, timefmt
 from sarapay.errors import BadInput, StripeRefused
@@ -162,62 +162,86 @@ def _earlier(a: datetime | None, b: datetime) -> datetime:
 def attention_records(
     ctx: Context, filters: Filters, *, limit: int | None = None, now: datetime | None = None
 ) -> list[Consultation]:
-    """What a person at the terminal needs first (`status` on screen), within the filters:
+    """iter_attention as a list (a page: at most `limit` rows)."""
+    return list(iter_attention(ctx, filters, limit=limit, now=now))
+
+
+def iter_attention(
+    ctx: Context, filters: Filters, *, limit: int | None = None, now: datetime | None = None
+) -> Iterator[Consultation]:
+    """What a person at the terminal needs first (`status` on screen), within the filters, streamed:
 
     1. holds to capture (« Non capturé »), the soonest `capture_before` first;
     2. today's payments left « Incomplet » (the patient has not paid yet);
     3. today and the recent past, newest first;
     4. then the days to come, soonest first.
 
-    Each part is one indexed query (state, scheduled_at) of at most `limit` rows; holds live a week at
-    most, so sorting them by deadline here is cheap.
+    Each part is read in index order (schema step 0012), at most `limit` rows each: no part sorts or
+    reads every consultation, so the first page costs the same on an empty ledger and on a million rows.
+    Parts 3 and 4 are streamed from a cursor (`--limit 0` on a million rows holds one row at a time); only
+    the ids of parts 1 and 2 are remembered, to skip them when 3 and 4 meet them again.
     """
     start, end = _paris_today(now)
     wanted = set(filters.states) if filters.states else None
     rpps = filters.rpps
     seen: set[str] = set()
-    shown: list[Consultation] = []
-
-    def take(rows: Iterable[Consultation]) -> bool:
-        for row in rows:
-            if limit is not None and len(shown) >= limit:
-                return False
-            if row.id not in seen:
-                seen.add(row.id)
-                shown.append(row)
-        return limit is None or len(shown) < limit
+    shown = 0
 
     def states(*codes: str) -> list[str] | None:
         return [c for c in codes if wanted is None or c in wanted]
 
+    first: list[Consultation] = []
     if states(statuses.UNCAPTURED):
-        holds = ctx.ledger.list_consultations(
-            rpps=rpps, since=filters.since, until=filters.until, state=[statuses.UNCAPTURED]
-        )
-        holds.sort(key=lambda r: (r.capture_before is None, r.capture_before or 0, r.scheduled_at))
-        if not take(holds):
-            return shown
+        first += ctx.ledger.holds_by_deadline(rpps=rpps, since=filters.since, until=filters.until, limit=limit)
     if states(statuses.INCOMPLETE):
         today_since, today_until = _later(filters.since, start), _earlier(filters.until, end)
         if today_since.timestamp() < today_until.timestamp():
-            rows = ctx.ledger.list_consultations(
+            first += ctx.ledger.list_consultations(
                 rpps=rpps, since=today_since, until=today_until, state=[statuses.INCOMPLETE], limit=limit
             )
-            if not take(rows):
-                return shown
+    for row in first:
+        if limit is not None and shown >= limit:
+            return
+        if row.id not in seen:
+            seen.add(row.id)
+            shown += 1
+            yield row
     state = list(filters.states) if filters.states else None
     more = None if limit is None else limit + len(seen)  # rows already shown come back in these queries
-    past_until = _earlier(filters.until, end)
+    past_until, future_since = _earlier(filters.until, end), _later(filters.since, end)
+    parts = []
     if filters.since is None or filters.since.timestamp() < past_until.timestamp():
-        rows = ctx.ledger.list_consultations(
-            rpps=rpps, since=filters.since, until=past_until, state=state, newest_first=True, limit=more
-        )
-        if not take(rows):
-            return shown
-    future_since = _later(filters.since, end)
+        parts.append((filters.since, past_until, True))
     if filters.until is None or future_since.timestamp() < filters.until.timestamp():
-        take(ctx.ledger.list_consultations(rpps=rpps, since=future_since, until=filters.until, state=state, limit=more))
-    return shown
+        parts.append((future_since, filters.until, False))
+    for since, until, newest_first in parts:
+        stream = _part_rows(ctx, rpps, state, since, until, newest_first, more)
+        try:
+            for row in stream:
+                if limit is not None and shown >= limit:
+                    return
+                if row.id not in seen:
+                    shown += 1
+                    yield row
+        finally:
+            stream.close()  # releases the cursor when the caller stops early
+
+
+def _part_rows(
+    ctx: Context, rpps: str | None, state: list[str] | None, since: datetime | None, until: datetime | None,
+    newest_first: bool, limit: int | None,
+) -> Generator[Consultation, None, None]:
+    """A page: one query with its LIMIT (one round trip to a server); everything: a streamed cursor."""
+    if limit is not None:
+        yield from ctx.ledger.list_consultations(
+            rpps=rpps, state=state, since=since, until=until, newest_first=newest_first, limit=limit
+        )
+        return
+    stream = ctx.ledger.iter_consultations(rpps=rpps, state=state, since=since, until=until, newest_first=newest_first)
+    try:
+        yield from stream
+    finally:
+        stream.close()
 
 
 def iter_machine_rows(
@@ -317,12 +341,19 @@ def audit_entries(
     ctx: Context, limit: int, *, command: str | None = None, target: str | None = None
 ) -> list[AuditEntry]:
     """The last `limit` audit entries, newest first. A consultation id target is normalised (`tc-8f3k2q`)."""
+    return list(iter_audit_entries(ctx, limit, command=command, target=target))
+
+
+def iter_audit_entries(
+    ctx: Context, limit: int, *, command: str | None = None, target: str | None = None
+) -> Iterator[AuditEntry]:
+    """audit_entries streamed from a cursor (`log -n 100000` holds one entry at a time)."""
     if target:
         try:
             target = ids.normalize_consultation_id(target)
         except BadInput:
             target = target.strip()  # an RPPS, an account id: matched as typed
-    return ctx.ledger.list_audit(limit, command=command or None, target=target or None)
+    return ctx.ledger.iter_audit(limit, command=command or None, target=target or None)
 
 
 def audit_row(entry: AuditEntry) -> dict[str, Any]:
