@@ -68,7 +68,7 @@ def __getattr__(name: str) -> Any:
 
 
 # The tables every step together creates; open_ledger checks they are all there after migrating.
-TABLES = (
+TABLES: tuple[str, ...] = (
     "meta", "practitioners", "consultations", "consultation_history", "oauth_states", "audit_log", "money_moves",
     "reminders_sent",
     "disputes",
@@ -324,5 +324,5 @@ def _webhook_events(db: Database) -> None:
 from sarapay.ledger import schema_scale  # noqa: E402  step 0012
 
 # Derived tables (kept by triggers from consultations): checked like the others, never copied by `ledger copy`.
-DERIVED_TABLES = schema_scale.DERIVED_TABLES
+DERIVED_TABLES: tuple[str, ...] = schema_scale.DERIVED_TABLES
 TABLES = (*TABLES, *DERIVED_TABLES)

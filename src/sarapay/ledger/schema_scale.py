@@ -23,11 +23,12 @@ from typing import Any
 
 from sarapay.ledger.schema import step
 
+# Written out, not taken from records.SUMMED_FIELDS: a step is history and must not change when the field table does.
 SUMS = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
 # (table, key columns, bucket expression over a consultation row `r`)
 DAY_TABLE = "consultation_day_sums"
 MONTH_TABLE = "consultation_month_sums"
-DERIVED_TABLES = (DAY_TABLE, MONTH_TABLE)
+DERIVED_TABLES: tuple[str, ...] = (DAY_TABLE, MONTH_TABLE)
 _BUCKETS = (
     (DAY_TABLE, ("state", "day"), ("{r}.state", "substr({r}.scheduled_at, 1, 10)")),
     (MONTH_TABLE, ("rpps", "state", "month"), ("{r}.rpps", "{r}.state", "substr({r}.scheduled_at, 1, 7)")),

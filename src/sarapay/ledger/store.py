@@ -1133,13 +1133,14 @@ class Ledger:
                 into = added.setdefault(str(part["state"]), dict.fromkeys(("count", *names), 0))
                 for key in into:
                     into[key] += int(part[key] or 0)
-        rows = [{"state": code, **sums} for code, sums in added.items() if sums["count"]]
         by_state: dict[str, Totals] = {}
-        for row in sorted(rows, key=lambda r: str(r["state"])):
-            sums = {name: int(row[name]) for name in names}
-            if row["state"] in _NOTHING_HELD:  # a hold that ran out or was released holds nothing any more
+        for code, added_up in sorted(added.items()):
+            if not added_up["count"]:
+                continue
+            sums = {name: added_up[name] for name in names}
+            if code in _NOTHING_HELD:  # a hold that ran out or was released holds nothing any more
                 sums["authorised_cents"] = 0
-            by_state[row["state"]] = Totals.of(int(row["count"]), sums)
+            by_state[code] = Totals.of(added_up["count"], sums)
         overall = {field.name: sum(part.sum(field.name) for part in by_state.values()) for field in SUMMED_FIELDS}
         return Totals.of(sum(part.count for part in by_state.values()), overall, by_state)
 

@@ -209,7 +209,7 @@ def iter_attention(
     state = list(filters.states) if filters.states else None
     more = None if limit is None else limit + len(seen)  # rows already shown come back in these queries
     past_until, future_since = _earlier(filters.until, end), _later(filters.since, end)
-    parts = []
+    parts: list[tuple[datetime | None, datetime | None, bool]] = []
     if filters.since is None or filters.since.timestamp() < past_until.timestamp():
         parts.append((filters.since, past_until, True))
     if filters.until is None or future_since.timestamp() < filters.until.timestamp():
