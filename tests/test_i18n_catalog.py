@@ -14,7 +14,7 @@ from sarapay import i18n
 
 # Same text in both languages on purpose: names, codes, column titles that are the same word.
 SAME_ON_PURPOSE = {
-    "typer.ARGUMENTS_PANEL_TITLE", "sync.n.consultations", "typer.OPTIONS_PANEL_TITLE", "view.col.consultation", "view.col.when",
+    "typer.ARGUMENTS_PANEL_TITLE", "log.detail.tables", "sync.n.consultations", "typer.OPTIONS_PANEL_TITLE", "view.col.consultation", "view.col.when",
     "view.col.rpps", "view.col.max", "view.col.net", "view.total", "view.none", "view.field.id",
     "view.field.scheduled_at", "view.field.payment_intent_id", "view.col.note", "view.outcome.ok",
     "view.link_method.oauth", "config.label.mode", "config.value.stripe", "config.value.mode_test", "confirm.mode",

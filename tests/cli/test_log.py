@@ -128,6 +128,7 @@ def test_details_are_said_in_words_and_kept_raw_in_json():
     unknown = audit_detail_text("capture 2500 sarapay:capture:x payments.outcome_unknown, outcome unknown", "TC-QQQQQQ")
     assert "outcome" not in unknown and "payments." not in unknown and unknown.count("inconnu") == 1
     assert audit_detail_text("refreshed=1 failed=0") == "1 mise à jour, 0 en échec"
+    assert audit_detail_text("rows=1 tables=10 checksums_verified") == "1 ligne copiée, 10 tables, sommes de contrôle vérifiées"
     assert audit_detail_text("interval=weekly weekly_anchor=monday") == "Versements : hebdomadaire, le lundi"
     i18n.set_lang("en")
     try:

@@ -121,6 +121,8 @@ def test_copy_sqlite_to_postgres_and_back_loses_nothing(pg_url, run, sandbox, tm
     with open_ledger(pg_url) as team:
         audit = team.list_audit(1000)
         assert audit[1:] == audit_before and audit[0].command == "ledger copy"  # one row added, on the target
+        rows = sum(count for count, _ in before.values())
+        assert audit[0].detail == f"rows={rows} tables={len(before)} checksums_verified"
         assert team.get_consultation(cid).captured_cents == 2500
         assert team.append_audit("next", outcome="ok") == audit[0].id + 1  # ids go on after the copied ones
 

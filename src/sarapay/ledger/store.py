@@ -1686,7 +1686,7 @@ class Ledger:
                     raise ConfigError("ledger.copy_mismatch", target=target.location, table=table)
             rows = sum(count for count, _ in digests.values())
             target.append_audit("ledger copy", outcome="ok", target=audit_target,
-                                detail=f"{rows} rows, {len(tables)} tables, checksums verified")
+                                detail=f"rows={rows} tables={len(tables)} checksums_verified")
         return digests
 
     def _reset_identities(self, tables: list[str]) -> None:
