@@ -417,6 +417,14 @@ def inspect_ledger(target: Path | str) -> dict[str, Any]:
     return info
 
 
+def _equal_to(**columns: str | None) -> tuple[str, list[Any]]:
+    """` WHERE a = ? AND b = ?` for the columns given a value (None: not filtered), and their parameters.
+    Column names come from the keyword names in this module, never from a caller's text."""
+    given = {name: value for name, value in columns.items() if value is not None}
+    where = " WHERE " + " AND ".join(f"{name} = ?" for name in given) if given else ""
+    return where, list(given.values())
+
+
 # --- the ledger -------------------------------------------------------------------------------------------
 
 
@@ -1301,14 +1309,7 @@ class Ledger:
     @_guarded
     def list_reminders_sent(self, *, consultation_id: str | None = None, rpps: str | None = None) -> list[dict[str, Any]]:
         """Reminders sent, oldest first, optionally for one consultation or one practitioner."""
-        clauses, params = [], []
-        if consultation_id is not None:
-            clauses.append("consultation_id = ?")
-            params.append(consultation_id)
-        if rpps is not None:
-            clauses.append("rpps = ?")
-            params.append(rpps)
-        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        where, params = _equal_to(consultation_id=consultation_id, rpps=rpps)
         return self._all(f"SELECT * FROM reminders_sent{where} ORDER BY id", params)
 
     # --- disputes (schema step 0010) ------------------------------------------------------------------------
@@ -1524,14 +1525,7 @@ class Ledger:
 
     def iter_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> Iterator[AuditEntry]:
         """The last `limit` entries, newest first, streamed (see iter_consultations)."""
-        clauses, params = [], []
-        if command is not None:
-            clauses.append("command = ?")
-            params.append(command)
-        if target is not None:
-            clauses.append("target = ?")
-            params.append(target)
-        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        where, params = _equal_to(command=command, target=target)
         return self._stream(f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit],
                             lambda columns: lambda row: AuditEntry.from_row(dict(zip(columns, row))))
 
