@@ -320,8 +320,10 @@ def _webhook_events(db: Database) -> None:
     )
 
 
-# Later steps live in modules of their own, imported here in order (each appends to STEPS as it loads).
-from sarapay.ledger import schema_scale  # noqa: E402  step 0012
+# Later steps live in modules of their own, registered here in order (they import nothing of this module).
+from sarapay.ledger import schema_scale  # noqa: E402
+
+step("0012_status_at_scale")(schema_scale.status_at_scale)
 
 # Derived tables (kept by triggers from consultations): checked like the others, never copied by `ledger copy`.
 DERIVED_TABLES: tuple[str, ...] = schema_scale.DERIVED_TABLES

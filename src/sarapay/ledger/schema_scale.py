@@ -1,6 +1,7 @@
 """Schema step 0012: `status` and id completion flat at a million consultations (issue 10, point 8).
 
-Appended to ledger/schema.py's STEPS (imported at its end); like every step, never edited once released.
+Registered by ledger/schema.py at its end (this module imports nothing of it: no import cycle); like every
+step, never edited once released.
 
 - Listing indexes end with `id`, the listing's tie-breaker (`ORDER BY scheduled_at DESC, id DESC`), so a
   page of 50 is read straight off an index, without sorting the rows of a state or a practitioner: by
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sarapay.ledger.schema import step
 
 # Written out, not taken from records.SUMMED_FIELDS: a step is history and must not change when the field table does.
 SUMS = ("authorised_cents", "captured_cents", "refunded_cents", "fee_cents", "net_cents")
@@ -120,8 +120,8 @@ def _postgres_triggers() -> list[str]:
     ]
 
 
-@step("0012_status_at_scale")
-def _status_at_scale(db: Any) -> None:
+def status_at_scale(db: Any) -> None:
+    """Step 0012_status_at_scale (registered by ledger/schema.py)."""
     postgres = getattr(db, "backend", "sqlite") == "postgresql"
     for statement in (
         # Listing indexes, each ending with the tie-breaker `id` (they replace the three of step 0006).
