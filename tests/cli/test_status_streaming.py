@@ -78,3 +78,24 @@ def test_log_beyond_a_chunk_is_streamed_newest_first_with_every_entry(run, many,
     assert len(targets) == 20 and targets[0] == many[22]["id"]
     assert [line.split()[4] for line in result.stdout.splitlines()[2:]] == targets  # date, time, who, command, target
     assert result.stdout.splitlines()[2].endswith("Capture de 20,22\u00a0€")  # the detail in words, last
+
+
+def test_a_disconnected_practitioner_is_named_even_when_listed_after_the_first_chunk(run, many, monkeypatch):
+    """The warning comes before the rows; when they are streamed, the ledger says whether the practitioner is
+    in the listing (here only with the oldest consultation, far beyond the first chunk)."""
+    from freezegun import freeze_time
+
+    gone = make_test_rpps(203)
+    with open_ledger(settings.ledger_location()) as book:
+        book.upsert_practitioner(gone, disconnected_at="2026-11-30T08:00:00Z")
+        book.insert_consultations_many([{
+            "id": "TC-ZZZZZZ", "rpps": gone, "scheduled_at": NOW - timedelta(days=400), "state": "succeeded",
+            "max_cents": 2500, "captured_cents": 2500,
+        }])
+    monkeypatch.setattr(render_stream, "CHUNK", 5)
+    with freeze_time(NOW, tick=True):
+        streamed = run("status", "--limit", "0")
+        other = run("status", "--limit", "0", "--practitioner", A)
+    assert streamed.exit_code == 0 and "TC-ZZZZZZ" in streamed.stdout
+    assert f"Le praticien {gone} a déconnecté la plateforme" in " ".join(streamed.stderr.split())
+    assert other.exit_code == 0 and gone not in other.stderr  # not in that listing: not named
