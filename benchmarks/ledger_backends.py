@@ -233,7 +233,7 @@ def in_process(target, argv: list[str], extra: dict[str, str] | None, runs: int)
                     else:
                         options[flag[2:]] = value
                 filters = service.parse_filters(**options)
-                service.attention_records(ctx, filters, limit=50)
+                list(service.iter_attention(ctx, filters, limit=50))
                 disconnected(ctx, filters.rpps)
                 service.totals(ctx, filters)
             best = min(best, time.perf_counter() - started)

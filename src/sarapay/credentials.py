@@ -433,9 +433,6 @@ class SmtpPassword(_Masked):
 
     __slots__ = ()
 
-    def describe_source(self) -> str:
-        return describe_smtp_password_source(self.source)
-
     def __repr__(self) -> str:
         return f"SmtpPassword(***, source={self.source})"
 

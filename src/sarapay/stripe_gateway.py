@@ -920,7 +920,7 @@ class Gateway:
     def capture(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
         return self.send(capture_request(account, payment_intent, amount_cents, idempotency_key=idempotency_key)).data
 
-    def cancel(self, account: str, payment_intent: str, *, idempotency_key: str, reason: str | None = None) -> dict[str, Any]:
+    def cancel(self, account: str, payment_intent: str, *, idempotency_key: str, reason: str | None = CANCELLATION_REASON) -> dict[str, Any]:
         return self.send(cancel_request(account, payment_intent, idempotency_key=idempotency_key, reason=reason)).data
 
     def refund(self, account: str, payment_intent: str, amount_cents: int | None, *, idempotency_key: str) -> dict[str, Any]:
@@ -992,9 +992,6 @@ class Gateway:
         if description:
             params["description"] = description
         return self.send(StripeRequest("POST", "/v1/webhook_endpoints", params, kind=WRITE)).data
-
-    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
-        return list(self._pages("/v1/webhook_endpoints", {}, account=None))
 
     def list_events(
         self, account: str, *, created_gte: int | None = None, types: list[str] | None = None

@@ -28,15 +28,6 @@ PANEL_SANDBOX = "Bac à sable"
 
 i18n.register(
     {
-        # Shared by `config set-database` and `ledger copy --to`, which load apart (commands load lazily).
-        "config.database_password_in_url": {
-            "fr": "L'adresse {url} contient un mot de passe : il ne se passe jamais sur la ligne de commande (historique du "
-            "shell, liste des processus). Donnez l'adresse sans mot de passe ; le mot de passe vient du trousseau "
-            "(--password, saisie masquée), de la variable PGPASSWORD ou du fichier ~/.pgpass.",
-            "en": "The address {url} carries a password: it is never given on the command line (shell history, process "
-            "list). Give the address without it; the password comes from the keyring (--password, hidden prompt), "
-            "the PGPASSWORD variable or the ~/.pgpass file.",
-        },
         "cli.unexpected": {
             "fr": "Erreur inattendue ({kind}). Relancez avec SARAPAY_DEBUG=1 pour le détail, ou signalez-la à l'équipe sarapay.",
             "en": "Unexpected error ({kind}). Re-run with SARAPAY_DEBUG=1 for details, or report it to the sarapay team.",
@@ -240,24 +231,15 @@ def polish_command(command: _click.Command | None) -> None:
 # Help texts with an English twin (src/sarapay/cli/help_en.py): on the command, and on each parameter.
 _COMMAND_TEXTS = ("help", "short_help", "epilog", "rich_help_panel")
 _PARAM_TEXTS = ("help", "rich_help_panel", "metavar")
-# Value words of the usage line and the options (`CONSULTATION [MONTANT]`, `--at DATE`) in English help.
-_METAVARS_EN = {
-    "NOM": "NAME", "COMPTE": "ACCOUNT", "MONTANT": "AMOUNT", "RÉF": "REF", "CARTE": "CARD", "FICHIER": "FILE",
-    "HÔTE": "HOST", "TEXTE": "TEXT", "DURÉE": "DURATION", "CHEMIN": "PATH",
-}
-
-
-def _english(name: str, text: str) -> str:
-    if name == "metavar":
-        return _METAVARS_EN.get(text, text)
-    from sarapay.cli.help_en import english
-
-    return english(text)
-
-
 def _subcommands(command: _click.Command) -> list[_click.Command]:
     """A group's commands; none for a plain command."""
     return list(command.commands.values()) if isinstance(command, TyperGroup) else []
+
+
+def _english(name: str, text: str) -> str:
+    from sarapay.cli.help_en import english  # only in English: French start-up does not pay for it
+
+    return english(name, text)
 
 
 def _help_in_language(command: _click.Command) -> None:

@@ -313,9 +313,7 @@ def set_database(
     if not url:
         raise BadInput("config.database_needs_value")
     masked = postgres.mask_url(url)
-    if postgres.has_password(url):
-        raise BadInput("config.database_password_in_url", url=masked)
-    value = postgres.check_url(url)
+    value = postgres.check_typed_url(url)
     if password:
         if stdin:
             secret = sys.stdin.readline().rstrip("\n")

@@ -386,6 +386,16 @@ HELP_EN: dict[str, str] = {
 }
 
 
-def english(text: str) -> str:
-    """The English help for a French help text; the French text itself when it has no translation yet."""
+# Value words of the usage line and the options (`CONSULTATION [MONTANT]`, `--at DATE`).
+METAVARS_EN = {
+    "NOM": "NAME", "COMPTE": "ACCOUNT", "MONTANT": "AMOUNT", "RÉF": "REF", "CARTE": "CARD", "FICHIER": "FILE",
+    "HÔTE": "HOST", "TEXTE": "TEXT", "DURÉE": "DURATION", "CHEMIN": "PATH",
+}
+
+
+def english(name: str, text: str) -> str:
+    """The English of a French help text (`name`: which attribute it is: help, epilog, metavar...); the French
+    text itself when it has no translation yet."""
+    if name == "metavar":
+        return METAVARS_EN.get(text, text)
     return HELP_EN.get(text, text)

@@ -116,9 +116,7 @@ def copy(
 
     source_location = settings.ledger_location()
     if postgres.is_url(to):
-        if postgres.has_password(to):
-            raise BadInput("config.database_password_in_url", url=postgres.mask_url(to))
-        target_spec: str | Path = postgres.check_url(to)
+        target_spec: str | Path = postgres.check_typed_url(to)
         shown_target = postgres.mask_url(to)
     else:
         target_spec = Path(to).expanduser()

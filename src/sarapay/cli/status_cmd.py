@@ -74,8 +74,6 @@ def status(
     enfin les jours à venir. Les sorties --json, --csv, --nl et --excel restent dans l'ordre des dates, les
     plus récentes d'abord."""
     from sarapay.render import console
-    from sarapay.render.consultations import consultation_detail, status_listing
-    from sarapay.render.reconcile import move_in_doubt_text
     from sarapay.errors import BadInput
     from sarapay.services import status as service
     from sarapay.services.context import Context
@@ -94,6 +92,9 @@ def status(
         elif output.machine:
             emit_rows(output, [service.machine_row(record, show_email=show_email)], service.machine_fields(show_email))
         else:
+            from sarapay.render.consultations import consultation_detail
+            from sarapay.render.reconcile import move_in_doubt_text
+
             consultation_detail(record, timeline, show_email=show_email)
             for move in in_doubt:  # sent without an answer: say what to re-run (the same key moves money once)
                 console.warn(move_in_doubt_text(record.id, move))
@@ -140,4 +141,6 @@ def status(
         if rest is not None:
             stream.status_stream(records, rest, totals, notice)
             return
+    from sarapay.render.consultations import status_listing
+
     status_listing(records, totals, notice(len(records)))

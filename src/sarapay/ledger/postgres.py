@@ -32,10 +32,18 @@ from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sarapay import i18n
-from sarapay.errors import ConfigError
+from sarapay.errors import BadInput, ConfigError
 
 i18n.register(
     {
+        "config.database_password_in_url": {
+            "fr": "L'adresse {url} contient un mot de passe : il ne se passe jamais sur la ligne de commande (historique du "
+            "shell, liste des processus). Donnez l'adresse sans mot de passe ; le mot de passe vient du trousseau "
+            "(--password, saisie masquée), de la variable PGPASSWORD ou du fichier ~/.pgpass.",
+            "en": "The address {url} carries a password: it is never given on the command line (shell history, process "
+            "list). Give the address without it; the password comes from the keyring (--password, hidden prompt), "
+            "the PGPASSWORD variable or the ~/.pgpass file.",
+        },
         "ledger.pg_url": {
             "fr": "L'adresse de base de données {url} n'est pas une adresse PostgreSQL valide "
             "(attendu : postgresql://utilisateur@hôte:port/base).",
@@ -140,6 +148,14 @@ def has_password(url: str) -> bool:
     except ValueError:
         return bool(_USERINFO_PASSWORD.search(url))
     return parts.password is not None or any(k.lower() == "password" for k, _ in parse_qsl(parts.query))
+
+
+def check_typed_url(url: str) -> str:
+    """check_url for an address typed on a command line (`config set-database`, `ledger copy --to`): one that
+    carries a password is refused (BadInput, exit 2, naming it masked) before anything else."""
+    if has_password(url):
+        raise BadInput("config.database_password_in_url", url=mask_url(url))
+    return check_url(url)
 
 
 def check_url(url: str) -> str:

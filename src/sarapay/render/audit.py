@@ -77,11 +77,6 @@ def _short_message(key: str, target: str | None) -> str:
     return re.split(r" : |: |\. | ; |; | \(", text, maxsplit=1)[0].rstrip(" .")
 
 
-def _counted(key: str, n: str) -> str:
-    one, many = i18n.t(key).split("|")
-    return (one if n in ("0", "1") else many).format(n=n)
-
-
 def audit_detail_text(detail: str | None, target: str | None = None) -> str:
     """The stored detail of an audit row (message keys, counters, amounts in cents, idempotency keys) as
     short words for people: `capture 2000 sarapay:capture:…` → « capture de 20,00 € »,
@@ -113,8 +108,8 @@ def audit_detail_text(detail: str | None, target: str | None = None) -> str:
             continue  # an idempotency key says nothing to a person (kept in --json)
         if f"log.detail.{bare}" in catalog and "{" not in catalog[f"log.detail.{bare}"]["fr"]:
             said.append(i18n.t(f"log.detail.{bare}"))
-        elif (match := _COUNT.match(bare)) and f"log.detail.{match['key']}" in catalog:
-            said.append(_counted(f"log.detail.{match['key']}", match["value"]))
+        elif (match := _COUNT.match(bare)) and match["value"].isdigit() and f"log.detail.{match['key']}" in catalog:
+            said.append(i18n.count(f"log.detail.{match['key']}", int(match["value"])))
         elif match := _MAX_CHANGE.match(bare):
             before = cells.amount(int(match["before"])) if match["before"].isdigit() else i18n.t("view.none")
             said.append(i18n.t("log.detail.max", before=before, after=cells.amount(int(match["after"]))))
@@ -154,6 +149,5 @@ def audit_table(entries: Iterable[AuditEntry]) -> int:
     rows = [audit_cells(entry) for entry in entries]
     table, hidden = cells.fitted(AUDIT_COLUMNS, rows, priority=_AUDIT_PRIORITY, wrap="view.col.detail", wrap_min=18)
     console.print_data(table)
-    if hidden:
-        console.message(i18n.t("view.hidden_log_columns", columns=", ".join(hidden)), style="dim")
+    cells.say_hidden(hidden, "view.hidden_log_columns")
     return len(rows)

@@ -37,6 +37,7 @@ i18n.register(
         "view.yes": {"fr": "oui", "en": "yes"},
         "view.no": {"fr": "non", "en": "no"},
         "view.field.id": {"fr": "Consultation", "en": "Consultation"},
+        "view.field.currency": {"fr": "Devise", "en": "Currency"},
         "view.field.rpps": {"fr": "Praticien (RPPS)", "en": "Practitioner (RPPS)"},
         "view.field.account_id": {"fr": "Compte Stripe", "en": "Stripe account"},
         "view.field.scheduled_at": {"fr": "Date (Paris)", "en": "Date (Paris)"},
@@ -75,6 +76,11 @@ def when(value: Any) -> str:
 
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return timefmt.format_when(value)
+
+
+def narrow() -> bool:
+    """A terminal under 120 columns: deadlines are shown short (`08/12 10:30`) so the tables fit."""
+    return console.isatty(console.out().file) and console.out().width < 120
 
 
 def deadline(value: Any) -> str:

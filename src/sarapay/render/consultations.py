@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 # The money columns of the payments table (records.CONSULTATION_FIELDS with a column label), in their order.
 _MONEY_FIELDS = tuple(field for field in CONSULTATION_FIELDS if field.column_key is not None)
-_MONEY_COLUMNS = tuple(field.column_key for field in _MONEY_FIELDS if field.column_key is not None)
+MONEY_COLUMNS = tuple(key for field in _MONEY_FIELDS if (key := field.column_key) is not None)
 
 # What matters most when the terminal is narrow: which payment, when, its state, the money, the deadline.
 _STATUS_PRIORITY = [
@@ -22,7 +22,7 @@ _STATUS_PRIORITY = [
 ]
 
 
-STATUS_COLUMNS = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *_MONEY_COLUMNS,
+STATUS_COLUMNS = ["view.col.consultation", "view.col.when", "view.col.rpps", "view.col.state", *MONEY_COLUMNS,
                   "view.col.deadline"]
 
 
@@ -43,19 +43,10 @@ def status_cells(row: Consultation, *, narrow: bool = False) -> list[str]:
 
 
 def _status_table(records: Iterable[Consultation]) -> tuple[Table, list[str], int]:
-    narrow = console.isatty(console.out().file) and console.out().width < 120
+    narrow = cells.narrow()
     rows = [status_cells(row, narrow=narrow) for row in records]
-    table, hidden = cells.fitted(STATUS_COLUMNS, rows, priority=_STATUS_PRIORITY, right=_MONEY_COLUMNS)
+    table, hidden = cells.fitted(STATUS_COLUMNS, rows, priority=_STATUS_PRIORITY, right=MONEY_COLUMNS)
     return table, hidden, len(rows)
-
-
-def status_table(records: Iterable[Consultation]) -> int:
-    """The payments table (ledger rows), Paris time, the portal's labels; returns the number of rows.
-    On a narrow terminal (80 columns) the less important columns give way rather than being cut."""
-    table, hidden, count = _status_table(records)
-    console.print_data(table)
-    cells.say_hidden(hidden)
-    return count
 
 
 def _totals_line(label: str, totals: Totals, currency: str) -> list[str]:

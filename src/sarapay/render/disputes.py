@@ -31,7 +31,7 @@ def disputes_table(rows: Iterable[dict[str, Any]]) -> int:
 
     columns = ["view.col.consultation", "view.col.rpps", "view.col.amount", "view.col.fee", "view.col.reason",
                "view.col.dispute_status", "view.col.answer_by"]
-    narrow = console.isatty(console.out().file) and console.out().width < 120
+    narrow = cells.narrow()
     lines = []
     for row in rows:
         due = row["due_by"] if row["needs_response"] else None

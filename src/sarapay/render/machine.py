@@ -56,9 +56,6 @@ def emit_csv(rows: Iterable[dict[str, Any]], fields: Iterable[str]) -> int:
     return count
 
 
-i18n.register({"view.field.currency": {"fr": "Devise", "en": "Currency"}})
-
-
 def emit_excel(
     rows: Iterable[dict[str, Any]], fields: Iterable[str], labels: dict[str, Callable[[Any, dict[str, Any]], str]] | None = None
 ) -> int:

@@ -86,11 +86,11 @@ def status_stream(
 ) -> int:
     """`status` with more rows than one chunk: the payments table streamed, then the totals per state, then
     the notice (« N consultations affichées sur M ») once N is known."""
-    from sarapay.render import consultations, console
+    from sarapay.render import cells, consultations, console
 
-    narrow = console.isatty(sys.stdout) and console.out().width < 120
+    narrow = cells.narrow()
     shown = print_table(consultations.STATUS_COLUMNS, first, rest,
-                        lambda row: consultations.status_cells(row, narrow=narrow), right=consultations._MONEY_COLUMNS)
+                        lambda row: consultations.status_cells(row, narrow=narrow), right=consultations.MONEY_COLUMNS)
     consultations.totals_table(totals)
     notice = total_notice(shown)
     if notice:

@@ -218,17 +218,14 @@ def plan(
     max_text: str | None = None,
     patient_ref: str | None = None,
     email: str | None = None,
-    consultation_id: str | None = None,
 ) -> dict[str, Any]:
     """Plans a teleconsultation; with `paid`, creates the patient's Checkout page (card hold for the max).
 
-    Everything typed is checked before anything is written or sent. `consultation_id` lets the caller
-    choose the id beforehand. The audit row ("plan") names the practitioner and the consultation."""
+    Everything typed is checked before anything is written or sent. The audit row ("plan") names the practitioner and the consultation."""
     from sarapay.rpps import is_valid_rpps, normalize_rpps
 
     with ctx.audited("plan", normalize_rpps(rpps) if is_valid_rpps(rpps) else None) as entry:
-        result = _plan(ctx, rpps, at, paid=paid, max_text=max_text, patient_ref=patient_ref, email=email,
-                       consultation_id=consultation_id)
+        result = _plan(ctx, rpps, at, paid=paid, max_text=max_text, patient_ref=patient_ref, email=email)
         entry.detail = result["consultation"].id
     return result
 
@@ -242,7 +239,6 @@ def _plan(
     max_text: str | None,
     patient_ref: str | None,
     email: str | None,
-    consultation_id: str | None,
 ) -> dict[str, Any]:
     from sarapay.emails import normalize_email
     from sarapay.rpps import normalize_rpps
@@ -263,7 +259,7 @@ def _plan(
     practitioner = require_linked(ctx, number)
     maximum = check_max(max_text, practitioner) if max_text is not None else int(practitioner.default_max_cents)
 
-    cid = consultation_id or _new_id(ctx)
+    cid = _new_id(ctx)
     scheduled = when.astimezone(timezone.utc)
     if not paid:
         same_minute = _same_minute(ctx, number, scheduled)
@@ -285,7 +281,7 @@ def _plan(
     # discard the row the first is still creating. It waits, then plans its own consultation.
     with one_at_a_time(ctx, f"plan-{number}-{scheduled:%Y%m%dT%H%M}"):
         row, url, warnings = _paid_row_and_link(
-            ctx, number, scheduled, maximum, address, account, ref, cid, reuse=consultation_id is None,
+            ctx, number, scheduled, maximum, address, account, ref, cid,
         )
         cid = row.id
     if when.timestamp() - current > (HOLD_DAYS - 1) * 86400:
@@ -295,13 +291,13 @@ def _plan(
 
 def _paid_row_and_link(
     ctx: Context, number: str, scheduled: datetime, maximum: int, address: str | None, account_id: str,
-    ref: str | None, cid: str, *, reuse: bool,
+    ref: str | None, cid: str,
 ) -> tuple[Consultation, str | None, list[tuple[str, dict[str, Any]]]]:
-    """The paid consultation's row (a new one, or, when `reuse`, the same plan left unsent earlier) and its
+    """The paid consultation's row (a new one, or the same plan left unsent earlier) and its
     Checkout link."""
     warnings: list[tuple[str, dict[str, Any]]] = []
     earlier = ctx.ledger.find_unsent_paid_plan(number, scheduled, maximum, address, account_id, ref)
-    if earlier is not None and reuse:
+    if earlier is not None:
         # The same plan re-run after its payment page's answer was lost: that consultation gets its link (the
         # same Checkout key, so Stripe replays the page it may have created), rather than a second one.
         row, cid = earlier, earlier.id

@@ -232,17 +232,17 @@ def apply_disputes(
 
 def stripe_fields(
     consultation: Consultation | None, session: dict[str, Any] | None, payment_intent: dict[str, Any] | None, now: int,
-    expired_event: dict[str, Any] | None = None, dispute_status: str | None = None, *, closed_known: bool = False,
+    expired_event: dict[str, Any] | None = None, dispute_status: str | None = None,
 ) -> dict[str, Any]:
     """The ledger fields Stripe's objects say, for a consultation paid online (pure). `expired_event` is the
     session's `checkout.session.expired` event when it was fetched (see statuses.closed_on_purpose);
     `dispute_status` the status of the charge's latest dispute (statuses.with_dispute). `consultation` is
-    None for one not in the ledger yet (sync --rebuild): nothing refunded, and `closed_known` says whether its
-    link is known to have been closed on purpose."""
+    None for one not in the ledger yet (sync --rebuild): nothing refunded, nothing known of its link but what
+    Stripe says."""
     charge = (payment_intent or {}).get("latest_charge")
     charge_obj = charge if isinstance(charge, dict) else None
-    known = consultation.closed_on_purpose if consultation is not None else closed_known
-    closed = statuses.closed_on_purpose(session, expired_event, known=bool(known))
+    known = consultation is not None and bool(consultation.closed_on_purpose)
+    closed = statuses.closed_on_purpose(session, expired_event, known=known)
     fields: dict[str, Any] = {
         "state": statuses.derive_state(
             paid_online=True,

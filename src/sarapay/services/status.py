@@ -130,15 +130,8 @@ def machine_row(record: Consultation, *, show_email: bool = False) -> dict[str, 
 
 
 def iter_records(ctx: Context, filters: Filters, *, limit: int | None = None) -> Iterator[Consultation]:
-    """Matching consultations, newest first, streamed from the ledger (at most `limit`)."""
-    stream = ctx.ledger.iter_consultations(newest_first=True, **filters.ledger_kwargs())
-    try:
-        for index, record in enumerate(stream):
-            if limit is not None and index >= limit:
-                break
-            yield record
-    finally:
-        stream.close()  # releases the cursor when the caller stops early
+    """Matching consultations, newest first (at most `limit`: one query with its LIMIT; else streamed)."""
+    return _part_rows(ctx, filters.rpps, list(filters.states) or None, filters.since, filters.until, True, limit)
 
 
 def _paris_today(now: datetime | None) -> tuple[datetime, datetime]:
@@ -157,13 +150,6 @@ def _later(a: datetime | None, b: datetime) -> datetime:
 
 def _earlier(a: datetime | None, b: datetime) -> datetime:
     return b if a is None or a.timestamp() > b.timestamp() else a
-
-
-def attention_records(
-    ctx: Context, filters: Filters, *, limit: int | None = None, now: datetime | None = None
-) -> list[Consultation]:
-    """iter_attention as a list (a page: at most `limit` rows)."""
-    return list(iter_attention(ctx, filters, limit=limit, now=now))
 
 
 def iter_attention(
@@ -237,11 +223,8 @@ def _part_rows(
             rpps=rpps, state=state, since=since, until=until, newest_first=newest_first, limit=limit
         )
         return
-    stream = ctx.ledger.iter_consultations(rpps=rpps, state=state, since=since, until=until, newest_first=newest_first)
-    try:
-        yield from stream
-    finally:
-        stream.close()
+    # `yield from` closes the ledger's cursor when the caller stops early.
+    yield from ctx.ledger.iter_consultations(rpps=rpps, state=state, since=since, until=until, newest_first=newest_first)
 
 
 def iter_machine_rows(
@@ -250,9 +233,6 @@ def iter_machine_rows(
     for record in iter_records(ctx, filters, limit=limit):
         yield machine_row(record, show_email=show_email)
 
-
-def count(ctx: Context, filters: Filters) -> int:
-    return ctx.ledger.count_consultations(**filters.ledger_kwargs())
 
 
 def totals(ctx: Context, filters: Filters) -> Totals:
@@ -337,17 +317,11 @@ def refresh_listed(ctx: Context, filters: Filters) -> RefreshReport:
 AUDIT_FIELDS = records.AUDIT_FIELDS
 
 
-def audit_entries(
-    ctx: Context, limit: int, *, command: str | None = None, target: str | None = None
-) -> list[AuditEntry]:
-    """The last `limit` audit entries, newest first. A consultation id target is normalised (`tc-8f3k2q`)."""
-    return list(iter_audit_entries(ctx, limit, command=command, target=target))
-
-
 def iter_audit_entries(
     ctx: Context, limit: int, *, command: str | None = None, target: str | None = None
 ) -> Iterator[AuditEntry]:
-    """audit_entries streamed from a cursor (`log -n 100000` holds one entry at a time)."""
+    """The last `limit` audit entries, newest first, streamed from a cursor (`log -n 100000` holds one entry
+    at a time). A consultation id target is normalised (`tc-8f3k2q`)."""
     if target:
         try:
             target = ids.normalize_consultation_id(target)

@@ -134,10 +134,11 @@ def _fetch(gateway: Gateway, account: str) -> tuple[list[dict[str, Any]], dict[s
 def _rebuild(ctx: Context, *, progress: Callable[[int, int], None] | None, max_workers: int) -> SyncReport:
     ledger = ctx.ledger
     report = SyncReport()
-    owners = {p.account_id: p.rpps for p in ledger.list_practitioners() if p.account_id}
+    practitioners = ledger.list_practitioners()
+    owners = {p.account_id: p.rpps for p in practitioners if p.account_id}
     if not owners:
         raise BadInput("sync.no_practitioner")
-    known = {p.rpps for p in ledger.list_practitioners()}
+    known = {p.rpps for p in practitioners}
     report.accounts = len(owners)
     seen: set[str] = set()
 
@@ -239,7 +240,7 @@ def _rebuild_one(
         if scheduled is None:
             report.approximate_time.append(cid)
             scheduled = datetime.fromtimestamp(int(session["created"]), timezone.utc).isoformat()
-        fields = refresh.stripe_fields(None, session, payment_intent, now, expired_event, closed_known=closed_on_purpose)
+        fields = refresh.stripe_fields(None, session, payment_intent, now, expired_event)
         state = fields.pop("state")
         values = {k: v for k, v in {**identity, **fields}.items() if k != "rpps"}
         ledger.insert_consultation(
