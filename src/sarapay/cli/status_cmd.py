@@ -123,16 +123,8 @@ def status(
         if not records:
             console.message(i18n.t("listing.none_matching" if filters.any else "listing.none"))
             return
-        from dataclasses import replace
-
-        from sarapay.services.practitioners import disconnected
-
-        for gone in disconnected(services, filters.rpps):
-            # Streamed (more rows than the first chunk): whether the practitioner is listed is asked of the ledger.
-            listed = (any(r.rpps == gone["rpps"] for r in records) if rest is None
-                      else service.totals(services, replace(filters, rpps=gone["rpps"])).count > 0)
-            if listed:
-                console.warn(i18n.t("practitioners.disconnected", **gone))
+        for gone in service.disconnected_listed(services, filters, records, complete=rest is None):
+            console.warn(i18n.t("practitioners.disconnected", **gone))
         totals = service.totals(services, filters)
 
         def notice(shown: int) -> str | None:

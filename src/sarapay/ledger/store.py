@@ -417,6 +417,10 @@ def inspect_ledger(target: Path | str) -> dict[str, Any]:
     return info
 
 
+# Up to this many audit entries are read in one query; more are streamed (flat memory).
+AUDIT_PAGE = 500
+
+
 def _equal_to(**columns: str | None) -> tuple[str, list[Any]]:
     """` WHERE a = ? AND b = ?` for the columns given a value (None: not filtered), and their parameters.
     Column names come from the keyword names in this module, never from a caller's text."""
@@ -1520,14 +1524,22 @@ class Ledger:
 
     @_guarded
     def list_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> list[AuditEntry]:
-        """The last `limit` entries, newest first."""
-        return list(self.iter_audit(limit, command=command, target=target))
+        """The last `limit` entries, newest first, in one query."""
+        sql, params = self._audit_query(limit, command, target)
+        return [AuditEntry.from_row(row) for row in self._all(sql, params)]
 
     def iter_audit(self, limit: int = 20, *, command: str | None = None, target: str | None = None) -> Iterator[AuditEntry]:
-        """The last `limit` entries, newest first, streamed (see iter_consultations)."""
+        """The last `limit` entries, newest first: a page (`sarapay log`) in one query, a long run (`log -n
+        100000`) streamed (see iter_consultations; on PostgreSQL a cursor costs four more round trips)."""
+        if limit <= AUDIT_PAGE:
+            return iter(self.list_audit(limit, command=command, target=target))
+        sql, params = self._audit_query(limit, command, target)
+        return self._stream(sql, params, lambda columns: lambda row: AuditEntry.from_row(dict(zip(columns, row))))
+
+    @staticmethod
+    def _audit_query(limit: int, command: str | None, target: str | None) -> tuple[str, list[Any]]:
         where, params = _equal_to(command=command, target=target)
-        return self._stream(f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit],
-                            lambda columns: lambda row: AuditEntry.from_row(dict(zip(columns, row))))
+        return f"SELECT * FROM audit_log{where} ORDER BY id DESC LIMIT ?", [*params, limit]
 
     # --- meta and backup ----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ The patient's email stays out of machine output unless the caller asks for it (`
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator
 
@@ -233,6 +233,22 @@ def iter_machine_rows(
     for record in iter_records(ctx, filters, limit=limit):
         yield machine_row(record, show_email=show_email)
 
+
+
+def disconnected_listed(
+    ctx: Context, filters: Filters, shown: list[Consultation], *, complete: bool
+) -> list[dict[str, Any]]:
+    """The disconnected practitioners (practitioners.disconnected) whose consultations the listing holds: seen
+    among the rows `shown` when they are the whole listing (`complete`), else asked of the ledger's totals
+    (a streamed listing: the practitioner may come after the first rows)."""
+    from sarapay.services.practitioners import disconnected
+
+    def listed(rpps: str) -> bool:
+        if filters.rpps == rpps or any(row.rpps == rpps for row in shown):
+            return True
+        return not complete and totals(ctx, replace(filters, rpps=rpps)).count > 0
+
+    return [gone for gone in disconnected(ctx, filters.rpps) if listed(gone["rpps"])]
 
 
 def totals(ctx: Context, filters: Filters) -> Totals:
